@@ -1,0 +1,195 @@
+"""Decisions about a student's enrollment: admission, identity, leave, withdrawal, graduation.
+
+Each decision that takes a student on or off a class's roll also returns the matching event
+for the class stream, saved in the same transaction, so rolls can be judged from the class alone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from domain import curriculum, errors, streams, values
+from domain.event import Event
+from domain.school import ClassMemberJoined, ClassMemberLeft, LeaveReason, School, SchoolClass, SchoolYear
+from domain.sealing import require_open_year
+from domain.student import (
+    Guardian,
+    Identity,
+    IdentityDetailsChanged,
+    LeaveOfAbsenceBegan,
+    LeaveOfAbsenceEnded,
+    Student,
+    StudentAdmitted,
+    StudentGraduated,
+    StudentWithdrew,
+)
+
+
+def check_identity(identity: Identity, on: date) -> Identity:
+    g = identity.guardian
+    guardian = Guardian(
+        name=values.text(g.name, "identity.guardian.name", max_length=100),
+        name_kana=values.kana(g.name_kana, "identity.guardian.name_kana"),
+        relation=values.text(g.relation, "identity.guardian.relation", max_length=20),
+        address=values.text(g.address, "identity.guardian.address", max_length=200, required=False),
+    )
+    age = on.year - identity.birth_date.year - ((on.month, on.day) < (identity.birth_date.month, identity.birth_date.day))
+    if not 5 <= age <= 16:
+        raise errors.ImplausibleBirthDate(
+            f"born {identity.birth_date.isoformat()}, the child would be {age} on {on.isoformat()}; "
+            "the register keeps children of 5 to 16",
+            field="identity.birth_date",
+        )
+    return Identity(
+        family_name=values.text(identity.family_name, "identity.family_name", max_length=50),
+        given_name=values.text(identity.given_name, "identity.given_name", max_length=50),
+        family_name_kana=values.kana(identity.family_name_kana, "identity.family_name_kana"),
+        given_name_kana=values.kana(identity.given_name_kana, "identity.given_name_kana"),
+        sex=values.sex(identity.sex, "identity.sex"),  # type: ignore[arg-type]
+        birth_date=identity.birth_date,
+        address=values.text(identity.address, "identity.address", max_length=200),
+        guardian=guardian,
+    )
+
+
+def admit(school: School, year: SchoolYear, klass: SchoolClass | None, existing: Student | None,
+          student_id: UUID, admission_kind: str, school_year: int, grade: int, class_name: str, number: int,
+          identity: Identity, prior_history: str, reason: str, *, on: date, recorded_by: str,
+          now: datetime) -> list[Event]:
+    """入学 or 編入学 into a formed class of this school."""
+    if existing is not None:
+        raise errors.StudentAlreadyExists(f"student {student_id} is already in the register", field="student_id")
+    if admission_kind not in ("entrance", "admission"):
+        raise errors.InvalidAdmissionKind(
+            "admission_kind is 'entrance' (入学) or 'admission' (編入学)", field="admission_kind")
+    values.grade(grade, school.kind)
+    if admission_kind == "entrance" and grade != 1:
+        raise errors.InvalidAdmissionKind(
+            "入学 is into grade 1; a child joining a later grade is admitted by 編入学 ('admission')",
+            field="admission_kind")
+    reason = values.text(reason, "reason", max_length=500, required=admission_kind == "admission")
+    values.day_in_school_year(on, school_year, "admitted_on")
+    require_open_year(year, school_year)
+    if klass is None or klass.grade != grade:
+        raise errors.UnknownClass(f"class {grade}-{class_name} of {school_year} is not formed", field="class_name")
+    values.attendance_number(number)
+    if number in klass.members_on(on).values():
+        raise errors.DuplicateAttendanceNumber(f"出席番号 {number} is taken in class {grade}-{class_name}",
+                                               field="number")
+    identity = check_identity(identity, on)
+    meta = dict(recorded_at=now, recorded_by=recorded_by, effective_on=on)
+    return [
+        StudentAdmitted(
+            originator_id=student_id, originator_version=1, **meta,
+            school_code=school.code, admission_kind=admission_kind,  # type: ignore[arg-type]
+            year=school_year, grade=grade, class_name=klass.name, number=number, identity=identity,
+            prior_history=values.text(prior_history, "prior_history", max_length=500, required=False),
+            reason=reason,
+        ),
+        ClassMemberJoined(originator_id=streams.school_class(school.code, school_year, grade, klass.name),
+                          originator_version=klass.version + 1, **meta, student_id=student_id, number=number),
+    ]
+
+
+def change_identity(student: Student, identity: Identity, reason: str, *, on: date, recorded_by: str,
+                    now: datetime) -> IdentityDetailsChanged:
+    reason = values.text(reason, "reason", max_length=500)
+    identity = check_identity(identity, student.enrolled_since())
+    if identity == student.identity:
+        raise errors.NothingChanged("the identity details are the same as recorded", field="identity")
+    return IdentityDetailsChanged(originator_id=student.id, originator_version=student.version + 1,
+                                  recorded_at=now, recorded_by=recorded_by, effective_on=on,
+                                  identity=identity, reason=reason)
+
+
+def _check_active(student: Student, school: School, on: date) -> None:
+    if student.status == "withdrawn":
+        raise errors.StudentWithdrawn(f"student {student.id} has withdrawn", field="student_id")
+    if student.status == "graduated":
+        raise errors.StudentGraduated(f"student {student.id} has graduated", field="student_id")
+    if student.custodian != school.code:
+        raise errors.StudentNotEnrolledAtSchool(f"student {student.id} is not enrolled at {school.code}",
+                                                field="student_id")
+    if on < student.enrolled_since():
+        raise errors.DateBeforeEnrollment(
+            f"{on.isoformat()} is before the student's enrollment on {student.enrolled_since()}", field="on")
+
+
+def _leave_class(student: Student, klass: SchoolClass, reason: LeaveReason, meta: dict[str, object]) -> Event:
+    return ClassMemberLeft(
+        originator_id=streams.school_class(klass.school_code, klass.year, klass.grade, klass.name),
+        originator_version=klass.version + 1, student_id=student.id, reason=reason, **meta)  # type: ignore[arg-type]
+
+
+def class_of(student: Student, on: date) -> tuple[str, int, int, str]:
+    """The class (school, year, grade, name) a student is placed in for the school year of a day."""
+    school_year = values.school_year_of(on)
+    p = student.placements.get(school_year)
+    if p is None:
+        raise errors.StudentNotEnrolledAtSchool(
+            f"student {student.id} has no class in school year {school_year}", field="student_id")
+    return p.school_code, school_year, p.grade, p.class_name
+
+
+def begin_leave(school: School, year: SchoolYear, student: Student, klass: SchoolClass, reason: str, *,
+                on: date, recorded_by: str, now: datetime) -> list[Event]:
+    _check_active(student, school, on)
+    if student.status == "on_leave":
+        raise errors.StudentOnLeave(f"student {student.id} is already on leave", field="student_id")
+    require_open_year(year, klass.year)
+    meta: dict[str, object] = dict(recorded_at=now, recorded_by=recorded_by, effective_on=on)
+    return [
+        LeaveOfAbsenceBegan(originator_id=student.id, originator_version=student.version + 1,
+                            reason=values.text(reason, "reason", max_length=500), **meta),  # type: ignore[arg-type]
+        _leave_class(student, klass, "leave", meta),
+    ]
+
+
+def end_leave(school: School, year: SchoolYear, student: Student, klass: SchoolClass, *, on: date,
+              recorded_by: str, now: datetime) -> list[Event]:
+    _check_active(student, school, on)
+    if student.status != "on_leave":
+        raise errors.StudentNotOnLeave(f"student {student.id} is not on leave", field="student_id")
+    require_open_year(year, klass.year)
+    last = klass.last_placement(student.id)
+    number = last.number if last else 99
+    meta: dict[str, object] = dict(recorded_at=now, recorded_by=recorded_by, effective_on=on)
+    return [
+        LeaveOfAbsenceEnded(originator_id=student.id, originator_version=student.version + 1,
+                            **meta),  # type: ignore[arg-type]
+        ClassMemberJoined(
+            originator_id=streams.school_class(klass.school_code, klass.year, klass.grade, klass.name),
+            originator_version=klass.version + 1, student_id=student.id, number=number,
+            **meta),  # type: ignore[arg-type]
+    ]
+
+
+def withdraw(school: School, year: SchoolYear, student: Student, klass: SchoolClass, reason: str, *, on: date,
+             recorded_by: str, now: datetime) -> list[Event]:
+    """退学, on the day the principal approved it; the student is off the roll from that day."""
+    _check_active(student, school, on)
+    require_open_year(year, klass.year)
+    meta: dict[str, object] = dict(recorded_at=now, recorded_by=recorded_by, effective_on=on)
+    return [
+        StudentWithdrew(originator_id=student.id, originator_version=student.version + 1,
+                        reason=values.text(reason, "reason", max_length=500), **meta),  # type: ignore[arg-type]
+        _leave_class(student, klass, "withdrawal", meta),
+    ]
+
+
+def graduate(school: School, year: SchoolYear, student: Student, klass: SchoolClass, *, on: date,
+             recorded_by: str, now: datetime) -> list[Event]:
+    """卒業 from the final grade, on the day the principal certified it."""
+    _check_active(student, school, on)
+    if klass.grade != curriculum.FINAL_GRADE[school.kind]:
+        raise errors.GradeOutOfRange(
+            f"only grade {curriculum.FINAL_GRADE[school.kind]} graduates; the student is in grade {klass.grade}",
+            field="student_id")
+    require_open_year(year, klass.year)
+    meta: dict[str, object] = dict(recorded_at=now, recorded_by=recorded_by, effective_on=on)
+    return [
+        StudentGraduated(originator_id=student.id, originator_version=student.version + 1,
+                         **meta),  # type: ignore[arg-type]
+        _leave_class(student, klass, "graduation", meta),
+    ]

@@ -1,0 +1,131 @@
+"""Every way a command can be refused, one class per rule.
+
+Each error names the field it is about and a stable rule code, so that the API can answer
+RFC 9457 problem+json ("which field, which rule") without parsing messages.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every refusal the ledger gives."""
+
+    rule: str = "ledger-error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class RuleViolation(LedgerError):
+    """The command breaks a rule of the register; nothing was recorded."""
+
+    rule = "rule-violation"
+
+
+class NotFound(LedgerError):
+    """The thing the command names does not exist (or is out of the caller's sight)."""
+
+    rule = "not-found"
+
+
+class ConcurrencyConflict(LedgerError):
+    """Someone else wrote to the same stream first; reload and try again."""
+
+    rule = "concurrency-conflict"
+
+
+def _rule(name: str, base: type[LedgerError] = RuleViolation) -> type[LedgerError]:
+    return type(name, (base,), {"rule": _slug(name)})
+
+
+def _slug(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i:
+            out.append("-")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+# Identity and values
+InvalidSchoolCode = _rule("InvalidSchoolCode")
+InvalidBoardCode = _rule("InvalidBoardCode")
+InvalidSchoolKind = _rule("InvalidSchoolKind")
+BlankText = _rule("BlankText")
+TextTooLong = _rule("TextTooLong")
+KanaNotKana = _rule("KanaNotKana")
+InvalidSex = _rule("InvalidSex")
+ImplausibleBirthDate = _rule("ImplausibleBirthDate")
+GradeOutOfRange = _rule("GradeOutOfRange")
+InvalidClassName = _rule("InvalidClassName")
+InvalidAttendanceNumber = _rule("InvalidAttendanceNumber")
+DuplicateAttendanceNumber = _rule("DuplicateAttendanceNumber")
+InvalidAdmissionKind = _rule("InvalidAdmissionKind")
+NothingChanged = _rule("NothingChanged")
+
+# Schools, years, calendars, classes
+SchoolAlreadyRegistered = _rule("SchoolAlreadyRegistered")
+UnknownSchool = _rule("UnknownSchool", NotFound)
+SchoolYearOutOfRange = _rule("SchoolYearOutOfRange")
+DateOutsideSchoolYear = _rule("DateOutsideSchoolYear")
+InvalidTermStructure = _rule("InvalidTermStructure")
+InvalidClosure = _rule("InvalidClosure")
+CalendarNotSet = _rule("CalendarNotSet")
+NotAnInstructionalDay = _rule("NotAnInstructionalDay")
+ClassClosedThatDay = _rule("ClassClosedThatDay")
+ClassAlreadyFormed = _rule("ClassAlreadyFormed")
+UnknownClass = _rule("UnknownClass", NotFound)
+YearAlreadySealed = _rule("YearAlreadySealed")
+YearIsSealed = _rule("YearIsSealed")
+
+# Students and enrollment
+UnknownStudent = _rule("UnknownStudent", NotFound)
+StudentAlreadyExists = _rule("StudentAlreadyExists")
+StudentNotEnrolledAtSchool = _rule("StudentNotEnrolledAtSchool")
+StudentAlreadyInAClass = _rule("StudentAlreadyInAClass")
+StudentWithdrawn = _rule("StudentWithdrawn")
+StudentGraduated = _rule("StudentGraduated")
+StudentOnLeave = _rule("StudentOnLeave")
+StudentNotOnLeave = _rule("StudentNotOnLeave")
+DateBeforeEnrollment = _rule("DateBeforeEnrollment")
+
+# Attendance
+StudentNotInClass = _rule("StudentNotInClass")
+StudentMissingFromRoll = _rule("StudentMissingFromRoll")
+DuplicateStudentInRoll = _rule("DuplicateStudentInRoll")
+UnknownMarkCode = _rule("UnknownMarkCode")
+MarkNeedsAuthority = _rule("MarkNeedsAuthority")
+MarkNeedsFacility = _rule("MarkNeedsFacility")
+AttendanceAlreadyMarked = _rule("AttendanceAlreadyMarked")
+NoMarkToCorrect = _rule("NoMarkToCorrect", NotFound)
+
+# Assessments and year records
+InvalidViewpoint = _rule("InvalidViewpoint")
+UnknownSubject = _rule("UnknownSubject")
+SubjectNotTaughtInGrade = _rule("SubjectNotTaughtInGrade")
+TermOutOfRange = _rule("TermOutOfRange")
+RatingNotAllowed = _rule("RatingNotAllowed")
+RatingRequired = _rule("RatingRequired")
+RatingOutOfScale = _rule("RatingOutOfScale")
+UnknownBehaviourItem = _rule("UnknownBehaviourItem")
+UnknownSpecialActivity = _rule("UnknownSpecialActivity")
+IntegratedStudyNotInGrade = _rule("IntegratedStudyNotInGrade")
+
+# Health
+MeasurementOutOfRange = _rule("MeasurementOutOfRange")
+TooPrecise = _rule("TooPrecise")
+InvalidVisionGrade = _rule("InvalidVisionGrade")
+InvalidFinding = _rule("InvalidFinding")
+InvalidToothCode = _rule("InvalidToothCode")
+UnknownTooth = _rule("UnknownTooth")
+ExaminationNotTakenInGrade = _rule("ExaminationNotTakenInGrade")
+
+# Corrections
+CorrectionNeedsReason = _rule("CorrectionNeedsReason")
+CorrectionNeedsApproval = _rule("CorrectionNeedsApproval")
+UnknownEventToCorrect = _rule("UnknownEventToCorrect", NotFound)
+AlreadyRecorded = _rule("AlreadyRecorded")
+ExaminationRequiredInGrade = _rule("ExaminationRequiredInGrade")
+InvalidValue = _rule("InvalidValue")

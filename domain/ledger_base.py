@@ -1,0 +1,154 @@
+"""The ledger application's base: storage, loading state, saving events in one transaction.
+
+Commands take primitives (and plain value records, as dicts or Structs), load the few small
+streams their rules need, decide, and save every resulting event in one transaction. They
+return a Receipt of primitives. Time and new ids come from the injected clock and id source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any, NamedTuple, TypeVar
+from uuid import UUID, uuid4
+
+import msgspec
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
+
+from domain import errors, streams
+from domain.backend import Backend
+from domain.event import Event
+from domain.mapper import EventMapper
+from domain.school import School, SchoolClass, SchoolYear, evolve_class, evolve_school, evolve_year
+from domain.student import Student, evolve_student
+
+JST = timezone(timedelta(hours=9), "JST")
+S = TypeVar("S")
+V = TypeVar("V")
+
+
+class Receipt(NamedTuple):
+    """What a command recorded: the stream it is about, how many events, the last log position."""
+
+    stream_id: UUID
+    events: int
+    position: int
+
+
+def as_value(value: Any, kind: type[V], field: str) -> V:
+    """A value record from a dict (or the Struct itself), refused with its field on bad input."""
+    if isinstance(value, kind):
+        return value
+    try:
+        return msgspec.convert(value, kind)
+    except msgspec.ValidationError as e:
+        message = str(e)
+        path = message.rpartition("at `$")[2].rstrip("`") if "at `$" in message else ""
+        raise errors.InvalidValue(f"{field}: {message}", field=field + path) from None
+
+
+class LedgerBase(Application[UUID]):
+    """Storage, loading and saving; the commands are in the mixins of domain/ledger.py."""
+
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Callable[[], datetime] | None = None,
+                 new_id: Callable[[], UUID] = uuid4) -> None:
+        super().__init__(env=env)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.new_id = new_id
+
+    @classmethod
+    def open(cls, backend: Backend, **kwargs: Any) -> Any:
+        return cls(env=backend.eventsourcing_env(), **kwargs)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return EventMapper(transcoder=JSONTranscoder(), compressor=self.factory.compressor(),
+                           cipher=self.factory.cipher())
+
+    # ------------------------------------------------------------ plumbing
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        """The day in Japan, for events whose effective day is the day they are recorded."""
+        return self.now().astimezone(JST).date()
+
+    def stream(self, stream_id: UUID) -> list[Event]:
+        return list(self.events.get(stream_id))  # type: ignore[arg-type]
+
+    def _fold(self, stream_id: UUID, evolve: Callable[[S | None, Event], S]) -> S | None:
+        state: S | None = None
+        for event in self.events.get(stream_id):
+            state = evolve(state, event)  # type: ignore[arg-type]
+        return state
+
+    def record(self, events: Sequence[Event]) -> Receipt:
+        """Save events in one transaction; another writer's event in the way is a conflict."""
+        if not events:
+            raise errors.NothingChanged("nothing to record")
+        try:
+            recordings = self.save(*events)
+        except IntegrityError as e:
+            raise errors.ConcurrencyConflict(
+                "another change to the same record was saved first; reload and try again") from e
+        return Receipt(events[0].originator_id, len(events), recordings[-1].notification.id)
+
+    def position(self) -> int:
+        """The log position of the last recorded event (0 for an empty ledger)."""
+        return self.recorder.max_notification_id() or 0  # type: ignore[attr-defined]
+
+    def has_stream(self, stream_id: UUID) -> bool:
+        return bool(self.recorder.select_events(stream_id, limit=1))
+
+    # ------------------------------------------------------------ loading state
+
+    def school(self, code: str) -> School:
+        state = self._fold(streams.school(code), evolve_school)
+        if state is None:
+            raise errors.UnknownSchool(f"school {code} is not registered", field="school_code")
+        return state
+
+    def school_year(self, code: str, year: int) -> SchoolYear:
+        return self._fold(streams.school_year(code, year), evolve_year) or SchoolYear()
+
+    def school_class(self, code: str, year: int, grade: int, name: str) -> SchoolClass:
+        state = self._fold(streams.school_class(code, year, grade, name), evolve_class)
+        if state is None:
+            raise errors.UnknownClass(f"class {grade}-{name} of {code} in {year} is not formed", field="class_name")
+        return state
+
+    def find_class(self, code: str, year: int, grade: int, name: str) -> SchoolClass | None:
+        return self._fold(streams.school_class(code, year, grade, name), evolve_class)
+
+    def student(self, student_id: UUID | str, *, expected_version: int | None = None) -> Student:
+        sid = student_id if isinstance(student_id, UUID) else _uuid(student_id)
+        state = self._fold(sid, evolve_student)
+        if state is None:
+            raise errors.UnknownStudent(f"student {student_id} is not in the register", field="student_id")
+        if expected_version is not None and expected_version != state.version:
+            raise errors.ConcurrencyConflict(
+                f"student {sid} is at version {state.version}, not {expected_version}", field="expected_version")
+        return state
+
+    def find_student(self, student_id: UUID) -> Student | None:
+        return self._fold(student_id, evolve_student)
+
+    def student_ids(self) -> Iterable[UUID]:
+        """Every admitted student, in admission order (a scan of the log; for tools, not hot paths)."""
+        position = 0
+        while True:
+            page = self.recorder.select_notifications(  # type: ignore[attr-defined]
+                start=position, limit=1000, topics=["gakuseki:StudentAdmitted"], inclusive_of_start=False)
+            if not page:
+                return
+            for n in page:
+                yield n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id))
+            position = page[-1].id
+
+
+def _uuid(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise errors.UnknownStudent(f"student {value!r} is not in the register", field="student_id") from None

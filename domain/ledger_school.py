@@ -1,0 +1,62 @@
+"""Commands about schools: registration, principals, calendars, year seals, classes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from domain import errors, school_rules, streams, values
+from domain.ledger_base import LedgerBase, Receipt, as_value
+from domain.school import Closure, Term, evolve_school
+
+
+class SchoolCommands(LedgerBase):
+    def register_school(self, code: str, name: str, board_code: str, address: str = "", *,
+                        recorded_by: str) -> Receipt | None:
+        """Register a school, or record changed details; None when nothing changed."""
+        values.school_code(code)
+        state = self._fold(streams.school(code), evolve_school)
+        events = school_rules.register_school(state, code, name, board_code, address, on=self.today(),
+                                              recorded_by=recorded_by, now=self.now())
+        return self.record(events) if events else None
+
+    def appoint_principal(self, code: str, staff_id: str, name: str, *, on: date | None = None,
+                          recorded_by: str) -> Receipt:
+        event = school_rules.appoint_principal(self.school(code), staff_id, name, on=on or self.today(),
+                                               recorded_by=recorded_by, now=self.now())
+        return self.record([event])
+
+    def set_calendar(self, code: str, year: int, *, terms: Sequence[Any], instructional_days: Sequence[date],
+                     closures: Sequence[Any] = (), recorded_by: str) -> Receipt:
+        school = self.school(code)
+        event = school_rules.set_calendar(
+            school, self.school_year(code, year), year,
+            [as_value(t, Term, f"terms[{i}]") for i, t in enumerate(terms)],
+            [as_value(d, date, f"instructional_days[{i}]") for i, d in enumerate(instructional_days)],
+            [as_value(c, Closure, f"closures[{i}]") for i, c in enumerate(closures)],
+            on=self.today(), recorded_by=recorded_by, now=self.now(),
+        )
+        return self.record([event])
+
+    def seal_year(self, code: str, year: int, *, recorded_by: str) -> Receipt:
+        event = school_rules.seal_year(self.school(code), self.school_year(code, year), year, on=self.today(),
+                                       recorded_by=recorded_by, now=self.now())
+        return self.record([event])
+
+    def form_class(self, code: str, year: int, grade: int, name: str, *, homeroom_teacher_id: str,
+                   homeroom_teacher_name: str, students: Sequence[tuple[UUID | str, int]] = (),
+                   on: date, recorded_by: str) -> Receipt:
+        school = self.school(code)
+        members = []
+        for i, (sid, number) in enumerate(students):
+            student = self.find_student(sid if isinstance(sid, UUID) else UUID(str(sid)))
+            if student is None:
+                raise errors.UnknownStudent(f"student {sid} is not in the register", field=f"students[{i}].student_id")
+            members.append((student, number))
+        events = school_rules.form_class(
+            school, self.school_year(code, year), self.find_class(code, year, grade, name), year, grade, name,
+            homeroom_teacher_id, homeroom_teacher_name, members, on=on, recorded_by=recorded_by, now=self.now(),
+        )
+        return self.record(events)

@@ -1,0 +1,96 @@
+"""Commands about a student's enrollment: admission, identity, leave, withdrawal, graduation."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from domain import enrollment_rules, streams
+from domain.event import Event
+from domain.ledger_base import LedgerBase, Receipt, as_value
+from domain.school import SchoolClass
+from domain.student import Identity, Student
+
+
+class StudentCommands(LedgerBase):
+    def admit_student(self, code: str, year: int, grade: int, class_name: str, number: int, identity: Any, *,
+                      admitted_on: date, admission_kind: str = "entrance", prior_history: str = "",
+                      reason: str = "", student_id: UUID | None = None, recorded_by: str) -> Receipt:
+        """入学 or 編入学; the receipt's stream id is the new student's id."""
+        school = self.school(code)
+        sid = student_id or self.new_id()
+        events = enrollment_rules.admit(
+            school, self.school_year(code, year), self.find_class(code, year, grade, class_name),
+            self.find_student(sid), sid, admission_kind, year, grade, class_name, number,
+            as_value(identity, Identity, "identity"), prior_history, reason,
+            on=admitted_on, recorded_by=recorded_by, now=self.now(),
+        )
+        return self.record(events)
+
+    def change_identity(self, student_id: UUID | str, identity: Any, *, reason: str, on: date | None = None,
+                        expected_version: int | None = None, recorded_by: str) -> Receipt:
+        student = self.student(student_id, expected_version=expected_version)
+        event = enrollment_rules.change_identity(student, as_value(identity, Identity, "identity"), reason,
+                                                 on=on or self.today(), recorded_by=recorded_by, now=self.now())
+        return self.record([event])
+
+    def _with_class(self, student: Student, on: date) -> tuple[Any, Any, SchoolClass]:
+        code, year, grade, name = enrollment_rules.class_of(student, on)
+        return self.school(code), self.school_year(code, year), self.school_class(code, year, grade, name)
+
+    def begin_leave(self, student_id: UUID | str, *, on: date, reason: str, expected_version: int | None = None,
+                    recorded_by: str) -> Receipt:
+        student = self.student(student_id, expected_version=expected_version)
+        school, year, klass = self._with_class(student, on)
+        return self.record(enrollment_rules.begin_leave(school, year, student, klass, reason, on=on,
+                                                        recorded_by=recorded_by, now=self.now()))
+
+    def end_leave(self, student_id: UUID | str, *, on: date, expected_version: int | None = None,
+                  recorded_by: str) -> Receipt:
+        student = self.student(student_id, expected_version=expected_version)
+        school, year, klass = self._with_class(student, on)
+        return self.record(enrollment_rules.end_leave(school, year, student, klass, on=on,
+                                                      recorded_by=recorded_by, now=self.now()))
+
+    def withdraw(self, student_id: UUID | str, *, on: date, reason: str, expected_version: int | None = None,
+                 recorded_by: str) -> Receipt:
+        student = self.student(student_id, expected_version=expected_version)
+        school, year, klass = self._with_class(student, on)
+        return self.record(enrollment_rules.withdraw(school, year, student, klass, reason, on=on,
+                                                     recorded_by=recorded_by, now=self.now()))
+
+    def graduate(self, student_id: UUID | str, *, on: date, expected_version: int | None = None,
+                 recorded_by: str) -> Receipt:
+        student = self.student(student_id, expected_version=expected_version)
+        school, year, klass = self._with_class(student, on)
+        return self.record(enrollment_rules.graduate(school, year, student, klass, on=on,
+                                                     recorded_by=recorded_by, now=self.now()))
+
+    def student_summary(self, student_id: UUID | str) -> dict[str, Any]:
+        """The student as the register stands now, in primitives."""
+        s = self.student(student_id)
+        i = s.identity
+        return {
+            "student_id": str(s.id),
+            "version": s.version,
+            "status": s.status,
+            "custodian": s.custodian,
+            "name": f"{i.family_name} {i.given_name}",
+            "name_kana": f"{i.family_name_kana} {i.given_name_kana}",
+            "sex": i.sex,
+            "birth_date": i.birth_date.isoformat(),
+            "enrollments": [
+                {"school_code": e.school_code, "began_on": e.began_on.isoformat(),
+                 "ended_on": e.ended_on.isoformat() if e.ended_on else None, "ended_because": e.ended_because}
+                for e in s.enrollments
+            ],
+            "classes": {
+                str(y): {"school_code": p.school_code, "grade": p.grade, "class_name": p.class_name,
+                         "number": p.number}
+                for y, p in sorted(s.placements.items())
+            },
+        }
+
+    def attendance_history(self, student_id: UUID, day: date) -> list[Event]:
+        return self.stream(streams.attendance(student_id, day))

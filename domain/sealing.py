@@ -1,0 +1,30 @@
+"""What a sealed year (学年末確定) still accepts: approved corrections, nothing else."""
+
+from __future__ import annotations
+
+from domain import errors, values
+from domain.school import SchoolYear
+
+
+def require_open_year(year: SchoolYear, school_year: int) -> None:
+    """Plain writes (marks, assessments, records, examinations) need an unsealed year."""
+    if year.sealed_on is not None:
+        raise errors.YearIsSealed(
+            f"school year {school_year} was sealed on {year.sealed_on.isoformat()}; "
+            "only a correction with a reason and the principal's approval is accepted",
+            field="year",
+        )
+
+
+def require_correction_allowed(year: SchoolYear, reason: str, approved_by: str | None) -> str:
+    """Every correction gives its reason; in a sealed year the principal approves it too."""
+    if not reason or not reason.strip():
+        raise errors.CorrectionNeedsReason("a correction must say why it is made", field="reason")
+    reason = values.text(reason, "reason", max_length=500)
+    if year.sealed_on is not None and not (approved_by and approved_by.strip()):
+        raise errors.CorrectionNeedsApproval(
+            f"the year was sealed on {year.sealed_on.isoformat()}: "
+            "a correction needs the approving principal's staff id",
+            field="approved_by",
+        )
+    return reason

@@ -1,0 +1,163 @@
+"""A student's enrollment record (学籍): identity, admission, class placements, leave,
+withdrawal and graduation.
+
+The stream is short (a handful of events a year), so decisions about a student may load it.
+Custody is a list of enrollment periods, one per school: the hand-over that closes one and
+opens the next is a later event on the same stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from domain.event import Event
+
+
+class Guardian(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: str
+    name_kana: str
+    relation: str  # 続柄, e.g. 父, 母, 祖母
+    address: str = ""  # blank: 児童の欄に同じ
+
+
+class Identity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    sex: Literal["male", "female"]
+    birth_date: date
+    address: str
+    guardian: Guardian
+
+
+AdmissionKind = Literal["entrance", "admission"]  # 入学 / 編入学
+
+
+class StudentAdmitted(Event, frozen=True, tag="StudentAdmitted"):
+    """入学 (into grade 1) or 編入学 (mid-course); ``effective_on`` is the admission date."""
+
+    school_code: str
+    admission_kind: AdmissionKind
+    year: int
+    grade: int
+    class_name: str
+    number: int
+    identity: Identity
+    prior_history: str = ""  # 入学前の経歴
+    reason: str = ""  # 編入学の事由
+
+
+class IdentityDetailsChanged(Event, frozen=True, tag="IdentityDetailsChanged"):
+    """The identity as it now stands, and why it changed (move, name change, new guardian...)."""
+
+    identity: Identity
+    reason: str
+
+
+class StudentPlacedInClass(Event, frozen=True, tag="StudentPlacedInClass"):
+    """Placed in a class for a school year (new year's classes, or a change of class)."""
+
+    school_code: str
+    year: int
+    grade: int
+    class_name: str
+    number: int
+
+
+class LeaveOfAbsenceBegan(Event, frozen=True, tag="LeaveOfAbsenceBegan"):
+    """休学 from ``effective_on``."""
+
+    reason: str
+
+
+class LeaveOfAbsenceEnded(Event, frozen=True, tag="LeaveOfAbsenceEnded"):
+    """Back from 休学 on ``effective_on``."""
+
+
+class StudentWithdrew(Event, frozen=True, tag="StudentWithdrew"):
+    """退学, on the day the principal approved it."""
+
+    reason: str
+
+
+class StudentGraduated(Event, frozen=True, tag="StudentGraduated"):
+    """卒業, on the day the principal certified it."""
+
+
+# ---------------------------------------------------------------- state (rule-free evolve)
+
+Status = Literal["enrolled", "on_leave", "withdrawn", "graduated"]
+
+
+@dataclass
+class Enrollment:
+    """One period in one school's custody."""
+
+    school_code: str
+    began_on: date
+    ended_on: date | None = None
+    ended_because: str | None = None
+
+
+@dataclass
+class Placement:
+    school_code: str
+    grade: int
+    class_name: str
+    number: int
+    since: date
+
+
+@dataclass
+class Student:
+    id: UUID
+    version: int
+    identity: Identity
+    status: Status = "enrolled"
+    enrollments: list[Enrollment] = field(default_factory=list)
+    placements: dict[int, Placement] = field(default_factory=dict)  # by school year
+
+    @property
+    def custodian(self) -> str | None:
+        """The school that holds the student now (None once they left the register)."""
+        last = self.enrollments[-1] if self.enrollments else None
+        return last.school_code if last and last.ended_on is None else None
+
+    def enrolled_since(self) -> date:
+        return self.enrollments[-1].began_on
+
+
+def evolve_student(state: Student | None, event: Event) -> Student:
+    match event:
+        case StudentAdmitted():
+            state = Student(event.originator_id, 1, event.identity)
+            state.enrollments.append(Enrollment(event.school_code, event.effective_on))
+            state.placements[event.year] = Placement(
+                event.school_code, event.grade, event.class_name, event.number, event.effective_on
+            )
+        case IdentityDetailsChanged() if state:
+            state.identity = event.identity
+        case StudentPlacedInClass() if state:
+            state.placements[event.year] = Placement(
+                event.school_code, event.grade, event.class_name, event.number, event.effective_on
+            )
+        case LeaveOfAbsenceBegan() if state:
+            state.status = "on_leave"
+        case LeaveOfAbsenceEnded() if state:
+            state.status = "enrolled"
+        case StudentWithdrew() if state:
+            state.status = "withdrawn"
+            state.enrollments[-1].ended_on, state.enrollments[-1].ended_because = event.effective_on, "withdrawal"
+        case StudentGraduated() if state:
+            state.status = "graduated"
+            state.enrollments[-1].ended_on, state.enrollments[-1].ended_because = event.effective_on, "graduation"
+        case _:
+            raise ValueError(f"{type(event).__name__} cannot follow {state!r}")
+    state.version = event.originator_version
+    return state
