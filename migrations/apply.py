@@ -125,3 +125,29 @@ def _apply_postgresql(backend: Backend) -> list[str]:
                     raise MigrationError(f"migration {m.version}_{m.name} failed: {e}") from e
                 done.append(f"{m.version}_{m.name}")
     return done
+
+
+def pending(backend: Backend) -> list[str]:
+    """Migrations not yet applied (an unreachable or empty database has them all pending)."""
+    todo = migrations_for(backend.kind)
+    try:
+        if backend.kind == "sqlite":
+            assert backend.sqlite_path is not None
+            if not backend.sqlite_path.exists():
+                return [f"{m.version}_{m.name}" for m in todo]
+            with sqlite3.connect(backend.sqlite_path) as conn:
+                rows = conn.execute("SELECT version, sha256 FROM schema_migrations").fetchall()
+        else:
+            import psycopg
+            from psycopg import sql
+
+            with psycopg.connect(backend.psycopg_conninfo(), autocommit=True) as conn:
+                conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(backend.schema)))
+                rows = conn.execute("SELECT version, sha256 FROM schema_migrations").fetchall()
+    except (sqlite3.OperationalError, ImportError):
+        return [f"{m.version}_{m.name}" for m in todo]
+    except Exception as e:  # psycopg.errors.UndefinedTable and friends
+        if "schema_migrations" in str(e):
+            return [f"{m.version}_{m.name}" for m in todo]
+        raise
+    return [f"{m.version}_{m.name}" for m in _check(dict(rows), todo)]

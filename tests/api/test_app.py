@@ -1,0 +1,28 @@
+"""The health endpoint answers from the ledger it serves."""
+
+from __future__ import annotations
+
+from litestar.testing import TestClient
+
+from api.app import create_app
+from domain.backend import Backend
+from domain.ledger import Ledger
+from tests.builders import ELEMENTARY, school_with_calendar
+
+
+def test_health_reports_the_backend_and_log_position(backend: Backend, ledger: Ledger) -> None:
+    school_with_calendar(ledger, ELEMENTARY)
+    with TestClient(app=create_app(ledger, backend)) as client:
+        response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "backend": backend.kind, "position": 2, "detail": ""}
+
+
+def test_health_answers_503_when_the_ledger_cannot_be_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # An unmigrated SQLite file: the event table does not exist.
+    backend = Backend.from_url(f"sqlite:///{tmp_path}/empty.sqlite3")
+    ledger = Ledger.open(backend)
+    with TestClient(app=create_app(ledger, backend)) as client:
+        response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"

@@ -1,0 +1,77 @@
+"""The gakuseki command: migrate, and serve on the embedded default."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from domain.backend import Backend
+from migrations.apply import pending
+
+ROOT = Path(__file__).parent.parent.parent
+
+
+def test_migrate_applies_every_migration_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path}/ledger.sqlite3"
+    assert main(["--database-url", url, "migrate"]) == 0
+    assert "applied 0001_event_store" in capsys.readouterr().out
+    assert main(["--database-url", url, "migrate"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert pending(Backend.from_url(url)) == []
+
+
+@pytest.mark.postgres
+def test_migrate_applies_on_postgresql(postgres_database: Backend, capsys: pytest.CaptureFixture[str]) -> None:
+    url = postgres_database.url + "?schema=cli_migrate"
+    assert pending(Backend.from_url(url)) == ["0001_event_store"]
+    assert main(["--database-url", url, "migrate"]) == 0
+    assert pending(Backend.from_url(url)) == []
+
+
+@pytest.mark.postgres
+def test_serve_refuses_a_postgresql_schema_that_is_behind(postgres_database: Backend) -> None:
+    url = postgres_database.url + "?schema=cli_behind"
+    with pytest.raises(SystemExit, match="run `gakuseki migrate`"):
+        main(["--database-url", url, "serve"])
+
+
+def test_an_unsupported_database_url_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--database-url", "mysql://x", "migrate"]) == 2
+    assert "unsupported database URL" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_on_the_embedded_default_migrates_and_answers_health(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "GAKUSEKI_PORT": str(port)}
+    env.pop("GAKUSEKI_DATABASE_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], cwd=tmp_path, env=env | {
+        "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        body = b""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+                    body = r.read()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert b'"status":"ok"' in body
+        # The ledger is one SQLite file in the working directory.
+        assert (tmp_path / "gakuseki.sqlite3").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
