@@ -10,7 +10,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from domain import curriculum, errors, streams, values
-from domain.event import Event
+from domain.event import Event, Stamp, stamp
 from domain.school import ClassMemberJoined, ClassMemberLeft, LeaveReason, School, SchoolClass, SchoolYear
 from domain.sealing import require_open_year
 from domain.student import (
@@ -34,7 +34,9 @@ def check_identity(identity: Identity, on: date) -> Identity:
         relation=values.text(g.relation, "identity.guardian.relation", max_length=20),
         address=values.text(g.address, "identity.guardian.address", max_length=200, required=False),
     )
-    age = on.year - identity.birth_date.year - ((on.month, on.day) < (identity.birth_date.month, identity.birth_date.day))
+    values.sex(identity.sex, "identity.sex")
+    born = identity.birth_date
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
     if not 5 <= age <= 16:
         raise errors.ImplausibleBirthDate(
             f"born {identity.birth_date.isoformat()}, the child would be {age} on {on.isoformat()}; "
@@ -46,7 +48,7 @@ def check_identity(identity: Identity, on: date) -> Identity:
         given_name=values.text(identity.given_name, "identity.given_name", max_length=50),
         family_name_kana=values.kana(identity.family_name_kana, "identity.family_name_kana"),
         given_name_kana=values.kana(identity.given_name_kana, "identity.given_name_kana"),
-        sex=values.sex(identity.sex, "identity.sex"),  # type: ignore[arg-type]
+        sex=identity.sex,
         birth_date=identity.birth_date,
         address=values.text(identity.address, "identity.address", max_length=200),
         guardian=guardian,
@@ -78,11 +80,11 @@ def admit(school: School, year: SchoolYear, klass: SchoolClass | None, existing:
         raise errors.DuplicateAttendanceNumber(f"出席番号 {number} is taken in class {grade}-{class_name}",
                                                field="number")
     identity = check_identity(identity, on)
-    meta = dict(recorded_at=now, recorded_by=recorded_by, effective_on=on)
+    meta = stamp(now, recorded_by, on)
     return [
         StudentAdmitted(
             originator_id=student_id, originator_version=1, **meta,
-            school_code=school.code, admission_kind=admission_kind,  # type: ignore[arg-type]
+            school_code=school.code, admission_kind="entrance" if admission_kind == "entrance" else "admission",
             year=school_year, grade=grade, class_name=klass.name, number=number, identity=identity,
             prior_history=values.text(prior_history, "prior_history", max_length=500, required=False),
             reason=reason,
@@ -116,10 +118,10 @@ def _check_active(student: Student, school: School, on: date) -> None:
             f"{on.isoformat()} is before the student's enrollment on {student.enrolled_since()}", field="on")
 
 
-def _leave_class(student: Student, klass: SchoolClass, reason: LeaveReason, meta: dict[str, object]) -> Event:
+def _leave_class(student: Student, klass: SchoolClass, reason: LeaveReason, meta: Stamp) -> Event:
     return ClassMemberLeft(
         originator_id=streams.school_class(klass.school_code, klass.year, klass.grade, klass.name),
-        originator_version=klass.version + 1, student_id=student.id, reason=reason, **meta)  # type: ignore[arg-type]
+        originator_version=klass.version + 1, student_id=student.id, reason=reason, **meta)
 
 
 def class_of(student: Student, on: date) -> tuple[str, int, int, str]:
@@ -138,10 +140,10 @@ def begin_leave(school: School, year: SchoolYear, student: Student, klass: Schoo
     if student.status == "on_leave":
         raise errors.StudentOnLeave(f"student {student.id} is already on leave", field="student_id")
     require_open_year(year, klass.year)
-    meta: dict[str, object] = dict(recorded_at=now, recorded_by=recorded_by, effective_on=on)
+    meta = stamp(now, recorded_by, on)
     return [
         LeaveOfAbsenceBegan(originator_id=student.id, originator_version=student.version + 1,
-                            reason=values.text(reason, "reason", max_length=500), **meta),  # type: ignore[arg-type]
+                            reason=values.text(reason, "reason", max_length=500), **meta),
         _leave_class(student, klass, "leave", meta),
     ]
 
@@ -154,14 +156,14 @@ def end_leave(school: School, year: SchoolYear, student: Student, klass: SchoolC
     require_open_year(year, klass.year)
     last = klass.last_placement(student.id)
     number = last.number if last else 99
-    meta: dict[str, object] = dict(recorded_at=now, recorded_by=recorded_by, effective_on=on)
+    meta = stamp(now, recorded_by, on)
     return [
         LeaveOfAbsenceEnded(originator_id=student.id, originator_version=student.version + 1,
-                            **meta),  # type: ignore[arg-type]
+                            **meta),
         ClassMemberJoined(
             originator_id=streams.school_class(klass.school_code, klass.year, klass.grade, klass.name),
             originator_version=klass.version + 1, student_id=student.id, number=number,
-            **meta),  # type: ignore[arg-type]
+            **meta),
     ]
 
 
@@ -170,10 +172,10 @@ def withdraw(school: School, year: SchoolYear, student: Student, klass: SchoolCl
     """退学, on the day the principal approved it; the student is off the roll from that day."""
     _check_active(student, school, on)
     require_open_year(year, klass.year)
-    meta: dict[str, object] = dict(recorded_at=now, recorded_by=recorded_by, effective_on=on)
+    meta = stamp(now, recorded_by, on)
     return [
         StudentWithdrew(originator_id=student.id, originator_version=student.version + 1,
-                        reason=values.text(reason, "reason", max_length=500), **meta),  # type: ignore[arg-type]
+                        reason=values.text(reason, "reason", max_length=500), **meta),
         _leave_class(student, klass, "withdrawal", meta),
     ]
 
@@ -187,9 +189,9 @@ def graduate(school: School, year: SchoolYear, student: Student, klass: SchoolCl
             f"only grade {curriculum.FINAL_GRADE[school.kind]} graduates; the student is in grade {klass.grade}",
             field="student_id")
     require_open_year(year, klass.year)
-    meta: dict[str, object] = dict(recorded_at=now, recorded_by=recorded_by, effective_on=on)
+    meta = stamp(now, recorded_by, on)
     return [
         StudentGraduated(originator_id=student.id, originator_version=student.version + 1,
-                         **meta),  # type: ignore[arg-type]
+                         **meta),
         _leave_class(student, klass, "graduation", meta),
     ]

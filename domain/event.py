@@ -8,7 +8,7 @@ so modules can be moved and renamed freely. Add fields only with defaults; never
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 from uuid import UUID
 
 import msgspec
@@ -46,6 +46,18 @@ class Correction(Event, frozen=True, kw_only=True):
     approved_by: str | None = None
 
     is_correction: ClassVar[bool] = True
+
+
+class Stamp(TypedDict):
+    """The three facts every event carries besides its stream position."""
+
+    recorded_at: datetime
+    recorded_by: str
+    effective_on: date
+
+
+def stamp(now: datetime, recorded_by: str, on: date) -> Stamp:
+    return Stamp(recorded_at=now, recorded_by=recorded_by, effective_on=on)
 
 
 def type_name(cls: type[Event]) -> str:

@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 
 from domain import errors, streams, values
-from domain.event import Correction, Event
+from domain.event import Correction, Event, stamp
 from domain.school import School, SchoolYear
 from domain.sealing import require_correction_allowed, require_open_year
 from domain.student import Student
@@ -213,11 +213,12 @@ def correct_examination(school: School, year: SchoolYear, history: Sequence[Even
     first = next(e for e in history if isinstance(e, wanted[0]))
     assert isinstance(first, HealthExaminationRecorded | DentalExaminationRecorded)
     reason = require_correction_allowed(year, reason, approved_by)
-    common = dict(
-        originator_id=target.originator_id, originator_version=len(history) + 1,
-        recorded_at=now, recorded_by=recorded_by, effective_on=on,
-        corrects_version=corrects_version, reason=reason, approved_by=approved_by,
-    )
     if isinstance(exam, HealthExamination):
-        return HealthExaminationCorrected(**common, examination=check_health(school.kind, first.grade, exam))
-    return DentalExaminationCorrected(**common, examination=check_dental(exam))
+        return HealthExaminationCorrected(
+            originator_id=target.originator_id, originator_version=len(history) + 1, **stamp(now, recorded_by, on),
+            corrects_version=corrects_version, reason=reason, approved_by=approved_by,
+            examination=check_health(school.kind, first.grade, exam))
+    return DentalExaminationCorrected(
+        originator_id=target.originator_id, originator_version=len(history) + 1, **stamp(now, recorded_by, on),
+        corrects_version=corrects_version, reason=reason, approved_by=approved_by,
+        examination=check_dental(exam))

@@ -96,7 +96,7 @@ class LedgerBase(Application[UUID]):
 
     def position(self) -> int:
         """The log position of the last recorded event (0 for an empty ledger)."""
-        return self.recorder.max_notification_id() or 0  # type: ignore[attr-defined]
+        return self.recorder.max_notification_id() or 0
 
     def has_stream(self, stream_id: UUID) -> bool:
         return bool(self.recorder.select_events(stream_id, limit=1))
@@ -138,7 +138,7 @@ class LedgerBase(Application[UUID]):
         """Every admitted student, in admission order (a scan of the log; for tools, not hot paths)."""
         position = 0
         while True:
-            page = self.recorder.select_notifications(  # type: ignore[attr-defined]
+            page = self.recorder.select_notifications(
                 start=position, limit=1000, topics=["gakuseki:StudentAdmitted"], inclusive_of_start=False)
             if not page:
                 return

@@ -115,10 +115,11 @@ class RecordCommands(LedgerBase):
                             dental: bool = False, reason: str, approved_by: str | None = None,
                             recorded_by: str) -> Receipt:
         student, school, school_year = self._year_context(student_id, year)
-        kind = health.DentalExamination if dental else health.HealthExamination
+        exam: health.HealthExamination | health.DentalExamination = (
+            as_value(examination, health.DentalExamination, "examination") if dental
+            else as_value(examination, health.HealthExamination, "examination"))
         event = health.correct_examination(
-            school, school_year, self.stream(streams.health(student.id, year)), corrects_version,
-            as_value(examination, kind, "examination"), reason=reason, approved_by=approved_by,
-            on=self.today(), recorded_by=recorded_by, now=self.now())
+            school, school_year, self.stream(streams.health(student.id, year)), corrects_version, exam,
+            reason=reason, approved_by=approved_by, on=self.today(), recorded_by=recorded_by, now=self.now())
         return self.record([event])
 

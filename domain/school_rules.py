@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from uuid import UUID
 
 from domain import errors, streams, values
-from domain.event import Event
+from domain.event import Event, stamp
 from domain.school import (
     ClassFormed,
     Closure,
@@ -34,7 +33,7 @@ def register_school(state: School | None, code: str, name: str, board_code: str,
     name = values.text(name, "name", max_length=100)
     board_code = values.board_code(board_code)
     address = values.text(address, "address", max_length=200, required=False)
-    meta = dict(recorded_at=now, recorded_by=recorded_by, effective_on=on)
+    meta = stamp(now, recorded_by, on)
     if state is None:
         return [SchoolRegistered(originator_id=streams.school(code), originator_version=1, **meta,
                                  school_code=code, name=name, kind=kind, board_code=board_code, address=address)]
