@@ -1,0 +1,147 @@
+"""The attendance decisions, without a database: given folded states, a roll or a correction
+decides exactly these events."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from domain import errors, streams
+from domain.attendance import (
+    AUTHORITIES,
+    MARK_CODES,
+    AttendanceCorrected,
+    AttendanceMarked,
+    Mark,
+    check_mark,
+    correct_mark,
+    take_roll,
+)
+from domain.school import ClassMemberJoined, Closure
+from tests.domain.states import CODE, DAY, NOW, YEAR, A, B, C, klass, left, meta, year
+
+NEXT_DAY = date(2026, 4, 8)
+
+
+def marked(student_id: object, mark: Mark, *, day: date = DAY, grade: int = 3) -> AttendanceMarked:
+    return AttendanceMarked(
+        originator_id=streams.attendance(student_id, day), originator_version=1,  # type: ignore[arg-type]
+        recorded_at=NOW, recorded_by="T-0001", effective_on=day,
+        student_id=student_id, school_code=CODE, year=YEAR, grade=grade, class_name="1", mark=mark,  # type: ignore[arg-type]
+    )
+
+
+def test_a_roll_decides_one_first_event_per_student_day() -> None:
+    marks = [(A, Mark(code="present")), (B, Mark(code="late", reason="通院"))]
+
+    events = take_roll(year(), klass(), DAY, marks, recorded_by="T-0001", now=NOW)
+
+    assert events == [marked(A, Mark(code="present")), marked(B, Mark(code="late", reason="通院"))]
+
+
+def test_a_roll_keeps_the_order_it_was_given() -> None:
+    marks = [(B, Mark(code="mourning", reason="祖母の葬儀")), (A, Mark(code="present"))]
+
+    events = take_roll(year(), klass(), DAY, marks, recorded_by="T-0001", now=NOW)
+
+    assert [e.student_id for e in events] == [B, A]
+
+
+def test_every_excused_mark_with_what_it_needs_is_accepted() -> None:
+    for authority in sorted(AUTHORITIES):
+        assert check_mark(Mark(code="suspended", authority=authority), "mark").authority == authority
+    assert check_mark(Mark(code="deemed_present", facility="フリースクール"), "mark").facility == "フリースクール"
+    for code in sorted(MARK_CODES - {"suspended", "deemed_present"}):
+        assert check_mark(Mark(code=code), "mark") == Mark(code=code)  # type: ignore[arg-type]
+
+
+def test_a_student_who_withdrew_is_off_the_roll_from_that_day() -> None:
+    base = klass()
+    withdrawn = klass(more=[left(base, B, NEXT_DAY, "withdrawal")])
+
+    assert take_roll(year(), withdrawn, DAY, [(A, Mark(code="present")), (B, Mark(code="present"))],
+                     recorded_by="T-0001", now=NOW)
+    assert take_roll(year(), withdrawn, NEXT_DAY, [(A, Mark(code="present"))], recorded_by="T-0001",
+                     now=NOW) == [marked(A, Mark(code="present"), day=NEXT_DAY)]
+    with pytest.raises(errors.StudentWithdrawn):
+        take_roll(year(), withdrawn, NEXT_DAY, [(A, Mark(code="present")), (B, Mark(code="present"))],
+                  recorded_by="T-0001", now=NOW)
+
+
+def test_a_student_who_joins_later_is_on_the_roll_from_that_day_only() -> None:
+    stream = streams.school_class(CODE, YEAR, 3, "1")
+    joined = klass(more=[ClassMemberJoined(**meta(stream, 4, on=NEXT_DAY), student_id=C, number=3)])
+    assert joined.members_on(DAY) == {A: 1, B: 2}
+    assert joined.members_on(NEXT_DAY) == {A: 1, B: 2, C: 3}
+
+    assert len(take_roll(year(), joined, DAY, [(A, Mark(code="present")), (B, Mark(code="present"))],
+                         recorded_by="T-0001", now=NOW)) == 2
+    with pytest.raises(errors.StudentNotInClass) as refused:
+        take_roll(year(), joined, DAY, [(A, Mark(code="present")), (B, Mark(code="present")),
+                                        (C, Mark(code="present"))], recorded_by="T-0001", now=NOW)
+    assert refused.value.field == "marks[2].student_id"
+    with pytest.raises(errors.StudentMissingFromRoll):
+        take_roll(year(), joined, NEXT_DAY, [(A, Mark(code="present")), (B, Mark(code="present"))],
+                  recorded_by="T-0001", now=NOW)
+
+
+def test_closures_of_the_school_of_the_grade_and_of_the_class_refuse_the_roll() -> None:
+    marks = [(A, Mark(code="present")), (B, Mark(code="present"))]
+    school_closed = Closure(on=DAY, scope="school", reason="台風による臨時休業")
+    grade_closed = Closure(on=DAY, scope="grade", grade=3, reason="学年閉鎖")
+    class_closed = Closure(on=DAY, scope="class", grade=3, class_name="1", reason="学級閉鎖")
+
+    for closure, error in [(school_closed, errors.NotAnInstructionalDay), (grade_closed, errors.NotAnInstructionalDay),
+                           (class_closed, errors.ClassClosedThatDay)]:
+        with pytest.raises(error) as refused:
+            take_roll(year(closures=[closure]), klass(), DAY, marks, recorded_by="T-0001", now=NOW)
+        assert refused.value.field == "date"
+
+
+def test_a_closure_of_another_grade_or_class_leaves_the_day_open() -> None:
+    marks = [(A, Mark(code="present")), (B, Mark(code="present"))]
+    others = [Closure(on=DAY, scope="grade", grade=4, reason="学年閉鎖"),
+              Closure(on=DAY, scope="class", grade=3, class_name="2", reason="学級閉鎖"),
+              Closure(on=NEXT_DAY, scope="school", reason="台風による臨時休業")]
+
+    assert len(take_roll(year(closures=others), klass(), DAY, marks, recorded_by="T-0001", now=NOW)) == 2
+
+
+def test_a_roll_in_a_sealed_year_is_refused_before_anything_else() -> None:
+    with pytest.raises(errors.YearIsSealed):
+        take_roll(year(sealed=True), klass(), date(2026, 4, 11), [], recorded_by="T-0001", now=NOW)
+
+
+def test_a_correction_replaces_the_latest_mark_of_the_day() -> None:
+    first = marked(A, Mark(code="present"))
+
+    correction = correct_mark(year(), klass(), [first], A, DAY, Mark(code="absent_illness", reason="発熱"),
+                              reason=" 欠席の連絡が後から届いた ", approved_by=None, recorded_by="T-0002", now=NOW)
+
+    assert correction == AttendanceCorrected(
+        **meta(streams.attendance(A, DAY), 2, on=DAY, by="T-0002", at=NOW),
+        corrects_version=1, reason="欠席の連絡が後から届いた", approved_by=None,
+        student_id=A, mark=Mark(code="absent_illness", reason="発熱"),
+    )
+
+    again = correct_mark(year(sealed=True), klass(), [first, correction], A, DAY, Mark(code="present"),
+                         reason="再訂正", approved_by="P-0001", recorded_by="T-0002", now=NOW)
+
+    assert again == AttendanceCorrected(
+        **meta(streams.attendance(A, DAY), 3, on=DAY, by="T-0002", at=NOW),
+        corrects_version=2, reason="再訂正", approved_by="P-0001", student_id=A, mark=Mark(code="present"),
+    )
+
+
+def test_a_correction_is_judged_like_a_mark() -> None:
+    with pytest.raises(errors.MarkNeedsFacility) as refused:
+        correct_mark(year(), klass(), [marked(A, Mark(code="present"))], A, DAY, Mark(code="deemed_present"),
+                     reason="記入誤り", approved_by=None, recorded_by="T-0002", now=NOW)
+    assert refused.value.field == "mark.facility"
+
+
+def test_a_correction_without_history_is_refused() -> None:
+    with pytest.raises(errors.NoMarkToCorrect):
+        correct_mark(year(), klass(), [], A, DAY, Mark(code="present"), reason="記入誤り", approved_by=None,
+                     recorded_by="T-0002", now=NOW)
