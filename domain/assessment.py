@@ -23,10 +23,12 @@ from domain.student import Student
 ABC = Literal["A", "B", "C"]
 
 
-class Viewpoints(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    knowledge: ABC  # 知識・技能
-    thinking: ABC  # 思考・判断・表現
-    attitude: ABC  # 主体的に学習に取り組む態度
+class Viewpoints(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """Each viewpoint is A, B or C (checked by the rule, so a wrong grade is InvalidViewpoint)."""
+
+    knowledge: str  # 知識・技能
+    thinking: str  # 思考・判断・表現
+    attitude: str  # 主体的に学習に取り組む態度
 
 
 class AssessmentRecorded(Event, frozen=True, tag="AssessmentRecorded"):
@@ -47,7 +49,7 @@ class AssessmentCorrected(Correction, frozen=True, tag="AssessmentCorrected"):
     rating: int | None = None
 
 
-class YearRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class YearRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     moral_education: str = ""  # 特別の教科 道徳
     integrated_study: str = ""  # 総合的な学習の時間
     special_activities: tuple[str, ...] = ()  # 特別活動 marked ○
@@ -149,7 +151,7 @@ def correct_assessment(school: School, year: SchoolYear, history: Sequence[Event
     while isinstance(original, AssessmentCorrected):
         original = history[original.corrects_version - 1]
     assert isinstance(original, AssessmentRecorded)
-    reason = require_correction_allowed(year, reason, approved_by)
+    reason = require_correction_allowed(school, year, reason, approved_by)
     terms = len(year.calendar.terms) if year.calendar else 3
     check_assessment(school.kind, original.grade, terms, original.term, original.subject, viewpoints, rating)
     return AssessmentCorrected(
@@ -212,7 +214,7 @@ def correct_year_record(school: School, year: SchoolYear, history: Sequence[Even
     target = _target(history, corrects_version, (YearRecordEntered, YearRecordCorrected))
     first = history[0]
     assert isinstance(first, YearRecordEntered)
-    reason = require_correction_allowed(year, reason, approved_by)
+    reason = require_correction_allowed(school, year, reason, approved_by)
     return YearRecordCorrected(
         originator_id=target.originator_id, originator_version=len(history) + 1,
         recorded_at=now, recorded_by=recorded_by, effective_on=on,

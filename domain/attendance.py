@@ -9,34 +9,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Literal
 from uuid import UUID
 
 import msgspec
 
 from domain import errors, streams, values
 from domain.event import Correction, Event
-from domain.school import SchoolClass, SchoolYear
+from domain.school import School, SchoolClass, SchoolYear
 from domain.sealing import require_correction_allowed, require_open_year
 
-MarkCode = Literal[
-    "present",  # 出席
-    "late",  # 遅刻: present, tallied separately
-    "left_early",  # 早退: present, tallied separately
-    "absent_illness",  # 欠席 (病気)
-    "absent_other",  # 欠席 (事故)
-    "suspended",  # 出席停止: needs the authority (学校保健安全法§19, 学校教育法§35, 非常変災...)
-    "mourning",  # 忌引
-    "deemed_present",  # 出席扱い: needs the facility (教育支援センター, フリースクール...)
-    "online_special",  # オンラインを活用した特例の授業 (board-defined)
-    "other_excused",  # 校長が出席しなくてもよいと認めた日 (board-defined)
-]
-MARK_CODES: frozenset[str] = frozenset(MarkCode.__args__)  # type: ignore[attr-defined]
+# Mark codes and the column of the 出席簿 each one counts in. Inputs are plain strings judged by
+# check_mark, so that a wrong code is refused by its own rule (UnknownMarkCode).
+MARK_CODES: dict[str, str] = {
+    "present": "出席",
+    "late": "遅刻",  # present, tallied separately
+    "left_early": "早退",  # present, tallied separately
+    "absent_illness": "欠席(病気)",
+    "absent_other": "欠席(事故)",
+    "suspended": "出席停止",  # needs the authority (学校保健安全法§19, 学校教育法§35, 非常変災...)
+    "mourning": "忌引",
+    "deemed_present": "出席扱い",  # needs the facility (教育支援センター, フリースクール...)
+    "online_special": "オンライン特例授業",  # board-defined
+    "other_excused": "校長が認めた日",  # board-defined: 出席しなくてもよいと認めた日
+}
 AUTHORITIES = frozenset({"infection", "order", "disaster", "hospitalisation", "principal"})
 
 
-class Mark(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    code: MarkCode
+class Mark(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    code: str  # one of MARK_CODES
     reason: str = ""
     authority: str | None = None  # who decided an excused day: see AUTHORITIES
     facility: str | None = None  # where a deemed-present day was spent
@@ -151,6 +151,7 @@ def take_roll(
 
 
 def correct_mark(
+    school: School,
     year: SchoolYear,
     klass: SchoolClass,
     history: Sequence[Event],
@@ -168,7 +169,7 @@ def correct_mark(
         raise errors.NoMarkToCorrect(
             f"student {student_id} has no mark on {day.isoformat()} to correct", field="date"
         )
-    reason = require_correction_allowed(year, reason, approved_by)
+    reason = require_correction_allowed(school, year, reason, approved_by)
     check_mark(mark, "mark")
     latest = history[-1]
     return AttendanceCorrected(

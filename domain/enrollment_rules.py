@@ -76,7 +76,7 @@ def admit(school: School, year: SchoolYear, klass: SchoolClass | None, existing:
     if klass is None or klass.grade != grade:
         raise errors.UnknownClass(f"class {grade}-{class_name} of {school_year} is not formed", field="class_name")
     values.attendance_number(number)
-    if number in klass.members_on(on).values():
+    if number in klass.numbers_held_from(on):
         raise errors.DuplicateAttendanceNumber(f"出席番号 {number} is taken in class {grade}-{class_name}",
                                                field="number")
     identity = check_identity(identity, on)
@@ -149,13 +149,21 @@ def begin_leave(school: School, year: SchoolYear, student: Student, klass: Schoo
 
 
 def end_leave(school: School, year: SchoolYear, student: Student, klass: SchoolClass, *, on: date,
-              recorded_by: str, now: datetime) -> list[Event]:
+              number: int | None = None, recorded_by: str, now: datetime) -> list[Event]:
+    """Back from 休学 on ``on``, with the old 出席番号 unless another is given (or it was taken)."""
     _check_active(student, school, on)
     if student.status != "on_leave":
         raise errors.StudentNotOnLeave(f"student {student.id} is not on leave", field="student_id")
     require_open_year(year, klass.year)
     last = klass.last_placement(student.id)
-    number = last.number if last else 99
+    if last is not None and last.left_on is not None and on <= last.left_on:
+        raise errors.DateBeforeEnrollment(
+            f"the return on {on.isoformat()} is not after the leave that began on {last.left_on}", field="on")
+    number = values.attendance_number(number if number is not None else last.number if last else 1)
+    if number in klass.numbers_held_from(on):
+        raise errors.DuplicateAttendanceNumber(
+            f"出席番号 {number} was given to another student during the leave; give the returning student a free one",
+            field="number")
     meta = stamp(now, recorded_by, on)
     return [
         LeaveOfAbsenceEnded(originator_id=student.id, originator_version=student.version + 1,

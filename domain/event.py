@@ -3,6 +3,8 @@
 Events are a stored contract that must decode for twenty years. Each event class declares an
 explicit ``tag`` (its stable type name); the tag, not the module path, is what the log stores,
 so modules can be moved and renamed freely. Add fields only with defaults; never change a type.
+Fields at their default are left out of the stored JSON (``omit_defaults``), so adding a field
+with a default leaves every earlier event's bytes as they were.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import msgspec
 TOPIC_PREFIX = "gakuseki:"
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", forbid_unknown_fields=True):
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", forbid_unknown_fields=True,
+            omit_defaults=True):
     """A fact the register recorded.
 
     ``recorded_at`` is when the ledger recorded it, ``recorded_by`` the staff id of who did,

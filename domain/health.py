@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
 from uuid import UUID
 
 import msgspec
@@ -20,22 +19,24 @@ from domain.school import School, SchoolYear
 from domain.sealing import require_correction_allowed, require_open_year
 from domain.student import Student
 
-VisionGrade = Literal["A", "B", "C", "D"]  # 370 method: A ≥1.0, B 0.7–0.9, C 0.3–0.6, D <0.3
-Urine = Literal["-", "±", "+", "++", "+++"]
-Hearing = Literal["normal", "abnormal"]
+# Coded findings are plain strings judged by check_health / check_dental, so a wrong code is
+# refused by its own rule. 視力 (370 method): A ≥1.0, B 0.7–0.9, C 0.3–0.6, D <0.3.
+VisionGrade = str
+Urine = str  # - ± + ++ +++
+Hearing = str  # normal / abnormal
 
 
-class Vision(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Vision(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     right_naked: VisionGrade | None = None
     left_naked: VisionGrade | None = None
     right_corrected: VisionGrade | None = None
     left_corrected: VisionGrade | None = None
 
 
-class HealthExamination(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class HealthExamination(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     height_cm: Decimal  # one decimal place
     weight_kg: Decimal  # one decimal place
-    nutrition: Literal["normal", "attention"]  # 栄養状態
+    nutrition: str  # 栄養状態: normal / attention
     vision: Vision
     urine_protein: Urine
     urine_sugar: Urine
@@ -54,10 +55,10 @@ class HealthExamination(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     follow_up: str = ""  # 事後措置
 
 
-ToothCode = Literal["/", "C", "○", "△", "×", "CO"]
+ToothCode = str  # / C ○ △ × CO
 
 
-class DentalExamination(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class DentalExamination(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     jaw: int  # 顎関節 0/1/2
     bite: int  # 歯列・咬合 0/1/2
     plaque: int  # 歯垢の状態 0/1/2
@@ -212,7 +213,7 @@ def correct_examination(school: School, year: SchoolYear, history: Sequence[Even
             f"{corrects_version}", field="corrects_version")
     first = next(e for e in history if isinstance(e, wanted[0]))
     assert isinstance(first, HealthExaminationRecorded | DentalExaminationRecorded)
-    reason = require_correction_allowed(year, reason, approved_by)
+    reason = require_correction_allowed(school, year, reason, approved_by)
     if isinstance(exam, HealthExamination):
         return HealthExaminationCorrected(
             originator_id=target.originator_id, originator_version=len(history) + 1, **stamp(now, recorded_by, on),

@@ -122,7 +122,7 @@ class LedgerBase(Application[UUID]):
         return self._fold(streams.school_class(code, year, grade, name), evolve_class)
 
     def student(self, student_id: UUID | str, *, expected_version: int | None = None) -> Student:
-        sid = student_id if isinstance(student_id, UUID) else _uuid(student_id)
+        sid = student_uuid(student_id)
         state = self._fold(sid, evolve_student)
         if state is None:
             raise errors.UnknownStudent(f"student {student_id} is not in the register", field="student_id")
@@ -147,8 +147,11 @@ class LedgerBase(Application[UUID]):
             position = page[-1].id
 
 
-def _uuid(value: str) -> UUID:
+def student_uuid(value: UUID | str, field: str = "student_id") -> UUID:
+    """A student id as given; one that is not even a UUID names no student of the register."""
+    if isinstance(value, UUID):
+        return value
     try:
-        return UUID(value)
+        return UUID(str(value))
     except ValueError:
-        raise errors.UnknownStudent(f"student {value!r} is not in the register", field="student_id") from None
+        raise errors.UnknownStudent(f"student {value!r} is not in the register", field=field) from None

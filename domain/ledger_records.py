@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from domain import assessment, attendance, errors, health, streams
-from domain.ledger_base import LedgerBase, Receipt, as_value
+from domain.ledger_base import LedgerBase, Receipt, as_value, student_uuid
 from domain.school import School, SchoolYear
 from domain.student import Student
 
@@ -20,7 +20,7 @@ class RecordCommands(LedgerBase):
         """One class, one day, every student: all marks in one transaction, or none."""
         klass = self.school_class(code, year, grade, class_name)
         parsed = [
-            (sid if isinstance(sid, UUID) else UUID(str(sid)), as_value(m, attendance.Mark, f"marks[{i}]"))
+            (student_uuid(sid, f"marks[{i}].student_id"), as_value(m, attendance.Mark, f"marks[{i}]"))
             for i, (sid, m) in enumerate(marks)
         ]
         events = attendance.take_roll(self.school_year(code, year), klass, on, parsed, recorded_by=recorded_by,
@@ -43,7 +43,8 @@ class RecordCommands(LedgerBase):
         assert isinstance(first, attendance.AttendanceMarked)
         klass = self.school_class(first.school_code, first.year, first.grade, first.class_name)
         event = attendance.correct_mark(
-            self.school_year(first.school_code, first.year), klass, history, student.id, on,
+            self.school(first.school_code), self.school_year(first.school_code, first.year), klass, history,
+            student.id, on,
             as_value(mark, attendance.Mark, "mark"), reason=reason, approved_by=approved_by,
             recorded_by=recorded_by, now=self.now())
         return self.record([event])

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain import errors, school_rules, streams, values
-from domain.ledger_base import LedgerBase, Receipt, as_value
+from domain.ledger_base import LedgerBase, Receipt, as_value, student_uuid
 from domain.school import Closure, Term, evolve_school
 
 
@@ -51,7 +51,7 @@ class SchoolCommands(LedgerBase):
         school = self.school(code)
         members = []
         for i, (sid, number) in enumerate(students):
-            student = self.find_student(sid if isinstance(sid, UUID) else UUID(str(sid)))
+            student = self.find_student(student_uuid(sid, f"students[{i}].student_id"))
             if student is None:
                 raise errors.UnknownStudent(f"student {sid} is not in the register", field=f"students[{i}].student_id")
             members.append((student, number))

@@ -46,11 +46,11 @@ class StudentCommands(LedgerBase):
         return self.record(enrollment_rules.begin_leave(school, year, student, klass, reason, on=on,
                                                         recorded_by=recorded_by, now=self.now()))
 
-    def end_leave(self, student_id: UUID | str, *, on: date, expected_version: int | None = None,
-                  recorded_by: str) -> Receipt:
+    def end_leave(self, student_id: UUID | str, *, on: date, number: int | None = None,
+                  expected_version: int | None = None, recorded_by: str) -> Receipt:
         student = self.student(student_id, expected_version=expected_version)
         school, year, klass = self._with_class(student, on)
-        return self.record(enrollment_rules.end_leave(school, year, student, klass, on=on,
+        return self.record(enrollment_rules.end_leave(school, year, student, klass, on=on, number=number,
                                                       recorded_by=recorded_by, now=self.now()))
 
     def withdraw(self, student_id: UUID | str, *, on: date, reason: str, expected_version: int | None = None,

@@ -39,17 +39,17 @@ class PrincipalAppointed(Event, frozen=True, tag="PrincipalAppointed"):
     name: str
 
 
-class Term(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Term(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     number: int
     starts_on: date
     ends_on: date
 
 
-class Closure(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Closure(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """臨時休業: a school or grade closure removes the day; a class closure excuses its students."""
 
     on: date
-    scope: Literal["school", "grade", "class"]
+    scope: str  # school / grade / class
     reason: str
     grade: int | None = None
     class_name: str | None = None
@@ -72,7 +72,7 @@ class YearSealed(Event, frozen=True, tag="YearSealed"):
     year: int
 
 
-class Member(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Member(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     student_id: UUID
     number: int  # 出席番号
 
@@ -199,6 +199,10 @@ class SchoolClass:
         ps = self.placements.get(student_id)
         return ps[-1] if ps else None
 
+    def numbers_held_from(self, day: date) -> set[int]:
+        """出席番号 held by anyone on the class's roll on ``day`` or on any later day."""
+        return {p.number for ps in self.placements.values() for p in ps if p.left_on is None or p.left_on > day}
+
     def members_on(self, day: date) -> dict[UUID, int]:
         out = {}
         for sid in self.placements:
@@ -226,6 +230,8 @@ def evolve_class(state: SchoolClass | None, event: Event) -> SchoolClass:
             last = state.last_placement(event.student_id)
             if last is not None and last.left_on is None:
                 last.left_on, last.left_because = event.effective_on, event.reason
+            elif last is not None and last.left_because == "leave":
+                last.left_because = event.reason  # withdrew (or moved) while on leave
         case _:
             raise ValueError(f"{type(event).__name__} cannot follow {state!r}")
     state.version = event.originator_version

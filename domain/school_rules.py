@@ -78,6 +78,9 @@ def set_calendar(school: School, year: SchoolYear, school_year: int, terms: Sequ
         f = f"closures[{i}]"
         values.day_in_school_year(c.on, school_year, f"{f}.on")
         values.text(c.reason, f"{f}.reason", max_length=200)
+        if c.scope not in ("school", "grade", "class"):
+            raise errors.InvalidClosure(f"a closure's scope is school, grade or class, not {c.scope!r}",
+                                        field=f"{f}.scope")
         if c.scope == "school" and (c.grade is not None or c.class_name is not None):
             raise errors.InvalidClosure("a school closure names no grade or class", field=f)
         if c.scope in ("grade", "class") and c.grade not in grades:

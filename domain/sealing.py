@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain import errors, values
-from domain.school import SchoolYear
+from domain.school import School, SchoolYear
 
 
 def require_open_year(year: SchoolYear, school_year: int) -> None:
@@ -16,8 +16,8 @@ def require_open_year(year: SchoolYear, school_year: int) -> None:
         )
 
 
-def require_correction_allowed(year: SchoolYear, reason: str, approved_by: str | None) -> str:
-    """Every correction gives its reason; in a sealed year the principal approves it too."""
+def require_correction_allowed(school: School, year: SchoolYear, reason: str, approved_by: str | None) -> str:
+    """Every correction gives its reason; in a sealed year the school's principal approves it too."""
     if not reason or not reason.strip():
         raise errors.CorrectionNeedsReason("a correction must say why it is made", field="reason")
     reason = values.text(reason, "reason", max_length=500)
@@ -25,6 +25,12 @@ def require_correction_allowed(year: SchoolYear, reason: str, approved_by: str |
         raise errors.CorrectionNeedsApproval(
             f"the year was sealed on {year.sealed_on.isoformat()}: "
             "a correction needs the approving principal's staff id",
+            field="approved_by",
+        )
+    if year.sealed_on is not None and approved_by != school.principal_id:
+        who = f"the principal is {school.principal_id}" if school.principal_id else "no principal is appointed"
+        raise errors.CorrectionNeedsApproval(
+            f"{approved_by} cannot approve a correction to a sealed year of {school.code}: {who}",
             field="approved_by",
         )
     return reason

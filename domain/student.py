@@ -18,19 +18,19 @@ import msgspec
 from domain.event import Event
 
 
-class Guardian(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Guardian(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     name: str
     name_kana: str
     relation: str  # 続柄, e.g. 父, 母, 祖母
     address: str = ""  # blank: 児童の欄に同じ
 
 
-class Identity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Identity(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     family_name: str
     given_name: str
     family_name_kana: str
     given_name_kana: str
-    sex: Literal["male", "female"]
+    sex: str  # male / female
     birth_date: date
     address: str
     guardian: Guardian

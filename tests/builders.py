@@ -19,6 +19,7 @@ TERMS = [
     {"number": 3, "starts_on": "2027-01-07", "ends_on": "2027-03-24"},
 ]
 STAFF = "T-0001"
+PRINCIPAL = "P-0001"
 
 
 def weekdays(start: date, end: date) -> list[date]:
@@ -50,6 +51,7 @@ def identity(n: int = 0, **overrides: Any) -> dict[str, Any]:
 def school_with_calendar(ledger: Ledger, code: str = ELEMENTARY, *, closures: list[dict[str, Any]] | None = None,
                          name: str = "鳥取市立みどり小学校") -> None:
     ledger.register_school(code, name, BOARD, "鳥取県鳥取市", recorded_by="admin")
+    ledger.appoint_principal(code, PRINCIPAL, "田中 一郎", on=date(2026, 4, 1), recorded_by="admin")
     ledger.set_calendar(code, YEAR, terms=TERMS, instructional_days=SCHOOL_DAYS, closures=closures or [],
                         recorded_by="admin")
 

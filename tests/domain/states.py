@@ -15,6 +15,7 @@ from domain.school import (
     ClassMemberLeft,
     Closure,
     LeaveReason,
+    PrincipalAppointed,
     School,
     SchoolCalendarSet,
     SchoolClass,
@@ -63,8 +64,11 @@ def meta(stream: UUID, version: int, *, on: date = FIRST_DAY, by: str = "admin",
 
 def school(code: str = CODE) -> School:
     kind = "elementary" if code.startswith("B1") else "junior_high"
-    return fold(evolve_school, [SchoolRegistered(**meta(streams.school(code), 1), school_code=code,
-                                                 name="みどり学校", kind=kind, board_code=b.BOARD)])
+    return fold(evolve_school, [
+        SchoolRegistered(**meta(streams.school(code), 1), school_code=code, name="みどり学校", kind=kind,
+                         board_code=b.BOARD),
+        PrincipalAppointed(**meta(streams.school(code), 2), staff_id=b.PRINCIPAL, name="田中 一郎"),
+    ])
 
 
 def calendar_set(code: str = CODE, *, closures: Iterable[Closure] = (), version: int = 1) -> SchoolCalendarSet:

@@ -71,7 +71,6 @@ def roll(ledger: Ledger, day: date, marks: list[tuple[UUID, Any]], grade: int = 
 
 def test_a_school_year_from_registration_to_seal(ledger: Ledger) -> None:
     b.school_with_calendar(ledger)
-    ledger.appoint_principal(SCHOOL, PRINCIPAL, "鈴木 一郎", recorded_by="admin")
     ids = b.class_with_students(ledger, grade=GRADE, count=30)
     assert ledger.position() == 1 + 1 + 1 + 1 + 30 * 2
 

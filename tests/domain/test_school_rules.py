@@ -52,7 +52,7 @@ def test_registering_again_records_only_what_changed() -> None:
 
 def test_a_principal_is_appointed_on_the_school_stream() -> None:
     event = school_rules.appoint_principal(school(), "P-0001", "鈴木 一郎", on=TODAY, recorded_by="admin", now=NOW)
-    assert event == PrincipalAppointed(**meta(streams.school(CODE), 2, on=TODAY, at=NOW), staff_id="P-0001",
+    assert event == PrincipalAppointed(**meta(streams.school(CODE), 3, on=TODAY, at=NOW), staff_id="P-0001",
                                        name="鈴木 一郎")
     assert fold(evolve_school, [_registered(), event]).principal_id == "P-0001"
 

@@ -127,7 +127,7 @@ def recorded(backend: Backend, open_ledger: Callable[[Backend], Ledger]) -> Back
     """A backend whose log holds a school and its calendar."""
     ledger = open_ledger(backend)
     b.school_with_calendar(ledger)
-    assert ledger.position() == 2
+    assert ledger.position() == 3
     return backend
 
 
@@ -137,7 +137,7 @@ def test_a_recorded_event_cannot_be_updated(recorded: Backend) -> None:
     with pytest.raises(refusal, match="append-only"):
         run(recorded, f"UPDATE {table} SET topic = 'gakuseki:Forged'")
     assert {r[0] for r in run(recorded, f"SELECT topic FROM {table}")} == {
-        "gakuseki:SchoolRegistered", "gakuseki:SchoolCalendarSet"}
+        "gakuseki:SchoolRegistered", "gakuseki:PrincipalAppointed", "gakuseki:SchoolCalendarSet"}
 
 
 def test_a_recorded_event_cannot_be_deleted(recorded: Backend) -> None:
@@ -145,7 +145,7 @@ def test_a_recorded_event_cannot_be_deleted(recorded: Backend) -> None:
     refusal = sqlite3.IntegrityError if recorded.kind == "sqlite" else psycopg.errors.InsufficientPrivilege
     with pytest.raises(refusal, match="append-only"):
         run(recorded, f"DELETE FROM {table}")
-    assert run(recorded, f"SELECT count(*) FROM {table}") == [(2,)]
+    assert run(recorded, f"SELECT count(*) FROM {table}") == [(3,)]
 
 
 def test_the_postgresql_log_cannot_be_truncated(postgres_backend: Backend,
@@ -153,14 +153,14 @@ def test_the_postgresql_log_cannot_be_truncated(postgres_backend: Backend,
     b.school_with_calendar(open_ledger(postgres_backend))
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
         run(postgres_backend, "TRUNCATE gakuseki_events")
-    assert run(postgres_backend, "SELECT count(*) FROM gakuseki_events") == [(2,)]
+    assert run(postgres_backend, "SELECT count(*) FROM gakuseki_events") == [(3,)]
 
 
 def test_appending_is_still_allowed(recorded: Backend, open_ledger: Callable[[Backend], Ledger]) -> None:
     ledger = open_ledger(recorded)
     ledger.form_class(b.ELEMENTARY, b.YEAR, 1, "1", homeroom_teacher_id=b.STAFF, homeroom_teacher_name="山田 花子",
                       on=date(2026, 4, 6), recorded_by="admin")
-    assert ledger.position() == 3
+    assert ledger.position() == 4
 
 
 # ---------------------------------------------------------------- the library creates no tables

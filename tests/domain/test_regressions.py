@@ -1,7 +1,7 @@
-"""Bugs the domain tests found, each shown by a test of the behaviour the register should have.
+"""Edge cases the first domain tests found broken, kept as regression tests.
 
-They are marked ``xfail(strict=True)``: the suite stays green while the bug is there, and turns
-red the day it is fixed, so the mark is removed with the fix.
+Malformed ids, 出席番号 held across a leave or a backdated admission, a return dated before the
+leave, a withdrawal during a leave, and coded values sent as plain data (as the API sends them).
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ ON_LEAVE = date(2026, 5, 11)
 BACK = date(2026, 6, 1)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="bug: ledger_records.py:23 record_roll turns a student id into a UUID with UUID(str(sid)) "
-                          "and lets ValueError escape instead of refusing with a LedgerError")
 def test_a_roll_naming_a_malformed_student_id_is_refused_with_its_field(ledger: Ledger) -> None:
     b.school_with_calendar(ledger)
     ids = b.class_with_students(ledger, count=1)
@@ -35,9 +32,6 @@ def test_a_roll_naming_a_malformed_student_id_is_refused_with_its_field(ledger: 
     assert refused.value.field == "marks[1].student_id"
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="bug: ledger_school.py:54 form_class turns a student id into a UUID with UUID(str(sid)) "
-                          "and lets ValueError escape instead of refusing with UnknownStudent")
 def test_a_class_naming_a_malformed_student_id_is_refused_with_its_field(ledger: Ledger) -> None:
     b.school_with_calendar(ledger)
     with pytest.raises(errors.UnknownStudent) as refused:
@@ -67,9 +61,6 @@ def test_a_number_freed_by_a_leave_can_be_given_to_a_newcomer() -> None:
     assert fold(evolve_class, events).members_on(date(2026, 5, 18)) == {A: 1, C: 2}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="bug: enrollment_rules.py:158 end_leave puts the student back with their old 出席番号 "
-                          "without checking that nobody was given it during the leave: two students share number 2")
 def test_a_student_back_from_leave_does_not_share_an_attendance_number() -> None:
     events, on_leave = _leave_then_newcomer()
     try:
@@ -81,9 +72,6 @@ def test_a_student_back_from_leave_does_not_share_an_attendance_number() -> None
     assert len(numbers) == len(set(numbers)), f"出席番号 shared on {BACK}: {sorted(numbers)}"
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="bug: enrollment_rules.py:79 admit checks 出席番号 against klass.members_on(on) only, so an "
-                          "admission dated before a later-dated one takes the number that one already holds")
 def test_a_backdated_admission_cannot_take_a_number_held_from_a_later_day() -> None:
     later = klass(members=[A])
     joined = enrollment_rules.admit(school(), year(), later, None, B, "admission", 2026, 3, "1", 7, identity(2), "",
@@ -95,9 +83,6 @@ def test_a_backdated_admission_cannot_take_a_number_held_from_a_later_day() -> N
                                "転居", on=date(2026, 4, 10), recorded_by="registrar", now=NOW)
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="bug: enrollment_rules.py:151 end_leave accepts a return dated before the leave began; "
-                          "the class then has two overlapping placements for the student")
 def test_a_return_from_leave_cannot_be_dated_before_the_leave() -> None:
     began = enrollment_rules.begin_leave(school(), year(), student(B, number=2), klass(), "療養", on=ON_LEAVE,
                                          recorded_by="principal", now=NOW)
@@ -106,10 +91,6 @@ def test_a_return_from_leave_cannot_be_dated_before_the_leave() -> None:
                                    klass(more=[began[1]]), on=date(2026, 5, 1), recorded_by="principal", now=NOW)
 
 
-@pytest.mark.xfail(strict=True, raises=errors.StudentOnLeave,
-                   reason="bug: school.py:227 evolve_class ignores the ClassMemberLeft of a withdrawal made during a "
-                          "leave (the placement is already closed), so the class still says 'on leave' and a roll "
-                          "naming the student is refused as StudentOnLeave, not StudentWithdrawn")
 def test_a_student_who_withdrew_during_a_leave_is_refused_from_a_roll_as_withdrawn(ledger: Ledger) -> None:
     b.school_with_calendar(ledger)
     ids = b.class_with_students(ledger, count=2)
@@ -121,10 +102,6 @@ def test_a_student_who_withdrew_during_a_leave_is_refused_from_a_roll_as_withdra
                            marks=[(sid, {"code": "present"}) for sid in ids], recorded_by=b.STAFF)
 
 
-@pytest.mark.xfail(strict=True, raises=errors.InvalidValue,
-                   reason="bug: domain/ledger_base.py:44 as_value converts plain data with msgspec first, so a value "
-                          "outside a Literal (an unknown mark code) is refused as InvalidValue and the rule written "
-                          "for it (attendance.check_mark -> UnknownMarkCode) is never reached from the API")
 def test_an_unknown_mark_code_sent_as_plain_data_is_refused_by_its_own_rule(ledger: Ledger) -> None:
     b.school_with_calendar(ledger)
     ids = b.class_with_students(ledger, count=1)
@@ -133,10 +110,6 @@ def test_an_unknown_mark_code_sent_as_plain_data_is_refused_by_its_own_rule(ledg
                            recorded_by=b.STAFF)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="bug: domain/ledger_base.py:47 takes the field from msgspec's path, which names a dict "
-                          "value '[...]': an unknown tooth code is reported at 'examination.teeth[...]', not at the "
-                          "tooth ('examination.teeth.UR6') as health.check_dental would name it")
 def test_an_unknown_tooth_code_sent_as_plain_data_names_the_tooth(ledger: Ledger) -> None:
     b.school_with_calendar(ledger)
     ids = b.class_with_students(ledger, count=1)
