@@ -20,6 +20,7 @@ from domain import errors, streams
 from domain.backend import Backend
 from domain.event import Event
 from domain.mapper import EventMapper
+from domain.recorders import current_completion
 from domain.school import School, SchoolClass, SchoolYear, evolve_class, evolve_school, evolve_year
 from domain.student import Student, evolve_student
 
@@ -87,8 +88,9 @@ class LedgerBase(Application[UUID]):
         """Save events in one transaction; another writer's event in the way is a conflict."""
         if not events:
             raise errors.NothingChanged("nothing to record")
+        completion = current_completion.get()
         try:
-            recordings = self.save(*events)
+            recordings = self.save(*events, completion=completion) if completion else self.save(*events)
         except IntegrityError as e:
             raise errors.ConcurrencyConflict(
                 "another change to the same record was saved first; reload and try again") from e

@@ -31,7 +31,7 @@ def test_migrate_applies_every_migration_once(tmp_path: Path, capsys: pytest.Cap
 @pytest.mark.postgres
 def test_migrate_applies_on_postgresql(postgres_database: Backend, capsys: pytest.CaptureFixture[str]) -> None:
     url = postgres_database.url + "?schema=cli_migrate"
-    assert pending(Backend.from_url(url)) == ["0001_event_store"]
+    assert pending(Backend.from_url(url)) == ["0001_event_store", "0002_idempotency_and_access_log"]
     assert main(["--database-url", url, "migrate"]) == 0
     assert pending(Backend.from_url(url)) == []
 

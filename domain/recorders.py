@@ -1,0 +1,69 @@
+"""The library's recorders, extended to finish an idempotent request in the events' transaction.
+
+A write that carries an Idempotency-Key is claimed first (api/idempotency.py). When its events
+are saved, the key's row is marked done with the receipt *inside the same database transaction*
+as the events: once the API answers 201 the key and the events are durable together, and a crash
+leaves either both or neither (PRODUCT.md §2, promise 6).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+
+@dataclass(frozen=True)
+class Completion:
+    """Which claimed key the events being saved complete, and the status to answer with."""
+
+    staff_id: str
+    key: str
+    status: int
+
+
+# Set by the API around one command; read by Ledger.record() in the same thread.
+current_completion: ContextVar[Completion | None] = ContextVar("current_completion", default=None)
+
+
+def receipt_json(stored_events: Sequence[StoredEvent], ids: Sequence[int]) -> str:
+    return json.dumps({"stream_id": str(stored_events[0].originator_id), "events": len(stored_events),
+                       "position": ids[-1]}, separators=(",", ":"))
+
+
+class SQLiteRecorder(SQLiteApplicationRecorder):
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        completion: Completion | None = kwargs.get("completion")
+        if completion is not None and ids:
+            c.execute(
+                "UPDATE idempotency_keys SET state = 'done', status = ?, response = ? "
+                "WHERE staff_id = ? AND key = ? AND state = 'in_flight'",
+                (completion.status, receipt_json(stored_events, ids), completion.staff_id, completion.key),
+            )
+        return ids
+
+
+class PostgresRecorder(PostgresApplicationRecorder):
+    def _fetch_ids_after_insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        completion: Completion | None = kwargs.get("completion")
+        if completion is not None and ids:
+            curs.execute(
+                SQL("UPDATE {}.idempotency_keys SET state = 'done', status = %s, response = %s "
+                    "WHERE staff_id = %s AND key = %s AND state = 'in_flight'").format(
+                    Identifier(self.datastore.schema)),
+                (completion.status, receipt_json(stored_events, ids), completion.staff_id, completion.key),
+            )
+        return ids
