@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from api.config import Settings
+from api.config import Settings, replace
 from domain.backend import Backend
 from migrations.apply import MigrationError, apply, pending
 
@@ -52,10 +53,39 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     backend = settings.backend
     _prepare(backend)
-    app = create_app(Ledger.open(backend), backend)
+    verifier = settings.verifier()
+    app = create_app(Ledger.open(backend), backend, verifier)
     host, port = args.host or settings.host, args.port or settings.port
-    print(f"gakuseki: serving {backend.describe()} at http://{host}:{port} (health: /health)", flush=True)
+    print(f"gakuseki: serving {backend.describe()} at http://{host}:{port} (health: /health, API: /schema)",
+          flush=True)
+    if not settings.jwks:
+        print(f"gakuseki: trusting the development key {settings.dev_key}; get a token with "
+              "`gakuseki token --role principal --school CODE`", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a development token, alone on the last line."""
+    from api.auth import ROLES
+    from api.devkeys import DevKey
+
+    if args.role not in ROLES:
+        print(f"gakuseki: --role is one of {', '.join(ROLES)}", file=sys.stderr)
+        return 2
+    grant: dict[str, object] = {"role": args.role}
+    if args.school:
+        grant["school"] = args.school
+    if args.board:
+        grant["board"] = args.board
+    if args.class_:
+        grant["classes"] = args.class_
+    if args.subject:
+        grant["subjects"] = args.subject
+    key = DevKey.load_or_create(Path(settings.dev_key))
+    print(f"# {args.role} {args.staff}, signed by {settings.dev_key} (kid {key.kid}), valid {args.hours} h",
+          file=sys.stderr)
+    print(key.token(args.staff, [grant], mfa=not args.no_mfa, ttl=args.hours * 3600))
     return 0
 
 
@@ -72,6 +102,18 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="seed a demo jurisdiction (running it again adds nothing)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(run=cmd_demo)
+    token = sub.add_parser("token", help="print a development token signed by the local key")
+    token.add_argument("--role", required=True, help="homeroom_teacher, subject_teacher, nurse, registrar, "
+                       "principal, board, auditor or operator")
+    token.add_argument("--school", help="the school code the role is scoped to")
+    token.add_argument("--board", help="the board code (for --role board)")
+    token.add_argument("--staff", default="dev-staff", help="staff id (the token's sub)")
+    token.add_argument("--class", dest="class_", action="append", metavar="YEAR/GRADE/NAME",
+                       help="a class of a teacher (repeatable), e.g. 2026/1/1")
+    token.add_argument("--subject", action="append", help="a subject of a subject teacher (repeatable)")
+    token.add_argument("--no-mfa", action="store_true", help="a token without multi-factor authentication")
+    token.add_argument("--hours", type=int, default=8, help="hours until it expires")
+    token.set_defaults(run=cmd_token)
     return p
 
 
@@ -79,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings.from_env()
     if args.database_url:
-        settings = Settings(args.database_url, settings.host, settings.port)
+        settings = replace(settings, database_url=args.database_url)
     try:
         return int(args.run(settings, args))
     except (MigrationError, ValueError) as e:

@@ -14,7 +14,8 @@ from uuid import UUID, uuid4
 
 import msgspec
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain import errors, streams
 from domain.backend import Backend
@@ -136,6 +137,27 @@ class LedgerBase(Application[UUID]):
     def find_student(self, student_id: UUID) -> Student | None:
         return self._fold(student_id, evolve_student)
 
+    def events_in_streams(self, stream_ids: Sequence[UUID]) -> list[tuple[int, Event]]:
+        """Every event of the given streams with its log position, in log order (one indexed query)."""
+        datastore: Any = self.recorder.datastore  # type: ignore[attr-defined]
+        sqlite = isinstance(self.recorder, SQLiteApplicationRecorder)
+        out: list[tuple[int, Event]] = []
+        for i in range(0, len(stream_ids), 500):
+            chunk = stream_ids[i:i + 500]
+            params = [s.hex if sqlite else s for s in chunk]
+            sql = _stream_ids_sql("sqlite" if sqlite else "postgresql", getattr(datastore, "schema", ""), len(chunk))
+            with datastore.transaction(commit=False) as c:
+                c.execute(sql, params)
+                rows = c.fetchall()
+            for row in rows:
+                position, originator_id, version, topic, state = tuple(row.values()) if isinstance(row, dict) \
+                    else tuple(row)
+                stored = StoredEvent(originator_id=UUID(str(originator_id)), originator_version=version,
+                                     topic=topic, state=bytes(state))
+                out.append((int(position), self.mapper.to_domain_event(stored)))  # type: ignore[arg-type]
+        out.sort(key=lambda pair: pair[0])
+        return out
+
     def student_ids(self) -> Iterable[UUID]:
         """Every admitted student, in admission order (a scan of the log; for tools, not hot paths)."""
         position = 0
@@ -157,3 +179,13 @@ def student_uuid(value: UUID | str, field: str = "student_id") -> UUID:
         return UUID(str(value))
     except ValueError:
         raise errors.UnknownStudent(f"student {value!r} is not in the register", field=field) from None
+
+
+def _stream_ids_sql(kind: str, schema: str, count: int) -> str:
+    if kind == "sqlite":
+        marks = ",".join("?" * count)
+        return (f"SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+                f"WHERE originator_id IN ({marks}) ORDER BY rowid")
+    marks = ",".join(["%s"] * count)
+    return (f'SELECT notification_id, originator_id, originator_version, topic, state FROM "{schema}".gakuseki_events '
+            f"WHERE originator_id IN ({marks}) ORDER BY notification_id")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 from domain import enrollment_rules, streams
-from domain.event import Event
+from domain.event import Event, type_name
 from domain.ledger_base import LedgerBase, Receipt, as_value
 from domain.school import SchoolClass
 from domain.student import Identity, Student
@@ -94,3 +94,30 @@ class StudentCommands(LedgerBase):
 
     def attendance_history(self, student_id: UUID, day: date) -> list[Event]:
         return self.stream(streams.attendance(student_id, day))
+
+    def history(self, student_id: UUID | str) -> list[dict[str, Any]]:
+        """Every event about the student, in log order: what, the day it is about, when, who, why."""
+        student = self.student(student_id)
+        ids = [student.id]
+        for year in sorted(student.placements):
+            ids += [streams.assessments(student.id, year), streams.year_record(student.id, year),
+                    streams.health(student.id, year)]
+            first = date(year, 4, 1)
+            ids += [streams.attendance(student.id, first + timedelta(days=d)) for d in range(366)
+                    if first + timedelta(days=d) < date(year + 1, 4, 1)]
+        return [_entry(position, event) for position, event in self.events_in_streams(ids)]
+
+
+def _entry(position: int, event: Event) -> dict[str, Any]:
+    return {
+        "position": position,
+        "type": type_name(type(event)),
+        "stream_id": str(event.originator_id),
+        "version": event.originator_version,
+        "effective_on": event.effective_on.isoformat(),
+        "recorded_at": event.recorded_at.isoformat(),
+        "recorded_by": event.recorded_by,
+        "reason": getattr(event, "reason", None) or None,
+        "corrects_version": getattr(event, "corrects_version", None),
+        "approved_by": getattr(event, "approved_by", None),
+    }

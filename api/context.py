@@ -1,0 +1,37 @@
+"""What every handler needs: the ledger, its keys and logs, and who is calling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+
+from api.access_log import AccessLog
+from api.auth import Principal, Verifier, unauthenticated
+from api.idempotency import Keys
+from domain.backend import Backend
+from domain.ledger import Ledger
+
+
+@dataclass
+class Services:
+    ledger: Ledger
+    backend: Backend
+    verifier: Verifier
+    keys: Keys
+    access: AccessLog
+
+
+def services(state: State) -> Services:
+    return state["services"]
+
+
+def caller(request: Request[Any, Any, Any]) -> Principal:
+    """The verified caller of a request (401 problem when there is no valid bearer token)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthenticated("send a bearer token: Authorization: Bearer <JWT>")
+    return services(request.app.state).verifier.verify(token.strip())

@@ -1,0 +1,87 @@
+"""Reading history: a student's history, the ledger's change feed, and the access log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.params import Parameter
+
+from api.access_log import AccessEntry
+from api.context import caller, services
+from api.openapi_errors import READ_ERRORS
+from api.policy import Target, authorize
+from api.problems import ApiProblem
+from api.targets import student_target
+from domain import errors
+from domain.event import Event, type_name
+
+Req = Request[Any, Any, Any]
+LEDGER = Target(ledger_wide=True, kind="feed")
+
+
+class HistoryController(Controller):
+    path = "/v1/students/{student_id:str}/history"
+    tags = ["history"]
+    responses = READ_ERRORS
+
+    @get("/", sync_to_thread=True, summary="Every event about a student: what, when, who, why (read is logged)")
+    def history(self, request: Req, student_id: str) -> list[dict[str, Any]]:
+        p, svc = caller(request), services(request.app.state)
+        outcome, status = "allowed", 200
+        try:
+            target, _ = student_target(svc.ledger, student_id)
+            authorize(p, "student.history", target)
+            return svc.ledger.history(student_id)
+        except errors.NotFound:
+            outcome, status = "not-found", 404
+            raise
+        except ApiProblem as e:
+            outcome, status = "denied", e.status
+            raise
+        finally:
+            svc.access.record(staff_id=p.staff_id, roles=p.roles(), action="student.history",
+                              resource=request.url.path, student_id=student_id, outcome=outcome, status=status)
+
+
+class LogEntry(msgspec.Struct, frozen=True):
+    position: int
+    type: str
+    stream_id: str
+    version: int
+    event: dict[str, Any]
+
+
+class LogPage(msgspec.Struct, frozen=True):
+    entries: list[LogEntry]
+    next: str | None  # the URL of the next page, or None at the end of the log
+
+
+class LogController(Controller):
+    path = "/v1"
+    tags = ["history"]
+    responses = READ_ERRORS
+
+    @get("/log", sync_to_thread=True, summary="The change feed: every event after a position, in log order")
+    def log(self, request: Req, after: Annotated[int, Parameter(ge=0)] = 0,
+            limit: Annotated[int, Parameter(ge=1, le=1000)] = 100) -> LogPage:
+        p, ledger = caller(request), services(request.app.state).ledger
+        authorize(p, "log.read", LEDGER)
+        page = ledger.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False)
+        entries = []
+        for n in page:
+            event: Event = ledger.mapper.to_domain_event(n)  # type: ignore[assignment]
+            entries.append(LogEntry(n.id, type_name(type(event)), str(n.originator_id), n.originator_version,
+                                    msgspec.to_builtins(event)))
+        more = len(page) == limit
+        return LogPage(entries, f"/v1/log?after={page[-1].id}&limit={limit}" if more and page else None)
+
+    @get("/access-log", sync_to_thread=True, summary="Who read which sensitive record, when, and the outcome")
+    def access_log(self, request: Req, student_id: str | None = None, staff_id: str | None = None,
+                   after: Annotated[int, Parameter(ge=0)] = 0,
+                   limit: Annotated[int, Parameter(ge=1, le=1000)] = 100) -> list[AccessEntry]:
+        p, svc = caller(request), services(request.app.state)
+        authorize(p, "access_log.read", LEDGER)
+        return svc.access.entries(student_id=student_id, staff_id=staff_id, after=after, limit=limit)

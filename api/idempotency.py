@@ -1,0 +1,104 @@
+"""Idempotency-Key for writes: a retry returns the first response and records nothing.
+
+1. Before the command runs, the key is *claimed* (a row in_flight, with the request's hash) in a
+   short transaction of its own. A second request with the key finds the row: the same body gets
+   the stored response once it is done, 409 while it is still in flight; another body gets 422.
+2. The events are saved with a Completion: the recorder marks the row done with the receipt in
+   the events' own transaction (domain/recorders.py).
+3. A command refused by a rule releases its claim, so nothing of it stays.
+A claim left in flight by a crashed process is taken over after STALE_AFTER.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from api.problems import ApiProblem
+from domain.backend import Backend
+from domain.ledger import Ledger
+from domain.recorders import Completion, current_completion
+
+STALE_AFTER = timedelta(seconds=60)
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+class Keys:
+    """The idempotency_keys table of one ledger, on either backend."""
+
+    def __init__(self, ledger: Ledger, backend: Backend) -> None:
+        self.datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
+        self.sqlite = backend.kind == "sqlite"
+        table = "idempotency_keys" if self.sqlite else f'"{backend.schema}".idempotency_keys'
+        p = "?" if self.sqlite else "%s"
+        self.select = f"SELECT request_hash, state, claimed_at, status, response FROM {table} " \
+                      f"WHERE staff_id = {p} AND key = {p}"
+        self.insert = f"INSERT INTO {table} (staff_id, key, request_hash, state, claimed_at) " \
+                      f"VALUES ({p}, {p}, {p}, 'in_flight', {p}) ON CONFLICT DO NOTHING"
+        self.take_over = f"UPDATE {table} SET request_hash = {p}, claimed_at = {p} " \
+                         f"WHERE staff_id = {p} AND key = {p} AND state = 'in_flight' AND claimed_at = {p}"
+        self.release_sql = f"DELETE FROM {table} WHERE staff_id = {p} AND key = {p} AND state = 'in_flight'"
+
+    def _now(self) -> Any:
+        now = datetime.now(UTC)
+        return now.isoformat() if self.sqlite else now
+
+    @staticmethod
+    def _changed(c: Any) -> int:
+        raw = getattr(c, "sqlite_cursor", c)  # the library wraps sqlite3's cursor
+        return int(raw.rowcount)
+
+    @staticmethod
+    def _row(row: Any) -> tuple[Any, ...]:
+        if isinstance(row, dict):
+            return tuple(row.values())
+        return tuple(row)
+
+    def claim(self, staff_id: str, key: str, digest: str) -> tuple[int, dict[str, Any]] | None:
+        """None when this request now owns the key; the stored (status, body) when it was done."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(self.insert, (staff_id, key, digest, self._now()))
+            if self._changed(c) == 1:
+                return None
+            c.execute(self.select, (staff_id, key))
+            found = c.fetchone()
+            if found is None:  # released between our insert and select: try once more
+                c.execute(self.insert, (staff_id, key, digest, self._now()))
+                return None
+            stored_hash, state, claimed_at, status, response = self._row(found)
+            if stored_hash != digest:
+                raise ApiProblem(422, "idempotency-key-reused",
+                                 "this Idempotency-Key was used for a different request", field="Idempotency-Key")
+            if state == "done":
+                return int(status), json.loads(response)
+            claimed = datetime.fromisoformat(claimed_at) if isinstance(claimed_at, str) else claimed_at
+            if datetime.now(UTC) - claimed > STALE_AFTER:
+                c.execute(self.take_over, (digest, self._now(), staff_id, key, claimed_at))
+                if self._changed(c) == 1:
+                    return None
+            raise ApiProblem(409, "request-in-flight",
+                             "a request with this Idempotency-Key is still being processed; retry later",
+                             field="Idempotency-Key")
+
+    def release(self, staff_id: str, key: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(self.release_sql, (staff_id, key))
+
+    @contextmanager
+    def completing(self, staff_id: str, key: str, status: int) -> Iterator[None]:
+        """Run a command whose events complete the claimed key; release the claim if it fails."""
+        token = current_completion.set(Completion(staff_id, key, status))
+        try:
+            yield
+        except BaseException:
+            self.release(staff_id, key)
+            raise
+        finally:
+            current_completion.reset(token)

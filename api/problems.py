@@ -1,0 +1,120 @@
+"""Every error the API gives, as RFC 9457 problem+json, mapped in this one place.
+
+``type`` is a stable relative URI naming the rule (``/problems/year-is-sealed``); ``field`` and
+``rule`` say which input broke which rule. Domain refusals keep their rule code from
+domain/errors.py, so the same refusal reads the same from the CLI, the tests and the API.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from domain import errors
+
+MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("gakuseki.api")
+
+
+class FieldProblem(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
+    """RFC 9457 problem details, with the field and rule of a refused input."""
+
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    instance: str = ""
+    rule: str | None = None
+    field: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+class ApiProblem(Exception):
+    """A refusal decided in the API layer (authentication, idempotency, request shape)."""
+
+    def __init__(self, status: int, rule: str, detail: str, *, field: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.rule, self.detail, self.field = status, rule, detail, field
+        self.headers = headers or {}
+
+
+def _title(rule: str) -> str:
+    return rule.replace("-", " ").capitalize()
+
+
+def problem(status: int, rule: str, detail: str, request: Request[Any, Any, Any] | None = None, *,
+            field: str | None = None, problems: list[FieldProblem] | None = None,
+            headers: dict[str, str] | None = None) -> Response[Problem]:
+    body = Problem(type=f"/problems/{rule}", title=_title(rule), status=status, detail=detail,
+                   instance=request.url.path if request else "", rule=rule, field=field, errors=problems)
+    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def status_of(error: errors.LedgerError) -> int:
+    if isinstance(error, errors.NotFound):
+        return 404
+    if isinstance(error, errors.ConcurrencyConflict):
+        return 409
+    return 422
+
+
+def on_ledger_error(request: Request[Any, Any, Any], exc: errors.LedgerError) -> Response[Problem]:
+    return problem(status_of(exc), exc.rule, exc.message, request, field=exc.field)
+
+
+def on_api_problem(request: Request[Any, Any, Any], exc: ApiProblem) -> Response[Problem]:
+    return problem(exc.status, exc.rule, exc.detail, request, field=exc.field, headers=exc.headers)
+
+
+def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    found = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            key = str(item.get("key") or item.get("source") or "body")
+            found.append(FieldProblem(key.removeprefix("$.") or "body", str(item.get("message", ""))))
+    detail = exc.detail or "the request does not match its schema"
+    first = found[0].field if found else None
+    return problem(400, "invalid-request", detail, request, field=first, problems=found or None)
+
+
+def on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    rules = {401: "not-authenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+             413: "request-too-large", 415: "unsupported-media-type"}
+    if isinstance(exc, NotFoundException):
+        return problem(404, "not-found", "no such resource", request)
+    if isinstance(exc, NotAuthorizedException | PermissionDeniedException):
+        return problem(exc.status_code, rules[exc.status_code], exc.detail, request, headers=exc.headers)
+    rule = rules.get(exc.status_code, "bad-request" if exc.status_code < 500 else "server-error")
+    return problem(exc.status_code, rule, exc.detail, request, headers=exc.headers)
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "server-error",
+                   "the ledger could not answer; nothing was recorded by this request", request)
+
+
+HANDLERS: dict[type[Exception] | int, Any] = {
+    errors.LedgerError: on_ledger_error,
+    ApiProblem: on_api_problem,
+    ValidationException: on_validation,
+    HTTPException: on_http,
+    Exception: on_unexpected,
+}

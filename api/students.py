@@ -1,0 +1,84 @@
+"""Students: admission, the current summary, identity changes, leave, withdrawal, graduation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+
+from api.context import caller, services
+from api.openapi_errors import ERRORS, READ_ERRORS
+from api.policy import authorize
+from api.schemas import AdmissionIn, GraduationIn, IdentityChangeIn, LeaveIn, ReturnIn, WithdrawalIn
+from api.targets import class_target, student_target
+from api.writes import Recorded, if_match, write
+
+Req = Request[Any, Any, Any]
+
+
+class StudentController(Controller):
+    path = "/v1/students"
+    tags = ["students"]
+    responses = ERRORS
+
+    @post("/", sync_to_thread=True, summary="Admit a student (入学 or 編入学) into a formed class (registrar)")
+    def admit(self, request: Req, data: AdmissionIn) -> Response[Recorded]:
+        p, ledger = caller(request), services(request.app.state).ledger
+        target = class_target(ledger, data.school_code, data.year, data.grade, data.class_name)
+        return write(request, p, "student.admit", target, lambda: ledger.admit_student(
+            data.school_code, data.year, data.grade, data.class_name, data.number, data.identity,
+            admitted_on=data.admitted_on, admission_kind=data.admission_kind, prior_history=data.prior_history,
+            reason=data.reason, recorded_by=p.staff_id), data=data)
+
+    @get("/{student_id:str}", sync_to_thread=True, responses=READ_ERRORS,
+         summary="The student as the register stands now; ETag is the version for If-Match")
+    def summary(self, request: Req, student_id: str) -> Response[dict[str, Any]]:
+        p, ledger = caller(request), services(request.app.state).ledger
+        target, student = student_target(ledger, student_id)
+        authorize(p, "student.read", target)
+        return Response(ledger.student_summary(student.id), headers={"ETag": f'"{student.version}"'})
+
+    @post("/{student_id:str}/identity-changes", sync_to_thread=True,
+          summary="Record changed identity details (name, address, guardian) with the reason (registrar)")
+    def change_identity(self, request: Req, student_id: str, data: IdentityChangeIn) -> Response[Recorded]:
+        p, ledger = caller(request), services(request.app.state).ledger
+        target, _ = student_target(ledger, student_id)
+        expected = if_match(request)
+        return write(request, p, "student.identity", target, lambda: ledger.change_identity(
+            student_id, data.identity, reason=data.reason, on=data.effective_on, expected_version=expected,
+            recorded_by=p.staff_id), data=data)
+
+    @post("/{student_id:str}/leaves", sync_to_thread=True, summary="休学: leave of absence from a day")
+    def leave(self, request: Req, student_id: str, data: LeaveIn) -> Response[Recorded]:
+        p, ledger = caller(request), services(request.app.state).ledger
+        target, _ = student_target(ledger, student_id)
+        expected = if_match(request)
+        return write(request, p, "student.leave", target, lambda: ledger.begin_leave(
+            student_id, on=data.on, reason=data.reason, expected_version=expected, recorded_by=p.staff_id),
+            data=data)
+
+    @post("/{student_id:str}/returns", sync_to_thread=True, summary="復学: back from leave on a day")
+    def return_from_leave(self, request: Req, student_id: str, data: ReturnIn) -> Response[Recorded]:
+        p, ledger = caller(request), services(request.app.state).ledger
+        target, _ = student_target(ledger, student_id)
+        expected = if_match(request)
+        return write(request, p, "student.leave", target, lambda: ledger.end_leave(
+            student_id, on=data.on, number=data.number, expected_version=expected, recorded_by=p.staff_id),
+            data=data)
+
+    @post("/{student_id:str}/withdrawal", sync_to_thread=True, summary="退学, on the day the principal approved it")
+    def withdraw(self, request: Req, student_id: str, data: WithdrawalIn) -> Response[Recorded]:
+        p, ledger = caller(request), services(request.app.state).ledger
+        target, _ = student_target(ledger, student_id)
+        expected = if_match(request)
+        return write(request, p, "student.withdraw", target, lambda: ledger.withdraw(
+            student_id, on=data.on, reason=data.reason, expected_version=expected, recorded_by=p.staff_id),
+            data=data)
+
+    @post("/{student_id:str}/graduation", sync_to_thread=True, summary="卒業 from the final grade")
+    def graduate(self, request: Req, student_id: str, data: GraduationIn) -> Response[Recorded]:
+        p, ledger = caller(request), services(request.app.state).ledger
+        target, _ = student_target(ledger, student_id)
+        expected = if_match(request)
+        return write(request, p, "student.graduate", target, lambda: ledger.graduate(
+            student_id, on=data.on, expected_version=expected, recorded_by=p.staff_id), data=data)

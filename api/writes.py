@@ -1,0 +1,63 @@
+"""The one path every write takes: authorize, honour the Idempotency-Key, run, answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+
+from api.auth import Principal
+from api.context import services
+from api.idempotency import request_hash
+from api.policy import Target, authorize
+from api.problems import ApiProblem
+from domain.ledger import Receipt
+
+
+class Recorded(msgspec.Struct, frozen=True):
+    """What a write recorded: the stream of its first event, how many events, the last log position."""
+
+    stream_id: str
+    events: int
+    position: int
+
+
+def write(request: Request[Any, Any, Any], principal: Principal, action: str, target: Target,
+          command: Callable[[], Receipt | None], *, data: Any = None, status: int = 201) -> Response[Recorded]:
+    authorize(principal, action, target)
+    svc = services(request.app.state)
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return _answer(command(), svc.ledger.position(), status)
+    if not 1 <= len(key) <= 200 or not key.isprintable():
+        raise ApiProblem(400, "invalid-idempotency-key", "an Idempotency-Key is 1–200 printable characters",
+                         field="Idempotency-Key")
+    digest = request_hash(request.method, request.url.path, msgspec.json.encode(data))
+    stored = svc.keys.claim(principal.staff_id, key, digest)
+    if stored is not None:
+        return Response(msgspec.convert(stored[1], Recorded), status_code=stored[0])
+    with svc.keys.completing(principal.staff_id, key, status):
+        receipt = command()
+    if receipt is None:  # nothing to record (a PUT of what is already there): nothing to remember
+        svc.keys.release(principal.staff_id, key)
+    return _answer(receipt, svc.ledger.position(), status)
+
+
+def _answer(receipt: Receipt | None, position: int, status: int) -> Response[Recorded]:
+    if receipt is None:
+        return Response(Recorded("", 0, position), status_code=200)
+    return Response(Recorded(str(receipt.stream_id), receipt.events, receipt.position), status_code=status)
+
+
+def if_match(request: Request[Any, Any, Any]) -> int | None:
+    """The expected version of a student's record, from If-Match: "N" (as the ETag of GET gives it)."""
+    value = request.headers.get("if-match")
+    if value is None:
+        return None
+    try:
+        return int(value.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise ApiProblem(400, "invalid-if-match", 'If-Match is the student version in quotes, e.g. "3"',
+                         field="If-Match") from None
