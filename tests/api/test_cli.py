@@ -75,3 +75,27 @@ def test_serve_on_the_embedded_default_migrates_and_answers_health(tmp_path: Pat
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_token_prints_a_verifiable_token_alone_on_its_last_line(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from api.auth import Verifier
+    from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
+
+    key_file = tmp_path / "dev.pem"
+    os.environ["GAKUSEKI_DEV_KEY"] = str(key_file)
+    try:
+        assert main(["token", "--role", "homeroom_teacher", "--school", "B131220000013", "--staff", "T-1",
+                     "--class", "2026/1/1", "--no-mfa"]) == 0
+    finally:
+        del os.environ["GAKUSEKI_DEV_KEY"]
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    verifier = Verifier(DevKey.load_or_create(key_file).jwks(), issuer=DEV_ISSUER, audience=AUDIENCE)
+    principal = verifier.verify(token)
+    assert principal.staff_id == "T-1" and not principal.mfa
+    assert principal.grants[0].classes == ("2026/1/1",)
+
+
+def test_token_refuses_an_unknown_role(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "--role", "janitor"]) == 2
+    assert "--role is one of" in capsys.readouterr().err
