@@ -65,6 +65,39 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_projections(settings: Settings, args: argparse.Namespace) -> int:
+    """status: each read model's position and lag; rebuild [NAME]: from scratch; run: keep polling."""
+    import time
+
+    from domain.ledger import Ledger
+    from projections import runner_for
+
+    backend = settings.backend
+    _prepare(backend)
+    with Ledger.open(backend) as ledger:
+        runner = runner_for(ledger, backend)
+        if args.action == "rebuild":
+            names = [args.name] if args.name else list(runner.projections)
+            unknown = [n for n in names if n not in runner.projections]
+            if unknown:
+                print(f"gakuseki: no projection {unknown[0]!r}; there are {', '.join(runner.projections)}",
+                      file=sys.stderr)
+                return 2
+            for name in names:
+                print(f"{name}: rebuilt from {runner.rebuild(name)} events")
+        elif args.action == "run":
+            print(f"gakuseki: projecting {backend.describe()} (Ctrl-C to stop)", flush=True)
+            try:
+                while True:
+                    if runner.catch_up() == 0:
+                        time.sleep(args.interval)
+            except KeyboardInterrupt:
+                return 0
+        for row in runner.status():
+            print(f"{row['projection']}: position {row['position']} of {row['head']} (lag {row['lag']})")
+    return 0
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     """Print a development token, alone on the last line."""
     from api.auth import ROLES
@@ -102,6 +135,11 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="seed a demo jurisdiction (running it again adds nothing)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(run=cmd_demo)
+    proj = sub.add_parser("projections", help="read models: status, rebuild [NAME], run")
+    proj.add_argument("action", choices=["status", "rebuild", "run"])
+    proj.add_argument("name", nargs="?", help="one projection to rebuild (default: all)")
+    proj.add_argument("--interval", type=float, default=0.5, help="seconds between polls when idle (run)")
+    proj.set_defaults(run=cmd_projections)
     token = sub.add_parser("token", help="print a development token signed by the local key")
     token.add_argument("--role", required=True, help="homeroom_teacher, subject_teacher, nurse, registrar, "
                        "principal, board, auditor or operator")

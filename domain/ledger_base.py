@@ -97,6 +97,10 @@ class LedgerBase(Application[UUID]):
                 "another change to the same record was saved first; reload and try again") from e
         return Receipt(events[0].originator_id, len(events), recordings[-1].notification.id)
 
+    def decode(self, stored: StoredEvent) -> Event:
+        """A stored event (or notification) as the ledger event it records."""
+        return self.mapper.to_domain_event(stored)  # type: ignore[return-value]
+
     def position(self) -> int:
         """The log position of the last recorded event (0 for an empty ledger)."""
         return self.recorder.max_notification_id() or 0

@@ -14,7 +14,7 @@ import pytest
 
 from api.cli import main
 from domain.backend import Backend
-from migrations.apply import pending
+from migrations.apply import migrations_for, pending
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -31,7 +31,7 @@ def test_migrate_applies_every_migration_once(tmp_path: Path, capsys: pytest.Cap
 @pytest.mark.postgres
 def test_migrate_applies_on_postgresql(postgres_database: Backend, capsys: pytest.CaptureFixture[str]) -> None:
     url = postgres_database.url + "?schema=cli_migrate"
-    assert pending(Backend.from_url(url)) == ["0001_event_store", "0002_idempotency_and_access_log"]
+    assert pending(Backend.from_url(url)) == [f"{m.version}_{m.name}" for m in migrations_for("postgresql")]
     assert main(["--database-url", url, "migrate"]) == 0
     assert pending(Backend.from_url(url)) == []
 
@@ -92,10 +92,31 @@ def test_token_prints_a_verifiable_token_alone_on_its_last_line(tmp_path: Path,
     token = capsys.readouterr().out.strip().splitlines()[-1]
     verifier = Verifier(DevKey.load_or_create(key_file).jwks(), issuer=DEV_ISSUER, audience=AUDIENCE)
     principal = verifier.verify(token)
-    assert principal.staff_id == "T-1" and not principal.mfa
+    assert principal.staff_id == "T-1"
+    assert not principal.mfa
     assert principal.grants[0].classes == ("2026/1/1",)
 
 
 def test_token_refuses_an_unknown_role(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["token", "--role", "janitor"]) == 2
     assert "--role is one of" in capsys.readouterr().err
+
+
+def test_projections_status_and_rebuild(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from domain.ledger import Ledger
+    from tests import builders as b
+
+    url = f"sqlite:///{tmp_path}/ledger.sqlite3"
+    assert main(["--database-url", url, "migrate"]) == 0
+    with Ledger.open(Backend.from_url(url)) as ledger:
+        b.school_with_calendar(ledger)
+        b.class_with_students(ledger, count=2)
+        head = ledger.position()
+    capsys.readouterr()
+    assert main(["--database-url", url, "projections", "status"]) == 0
+    assert f"roster: position 0 of {head} (lag {head})" in capsys.readouterr().out
+    assert main(["--database-url", url, "projections", "rebuild", "roster"]) == 0
+    out = capsys.readouterr().out
+    assert "roster: rebuilt from" in out
+    assert f"roster: position {head} of {head} (lag 0)" in out
+    assert main(["--database-url", url, "projections", "rebuild", "nonesuch"]) == 2

@@ -58,5 +58,6 @@ def test_the_readme_walkthrough_works_against_a_fresh_demo_server(tmp_path: Path
     history = json.loads(next(line for line in out.splitlines() if line.startswith("[")))
     assert [e["type"] for e in history] == ["StudentAdmitted", "AttendanceMarked"]
     assert history[0]["stream_id"] == student
-    assert "HTTP/1.1 404" in out and '"detail":"no such student"' in out
+    assert "HTTP/1.1 404" in out
+    assert '"detail":"no such student"' in out
     assert "application/problem+json" in out

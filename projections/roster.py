@@ -1,0 +1,92 @@
+"""名簿: who is on a class's roll (出席番号, name, kana, the days on the roll), per class and year.
+
+Two kinds of documents: ``class/<class stream id>`` (homeroom teacher, placements) and
+``student/<id>`` (name, kana, sex), composed when the roster is read, so a change of name shows
+in every roster the child is on without rewriting them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from domain import streams
+from domain.event import Event
+from domain.school import ClassFormed, ClassMemberJoined, ClassMemberLeft, HomeroomTeacherChanged
+from domain.student import Identity, IdentityDetailsChanged, StudentAdmitted
+from projections.base import Document
+from projections.store import DocumentStore
+
+
+class Roster:
+    name: str = "roster"
+    topics: tuple[str, ...] = ("ClassFormed", "HomeroomTeacherChanged", "ClassMemberJoined", "ClassMemberLeft",
+              "StudentAdmitted", "IdentityDetailsChanged")
+
+    def keys(self, event: Event) -> Iterable[str]:
+        if isinstance(event, StudentAdmitted | IdentityDetailsChanged):
+            return (f"student/{event.originator_id}",)
+        return (f"class/{event.originator_id}",)
+
+    def apply(self, document: Document | None, event: Event) -> Document:
+        match event:
+            case ClassFormed():
+                return {"school_code": event.school_code, "year": event.year, "grade": event.grade,
+                        "class_name": event.class_name,
+                        "homeroom_teacher": {"staff_id": event.homeroom_teacher_id,
+                                             "name": event.homeroom_teacher_name},
+                        "placements": {str(m.student_id): [{"number": m.number,
+                                                             "joined_on": event.effective_on.isoformat()}]
+                                       for m in event.members}}
+            case HomeroomTeacherChanged():
+                return {**_doc(document), "homeroom_teacher": {"staff_id": event.homeroom_teacher_id,
+                                                               "name": event.homeroom_teacher_name}}
+            case ClassMemberJoined():
+                doc = _doc(document)
+                placements = {**doc["placements"]}
+                placements[str(event.student_id)] = [*placements.get(str(event.student_id), []),
+                                                     {"number": event.number,
+                                                      "joined_on": event.effective_on.isoformat()}]
+                return {**doc, "placements": placements}
+            case ClassMemberLeft():
+                doc = _doc(document)
+                placements = {**doc["placements"]}
+                periods = [dict(p) for p in placements.get(str(event.student_id), [])]
+                if periods and "left_on" not in periods[-1]:
+                    periods[-1].update(left_on=event.effective_on.isoformat(), left_because=event.reason)
+                elif periods and periods[-1].get("left_because") == "leave":
+                    periods[-1]["left_because"] = event.reason
+                placements[str(event.student_id)] = periods
+                return {**doc, "placements": placements}
+            case StudentAdmitted() | IdentityDetailsChanged():
+                return _student(event.identity)
+        raise ValueError(f"roster does not read {type(event).__name__}")
+
+
+def _doc(document: Document | None) -> Document:
+    if document is None:
+        raise ValueError("a class event before its ClassFormed")
+    return document
+
+
+def _student(identity: Identity) -> Document:
+    return {"name": f"{identity.family_name} {identity.given_name}",
+            "name_kana": f"{identity.family_name_kana} {identity.given_name_kana}", "sex": identity.sex}
+
+
+def roster(store: DocumentStore, school_code: str, year: int, grade: int, class_name: str,
+           on: date | None = None) -> dict[str, Any] | None:
+    """The class's roster: every student placed in it (or only those on the roll ``on`` a day)."""
+    doc = store.get("roster", f"class/{streams.school_class(school_code, year, grade, class_name)}")
+    if doc is None:
+        return None
+    students = store.get_many("roster", [f"student/{sid}" for sid in doc["placements"]])
+    rows = []
+    for sid, periods in doc["placements"].items():
+        for period in periods:
+            if on is not None and not (period["joined_on"] <= on.isoformat() < period.get("left_on", "9999")):
+                continue
+            rows.append({"student_id": sid, **period, **students.get(f"student/{sid}", {})})
+    rows.sort(key=lambda r: (r["number"], r["joined_on"]))
+    return {k: v for k, v in doc.items() if k != "placements"} | {"students": rows}

@@ -1,0 +1,89 @@
+"""The roster read model, built by the polling runner, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from domain.backend import Backend
+from domain.ledger import Ledger
+from projections import runner_for
+from projections.base import canonical
+from projections.roster import roster
+from projections.store import StaleUpdate
+from tests import builders as b
+
+
+def _world(ledger: Ledger) -> list:  # type: ignore[type-arg]
+    b.school_with_calendar(ledger)
+    ids = b.class_with_students(ledger, count=4)
+    ledger.withdraw(ids[3], on=date(2026, 5, 11), reason="海外転出", recorded_by="principal")
+    ledger.change_identity(ids[0], b.identity(1, family_name="鈴木", family_name_kana="すずき"),
+                           reason="保護者の婚姻による氏の変更", recorded_by="registrar")
+    return ids
+
+
+def test_the_roster_lists_the_class_with_current_names_and_days_on_the_roll(backend: Backend,
+                                                                             ledger: Ledger) -> None:
+    ids = _world(ledger)
+    runner = runner_for(ledger, backend)
+    runner.catch_up()
+    whole = roster(runner.store, b.ELEMENTARY, b.YEAR, 1, "1")
+    assert whole is not None
+    assert [s["number"] for s in whole["students"]] == [1, 2, 3, 4]
+    assert whole["students"][0]["name"].startswith("鈴木")  # the changed name, everywhere
+    assert whole["students"][3] | {"left_on": "2026-05-11", "left_because": "withdrawal"} == whole["students"][3]
+    on_roll = roster(runner.store, b.ELEMENTARY, b.YEAR, 1, "1", on=date(2026, 5, 12))
+    assert on_roll is not None
+    assert [s["student_id"] for s in on_roll["students"]] == [str(i) for i in ids[:3]]
+    assert whole["homeroom_teacher"] == {"staff_id": b.STAFF, "name": "山田 花子"}
+
+
+def test_incremental_rebuilt_and_replayed_documents_are_the_same_bytes(backend: Backend, ledger: Ledger) -> None:
+    runner = runner_for(ledger, backend)
+    b.school_with_calendar(ledger)
+    ids = b.class_with_students(ledger, count=2)
+    runner.catch_up()  # part of the history applied now...
+    ledger.withdraw(ids[1], on=date(2026, 5, 11), reason="転居", recorded_by="principal")
+    runner.catch_up()  # ...and the rest incrementally
+    incremental = runner.store.documents("roster")
+
+    runner.rebuild("roster")
+    assert runner.store.documents("roster") == incremental
+    head = ledger.position()
+    for key, stored in incremental.items():
+        replayed = runner.replay("roster", key, head)
+        assert replayed is not None
+        assert canonical(replayed) == stored
+
+
+def test_a_replay_at_a_past_position_shows_the_class_as_it_was_known_then(backend: Backend,
+                                                                          ledger: Ledger) -> None:
+    b.school_with_calendar(ledger)
+    ids = b.class_with_students(ledger, count=2)
+    before_withdrawal = ledger.position()
+    ledger.withdraw(ids[1], on=date(2026, 5, 11), reason="転居", recorded_by="principal")
+    runner = runner_for(ledger, backend)
+    from domain import streams
+
+    key = f"class/{streams.school_class(b.ELEMENTARY, b.YEAR, 1, '1')}"
+    then = runner.replay("roster", key, before_withdrawal)
+    now = runner.replay("roster", key, ledger.position())
+    assert then is not None
+    assert now is not None
+    assert "left_on" not in then["placements"][str(ids[1])][-1]
+    assert now["placements"][str(ids[1])][-1]["left_on"] == "2026-05-11"
+
+
+def test_each_event_is_applied_once_and_the_status_shows_the_lag(backend: Backend, ledger: Ledger) -> None:
+    b.school_with_calendar(ledger)
+    b.class_with_students(ledger, count=2)
+    runner = runner_for(ledger, backend)
+    assert runner.status()[0]["lag"] == ledger.position()
+    assert runner.catch_up() > 0
+    assert runner.catch_up() == 0
+    assert runner.status()[0] == {"projection": "roster", "position": ledger.position(), "head": ledger.position(),
+                                  "lag": 0}
+    with pytest.raises(StaleUpdate):
+        runner.store.save("roster", {}, {}, runner.store.position("roster"))
