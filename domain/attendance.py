@@ -58,6 +58,12 @@ class AttendanceCorrected(Correction, frozen=True, tag="AttendanceCorrected"):
 
     student_id: UUID
     mark: Mark
+    # The class whose register the day belongs to (added later, so with defaults: a correction
+    # recorded without them is placed by its student-day's first mark).
+    school_code: str = ""
+    year: int = 0
+    grade: int = 0
+    class_name: str = ""
 
 
 def check_mark(mark: Mark, field: str) -> Mark:
@@ -183,4 +189,8 @@ def correct_mark(
         approved_by=approved_by,
         student_id=student_id,
         mark=mark,
+        school_code=klass.school_code,
+        year=klass.year,
+        grade=klass.grade,
+        class_name=klass.name,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from domain.backend import Backend
 from domain.ledger import Ledger
+from projections.attendance_register import AttendanceRegister
 from projections.base import Projection
 from projections.roster import Roster
 from projections.runner import Runner
@@ -14,7 +15,7 @@ from projections.store import DocumentStore
 
 
 def all_projections() -> list[Projection]:
-    return [Roster()]
+    return [Roster(), AttendanceRegister()]
 
 
 def runner_for(ledger: Ledger, backend: Backend) -> Runner:

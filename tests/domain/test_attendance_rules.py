@@ -114,6 +114,8 @@ def test_a_roll_in_a_sealed_year_is_refused_before_anything_else() -> None:
 
 
 def test_a_correction_replaces_the_latest_mark_of_the_day() -> None:
+    k = klass()
+    CLASS_1_1 = dict(school_code=k.school_code, year=k.year, grade=k.grade, class_name=k.name)  # noqa: N806
     first = marked(A, Mark(code="present"))
 
     correction = correct_mark(school(), year(), klass(), [first], A, DAY, Mark(code="absent_illness", reason="発熱"),
@@ -122,7 +124,7 @@ def test_a_correction_replaces_the_latest_mark_of_the_day() -> None:
     assert correction == AttendanceCorrected(
         **meta(streams.attendance(A, DAY), 2, on=DAY, by="T-0002", at=NOW),
         corrects_version=1, reason="欠席の連絡が後から届いた", approved_by=None,
-        student_id=A, mark=Mark(code="absent_illness", reason="発熱"),
+        student_id=A, mark=Mark(code="absent_illness", reason="発熱"), **CLASS_1_1,
     )
 
     again = correct_mark(school(), year(sealed=True), klass(), [first, correction], A, DAY, Mark(code="present"),
@@ -131,6 +133,7 @@ def test_a_correction_replaces_the_latest_mark_of_the_day() -> None:
     assert again == AttendanceCorrected(
         **meta(streams.attendance(A, DAY), 3, on=DAY, by="T-0002", at=NOW),
         corrects_version=2, reason="再訂正", approved_by="P-0001", student_id=A, mark=Mark(code="present"),
+        **CLASS_1_1,
     )
 
 

@@ -1,0 +1,70 @@
+"""出欠の記録: the arithmetic of the attendance register and the 指導要録 (PRODUCT.md §3.3).
+
+- 授業日数: instructional days of the child's grade while the child was on this class's roll
+  (a whole-school or whole-grade closure is not an instructional day at all);
+- 出席停止・忌引等: 出席停止, 忌引, days the principal excused, online special lessons, and the
+  days the child's own class was closed (学級閉鎖: the grade still had school);
+- 出席しなければならない日数 = 授業日数 − 出席停止・忌引等;
+- 欠席日数: absent for illness or another reason;
+- 出席日数 = 出席しなければならない日数 − 欠席日数 − days with no mark yet (shown as unrecorded);
+- 遅刻 and 早退 count as present and are tallied; 出席扱い counts as present and is noted (備考).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
+
+PRESENT = frozenset({"present", "late", "left_early", "deemed_present"})
+ABSENT = frozenset({"absent_illness", "absent_other"})
+EXCUSED = frozenset({"suspended", "mourning", "online_special", "other_excused"})
+
+
+@dataclass(frozen=True)
+class Tally:
+    school_days: int = 0  # 授業日数
+    excused: int = 0  # 出席停止・忌引等の日数
+    required: int = 0  # 出席しなければならない日数
+    absent: int = 0  # 欠席日数
+    present: int = 0  # 出席日数
+    late: int = 0  # 遅刻
+    left_early: int = 0  # 早退
+    deemed_present: int = 0  # 出席扱い (備考)
+    class_closed: int = 0  # of the excused days, those of a 学級閉鎖
+    unrecorded: int = 0  # instructional days on the roll without a mark
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def tally(days: Iterable[date], marks: Mapping[date, str], closed_days: Iterable[date] = ()) -> Tally:
+    """The figures for one child over ``days`` (the instructional days they were on the roll).
+
+    ``marks`` maps a day to its current mark code (corrections already applied); ``closed_days``
+    are the days the child's class was closed.
+    """
+    closed = set(closed_days)
+    counts = dict.fromkeys(("school_days", "excused", "absent", "present", "late", "left_early",
+                            "deemed_present", "class_closed", "unrecorded"), 0)
+    for day in days:
+        counts["school_days"] += 1
+        if day in closed:
+            counts["excused"] += 1
+            counts["class_closed"] += 1
+            continue
+        code = marks.get(day)
+        if code is None:
+            counts["unrecorded"] += 1
+        elif code in EXCUSED:
+            counts["excused"] += 1
+        elif code in ABSENT:
+            counts["absent"] += 1
+        elif code in PRESENT:
+            counts["present"] += 1
+            if code in ("late", "left_early", "deemed_present"):
+                counts[code] += 1
+        else:  # a code this version does not know is shown, not guessed
+            counts["unrecorded"] += 1
+    required = counts["school_days"] - counts["excused"]
+    return Tally(required=required, **counts)
