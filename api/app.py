@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
+import msgspec.inspect
 from litestar import Litestar, Response, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import (
+    Components,
+    Link,
+    OpenAPIHeader,
+    OpenAPIType,
+    Parameter,
+    Reference,
+    Schema,
+    SecurityScheme,
+)
 
 from api.access_log import AccessLog
 from api.auth import Verifier
@@ -16,8 +29,10 @@ from api.feeds import HistoryController, LogController
 from api.idempotency import Keys
 from api.problems import HANDLERS
 from api.records import RecordController, RollController
+from api.schemas import EXAMPLES
 from api.schools import SchoolController
 from api.students import StudentController
+from api.writes import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, Recorded
 from domain.backend import Backend
 from domain.ledger import Ledger
 
@@ -33,7 +48,8 @@ class Health(msgspec.Struct, frozen=True):
 
 def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = None) -> Litestar:
     @get("/health", sync_to_thread=True, summary="Is the ledger reachable, and how far is its log?",
-         tags=["operations"], security=[{}])
+         tags=["operations"], security=[{}],
+         responses={503: ResponseSpec(Health, description="The ledger cannot be read", generate_examples=False)})
     def health() -> Response[Health]:
         try:
             position = ledger.position()
@@ -64,8 +80,108 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     if verifier is not None:
         handlers += [SchoolController, StudentController, RollController, RecordController, HistoryController,
                      LogController]
-    return Litestar(route_handlers=handlers, on_shutdown=[close], openapi_config=openapi,
-                    exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state))
+    app = Litestar(route_handlers=handlers, on_shutdown=[close], openapi_config=openapi,
+                   exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state))
+    _document(app)
+    return app
+
+
+UNCHANGED = ResponseSpec(Recorded, generate_examples=False,
+                         description="Nothing to record: the details are already as sent (events 0, stream_id empty)")
+IDEMPOTENCY_KEY = Parameter(
+    name="Idempotency-Key", param_in="header", required=False,
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=200, pattern=IDEMPOTENCY_KEY_PATTERN,
+                  examples=["roll-2026-04-07-1-1"]),
+    description="Send the same key again (same body) to get the first response back with nothing recorded "
+                "twice; 409 while the first is still in flight, 422 when the key was used for another body. "
+                "A refused request (any 4xx) does not use up its key: nothing of it is kept.")
+IF_MATCH = Parameter(
+    name="If-Match", param_in="header", required=False,
+    schema=Schema(type=OpenAPIType.STRING, pattern=IF_MATCH_PATTERN, examples=['"3"']),
+    description="The student version this change expects (the ETag of GET /v1/students/{student_id}); "
+                "409 when the record has moved on.")
+ETAG = OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING), description="The student version, for If-Match")
+# msgspec decodes a Decimal from a JSON number or a numeric string; Litestar documents any string.
+DECIMAL = Schema(one_of=[Schema(type=OpenAPIType.NUMBER),
+                         Schema(type=OpenAPIType.STRING, pattern=r"^-?[0-9]+(\.[0-9]+)?$")], examples=["132.4"])
+
+
+def _document(app: Litestar) -> None:
+    """Complete the OpenAPI from what the handlers really answer and accept.
+
+    Litestar does not read ``responses`` from a Controller, so each handler gets its controller's error
+    responses unless it declares its own; a PUT answers 200 when there is nothing to record (api/writes.py);
+    writes take Idempotency-Key, student writes If-Match (api/writes.py); the summary sends an ETag; request
+    bodies refuse unknown fields and take decimals as msgspec decodes them.
+    """
+    bodies: list[Any] = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if not isinstance(handler, HTTPRouteHandler):
+                continue
+            fn = getattr(handler.fn, "func", handler.fn)  # sync_to_thread wraps the bound method
+            declared = getattr(getattr(fn, "__self__", None), "responses", None)  # its Controller's
+            responses = dict(handler.responses or declared or {})
+            if "PUT" in handler.http_methods and handler.status_code == 201:
+                responses.setdefault(200, UNCHANGED)
+            handler.responses = responses or None
+            if "data" in handler.parsed_fn_signature.parameters:
+                bodies.append(handler.parsed_fn_signature.parameters["data"].annotation)
+    if app.openapi_config is None:
+        return
+    schema = app.openapi_schema
+    for path, item in (schema.paths or {}).items():
+        for method in ("put", "post", "get"):
+            operation = getattr(item, method, None)
+            if operation is None or not path.startswith("/v1/"):
+                continue
+            if method == "get":
+                if path == "/v1/students/{student_id}" and operation.responses and "200" in operation.responses:
+                    ok = operation.responses["200"]
+                    if not isinstance(ok, Reference):
+                        ok.headers = {"ETag": ETAG}
+                continue
+            if path == "/v1/students" and operation.responses and "201" in operation.responses:
+                created = operation.responses["201"]
+                if not isinstance(created, Reference):  # an admission's stream is the new student's id
+                    created.links = {
+                        name: Link(operation_ref=f"#/paths/{target.replace('/', '~1')}/get",
+                                   parameters={"student_id": "$response.body#/stream_id"},
+                                   description=f"The admitted student: {name.lower()}")
+                        for name, target in (("Summary", "/v1/students/{student_id}"),
+                                             ("History", "/v1/students/{student_id}/history"))}
+            extra = [IDEMPOTENCY_KEY]
+            if method == "post" and path.startswith("/v1/students/{student_id}/") \
+                    and "students" in (operation.tags or ()):
+                extra.append(IF_MATCH)
+            operation.parameters = [*(operation.parameters or []), *extra]
+    components = {s.title: s for s in (schema.components.schemas or {}).values() if isinstance(s, Schema)}
+    for struct in _structs(msgspec.inspect.multi_type_info(bodies)):
+        component = components.get(struct.cls.__name__)
+        if component is None:
+            continue
+        if struct.cls in EXAMPLES:
+            component.examples = [EXAMPLES[struct.cls]]
+        if struct.forbid_unknown_fields:
+            component.additional_properties = False
+        for f in struct.fields:
+            if isinstance(f.type, msgspec.inspect.DecimalType) and component.properties:
+                component.properties[f.encode_name] = DECIMAL
+
+
+def _structs(types: Any, seen: set[type] | None = None) -> Iterator[msgspec.inspect.StructType]:
+    """Every Struct type reachable from the given msgspec type infos."""
+    seen = set() if seen is None else seen
+    for t in types if isinstance(types, tuple | list) else (types,):
+        if isinstance(t, msgspec.inspect.StructType):
+            if t.cls in seen:
+                continue
+            seen.add(t.cls)
+            yield t
+            yield from _structs(tuple(f.type for f in t.fields), seen)
+        elif isinstance(t, msgspec.inspect.Type):
+            yield from _structs(tuple(v for name in t.__struct_fields__
+                                      if isinstance(v := getattr(t, name), msgspec.inspect.Type | tuple)), seen)
 
 
 def _state(values: dict[str, Any]) -> Any:

@@ -30,6 +30,12 @@ def request_hash(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
+def in_flight() -> ApiProblem:
+    return ApiProblem(409, "request-in-flight",
+                      "a request with this Idempotency-Key is still being processed; retry later",
+                      field="Idempotency-Key")
+
+
 class Keys:
     """The idempotency_keys table of one ledger, on either backend."""
 
@@ -71,7 +77,9 @@ class Keys:
             found = c.fetchone()
             if found is None:  # released between our insert and select: try once more
                 c.execute(self.insert, (staff_id, key, digest, self._now()))
-                return None
+                if self._changed(c) == 1:
+                    return None
+                raise in_flight()  # and claimed again by another request meanwhile
             stored_hash, state, claimed_at, status, response = self._row(found)
             if stored_hash != digest:
                 raise ApiProblem(422, "idempotency-key-reused",
@@ -83,9 +91,7 @@ class Keys:
                 c.execute(self.take_over, (digest, self._now(), staff_id, key, claimed_at))
                 if self._changed(c) == 1:
                     return None
-            raise ApiProblem(409, "request-in-flight",
-                             "a request with this Idempotency-Key is still being processed; retry later",
-                             field="Idempotency-Key")
+            raise in_flight()
 
     def release(self, staff_id: str, key: str) -> None:
         with self.datastore.transaction(commit=True) as c:

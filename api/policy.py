@@ -24,7 +24,7 @@ ACTIONS: dict[str, frozenset[str]] = {
                             "student.withdraw", "student.graduate", "class.form"}),
     "principal": frozenset({"student.read", "student.history", "student.admit", "student.identity",
                             "student.leave", "student.withdraw", "student.graduate", "class.form",
-                            "calendar.set", "year.seal", "principal.appoint", "attendance.roll",
+                            "calendar.set", "year.seal", "attendance.roll",
                             "attendance.correct", "assessment.record", "assessment.correct", "year_record.enter",
                             "year_record.correct", "health.record", "health.correct", "correction.approve"}),
     "board": frozenset({"student.read", "school.register", "principal.appoint"}),

@@ -8,6 +8,7 @@ domain/errors.py, so the same refusal reads the same from the CLI, the tests and
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -83,12 +84,20 @@ def on_api_problem(request: Request[Any, Any, Any], exc: ApiProblem) -> Response
     return problem(exc.status, exc.rule, exc.detail, request, field=exc.field, headers=exc.headers)
 
 
+# msgspec names an unknown or missing field in its message; Litestar's key is the object holding it.
+_NAMED_FIELD = re.compile(r"^Object (?:contains unknown|missing required) field `(?P<name>[^`]+)`")
+
+
 def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     found = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            key = str(item.get("key") or item.get("source") or "body")
-            found.append(FieldProblem(key.removeprefix("$.") or "body", str(item.get("message", ""))))
+            key = str(item.get("key") or item.get("source") or "body").removeprefix("$.") or "body"
+            message = str(item.get("message", ""))
+            named = _NAMED_FIELD.match(message)
+            if named:
+                key = named["name"] if key in ("data", "body") else f"{key}.{named['name']}"
+            found.append(FieldProblem(key, message))
     detail = exc.detail or "the request does not match its schema"
     first = found[0].field if found else None
     return problem(400, "invalid-request", detail, request, field=first, problems=found or None)

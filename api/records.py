@@ -26,6 +26,7 @@ from api.writes import Recorded, write
 from domain import values
 
 Req = Request[Any, Any, Any]
+RECORDS = ("assessment", "year-record", "health-exam", "dental-exam")  # what POST corrections corrects
 
 
 def approval(p: Principal, target: Target) -> str | None:
@@ -97,6 +98,8 @@ class RecordController(Controller):
           summary="Correct an assessment, year record or examination, naming the event (its stream version)")
     def correct(self, request: Req, student_id: str, data: CorrectionIn) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
+        if data.record not in RECORDS:  # before the student is looked up: the same answer for every student
+            raise ApiProblem(422, "unknown-record", f"record is one of {', '.join(RECORDS)}", field="record")
         subject = None
         if data.record == "assessment":
             subject = _subject_of(ledger, student_id, data.year, data.corrects_version)
@@ -115,8 +118,6 @@ class RecordController(Controller):
             "dental-exam": ("health.correct", lambda: ledger.correct_examination(
                 student_id, data.year, examination=v, dental=True, **common)),
         }
-        if data.record not in commands:
-            raise ApiProblem(422, "unknown-record", f"record is one of {', '.join(commands)}", field="record")
         action, command = commands[data.record]
         return write(request, p, action, target, command, data=data)
 

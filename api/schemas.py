@@ -155,3 +155,53 @@ class CorrectionIn(Body, frozen=True):
 
 class SealIn(Body, frozen=True):
     pass
+
+
+_IDENTITY = {"family_name": "佐藤", "given_name": "陽翔", "family_name_kana": "さとう", "given_name_kana": "はると",
+             "sex": "male", "birth_date": "2019-06-01", "address": "鳥取県鳥取市東町1-220",
+             "guardian": {"name": "佐藤 健", "name_kana": "さとう けん", "relation": "父"}}
+_STUDENT = "3f2b8c1e-5a4d-4e6f-9b7a-2c1d0e9f8a7b"
+
+# One whole, valid request body per Struct: the OpenAPI shows it (api/app.py), tests decode each one.
+EXAMPLES: dict[type[Body], dict[str, Any]] = {
+    SchoolIn: {"name": "鳥取市立みどり小学校", "board_code": "312011", "address": "鳥取県鳥取市東町1-220"},
+    PrincipalIn: {"staff_id": "P-0001", "name": "田中 一郎", "appointed_on": "2026-04-01"},
+    CalendarIn: {"terms": [{"number": 1, "starts_on": "2026-04-06", "ends_on": "2026-07-20"},
+                           {"number": 2, "starts_on": "2026-09-01", "ends_on": "2026-12-24"},
+                           {"number": 3, "starts_on": "2027-01-07", "ends_on": "2027-03-24"}],
+                 "instructional_days": ["2026-04-06", "2026-04-07", "2026-04-08"],
+                 "closures": [{"on": "2026-04-08", "scope": "class", "reason": "インフルエンザによる学級閉鎖",
+                               "grade": 1, "class_name": "1"}]},
+    ClassIn: {"homeroom_teacher_id": "T-0001", "homeroom_teacher_name": "山田 花子", "formed_on": "2026-04-06",
+              "students": [{"student_id": _STUDENT, "number": 1}]},
+    AdmissionIn: {"school_code": "B131220000013", "year": 2026, "grade": 1, "class_name": "1", "number": 31,
+                  "identity": _IDENTITY, "admitted_on": "2026-04-06", "admission_kind": "entrance"},
+    IdentityChangeIn: {"identity": {**_IDENTITY, "address": "鳥取県鳥取市西町2-15"}, "reason": "転居",
+                       "effective_on": "2026-05-01"},
+    LeaveIn: {"on": "2026-06-01", "reason": "病気療養のため"},
+    ReturnIn: {"on": "2026-09-01", "number": 12},
+    WithdrawalIn: {"on": "2026-07-20", "reason": "海外転出のため"},
+    GraduationIn: {"on": "2027-03-24"},
+    RollIn: {"school_code": "B131220000013", "year": 2026, "grade": 1, "class_name": "1", "date": "2026-04-07",
+             "marks": [{"student_id": _STUDENT, "code": "present"}]},
+    MarkCorrectionIn: {"date": "2026-04-07", "mark": {"code": "absent_illness", "reason": "発熱"},
+                       "reason": "保護者からの連絡が遅れて届いたため"},
+    AssessmentIn: {"year": 2026, "subject": "japanese", "term": 1, "assessed_on": "2026-07-17",
+                   "viewpoints": {"knowledge": "A", "thinking": "B", "attitude": "B"}},
+    YearRecordIn: {"year": 2026, "entered_on": "2027-03-19",
+                   "record": {"moral_education": "友達のよさに気付き、認め合おうとする姿が見られた。",
+                              "special_activities": ["class_activities", "school_events"],
+                              "behaviour": ["basic_habits", "responsibility"],
+                              "general_remarks": "朝の会の司会を進んで務めた。"}},
+    HealthExamIn: {"year": 2026, "examined_on": "2026-05-12",
+                   "examination": {"height_cm": "117.2", "weight_kg": "21.6", "nutrition": "normal",
+                                   "vision": {"right_naked": "A", "left_naked": "B"}, "urine_protein": "-",
+                                   "urine_sugar": "-", "hearing_right": "normal", "hearing_left": "normal",
+                                   "heart_ecg": "異常なし"}},
+    DentalExamIn: {"year": 2026, "examined_on": "2026-05-19",
+                   "examination": {"jaw": 0, "bite": 0, "plaque": 1, "gums": 0,
+                                   "teeth": {"UR6": "/", "ULD": "C", "LRE": "○"}}},
+    CorrectionIn: {"record": "assessment", "year": 2026, "corrects_version": 1, "reason": "転記誤りの訂正",
+                   "value": {"viewpoints": {"knowledge": "A", "thinking": "A", "attitude": "B"}}},
+    SealIn: {},
+}

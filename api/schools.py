@@ -8,7 +8,8 @@ from litestar import Controller, Request, Response, post, put
 
 from api.context import caller, services
 from api.openapi_errors import ERRORS
-from api.policy import Target
+from api.policy import Target, can
+from api.problems import ApiProblem
 from api.schemas import CalendarIn, ClassIn, PrincipalIn, SchoolIn, SealIn
 from api.targets import class_target, school_target
 from api.writes import Recorded, write
@@ -25,6 +26,11 @@ class SchoolController(Controller):
     def put_school(self, request: Req, school_code: str, data: SchoolIn) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
         target = school_target(ledger, school_code, board=data.board_code)
+        moving = Target(school=school_code, board=data.board_code, kind="school")
+        if target.board != data.board_code and can(p, "school.register", target) \
+                and not can(p, "school.register", moving):
+            raise ApiProblem(403, "forbidden", f"moving {school_code} to board {data.board_code} needs that "
+                             "board's role as well", field="board_code")
         return write(request, p, "school.register", target, lambda: ledger.register_school(
             school_code, data.name, data.board_code, data.address, recorded_by=p.staff_id), data=data)
 

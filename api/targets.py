@@ -47,7 +47,11 @@ def school_target(ledger: Ledger, code: str, *, board: str | None = None) -> Tar
 
 
 def class_target(ledger: Ledger, code: str, year: int, grade: int, name: str) -> Target:
-    school = school_target(ledger, code)
+    """A class; one of a school that is not registered is as missing as any other (the same 404)."""
+    try:
+        board = ledger.school(code).board_code
+    except errors.UnknownSchool:
+        raise not_found("class") from None
     klass = ledger.find_class(code, year, grade, name)
-    return Target(school=code, board=school.board, class_key=class_key(year, grade, name),
+    return Target(school=code, board=board, class_key=class_key(year, grade, name),
                   homeroom=klass.homeroom_teacher_id if klass else None, kind="class")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,11 @@ from api.idempotency import request_hash
 from api.policy import Target, authorize
 from api.problems import ApiProblem
 from domain.ledger import Receipt
+
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,200}$"  # visible ASCII: what a header carries unchanged
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+IF_MATCH_PATTERN = r'^(W/)?"[0-9]{1,18}"$|^[0-9]{1,18}$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
 
 
 class Recorded(msgspec.Struct, frozen=True):
@@ -31,8 +37,8 @@ def write(request: Request[Any, Any, Any], principal: Principal, action: str, ta
     key = request.headers.get("idempotency-key")
     if key is None:
         return _answer(command(), svc.ledger.position(), status)
-    if not 1 <= len(key) <= 200 or not key.isprintable():
-        raise ApiProblem(400, "invalid-idempotency-key", "an Idempotency-Key is 1–200 printable characters",
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiProblem(400, "invalid-idempotency-key", "an Idempotency-Key is 1–200 visible ASCII characters",
                          field="Idempotency-Key")
     digest = request_hash(request.method, request.url.path, msgspec.json.encode(data))
     stored = svc.keys.claim(principal.staff_id, key, digest)
@@ -56,8 +62,7 @@ def if_match(request: Request[Any, Any, Any]) -> int | None:
     value = request.headers.get("if-match")
     if value is None:
         return None
-    try:
-        return int(value.strip().removeprefix("W/").strip('"'))
-    except ValueError:
+    if not _IF_MATCH.fullmatch(value.strip()):
         raise ApiProblem(400, "invalid-if-match", 'If-Match is the student version in quotes, e.g. "3"',
-                         field="If-Match") from None
+                         field="If-Match")
+    return int(value.strip().removeprefix("W/").strip('"'))
