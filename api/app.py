@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from api.access_log import AccessLog
 from api.auth import Verifier
 from api.context import Services
 from api.feeds import HistoryController, LogController
+from api.forms import FormController
 from api.idempotency import Keys
 from api.problems import HANDLERS
 from api.records import RecordController, RollController
@@ -35,8 +37,17 @@ from api.students import StudentController
 from api.writes import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, Recorded
 from domain.backend import Backend
 from domain.ledger import Ledger
+from projections import runner_for
+from projections.forms import Forms
 
 MAX_BODY = 256 * 1024  # a class roll of 45 is about 10 KB; a calendar about 8 KB
+
+
+class ProjectionStatus(msgspec.Struct, frozen=True):
+    projection: str
+    position: int  # the log position its read model has applied
+    head: int  # the ledger's last position
+    lag: int  # events of the log not yet applied (of any type)
 
 
 class Health(msgspec.Struct, frozen=True):
@@ -44,9 +55,15 @@ class Health(msgspec.Struct, frozen=True):
     backend: str  # "sqlite" or "postgresql"
     position: int | None  # log position of the last recorded event
     detail: str = ""
+    projections: list[ProjectionStatus] = []
 
 
-def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = None) -> Litestar:
+def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = None, *,
+               run_projections: bool = False) -> Litestar:
+    """The app over one ledger; ``run_projections`` polls the read models in a thread of the server
+    (the embedded default; a PostgreSQL deployment runs `gakuseki projections run` instead)."""
+    runner = runner_for(ledger, backend)
+    stopping: list[threading.Event] = []
     @get("/health", sync_to_thread=True, summary="Is the ledger reachable, and how far is its log?",
          tags=["operations"], security=[{}],
          responses={503: ResponseSpec(Health, description="The ledger cannot be read", generate_examples=False)})
@@ -55,14 +72,25 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
             position = ledger.position()
         except Exception as e:  # the one place an unreachable database is reported, not raised
             return Response(Health("unavailable", backend.kind, None, type(e).__name__), status_code=503)
-        return Response(Health("ok", backend.kind, position))
+        try:
+            projections = [ProjectionStatus(**row) for row in runner.status()]
+        except Exception:  # read models not migrated or unreachable: the ledger itself still answers
+            projections = []
+        return Response(Health("ok", backend.kind, position, projections=projections))
+
+    def start(_: Any = None) -> None:
+        if run_projections:
+            stopping.append(runner.run_in_background())
 
     def close(_: Any = None) -> None:
+        for stop in stopping:
+            stop.set()
         ledger.close()
 
     state: dict[str, Any] = {}
     if verifier is not None:
-        state["services"] = Services(ledger, backend, verifier, Keys(ledger, backend), AccessLog(ledger, backend))
+        state["services"] = Services(ledger, backend, verifier, Keys(ledger, backend), AccessLog(ledger, backend),
+                                     Forms(runner))
     openapi = OpenAPIConfig(
         title="Gakuseki ledger API",
         version="1.0.0",
@@ -79,8 +107,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     handlers: list[Any] = [health]
     if verifier is not None:
         handlers += [SchoolController, StudentController, RollController, RecordController, HistoryController,
-                     LogController]
-    app = Litestar(route_handlers=handlers, on_shutdown=[close], openapi_config=openapi,
+                     LogController, FormController]
+    app = Litestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
                    exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state))
     _document(app)
     return app

@@ -54,7 +54,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     backend = settings.backend
     _prepare(backend)
     verifier = settings.verifier()
-    app = create_app(Ledger.open(backend), backend, verifier)
+    # The embedded default runs its read models inside the server (no subscriptions on SQLite);
+    # a PostgreSQL deployment runs `gakuseki projections run` as its own process.
+    app = create_app(Ledger.open(backend), backend, verifier, run_projections=backend.kind == "sqlite")
     host, port = args.host or settings.host, args.port or settings.port
     print(f"gakuseki: serving {backend.describe()} at http://{host}:{port} (health: /health, API: /schema)",
           flush=True)

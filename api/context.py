@@ -13,6 +13,7 @@ from api.auth import Principal, Verifier, unauthenticated
 from api.idempotency import Keys
 from domain.backend import Backend
 from domain.ledger import Ledger
+from projections.forms import Forms
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Services:
     verifier: Verifier
     keys: Keys
     access: AccessLog
+    forms: Forms | None = None
 
 
 def services(state: State) -> Services:

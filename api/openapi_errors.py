@@ -22,3 +22,8 @@ ERRORS = {
     422: _spec("A rule of the register refuses it (`rule` and `field` say which); nothing was recorded"),
 }
 READ_ERRORS = {k: v for k, v in ERRORS.items() if k in (400, 401, 403, 404)}
+FORM_ERRORS = {
+    **READ_ERRORS,
+    422: _spec("wait_for names a log position not recorded yet"),
+    503: _spec("The read models did not reach wait_for within 5 s (Retry-After says when to try again)"),
+}

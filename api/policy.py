@@ -16,19 +16,19 @@ from domain import errors
 
 # Actions each role may take on targets it can see.
 ACTIONS: dict[str, frozenset[str]] = {
-    "homeroom_teacher": frozenset({"student.read", "attendance.roll", "attendance.correct",
+    "homeroom_teacher": frozenset({"student.read", "attendance.read", "attendance.roll", "attendance.correct",
                                    "year_record.enter", "year_record.correct"}),
     "subject_teacher": frozenset({"student.read", "assessment.record", "assessment.correct"}),
-    "nurse": frozenset({"student.read", "health.record", "health.correct"}),
+    "nurse": frozenset({"student.read", "attendance.read", "health.record", "health.correct"}),
     "registrar": frozenset({"student.read", "student.admit", "student.identity", "student.leave",
                             "student.withdraw", "student.graduate", "class.form"}),
-    "principal": frozenset({"student.read", "student.history", "student.admit", "student.identity",
+    "principal": frozenset({"student.read", "attendance.read", "student.history", "student.admit", "student.identity",
                             "student.leave", "student.withdraw", "student.graduate", "class.form",
                             "calendar.set", "year.seal", "attendance.roll",
                             "attendance.correct", "assessment.record", "assessment.correct", "year_record.enter",
                             "year_record.correct", "health.record", "health.correct", "correction.approve"}),
     "board": frozenset({"student.read", "school.register", "principal.appoint"}),
-    "auditor": frozenset({"student.read", "student.history", "log.read", "access_log.read"}),
+    "auditor": frozenset({"student.read", "attendance.read", "student.history", "log.read", "access_log.read"}),
     "operator": frozenset(),
 }
 # Reads of sensitivity class I/II records need a multi-factor token (MEXT guideline).

@@ -215,7 +215,8 @@ def serve(ledger: Ledger, backend: Backend, key_dir: Path) -> Iterator[Api]:
     """Seed the world in ``ledger`` and serve the API over it, trusting a development key in ``key_dir``."""
     schools = seed(ledger)
     key = DevKey.load_or_create(key_dir / "dev-key.pem")
-    app = create_app(ledger, backend, Verifier(key.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE))
+    app = create_app(ledger, backend, Verifier(key.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE),
+                     run_projections=True)
     with TestClient(app=app) as client:
         yield Api(client, ledger, backend, key, schools)
 

@@ -15,7 +15,11 @@ def test_health_reports_the_backend_and_log_position(backend: Backend, ledger: L
     with TestClient(app=create_app(ledger, backend)) as client:
         response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "backend": backend.kind, "position": 3, "detail": ""}
+    body = response.json()
+    assert {k: body[k] for k in ("status", "backend", "position", "detail")} == {
+        "status": "ok", "backend": backend.kind, "position": 3, "detail": ""}
+    assert {p["projection"]: (p["position"], p["lag"]) for p in body["projections"]} == {
+        "roster": (0, 3), "attendance_register": (0, 3)}
 
 
 def test_health_answers_503_when_the_ledger_cannot_be_read(tmp_path) -> None:  # type: ignore[no-untyped-def]

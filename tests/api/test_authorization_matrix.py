@@ -73,6 +73,8 @@ seal                   404/404          404/404         403/404 403/404   201/40
 history                403/404          403/404         403/404 403/404   200/404   403/404 200/200 404/404
 log                    404              404             404     404       404       404     200     404
 access-log             404              404             404     404       404       404     200     404
+roster                 200/404          200/404         200/404 200/404   200/404   200/404 200/200 404/404
+attendance-register    200/404          403/404         200/404 403/404   200/404   403/404 200/200 404/404
 """
 
 
@@ -205,6 +207,19 @@ def _roll(api: Api, scene: Scene) -> Call:
     ])
 
 
+def _form(form: str, query: str = "") -> Callable[[Api, Scene], Call]:
+    """A class's form, read after the read models have applied the class (read-your-writes)."""
+    def stage(api: Api, scene: Scene) -> Call:
+        klass = api.fresh_class(scene.school, homeroom=scene.homeroom)
+        wait = f"wait_for={api.ledger.position()}"
+
+        def path(school: str, name: str) -> str:
+            return f"/v1/schools/{school}/years/{YEAR}/classes/1/{name}/{form}?{query}{wait}"
+        return Call("GET", path(scene.school, klass.name), None, klass.key, [
+            Call("GET", path(scene.school, api.fresh_name())), Call("GET", path(MISSING_SCHOOL, klass.name))])
+    return stage
+
+
 def _feed(path: str) -> Callable[[Api, Scene], Call]:
     return lambda api, scene: Call("GET", path)
 
@@ -282,6 +297,8 @@ ROUTES: dict[str, Callable[[Api, Scene], Call]] = {
     "history": _on_student("GET", "/history"),
     "log": _feed("/v1/log?limit=1"),
     "access-log": _feed("/v1/access-log?limit=1"),
+    "roster": _form("roster"),
+    "attendance-register": _form("attendance-register", "month=2026-04&"),
 }
 
 

@@ -295,7 +295,7 @@ class Outcome:
 def run(ledger: Ledger, backend: Backend, tmp_path: Path, *, max_examples: int, coverage: bool) -> Outcome:
     ids = seed(ledger)
     tokens, verifier = callers(tmp_path)
-    app = create_app(ledger, backend, verifier)
+    app = create_app(ledger, backend, verifier, run_projections=True)
     counting = Counting(app)
     schema = schemathesis.openapi.from_asgi(
         "/schema/openapi.json", counting, config=config(ids, max_examples=max_examples, coverage=coverage))

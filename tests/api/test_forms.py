@@ -1,0 +1,42 @@
+"""The forms over HTTP: read-your-writes with wait_for, and as_of reproducing an earlier state."""
+
+from __future__ import annotations
+
+from tests.api.conftest import YEAR, A, Api
+
+
+def test_a_roll_shows_in_the_register_read_with_its_position_and_not_as_of_before(world: Api) -> None:
+    api = world
+    klass = api.fresh_class(A, students=2)
+    principal = api.auth("principal")
+    base = f"/v1/schools/{A}/years/{YEAR}/classes/1/{klass.name}"
+    before = api.ledger.position()
+    marks = [{"student_id": klass.students[0], "code": "late", "reason": "通院"},
+             {"student_id": klass.students[1], "code": "present"}]
+    written = api.post("/v1/attendance-rolls", {"school_code": A, "year": YEAR, "grade": 1,
+                                                "class_name": klass.name, "date": "2026-04-07", "marks": marks},
+                       principal)
+    assert written.status_code == 201
+    position = written.json()["position"]
+
+    register = api.get(f"{base}/attendance-register?month=2026-04&wait_for={position}", principal)
+    assert register.status_code == 200
+    first = register.json()["students"][0]
+    assert first["days"]["2026-04-07"]["code"] == "late"
+    assert (first["month"]["late"], first["month"]["present"]) == (1, 1)
+
+    then = api.get(f"{base}/attendance-register?month=2026-04&as_of={before}&wait_for={position}", principal)
+    assert then.json()["students"][0]["days"]["2026-04-07"] is None  # not yet marked at that position
+
+    roster = api.get(f"{base}/roster?wait_for={position}", principal).json()
+    assert [s["student_id"] for s in roster["students"]] == list(klass.students)
+
+
+def test_waiting_for_a_position_the_log_does_not_have_is_refused(world: Api) -> None:
+    api = world
+    klass = api.fresh_class(A)
+    far = api.ledger.position() + 1000
+    response = api.get(f"/v1/schools/{A}/years/{YEAR}/classes/1/{klass.name}/roster?wait_for={far}",
+                       api.auth("principal"))
+    assert response.status_code == 422
+    assert response.json()["rule"] == "position-not-recorded"
