@@ -86,7 +86,17 @@ def cmd_projections(settings: Settings, args: argparse.Namespace) -> int:
                       file=sys.stderr)
                 return 2
             for name in names:
-                print(f"{name}: rebuilt from {runner.rebuild(name)} events")
+                # A rebuild must reproduce what was there, byte for byte (promise 2).
+                applied = runner.store.position(name)
+                before = runner.fingerprint(name)
+                read = runner.rebuild(name)
+                after = runner.fingerprint(name)
+                if applied and runner.store.position(name) >= applied and before != after:
+                    print(f"{name}: REBUILT DOCUMENTS DIFFER (sha256 {before[:16]} before, {after[:16]} after)",
+                          file=sys.stderr)
+                    return 1
+                same = "identical to before" if applied else "first build"
+                print(f"{name}: rebuilt from {read} events, sha256 {after[:16]} ({same})")
         elif args.action == "run":
             print(f"gakuseki: projecting {backend.describe()} (Ctrl-C to stop)", flush=True)
             try:

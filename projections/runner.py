@@ -8,6 +8,7 @@ inserts) are harmless: the table lock means no lower position can commit later.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Sequence
@@ -59,6 +60,13 @@ class Runner:
         """Drop a projection's documents and position, then apply the whole log again."""
         self.store.clear(name)
         return self.catch_up(name)
+
+    def fingerprint(self, name: str) -> str:
+        """SHA-256 over every stored document of a projection (key and canonical bytes)."""
+        digest = hashlib.sha256()
+        for key, document in self.store.documents(name).items():
+            digest.update(key.encode() + b"\0" + document.encode() + b"\n")
+        return digest.hexdigest()
 
     def replay(self, name: str, key: str, upto: int) -> Document | None:
         """One document as it was known at log position ``upto``, from the events, not the read model."""

@@ -120,3 +120,20 @@ def test_projections_status_and_rebuild(tmp_path: Path, capsys: pytest.CaptureFi
     assert "roster: rebuilt from" in out
     assert f"roster: position {head} of {head} (lag 0)" in out
     assert main(["--database-url", url, "projections", "rebuild", "nonesuch"]) == 2
+
+
+def test_a_rebuild_reports_that_the_documents_are_identical(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from domain.ledger import Ledger
+    from tests import builders as b
+
+    url = f"sqlite:///{tmp_path}/ledger.sqlite3"
+    assert main(["--database-url", url, "migrate"]) == 0
+    with Ledger.open(Backend.from_url(url)) as ledger:
+        b.school_with_calendar(ledger)
+        b.class_with_students(ledger, count=2)
+    assert main(["--database-url", url, "projections", "rebuild"]) == 0
+    assert "(first build)" in capsys.readouterr().out
+    assert main(["--database-url", url, "projections", "rebuild"]) == 0
+    assert "roster: rebuilt from" in (out := capsys.readouterr().out)
+    assert "(identical to before)" in out

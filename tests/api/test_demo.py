@@ -221,3 +221,16 @@ def test_the_demo_on_postgresql(postgres_backend: Backend, open_ledger: Callable
     again = demo.seed_demo(ledger, progress=False, days=5)
     assert again.events_recorded == 0
     assert ledger.position() == summary.position
+
+
+def test_rebuilding_the_demo_read_models_reproduces_every_document(seeded: Any) -> None:
+    from projections import runner_for
+
+    ledger, _ = seeded
+    runner = runner_for(ledger, Backend.from_url("sqlite:///" + ledger.env.get("SQLITE_DBNAME")))
+    runner.catch_up()
+    built = {name: runner.fingerprint(name) for name in runner.projections}
+    assert all(runner.store.documents(name) for name in runner.projections)
+    for name in runner.projections:
+        runner.rebuild(name)
+    assert {name: runner.fingerprint(name) for name in runner.projections} == built
