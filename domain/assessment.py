@@ -15,6 +15,7 @@ from uuid import UUID
 import msgspec
 
 from domain import curriculum, errors, streams, values
+from domain.enrollment_rules import grade_in
 from domain.event import Correction, Event
 from domain.school import School, SchoolYear
 from domain.sealing import require_correction_allowed, require_open_year
@@ -69,15 +70,6 @@ class YearRecordCorrected(Correction, frozen=True, tag="YearRecordCorrected"):
     record: YearRecord
 
 
-def _placement(student: Student, school: School, year: int) -> int:
-    p = student.placements.get(year)
-    if p is None or p.school_code != school.code:
-        raise errors.StudentNotEnrolledAtSchool(
-            f"student {student.id} was not in a class of {school.code} in school year {year}", field="year"
-        )
-    return p.grade
-
-
 def check_assessment(kind: str, grade: int, terms: int, term: int | None, subject: str,
                      viewpoints: Viewpoints, rating: int | None) -> None:
     subjects = curriculum.SUBJECTS[kind]
@@ -118,7 +110,7 @@ def record_assessment(school: School, year: SchoolYear, student: Student, histor
         raise errors.CalendarNotSet(f"school year {school_year} has no calendar yet", field="year")
     require_open_year(year, school_year)
     values.day_in_school_year(on, school_year, "on")
-    grade = _placement(student, school, school_year)
+    grade = grade_in(student, school, school_year)
     check_assessment(school.kind, grade, len(year.calendar.terms), term, subject, viewpoints, rating)
     for e in history:
         if isinstance(e, AssessmentRecorded) and (e.term, e.subject) == (term, subject):
@@ -195,7 +187,7 @@ def enter_year_record(school: School, year: SchoolYear, student: Student, histor
                       now: datetime) -> YearRecordEntered:
     require_open_year(year, school_year)
     values.day_in_school_year(on, school_year, "on")
-    grade = _placement(student, school, school_year)
+    grade = grade_in(student, school, school_year)
     if history:
         raise errors.AlreadyRecorded(
             f"the {school_year} year record is already entered; correct it instead", field="year"

@@ -124,6 +124,15 @@ def _leave_class(student: Student, klass: SchoolClass, reason: LeaveReason, meta
         originator_version=klass.version + 1, student_id=student.id, reason=reason, **meta)
 
 
+def grade_in(student: Student, school: School, year: int) -> int:
+    """The grade a student was placed in at this school in a school year (records are kept by it)."""
+    p = student.placements.get(year)
+    if p is None or p.school_code != school.code:
+        raise errors.StudentNotEnrolledAtSchool(
+            f"student {student.id} was not in a class of {school.code} in school year {year}", field="year")
+    return p.grade
+
+
 def class_of(student: Student, on: date) -> tuple[str, int, int, str]:
     """The class (school, year, grade, name) a student is placed in for the school year of a day."""
     school_year = values.school_year_of(on)

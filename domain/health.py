@@ -14,6 +14,7 @@ from uuid import UUID
 import msgspec
 
 from domain import errors, streams, values
+from domain.enrollment_rules import grade_in
 from domain.event import Correction, Event, stamp
 from domain.school import School, SchoolYear
 from domain.sealing import require_correction_allowed, require_open_year
@@ -156,21 +157,12 @@ def check_dental(exam: DentalExamination) -> DentalExamination:
     return exam
 
 
-def _grade(student: Student, school: School, year: int) -> int:
-    p = student.placements.get(year)
-    if p is None or p.school_code != school.code:
-        raise errors.StudentNotEnrolledAtSchool(
-            f"student {student.id} was not in a class of {school.code} in school year {year}", field="year"
-        )
-    return p.grade
-
-
 def record_health(school: School, year: SchoolYear, student: Student, history: Sequence[Event],
                   school_year: int, exam: HealthExamination, *, on: date, recorded_by: str,
                   now: datetime) -> HealthExaminationRecorded:
     require_open_year(year, school_year)
     values.day_in_school_year(on, school_year, "examined_on")
-    grade = _grade(student, school, school_year)
+    grade = grade_in(student, school, school_year)
     if any(isinstance(e, HealthExaminationRecorded) for e in history):
         raise errors.AlreadyRecorded(f"the {school_year} health examination is recorded; correct it instead",
                                      field="year")
@@ -187,7 +179,7 @@ def record_dental(school: School, year: SchoolYear, student: Student, history: S
                   now: datetime) -> DentalExaminationRecorded:
     require_open_year(year, school_year)
     values.day_in_school_year(on, school_year, "examined_on")
-    grade = _grade(student, school, school_year)
+    grade = grade_in(student, school, school_year)
     if any(isinstance(e, DentalExaminationRecorded) for e in history):
         raise errors.AlreadyRecorded(f"the {school_year} dental examination is recorded; correct it instead",
                                      field="year")
