@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,6 +38,7 @@ from domain.backend import Backend
 from domain.ledger import Ledger
 from projections import runner_for
 from projections.forms import Forms
+from projections.runner import Background
 
 MAX_BODY = 256 * 1024  # a class roll of 45 is about 10 KB; a calendar about 8 KB
 
@@ -63,7 +63,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     """The app over one ledger; ``run_projections`` polls the read models in a thread of the server
     (the embedded default; a PostgreSQL deployment runs `gakuseki projections run` instead)."""
     runner = runner_for(ledger, backend)
-    stopping: list[threading.Event] = []
+    stopping: list[Background] = []
     @get("/health", sync_to_thread=True, summary="Is the ledger reachable, and how far is its log?",
          tags=["operations"], security=[{}],
          responses={503: ResponseSpec(Health, description="The ledger cannot be read", generate_examples=False)})
@@ -83,8 +83,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
             stopping.append(runner.run_in_background())
 
     def close(_: Any = None) -> None:
-        for stop in stopping:
-            stop.set()
+        for poller in stopping:
+            poller.stop()  # before the ledger closes under it
         ledger.close()
 
     state: dict[str, Any] = {}

@@ -8,6 +8,7 @@ inserts) are harmless: the table lock means no lower position can commit later.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -17,7 +18,7 @@ from typing import Any
 from domain.event import TOPIC_PREFIX, Event
 from domain.ledger import Ledger
 from projections.base import Document, Projection
-from projections.store import DocumentStore
+from projections.store import DocumentStore, StaleUpdate
 
 
 class Runner:
@@ -93,6 +94,8 @@ class Runner:
         """Read-your-writes: wait until every projection has applied the log up to ``position``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            with contextlib.suppress(StaleUpdate):  # a page the poller got to first is refused
+                self.catch_up()  # help the poller, or stand in for it when none runs
             if all(self.store.position(n) >= position or self._nothing_for(n, position) for n in self.projections):
                 return True
             time.sleep(0.02)
@@ -105,8 +108,8 @@ class Runner:
             inclusive_of_start=False)
         return not pending
 
-    def run_in_background(self, interval: float = 0.2) -> threading.Event:
-        """Poll in a daemon thread (the embedded default runs its projections inside the server)."""
+    def run_in_background(self, interval: float = 0.2) -> Background:
+        """Poll in a thread (the embedded default runs its projections inside the server)."""
         stop = threading.Event()
 
         def loop() -> None:
@@ -117,5 +120,18 @@ class Runner:
                 except Exception:  # keep polling; the status endpoint shows the lag
                     stop.wait(interval * 5)
 
-        threading.Thread(target=loop, name="gakuseki-projections", daemon=True).start()
-        return stop
+        thread = threading.Thread(target=loop, name="gakuseki-projections", daemon=True)
+        thread.start()
+        return Background(stop, thread)
+
+
+class Background:
+    """A running poller; stop() waits for it to finish its page, so the ledger can then be closed
+    (closing a SQLite connection under a running query would crash the process)."""
+
+    def __init__(self, stop: threading.Event, thread: threading.Thread) -> None:
+        self._stop, self._thread = stop, thread
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)

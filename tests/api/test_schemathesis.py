@@ -295,7 +295,9 @@ class Outcome:
 def run(ledger: Ledger, backend: Backend, tmp_path: Path, *, max_examples: int, coverage: bool) -> Outcome:
     ids = seed(ledger)
     tokens, verifier = callers(tmp_path)
-    app = create_app(ledger, backend, verifier, run_projections=True)
+    # No poller thread here: schemathesis drives the app without its lifespan, and a form's
+    # wait_for catches the read models up in the request itself.
+    app = create_app(ledger, backend, verifier)
     counting = Counting(app)
     schema = schemathesis.openapi.from_asgi(
         "/schema/openapi.json", counting, config=config(ids, max_examples=max_examples, coverage=coverage))
