@@ -33,9 +33,13 @@ class Runner:
         """Apply the next page of events to one projection; returns how many events it read."""
         p = self.projections[name]
         start = self.store.position(name)
+        head = self.ledger.position()
         page = self.ledger.recorder.select_notifications(
-            start=start, limit=batch, topics=self._topics(p), inclusive_of_start=False)
+            start=start, limit=batch, stop=head, topics=self._topics(p), inclusive_of_start=False)
         if not page:
+            if start < head:  # nothing of its types up to the head: it is current up to there
+                with contextlib.suppress(StaleUpdate):
+                    self.store.save(name, {}, {}, head)
             return 0
         events: list[tuple[int, Event]] = [(n.id, self.ledger.decode(n)) for n in page]
         touched = {key: None for _, e in events for key in p.keys(e)}
