@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -12,6 +13,7 @@ from api.policy import authorize
 from api.schemas import AdmissionIn, GraduationIn, IdentityChangeIn, LeaveIn, ReturnIn, WithdrawalIn
 from api.targets import class_target, student_target
 from api.writes import Recorded, if_match, write
+from domain.ledger import Ledger, Receipt
 
 Req = Request[Any, Any, Any]
 
@@ -41,44 +43,38 @@ class StudentController(Controller):
     @post("/{student_id:str}/identity-changes", sync_to_thread=True,
           summary="Record changed identity details (name, address, guardian) with the reason (registrar)")
     def change_identity(self, request: Req, student_id: str, data: IdentityChangeIn) -> Response[Recorded]:
-        p, ledger = caller(request), services(request.app.state).ledger
-        target, _ = student_target(ledger, student_id)
-        expected = if_match(request)
-        return write(request, p, "student.identity", target, lambda: ledger.change_identity(
-            student_id, data.identity, reason=data.reason, on=data.effective_on, expected_version=expected,
-            recorded_by=p.staff_id), data=data)
+        return _on_student(request, student_id, "student.identity", data, lambda ledger, by, expected:
+                           ledger.change_identity(student_id, data.identity, reason=data.reason,
+                                                  on=data.effective_on, expected_version=expected, recorded_by=by))
 
     @post("/{student_id:str}/leaves", sync_to_thread=True, summary="休学: leave of absence from a day")
     def leave(self, request: Req, student_id: str, data: LeaveIn) -> Response[Recorded]:
-        p, ledger = caller(request), services(request.app.state).ledger
-        target, _ = student_target(ledger, student_id)
-        expected = if_match(request)
-        return write(request, p, "student.leave", target, lambda: ledger.begin_leave(
-            student_id, on=data.on, reason=data.reason, expected_version=expected, recorded_by=p.staff_id),
-            data=data)
+        return _on_student(request, student_id, "student.leave", data, lambda ledger, by, expected:
+                           ledger.begin_leave(student_id, on=data.on, reason=data.reason,
+                                              expected_version=expected, recorded_by=by))
 
     @post("/{student_id:str}/returns", sync_to_thread=True, summary="復学: back from leave on a day")
     def return_from_leave(self, request: Req, student_id: str, data: ReturnIn) -> Response[Recorded]:
-        p, ledger = caller(request), services(request.app.state).ledger
-        target, _ = student_target(ledger, student_id)
-        expected = if_match(request)
-        return write(request, p, "student.leave", target, lambda: ledger.end_leave(
-            student_id, on=data.on, number=data.number, expected_version=expected, recorded_by=p.staff_id),
-            data=data)
+        return _on_student(request, student_id, "student.leave", data, lambda ledger, by, expected:
+                           ledger.end_leave(student_id, on=data.on, number=data.number,
+                                            expected_version=expected, recorded_by=by))
 
     @post("/{student_id:str}/withdrawal", sync_to_thread=True, summary="退学, on the day the principal approved it")
     def withdraw(self, request: Req, student_id: str, data: WithdrawalIn) -> Response[Recorded]:
-        p, ledger = caller(request), services(request.app.state).ledger
-        target, _ = student_target(ledger, student_id)
-        expected = if_match(request)
-        return write(request, p, "student.withdraw", target, lambda: ledger.withdraw(
-            student_id, on=data.on, reason=data.reason, expected_version=expected, recorded_by=p.staff_id),
-            data=data)
+        return _on_student(request, student_id, "student.withdraw", data, lambda ledger, by, expected:
+                           ledger.withdraw(student_id, on=data.on, reason=data.reason,
+                                           expected_version=expected, recorded_by=by))
 
     @post("/{student_id:str}/graduation", sync_to_thread=True, summary="卒業 from the final grade")
     def graduate(self, request: Req, student_id: str, data: GraduationIn) -> Response[Recorded]:
-        p, ledger = caller(request), services(request.app.state).ledger
-        target, _ = student_target(ledger, student_id)
-        expected = if_match(request)
-        return write(request, p, "student.graduate", target, lambda: ledger.graduate(
-            student_id, on=data.on, expected_version=expected, recorded_by=p.staff_id), data=data)
+        return _on_student(request, student_id, "student.graduate", data, lambda ledger, by, expected:
+                           ledger.graduate(student_id, on=data.on, expected_version=expected, recorded_by=by))
+
+
+def _on_student(request: Req, student_id: str, action: str, data: Any,
+                command: Callable[[Ledger, str, int | None], Receipt]) -> Response[Recorded]:
+    """A write to the student's own record: authorized on the student, with If-Match as the expected version."""
+    p, ledger = caller(request), services(request.app.state).ledger
+    target, _ = student_target(ledger, student_id)
+    expected = if_match(request)
+    return write(request, p, action, target, lambda: command(ledger, p.staff_id, expected), data=data)

@@ -69,7 +69,3 @@ def class_with_students(ledger: Ledger, code: str = ELEMENTARY, grade: int = 1, 
             reason="" if grade == 1 else "市外からの転居に伴う編入学", recorded_by="registrar")
         ids.append(receipt.stream_id)
     return ids
-
-
-def present_roll(ids: list[UUID], **exceptions: Any) -> list[tuple[UUID, dict[str, Any]]]:
-    return [(sid, {"code": "present"}) for sid in ids]
