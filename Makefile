@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-test lint typecheck compose-check pytest clean
+.PHONY: run test install install-test lint typecheck compose-check pytest clean bench
 
 run: install
 	$(BIN)/gakuseki demo
@@ -44,6 +44,10 @@ compose-check:
 
 pytest:
 	$(BIN)/python -m pytest
+
+# The benchmarks (README "Benchmarks"): 10 to 15 minutes at full scale; BENCH_ARGS="--scale tiny" for a quick look.
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

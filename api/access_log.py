@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
+from api.auth import Principal
+from api.problems import ApiProblem
+from domain import errors
 from domain.backend import Backend
 from domain.ledger import Ledger
 
@@ -41,6 +46,22 @@ class AccessLog:
                 (now.isoformat() if self.sqlite else now, staff_id, roles, action, resource, student_id, outcome,
                  status),
             )
+
+    @contextmanager
+    def reading(self, principal: Principal, action: str, resource: str, student_id: str | None) -> Iterator[None]:
+        """Record a sensitive read with its outcome, whether it was answered, refused or not found."""
+        outcome, status = "allowed", 200
+        try:
+            yield
+        except errors.NotFound:
+            outcome, status = "not-found", 404
+            raise
+        except ApiProblem as e:
+            outcome, status = "denied", e.status
+            raise
+        finally:
+            self.record(staff_id=principal.staff_id, roles=principal.roles(), action=action, resource=resource,
+                        student_id=student_id, outcome=outcome, status=status)
 
     def entries(self, *, student_id: str | None = None, staff_id: str | None = None, after: int = 0,
                 limit: int = 100) -> list[AccessEntry]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 import msgspec.inspect
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar import Litestar, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
@@ -27,15 +28,20 @@ from api.auth import Verifier
 from api.context import Services
 from api.feeds import HistoryController, LogController
 from api.forms import FormController
+from api.handovers import AdvancementController, HandoverController
 from api.idempotency import Keys
+from api.keys import LedgerKey
+from api.packets import PacketExportController, PacketImportController
 from api.problems import HANDLERS
 from api.records import RecordController, RollController
 from api.schemas import EXAMPLES
 from api.schools import SchoolController
+from api.student_forms import LongAbsenceController, StudentFormController
 from api.students import StudentController
 from api.writes import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, Recorded
 from domain.backend import Backend
 from domain.ledger import Ledger
+from domain.signing import TrustList
 from projections import runner_for
 from projections.forms import Forms
 from projections.runner import Background
@@ -59,9 +65,14 @@ class Health(msgspec.Struct, frozen=True):
 
 
 def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = None, *,
-               run_projections: bool = False) -> Litestar:
+               run_projections: bool = False, signing: LedgerKey | None = None,
+               trust: TrustList | None = None) -> Litestar:
     """The app over one ledger; ``run_projections`` polls the read models in a thread of the server
-    (the embedded default; a PostgreSQL deployment runs `gakuseki projections run` instead)."""
+    (the embedded default; a PostgreSQL deployment runs `gakuseki projections run` instead).
+    ``signing`` signs the transfer packets it issues (a key of its own for this process when not
+    given) and ``trust`` lists whose packets it imports (always its own)."""
+    signing = signing or LedgerKey.of("gakuseki-dev", Ed25519PrivateKey.generate())
+    trust = (trust or TrustList({})).merged(signing.trust())
     runner = runner_for(ledger, backend)
     stopping: list[Background] = []
     @get("/health", sync_to_thread=True, summary="Is the ledger reachable, and how far is its log?",
@@ -90,7 +101,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     state: dict[str, Any] = {}
     if verifier is not None:
         state["services"] = Services(ledger, backend, verifier, Keys(ledger, backend), AccessLog(ledger, backend),
-                                     Forms(runner))
+                                     Forms(runner), signing, trust)
     openapi = OpenAPIConfig(
         title="Gakuseki ledger API",
         version="1.0.0",
@@ -107,7 +118,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     handlers: list[Any] = [health]
     if verifier is not None:
         handlers += [SchoolController, StudentController, RollController, RecordController, HistoryController,
-                     LogController, FormController]
+                     LogController, FormController, StudentFormController, LongAbsenceController,
+                     HandoverController, AdvancementController, PacketExportController, PacketImportController]
     app = Litestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
                    exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state))
     _document(app)
@@ -178,7 +190,8 @@ def _document(app: Litestar) -> None:
                                    description=f"The admitted student: {name.lower()}")
                         for name, target in (("Summary", "/v1/students/{student_id}"),
                                              ("History", "/v1/students/{student_id}/history"))}
-            extra = [IDEMPOTENCY_KEY]
+            # The packet is its own idempotency key; a bulk advancement is idempotent child by child.
+            extra = [] if path in NATURALLY_IDEMPOTENT else [IDEMPOTENCY_KEY]
             if method == "post" and path.startswith("/v1/students/{student_id}/") \
                     and "students" in (operation.tags or ()):
                 extra.append(IF_MATCH)
@@ -195,6 +208,9 @@ def _document(app: Litestar) -> None:
         for f in struct.fields:
             if isinstance(f.type, msgspec.inspect.DecimalType) and component.properties:
                 component.properties[f.encode_name] = DECIMAL
+
+
+NATURALLY_IDEMPOTENT = frozenset({"/v1/transfer-packets", "/v1/schools/{school_code}/years/{year}/advancements"})
 
 
 def _structs(types: Any, seen: set[type] | None = None) -> Iterator[msgspec.inspect.StructType]:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from api.auth import Verifier
 from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
+from api.keys import LedgerKey, load_trust_list
 from domain.backend import DEFAULT_URL, Backend
+from domain.signing import TrustList
 
 __all__ = ["Settings", "replace"]
 
@@ -25,6 +27,9 @@ class Settings:
     issuer: str | None = None
     audience: str = "gakuseki"
     dev_key: str = "gakuseki-dev-key.pem"
+    ledger_id: str = "gakuseki-dev"  # the issuer of this ledger's transfer packets
+    signing_key: str = "gakuseki-signing-key.pem"  # the Ed25519 key they are signed with
+    trust_list: str | None = None  # a JSON file of the other ledgers whose packets are accepted; None: only itself
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -36,6 +41,9 @@ class Settings:
             issuer=env.get("GAKUSEKI_ISSUER") or None,
             audience=env.get("GAKUSEKI_AUDIENCE", "gakuseki"),
             dev_key=env.get("GAKUSEKI_DEV_KEY", "gakuseki-dev-key.pem"),
+            ledger_id=env.get("GAKUSEKI_LEDGER_ID") or "gakuseki-dev",
+            signing_key=env.get("GAKUSEKI_SIGNING_KEY") or "gakuseki-signing-key.pem",
+            trust_list=env.get("GAKUSEKI_TRUST_LIST") or None,
         )
 
     @property
@@ -53,3 +61,21 @@ class Settings:
             return Verifier.from_file(self.jwks, issuer=self.issuer, audience=self.audience)
         key = DevKey.load_or_create(Path(self.dev_key))
         return Verifier(key.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE)
+
+    def ledger_key(self, create: bool = True) -> LedgerKey:
+        """This ledger's packet signing key; made on first use when ``create`` (the embedded default)."""
+        path = Path(self.signing_key)
+        if create and not path.exists():
+            try:
+                return LedgerKey.generate(path, self.ledger_id)
+            except ValueError:
+                if not path.exists():  # not another process making it at the same moment
+                    raise
+        return LedgerKey.load(path, self.ledger_id)
+
+    def trust(self, key: LedgerKey | None = None) -> TrustList:
+        """The trust list file's ledgers, and always this ledger's own key (a packet it issued is accepted back)."""
+        own = (key or self.ledger_key()).trust()
+        if not self.trust_list:
+            return own
+        return load_trust_list(self.trust_list).merged(own)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar import Request
 from litestar.datastructures import State
 
 from api.access_log import AccessLog
 from api.auth import Principal, Verifier, unauthenticated
 from api.idempotency import Keys
+from api.keys import LedgerKey
 from domain.backend import Backend
 from domain.ledger import Ledger
+from domain.signing import TrustList
 from projections.forms import Forms
 
 
@@ -24,6 +27,8 @@ class Services:
     keys: Keys
     access: AccessLog
     forms: Forms | None = None
+    signing: LedgerKey = field(default_factory=lambda: LedgerKey.of("gakuseki-dev", Ed25519PrivateKey.generate()))
+    trust: TrustList = field(default_factory=lambda: TrustList({}))
 
 
 def services(state: State) -> Services:

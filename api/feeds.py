@@ -12,9 +12,7 @@ from api.access_log import AccessEntry
 from api.context import caller, services
 from api.openapi_errors import READ_ERRORS
 from api.policy import Target, authorize
-from api.problems import ApiProblem
 from api.targets import student_target
-from domain import errors
 from domain.event import Event, type_name
 
 Req = Request[Any, Any, Any]
@@ -30,20 +28,10 @@ class HistoryController(Controller):
     @get("/", sync_to_thread=True, summary="Every event about a student: what, when, who, why (read is logged)")
     def history(self, request: Req, student_id: str) -> list[dict[str, Any]]:
         p, svc = caller(request), services(request.app.state)
-        outcome, status = "allowed", 200
-        try:
+        with svc.access.reading(p, "student.history", request.url.path, student_id):
             target, _ = student_target(svc.ledger, student_id)
             authorize(p, "student.history", target)
             return svc.ledger.history(student_id)
-        except errors.NotFound:
-            outcome, status = "not-found", 404
-            raise
-        except ApiProblem as e:
-            outcome, status = "denied", e.status
-            raise
-        finally:
-            svc.access.record(staff_id=p.staff_id, roles=p.roles(), action="student.history",
-                              resource=request.url.path, student_id=student_id, outcome=outcome, status=status)
 
 
 class LogEntry(msgspec.Struct, frozen=True):

@@ -1,31 +1,66 @@
-"""The forms, read from the projections: 名簿 (roster) and 出席簿 (attendance register).
+"""The class forms, read from the projections: 名簿 (roster) and 出席簿 (attendance register).
 
-``as_of`` (a log position) reproduces a form as it was known then, by replaying the events up to
-that position instead of reading today's read model. ``wait_for`` (the position a write answered
+``as_of`` (a log position or a recorded time) reproduces a form as it was known then, by
+replaying the events up to that point instead of reading today's read model; ``on`` (an
+effective date) as it stood on a day. ``wait_for`` (the position a write answered
 with) waits until the read models have applied it: read-your-writes.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import Parameter
 
+from api import html
 from api.context import caller, services
 from api.openapi_errors import FORM_ERRORS
 from api.policy import authorize, not_found
 from api.problems import ApiProblem
 from api.targets import class_target
+from domain.ledger_base import JST
+from projections.base import Cutoff
 from projections.forms import Forms
 
 Req = Request[Any, Any, Any]
 Position = Annotated[int | None, Parameter(ge=1, description="a log position")]
 
 
-def _forms(request: Req, wait_for: int | None) -> Forms:
+AsOf = Annotated[str | None, Parameter(
+    pattern=r"^([0-9]{1,18}|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})?)$",
+    description="as known at a log position (an integer) or at a recorded time (ISO 8601; JST when no offset)")]
+On = Annotated[date | None, Parameter(description="as it stood on this effective date (events about later days "
+                                                   "are left out)")]
+
+
+def cutoff(request: Req, as_of: str | None, on: date | None = None) -> Cutoff:
+    """The point in time a form is asked for; a position the log has not reached is refused."""
+    position = at = None
+    if as_of is not None and as_of.isdigit():
+        position = int(as_of)
+        if position < 1 or position > services(request.app.state).ledger.position():
+            raise ApiProblem(422, "position-not-recorded", f"the log has no position {as_of}", field="as_of")
+    elif as_of is not None:
+        try:
+            at = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+        except ValueError:  # the shape of a time, but no such time (month 13, hour 25)
+            raise ApiProblem(422, "invalid-time", f"as_of {as_of!r} is not a real time (ISO 8601)",
+                             field="as_of") from None
+        at = at if at.tzinfo else at.replace(tzinfo=JST)
+    return Cutoff(position=position, at=at, on=on)
+
+
+def answer(request: Req, form: str, document: dict[str, Any]) -> Response[Any]:
+    """JSON, or the printable page when the client prefers ``text/html`` (a browser, a print run)."""
+    if request.accept.best_match([MediaType.JSON, MediaType.HTML], default=MediaType.JSON) == MediaType.HTML:
+        return Response(html.render(form, document), media_type=MediaType.HTML)
+    return Response(document)
+
+
+def forms_for(request: Req, wait_for: int | None) -> Forms:
     forms = services(request.app.state).forms
     assert forms is not None
     if wait_for is not None and wait_for > forms.runner.ledger.position():
@@ -43,27 +78,28 @@ class FormController(Controller):
 
     @get("/roster", sync_to_thread=True, summary="名簿: the class's students with 出席番号 and days on the roll")
     def roster(self, request: Req, school_code: str, year: int, grade: int, name: str,
-               on: date | None = None, wait_for: Position = None) -> dict[str, Any]:
+               on: date | None = None, as_of: AsOf = None, wait_for: Position = None) -> Response[Any]:
         p, ledger = caller(request), services(request.app.state).ledger
         authorize(p, "student.read", class_target(ledger, school_code, year, grade, name))
-        form = _forms(request, wait_for).roster(school_code, year, grade, name, on)
+        form = forms_for(request, wait_for).roster(school_code, year, grade, name, on, as_of=cutoff(request, as_of))
         if form is None:
             raise not_found("class")
-        return form
+        return answer(request, "roster", form)
 
     @get("/attendance-register", sync_to_thread=True,
          summary="出席簿 of a month: daily marks with correction trails, month, term and year totals")
     def attendance_register(self, request: Req, school_code: str, year: int, grade: int, name: str,
                             month: Annotated[str, Parameter(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
                                                             description="YYYY-MM")],
-                            as_of: Position = None, wait_for: Position = None) -> dict[str, Any]:
+                            as_of: AsOf = None, wait_for: Position = None) -> Response[Any]:
         p, ledger = caller(request), services(request.app.state).ledger
         target = class_target(ledger, school_code, year, grade, name)
         authorize(p, "attendance.read", target)
         if not re.match(r"^[0-9]{4}-(0[1-9]|1[0-2])$", month):
             raise ApiProblem(400, "invalid-request", "month is YYYY-MM", field="month")
-        form = _forms(request, wait_for).attendance_register(school_code, year, grade, name, month,
-                                                             board=target.board, as_of=as_of)
+        when = cutoff(request, as_of)
+        form = forms_for(request, wait_for).attendance_register(school_code, year, grade, name, month,
+                                                                board=target.board, as_of=when)
         if form is None:
             raise not_found("class")
-        return form
+        return answer(request, "attendance_register", form)

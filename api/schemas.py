@@ -92,6 +92,51 @@ class GraduationIn(Body, frozen=True):
     on: date
 
 
+class HandoverIn(Body, frozen=True):
+    """転学 or 進学 of one child: custody passes to the receiving school in one event."""
+
+    kind: Annotated[str, Meta(examples=["transfer"], description="transfer (転学) or advancement (進学)")]
+    to_school: SchoolCode
+    left_on: Annotated[date, Meta(description="the day the child left (学校を去った年月日); "
+                                              "for 進学 the graduation day")]
+    accepted_on: Annotated[date, Meta(description="the day the receiving school accepts the child; the record "
+                                                  "prints the day before as the end of enrollment here")]
+    year: Annotated[int, Meta(description="the school year at the receiving school")]
+    grade: Annotated[int, Meta(description="the grade the receiving school takes the child into")]
+    reason: Short = ""
+    external: Annotated[bool, Meta(description="the receiving school is outside this ledger: a signed transfer "
+                                               "packet carries the record")] = False
+    to_school_name: Short = ""
+    to_school_address: Short = ""
+    class_name: Annotated[str, Meta(max_length=8, description="the receiving class, if already known")] = ""
+    number: int = 0
+
+
+class Advancee(Body, frozen=True):
+    student_id: str
+    to_school: SchoolCode | None = None  # else the request's to_school
+    class_name: Annotated[str, Meta(max_length=8)] = ""
+    number: int = 0
+
+
+class AdvancementIn(Body, frozen=True):
+    """進学 of many children at once: the whole final grade of some classes, or a list."""
+
+    accepted_on: Annotated[date, Meta(description="the junior high's entrance day")]
+    to_school: SchoolCode | None = None  # the junior high of every child not given their own
+    classes: list[str] = []  # every child who graduated from these final-grade classes
+    students: list[Advancee] = []
+
+
+class PacketIn(Body, frozen=True):
+    """A transfer packet to import into a school of this ledger (the receiving school's registrar)."""
+
+    school_code: SchoolCode  # the importing school: the packet must be addressed to it
+    packet: Annotated[str, Meta(max_length=200_000, description="the JWS compact serialization, as received")]
+    class_name: Annotated[str, Meta(max_length=8)] = ""
+    number: int = 0
+
+
 class RollMark(Body, frozen=True):
     student_id: str
     code: Annotated[str, Meta(examples=["present"])]
@@ -204,4 +249,11 @@ EXAMPLES: dict[type[Body], dict[str, Any]] = {
     CorrectionIn: {"record": "assessment", "year": 2026, "corrects_version": 1, "reason": "転記誤りの訂正",
                    "value": {"viewpoints": {"knowledge": "A", "thinking": "A", "attitude": "B"}}},
     SealIn: {},
+    HandoverIn: {"kind": "transfer", "to_school": "B131220000021", "left_on": "2026-06-05",
+                 "accepted_on": "2026-06-08", "year": 2026, "grade": 1, "reason": "保護者の転勤に伴う転居",
+                 "class_name": "1", "number": 31},
+    AdvancementIn: {"accepted_on": "2027-04-07", "to_school": "C131220000015", "classes": ["1"]},
+    PacketIn: {"school_code": "B131220000021", "class_name": "1", "number": 12,
+               "packet": "eyJhbGciOiJFZERTQSIsImlzcyI6ImpwLTEyLWNoaWJhIiwia2lkIjoiLi4uIiwidHlwIjoiZ2FrdXNla2ktdHJhbn"
+                         "NmZXItcGFja2V0K2p3cyJ9.eyJmb3JtYXQiOiIuLi4ifQ.c2lnbmF0dXJl"},
 }

@@ -13,26 +13,30 @@ from domain.student import Student
 
 def student_target(ledger: Ledger, student_id: str, *, year: int | None = None,
                    subject: str | None = None) -> tuple[Target, Student]:
-    """The student's school and class (of ``year``, else the latest): a missing student is a plain 404."""
+    """The student's school and class (of ``year``, else where they are now): a missing student is a plain 404.
+
+    Schools that held the child before are named too: they keep reading their own period.
+    """
     try:
         student = ledger.student(UUID(student_id))
     except (ValueError, errors.UnknownStudent):
         raise not_found("student") from None
-    placement = student.placements.get(year) if year is not None else (
-        student.placements[max(student.placements)] if student.placements else None)
-    school_code = placement.school_code if placement else student.custodian
-    if school_code is None:
-        school_code = student.enrollments[-1].school_code
+    custodian = student.custodian or student.enrollments[-1].school_code  # the last school, once they left
+    if year is None and student.placements and student.placements[max(student.placements)].school_code == custodian:
+        year = max(student.placements)
+    placement = student.placements.get(year) if year is not None else None
+    school_code = placement.school_code if placement else custodian
     school = ledger.school(school_code)
     key = homeroom = None
     if placement is not None:
-        y = year if year is not None else max(student.placements)
-        key = class_key(y, placement.grade, placement.class_name)
-        klass = ledger._fold(streams.school_class(school_code, y, placement.grade, placement.class_name),
+        assert year is not None
+        key = class_key(year, placement.grade, placement.class_name)
+        klass = ledger._fold(streams.school_class(school_code, year, placement.grade, placement.class_name),
                              evolve_class)
         homeroom = klass.homeroom_teacher_id if klass else None
+    past = frozenset(e.school_code for e in student.enrollments) - {school_code}
     return Target(school=school_code, board=school.board_code, class_key=key, homeroom=homeroom, subject=subject,
-                  kind="student"), student
+                  kind="student", past_schools=past), student
 
 
 def school_target(ledger: Ledger, code: str, *, board: str | None = None) -> Target:

@@ -91,6 +91,14 @@ StudentOnLeave = _rule("StudentOnLeave")
 StudentNotOnLeave = _rule("StudentNotOnLeave")
 DateBeforeEnrollment = _rule("DateBeforeEnrollment")
 
+# hand-over (転学, 進学)
+InvalidHandoverKind = _rule("InvalidHandoverKind")
+HandoverToSameSchool = _rule("HandoverToSameSchool")
+AcceptedBeforeLeaving = _rule("AcceptedBeforeLeaving")
+StudentNotGraduated = _rule("StudentNotGraduated")
+ReceivingSchoolNotInLedger = _rule("ReceivingSchoolNotInLedger")
+ReceivingSchoolInLedger = _rule("ReceivingSchoolInLedger")
+
 # Attendance
 StudentNotInClass = _rule("StudentNotInClass")
 StudentMissingFromRoll = _rule("StudentMissingFromRoll")
@@ -129,3 +137,23 @@ UnknownEventToCorrect = _rule("UnknownEventToCorrect", NotFound)
 AlreadyRecorded = _rule("AlreadyRecorded")
 ExaminationRequiredInGrade = _rule("ExaminationRequiredInGrade")
 InvalidValue = _rule("InvalidValue")
+
+# Transfer packets (signed hand-over documents from another ledger); every one is refused before
+# anything is recorded, and names the packet as the field.
+
+
+class PacketRefused(RuleViolation):
+    """A transfer packet was refused (base of the packet rules; the field is the packet)."""
+
+    rule = "packet-refused"
+
+    def __init__(self, message: str, *, field: str | None = "packet") -> None:
+        super().__init__(message, field=field)
+
+
+PacketMalformed = _rule("PacketMalformed", PacketRefused)
+PacketUnsigned = _rule("PacketUnsigned", PacketRefused)
+PacketAlgorithmRefused = _rule("PacketAlgorithmRefused", PacketRefused)
+PacketUnknownIssuer = _rule("PacketUnknownIssuer", PacketRefused)
+PacketSignatureInvalid = _rule("PacketSignatureInvalid", PacketRefused)
+PacketWrongDestination = _rule("PacketWrongDestination", PacketRefused)

@@ -116,6 +116,9 @@ class LedgerBase(Application[UUID]):
             raise errors.UnknownSchool(f"school {code} is not registered", field="school_code")
         return state
 
+    def find_school(self, code: str) -> School | None:
+        return self._fold(streams.school(code), evolve_school)
+
     def school_year(self, code: str, year: int) -> SchoolYear:
         return self._fold(streams.school_year(code, year), evolve_year) or SchoolYear()
 
@@ -146,17 +149,23 @@ class LedgerBase(Application[UUID]):
         datastore: Any = self.recorder.datastore  # type: ignore[attr-defined]
         sqlite = isinstance(self.recorder, SQLiteApplicationRecorder)
         out: list[tuple[int, Event]] = []
-        for i in range(0, len(stream_ids), 500):
-            chunk = stream_ids[i:i + 500]
-            params = [s.hex if sqlite else s for s in chunk]
+        # SQLite: IN lists of 500; PostgreSQL: one query with the ids as an array (= ANY). No ORDER BY in
+        # SQL: with it PostgreSQL may walk the whole log in position order instead of the stream index
+        # (seen: 440 ms for 200 events of a 1.25M-event log); the rows are sorted here.
+        chunks = [stream_ids[i:i + 500] for i in range(0, len(stream_ids), 500)] if sqlite else [stream_ids]
+        for chunk in chunks:
+            if not chunk:
+                continue
             sql = _stream_ids_sql("sqlite" if sqlite else "postgresql", getattr(datastore, "schema", ""), len(chunk))
+            params: Any = [s.hex for s in chunk] if sqlite else (list(chunk),)
             with datastore.transaction(commit=False) as c:
                 c.execute(sql, params)
                 rows = c.fetchall()
             for row in rows:
                 position, originator_id, version, topic, state = tuple(row.values()) if isinstance(row, dict) \
                     else tuple(row)
-                stored = StoredEvent(originator_id=UUID(str(originator_id)), originator_version=version,
+                stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+                stored = StoredEvent(originator_id=stream, originator_version=version,
                                      topic=topic, state=bytes(state))
                 out.append((int(position), self.mapper.to_domain_event(stored)))  # type: ignore[arg-type]
         out.sort(key=lambda pair: pair[0])
@@ -189,7 +198,6 @@ def _stream_ids_sql(kind: str, schema: str, count: int) -> str:
     if kind == "sqlite":
         marks = ",".join("?" * count)
         return (f"SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-                f"WHERE originator_id IN ({marks}) ORDER BY rowid")
-    marks = ",".join(["%s"] * count)
+                f"WHERE originator_id IN ({marks})")
     return (f'SELECT notification_id, originator_id, originator_version, topic, state FROM "{schema}".gakuseki_events '
-            f"WHERE originator_id IN ({marks}) ORDER BY notification_id")
+            "WHERE originator_id = ANY(%s::uuid[])")

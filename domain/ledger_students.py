@@ -6,11 +6,12 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain import enrollment_rules, streams
+from domain import enrollment_rules, handover, streams, values
 from domain.event import Event, type_name
 from domain.ledger_base import LedgerBase, Receipt, as_value
 from domain.school import SchoolClass
 from domain.student import Identity, Student
+from domain.transfer_packet import TransferPacket
 
 
 class StudentCommands(LedgerBase):
@@ -66,6 +67,47 @@ class StudentCommands(LedgerBase):
         school, year, klass = self._with_class(student, on)
         return self.record(enrollment_rules.graduate(school, year, student, klass, on=on,
                                                      recorded_by=recorded_by, now=self.now()))
+
+    def hand_over(self, student_id: UUID | str, *, kind: str, to_school: str, left_on: date, accepted_on: date,
+                  year: int, grade: int, reason: str = "", external: bool = False, to_school_name: str = "",
+                  to_school_address: str = "", class_name: str = "", number: int = 0,
+                  expected_version: int | None = None, recorded_by: str) -> Receipt:
+        """転学 or 進学 of one child: custody passes to ``to_school`` in one event (domain/handover.py)."""
+        student = self.student(student_id, expected_version=expected_version)
+        last = student.enrollments[-1]
+        sending = self.school(last.school_code)
+        receiving = self.find_school(values.school_code(to_school, "to_school"))
+        klass = sending_year = None
+        if kind == "transfer" and student.custodian == sending.code:
+            placed = student.placements.get(values.school_year_of(left_on))
+            if placed is not None and placed.school_code == sending.code:
+                klass = self.find_class(sending.code, values.school_year_of(left_on), placed.grade, placed.class_name)
+                sending_year = self.school_year(sending.code, values.school_year_of(left_on))
+        receiving_class = receiving_year = None
+        if class_name and receiving is not None and not external:
+            receiving_class = self.find_class(to_school, year, grade, class_name)
+            receiving_year = self.school_year(to_school, year)
+        events = handover.hand_over(
+            student, sending, receiving, kind=kind, to_school=to_school, left_on=left_on, accepted_on=accepted_on,
+            year=year, grade=grade, reason=reason, external=external, to_school_name=to_school_name,
+            to_school_address=to_school_address, sending_class=klass, sending_year=sending_year,
+            receiving_year=receiving_year, receiving_class=receiving_class, class_name=class_name, number=number,
+            recorded_by=recorded_by, now=self.now())
+        return self.record(events)
+
+    def receive_transfer(self, packet: TransferPacket, jws: str, *, school_code: str, class_name: str = "",
+                         number: int = 0, recorded_by: str) -> tuple[Receipt, bool]:
+        """Admit a child from a verified transfer packet; a packet already imported returns its first
+        admission and records nothing (the second value says whether this call recorded it)."""
+        sid = streams.received(packet.issuer, packet.packet_id)
+        if self.find_student(sid) is not None:
+            position = next(pos for pos, _ in self.events_in_streams([sid]))
+            return Receipt(sid, 0, position), False
+        school = self.school(school_code)
+        klass = self.find_class(school_code, packet.year, packet.grade, class_name) if class_name else None
+        events = handover.receive(school, self.school_year(school_code, packet.year), klass, None, sid, packet, jws,
+                                  class_name=class_name, number=number, recorded_by=recorded_by, now=self.now())
+        return self.record(events), True
 
     def student_summary(self, student_id: UUID | str) -> dict[str, Any]:
         """The student as the register stands now, in primitives."""

@@ -44,3 +44,8 @@ def year_record(student_id: UUID, year: int) -> UUID:
 
 def health(student_id: UUID, year: int) -> UUID:
     return _id(f"/students/{student_id}/years/{year}/health")
+
+
+def received(issuer: str, packet_id: str) -> UUID:
+    """The student admitted from another ledger's packet: one id per packet, so a re-import finds it."""
+    return _id(f"/packets/{issuer}/{packet_id}")

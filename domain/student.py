@@ -9,7 +9,7 @@ opens the next is a later event on the same stream.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 from uuid import UUID
 
@@ -90,9 +90,47 @@ class StudentGraduated(Event, frozen=True, tag="StudentGraduated"):
     """卒業, on the day the principal certified it."""
 
 
+class StudentHandedOver(Event, frozen=True, tag="StudentHandedOver"):
+    """転学 or 進学; ``effective_on`` is the day the receiving school accepted the child."""
+
+    kind: str  # "transfer" (転学) or "advancement" (進学)
+    from_school: str
+    to_school: str
+    left_on: date  # 学校を去った年月日 (for an advancement, the graduation day)
+    year: int  # the school year at the receiving school
+    grade: int  # the grade the receiving school takes the child into
+    reason: str = ""
+    external: bool = False  # the receiving school is outside this ledger (a transfer packet goes with it)
+    to_school_name: str = ""
+    to_school_address: str = ""
+    class_name: str = ""  # the receiving class, when the receiving school named it
+    number: int = 0
+
+
+class StudentTransferredIn(Event, frozen=True, tag="StudentTransferredIn"):
+    """A child admitted from another ledger's signed transfer packet; ``effective_on`` is the day
+    this school accepted them. The packet is kept exactly as received (its signature still verifies)."""
+
+    school_code: str
+    kind: str  # "transfer" (転入学) or "advancement" (進学)
+    year: int
+    grade: int
+    identity: Identity
+    from_ledger: str  # the issuing ledger's id
+    from_school: str
+    left_on: date  # the day the child left the sending school
+    packet_id: str
+    packet: str  # the JWS compact serialization, as received
+    from_school_name: str = ""
+    from_school_address: str = ""
+    reason: str = ""
+    class_name: str = ""
+    number: int = 0
+
+
 # ---------------------------------------------------------------- state (rule-free evolve)
 
-Status = Literal["enrolled", "on_leave", "withdrawn", "graduated"]
+Status = Literal["enrolled", "on_leave", "withdrawn", "graduated", "left"]  # left: to a school outside the ledger
 
 
 @dataclass
@@ -141,6 +179,12 @@ def evolve_student(state: Student | None, event: Event) -> Student:
             state.placements[event.year] = Placement(
                 event.school_code, event.grade, event.class_name, event.number, event.effective_on
             )
+        case StudentTransferredIn():
+            state = Student(event.originator_id, 1, event.identity)
+            state.enrollments.append(Enrollment(event.school_code, event.effective_on))
+            if event.class_name:
+                state.placements[event.year] = Placement(
+                    event.school_code, event.grade, event.class_name, event.number, event.effective_on)
         case IdentityDetailsChanged() if state:
             state.identity = event.identity
         case StudentPlacedInClass() if state:
@@ -157,6 +201,18 @@ def evolve_student(state: Student | None, event: Event) -> Student:
         case StudentGraduated() if state:
             state.status = "graduated"
             state.enrollments[-1].ended_on, state.enrollments[-1].ended_because = event.effective_on, "graduation"
+        case StudentHandedOver() if state:
+            if event.kind == "transfer":  # enrolled at the sending school to the day before acceptance
+                last = state.enrollments[-1]
+                last.ended_on, last.ended_because = event.effective_on - timedelta(days=1), "transfer"
+            if event.external:
+                state.status = "left"
+            else:
+                state.status = "enrolled"
+                state.enrollments.append(Enrollment(event.to_school, event.effective_on))
+            if event.class_name:
+                state.placements[event.year] = Placement(
+                    event.to_school, event.grade, event.class_name, event.number, event.effective_on)
         case _:
             raise ValueError(f"{type(event).__name__} cannot follow {state!r}")
     state.version = event.originator_version

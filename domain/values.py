@@ -32,13 +32,13 @@ def school_code(value: str, field: str = "school_code") -> str:
     return value
 
 
-def school_kind_of(code: str) -> str:
+def school_kind_of(code: str, field: str = "school_code") -> str:
     """The kind of school a code names; only kinds the register keeps are accepted."""
     kind = SCHOOL_KINDS.get(code[:2])
     if kind is None:
         raise errors.InvalidSchoolKind(
             f"school code {code} is of kind {code[:2]}; the register keeps B1 (小学校) and C1 (中学校)",
-            field="school_code",
+            field=field,
         )
     return kind
 

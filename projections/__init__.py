@@ -1,21 +1,26 @@
 """Read models rebuilt from the log: one module per question (a form, a roster, a figure).
 
-Built in the projections issue; how they will run on SQLite and PostgreSQL is ADR 0005.
+How they run on SQLite and PostgreSQL is ADR 0005; why they are JSON documents, ADR 0009.
 """
 
 from __future__ import annotations
 
 from domain.backend import Backend
 from domain.ledger import Ledger
+from projections.attendance_index import AttendanceIndex
 from projections.attendance_register import AttendanceRegister
 from projections.base import Projection
+from projections.enrollment_record import EnrollmentRecord
+from projections.guidance_record import GuidanceRecord
+from projections.health_records import HealthRecords
 from projections.roster import Roster
 from projections.runner import Runner
 from projections.store import DocumentStore
 
 
 def all_projections() -> list[Projection]:
-    return [Roster(), AttendanceRegister()]
+    return [Roster(), AttendanceRegister(), EnrollmentRecord(), GuidanceRecord(),
+            AttendanceIndex(), HealthRecords()]
 
 
 def runner_for(ledger: Ledger, backend: Backend) -> Runner:

@@ -13,8 +13,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
+
+D = TypeVar("D", date, str)  # a day, as a date or as its ISO text (the same either way)
 
 PRESENT = frozenset({"present", "late", "left_early", "deemed_present"})
 ABSENT = frozenset({"absent_illness", "absent_other"})
@@ -35,10 +38,14 @@ class Tally:
     unrecorded: int = 0  # instructional days on the roll without a mark
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return {f: getattr(self, f) for f in FIELDS}
 
 
-def tally(days: Iterable[date], marks: Mapping[date, str], closed_days: Iterable[date] = ()) -> Tally:
+FIELDS = ("school_days", "excused", "required", "absent", "present", "late", "left_early", "deemed_present",
+          "class_closed", "unrecorded")
+
+
+def tally(days: Iterable[D], marks: Mapping[D, str], closed_days: Iterable[D] = ()) -> Tally:
     """The figures for one child over ``days`` (the instructional days they were on the roll).
 
     ``marks`` maps a day to its current mark code (corrections already applied); ``closed_days``

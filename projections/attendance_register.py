@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
+from uuid import UUID
 
+from domain import streams
 from domain.attendance import AttendanceCorrected, AttendanceMarked
 from domain.event import Event
 from domain.school import SchoolCalendarSet
@@ -41,6 +43,13 @@ class AttendanceRegister:
                 return (calendar_key(event.school_code, event.year),)
         return ()
 
+    def sources(self, key: str) -> list[UUID] | None:
+        """A calendar lives in its school-year stream; a month's marks in many student-day streams."""
+        if key.startswith("calendar/"):
+            _, school, year = key.split("/")
+            return [streams.school_year(school, int(year))]
+        return None
+
     def apply(self, document: Document | None, event: Event) -> Document:
         match event:
             case SchoolCalendarSet():
@@ -49,27 +58,26 @@ class AttendanceRegister:
                                       "class_name": c.class_name, "reason": c.reason} for c in event.closures],
                         "terms": [{"number": t.number, "starts_on": t.starts_on.isoformat(),
                                    "ends_on": t.ends_on.isoformat()} for t in event.terms]}
-            case AttendanceMarked():
-                doc = document or {"marks": {}}
+            case AttendanceMarked() | AttendanceCorrected():
+                doc = document or {"marks": {}}  # updated in place (projections/base.py)
+                student = doc["marks"].setdefault(str(event.student_id), {})
                 day = event.effective_on.isoformat()
-                student = {**doc["marks"].get(str(event.student_id), {}),
-                           day: {**_mark(event.mark), "recorded_by": event.recorded_by,
-                                 "stream_id": str(event.originator_id), "version": event.originator_version}}
-                return {"marks": {**doc["marks"], str(event.student_id): student}}
-            case AttendanceCorrected():
-                doc = document or {"marks": {}}
-                day = event.effective_on.isoformat()
-                student = dict(doc["marks"].get(str(event.student_id), {}))
-                before = student.get(day, {})
-                trail = [*before.get("trail", []), {
-                    "code": before.get("code"), "reason": before.get("reason", ""),
-                    "corrected_by": event.recorded_by, "corrected_at": event.recorded_at.isoformat(),
-                    "why": event.reason, "approved_by": event.approved_by}]
-                student[day] = {**_mark(event.mark), "recorded_by": event.recorded_by,
-                                "stream_id": str(event.originator_id), "version": event.originator_version,
-                                "trail": trail}
-                return {"marks": {**doc["marks"], str(event.student_id): student}}
+                student[day] = mark_entry(student.get(day), event)
+                return doc
         raise ValueError(f"the register does not read {type(event).__name__}")
+
+
+def mark_entry(before: Document | None, event: AttendanceMarked | AttendanceCorrected) -> Document:
+    """A student-day's mark after the event; a correction keeps what it replaced in the trail."""
+    entry = {**_mark(event.mark), "recorded_by": event.recorded_by, "stream_id": str(event.originator_id),
+             "version": event.originator_version}
+    if isinstance(event, AttendanceCorrected):
+        before = before or {}
+        entry["trail"] = [*before.get("trail", []), {
+            "code": before.get("code"), "reason": before.get("reason", ""),
+            "corrected_by": event.recorded_by, "corrected_at": event.recorded_at.isoformat(),
+            "why": event.reason, "approved_by": event.approved_by}]
+    return entry
 
 
 def _mark(mark: Any) -> dict[str, Any]:
@@ -107,14 +115,14 @@ def compose(roster_class: Document, roster_students: dict[str, Document], calend
     for sid, periods in roster_class["placements"].items():
         on_roll = [d for d in days if _on_roll(periods, d)]
         marks = {d: m for doc in months.values() for d, m in doc["marks"].get(sid, {}).items()}
-        codes = {date.fromisoformat(d): m["code"] for d, m in marks.items() if d in set(on_roll)}
-        closed_days = [date.fromisoformat(d) for d in closed]
+        rolled = set(on_roll)
+        codes = {d: m["code"] for d, m in marks.items() if d in rolled}
 
-        def figures(first: str, last: str, on_roll: list[str] = on_roll, codes: dict[date, str] = codes,
-                    closed_days: list[date] = closed_days) -> dict[str, int]:
+        def figures(first: str, last: str, on_roll: list[str] = on_roll, codes: dict[str, str] = codes) -> dict[
+                str, int]:
             """The tally over the days from ``first`` to ``last`` (ISO dates, inclusive)."""
-            return tally([date.fromisoformat(d) for d in on_roll if first <= d <= last], codes,
-                         [d for d in closed_days if first <= d.isoformat() <= last]).as_dict()
+            return tally([d for d in on_roll if first <= d <= last], codes,
+                         [d for d in closed if first <= d <= last]).as_dict()
 
         in_month = [d for d in month_days if _on_roll(periods, d)]
         if not in_month and not any(d.startswith(month) for d in marks):

@@ -2,15 +2,22 @@
 a pure function that applies one event to one document.
 
 Because a document is only ever ``apply``-ed event by event, the read model built incrementally,
-the one rebuilt from scratch, and a replay up to any past position are the same function of the
+the one rebuilt from scratch, and a replay up to any past point are the same function of the
 same events, and give the same bytes (documents are stored as canonical JSON).
+
+A projection may also say which streams can touch a document (``sources``): a point-in-time
+replay then reads those few streams instead of scanning the log for the projection's types.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Protocol
+from uuid import UUID
+
+import msgspec
 
 from domain.event import Event
 
@@ -26,10 +33,52 @@ class Projection(Protocol):
         ...
 
     def apply(self, document: Document | None, event: Event) -> Document:
-        """The document after the event (a new dict; never mutate the argument)."""
+        """The document after the event. It may update the given document in place and return it:
+        the runner owns every document it passes (freshly decoded, or built by earlier applies), and
+        copying a growing document on every event made rebuilds quadratic."""
         ...
 
 
+def sources(projection: Projection, key: str) -> list[UUID] | None:
+    """The streams whose events can change ``key``, when the projection knows them (else None)."""
+    find = getattr(projection, "sources", None)
+    return find(key) if find is not None else None
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """Which events a point-in-time replay admits.
+
+    ``position``: recorded at or before this log position (as known then).
+    ``at``: recorded at or before this moment (as known then, by the recorded time).
+    ``on``: about a day on or before this date (as it stood then, by the effective date).
+    """
+
+    position: int | None = None
+    at: datetime | None = None
+    on: date | None = None
+
+    @property
+    def today(self) -> bool:
+        """No cutoff: today's read model answers."""
+        return self.position is None and self.at is None and self.on is None
+
+    def admits(self, position: int, event: Event) -> bool:
+        return ((self.position is None or position <= self.position)
+                and (self.at is None or event.recorded_at <= self.at)
+                and (self.on is None or event.effective_on <= self.on))
+
+
+NOW = Cutoff()
+
+
 def canonical(document: Document) -> str:
-    """The stored form: sorted keys, no spaces, UTF-8 text."""
-    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """The stored form: sorted keys, no spaces, UTF-8 text (the bytes of ``json.dumps(document,
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"))``, written by msgspec, several times faster)."""
+    return msgspec.json.encode(document, order="sorted").decode()
+
+
+def decode(text: str | bytes) -> Document:
+    """A stored document, read back."""
+    document: Document = msgspec.json.decode(text)
+    return document

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from uuid import UUID
 
 from domain import streams
+from projections import cumulative_record, health_cards, long_absence, report_card
+from projections.attendance_index import index_key
 from projections.attendance_register import DEFAULT_EXCUSED_LABEL, calendar_key, compose, month_key
-from projections.base import Document
-from projections.roster import roster
+from projections.base import NOW, Cutoff, Document
+from projections.custody import ORIGINAL, view_for
+from projections.roster import compose as roster_of
 from projections.runner import Runner
+from projections.student_file import StudentFile, read, student_file
 
 
 class Forms:
@@ -17,29 +22,96 @@ class Forms:
         self.runner = runner
         self.excused_labels = excused_labels or {}  # by board code: the 2021 MEXT renaming
 
-    def _getter(self, as_of: int | None) -> Callable[[str, str], Document | None]:
-        if as_of is None:
-            return self.runner.store.get
-        return lambda name, key: self.runner.replay(name, key, as_of)
+    def label(self, board: str | None) -> str:
+        return self.excused_labels.get(board or "", DEFAULT_EXCUSED_LABEL)
 
-    def roster(self, school: str, year: int, grade: int, class_name: str, on: date | None = None) -> Document | None:
-        return roster(self.runner.store, school, year, grade, class_name, on)
+    def cumulative_record(self, student_id: UUID | str, *, board: str | None = None, as_of: Cutoff = NOW,
+                          school: str | None = None) -> Document | None:
+        """指導要録 (様式1 and 様式2) as a reader at ``school`` holds it (None: the whole record), as it
+        stands or as known at a past point."""
+        file = student_file(self.runner, student_id, as_of)
+        if file is None:
+            return None
+        return cumulative_record.compose(file, excused_label=self.label(board), view=view_for(file.student, school))
+
+    def report_card(self, student_id: UUID | str, year: int, term: int, *, board: str | None = None,
+                    as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
+        """通知表 of one term at ``school`` (a school's own period only: it is never part of a copy);
+        raises report_card.NoSuchTerm for a term the school year does not have."""
+        file = student_file(self.runner, student_id, as_of)
+        if file is None:
+            return None
+        if school is not None and view_for(file.student, school).mode(school, year) != ORIGINAL:
+            return None
+        return report_card.compose(file, year, term, excused_label=self.label(board), school=school)
+
+    def health_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
+        """健康診断票(一般): every school year's examination on one card, as it travels with the child."""
+        file = student_file(self.runner, student_id, as_of, health=True)
+        return self.cards(health_cards.health_card, file, school) if file else None
+
+    def dental_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
+        """健康診断票(歯・口腔), with the counts computed from each year's tooth chart."""
+        file = student_file(self.runner, student_id, as_of, health=True)
+        return self.cards(health_cards.dental_card, file, school) if file else None
+
+    def cards(self, card: Callable[[Document, list[Document], dict[str, Document]], Document],
+              file: StudentFile, school: str | None) -> Document:
+        """A card as a reader at ``school`` holds it: the years of the schools it saw the child through."""
+        view = view_for(file.student, school)
+        who = file.student["identity"]
+        student = {"student_id": file.student_id, "name": f"{who['family_name']} {who['given_name']}",
+                   "name_kana": f"{who['family_name_kana']} {who['given_name_kana']}", "sex": who["sex"],
+                   "birth_date": who["birth_date"]}
+        schools = {c: {"name": d["name"], "kind": d["kind"]} for c, d in file.schools.items()}
+        years = [file.health[y] for y in sorted(file.health) if view.mode(file.health[y]["school_code"], y)]
+        return card(student, years, schools)
+
+    def long_absence(self, school: str, year: int, *, as_of: Cutoff = NOW) -> Document:
+        """The school year's children absent 30 days or more, or seven school days in a row."""
+        index = read(self.runner, {"attendance_index": [index_key(school, year)]}, as_of)["attendance_index"]
+        ids = index.get(index_key(school, year), {}).get("students", [])
+        files = [f for sid in ids if (f := student_file(self.runner, sid, as_of)) is not None]
+        return long_absence.compose(school, year, files)
+
+    def roster(self, school: str, year: int, grade: int, class_name: str, on: date | None = None, *,
+               as_of: Cutoff = NOW) -> Document | None:
+        """名簿 of a class (those on the roll ``on`` a day, if given), as it stands or as known at a past point."""
+        key = f"class/{streams.school_class(school, year, grade, class_name)}"
+        klass = read(self.runner, {"roster": [key]}, as_of)["roster"].get(key)
+        if klass is None:
+            return None
+        students = read(self.runner, {"roster": [f"student/{sid}" for sid in klass["placements"]]}, as_of)["roster"]
+        return roster_of(klass, students, on)
 
     def attendance_register(self, school: str, year: int, grade: int, class_name: str, month: str, *,
-                            board: str | None = None, as_of: int | None = None) -> Document | None:
-        """出席簿 of a class for a month (YYYY-MM), with term and year totals."""
-        get = self._getter(as_of)
-        klass = get("roster", f"class/{streams.school_class(school, year, grade, class_name)}")
-        calendar = get("attendance_register", calendar_key(school, year))
+                            board: str | None = None, as_of: int | Cutoff | None = None) -> Document | None:
+        """出席簿 of a class for a month (YYYY-MM), with term and year totals.
+
+        As of a past point, the months' marks are replayed from the student-day streams of the
+        children the class had then (the marks documents name no streams of their own).
+        """
+        cutoff = as_of if isinstance(as_of, Cutoff) else Cutoff(position=as_of) if as_of else NOW
+        class_key = f"class/{streams.school_class(school, year, grade, class_name)}"
+        cal_key = calendar_key(school, year)
+        first = read(self.runner, {"roster": [class_key], "attendance_register": [cal_key]}, cutoff)
+        klass, calendar = first["roster"].get(class_key), first["attendance_register"].get(cal_key)
         if klass is None or calendar is None:
             return None
-        students = {f"student/{sid}": doc for sid in klass["placements"]
-                    if (doc := get("roster", f"student/{sid}")) is not None}
-        months = {}
-        for m in range(12):
-            first = date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1)
-            doc = get("attendance_register", month_key(school, year, grade, class_name, first))
-            if doc is not None:
-                months[first.isoformat()[:7]] = doc
-        label = self.excused_labels.get(board or "", DEFAULT_EXCUSED_LABEL)
-        return compose(klass, students, calendar, months, month, excused_label=label)
+        firsts = [date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(12)]
+        keys = {f.isoformat()[:7]: month_key(school, year, grade, class_name, f) for f in firsts}
+        wanted = {"roster": [f"student/{sid}" for sid in klass["placements"]],
+                  "attendance_register": list(keys.values())}
+        if cutoff.today:
+            docs = read(self.runner, wanted, cutoff)
+        else:
+            by_month: dict[str, list[date]] = {}
+            for d in calendar["instructional_days"]:
+                by_month.setdefault(d[:7], []).append(date.fromisoformat(d))
+            known = {("attendance_register", key): [streams.attendance(UUID(sid), d) for sid in klass["placements"]
+                                                    for d in by_month.get(ym, [])] for ym, key in keys.items()}
+            docs = self.runner.replay_documents(wanted, cutoff, known)
+        marks = docs["attendance_register"]
+        months = {ym: marks[key] for ym, key in keys.items() if key in marks}
+        students = docs["roster"]
+        return compose(klass, students, calendar, months, month, excused_label=self.label(board))

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from domain import streams
 from domain.event import Event
 from domain.school import ClassFormed, ClassMemberJoined, ClassMemberLeft, HomeroomTeacherChanged
-from domain.student import Identity, IdentityDetailsChanged, StudentAdmitted
+from domain.student import Identity, IdentityDetailsChanged, StudentAdmitted, StudentTransferredIn
 from projections.base import Document
 from projections.store import DocumentStore
 
@@ -22,12 +23,16 @@ from projections.store import DocumentStore
 class Roster:
     name: str = "roster"
     topics: tuple[str, ...] = ("ClassFormed", "HomeroomTeacherChanged", "ClassMemberJoined", "ClassMemberLeft",
-              "StudentAdmitted", "IdentityDetailsChanged")
+              "StudentAdmitted", "IdentityDetailsChanged", "StudentTransferredIn")
 
     def keys(self, event: Event) -> Iterable[str]:
-        if isinstance(event, StudentAdmitted | IdentityDetailsChanged):
+        if isinstance(event, StudentAdmitted | IdentityDetailsChanged | StudentTransferredIn):
             return (f"student/{event.originator_id}",)
         return (f"class/{event.originator_id}",)
+
+    def sources(self, key: str) -> list[UUID]:
+        """A class document is its class stream; a student document the student's own stream."""
+        return [UUID(key.split("/", 1)[1])]
 
     def apply(self, document: Document | None, event: Event) -> Document:
         match event:
@@ -59,7 +64,7 @@ class Roster:
                     periods[-1]["left_because"] = event.reason
                 placements[str(event.student_id)] = periods
                 return {**doc, "placements": placements}
-            case StudentAdmitted() | IdentityDetailsChanged():
+            case StudentAdmitted() | IdentityDetailsChanged() | StudentTransferredIn():
                 return _student(event.identity)
         raise ValueError(f"roster does not read {type(event).__name__}")
 
@@ -77,11 +82,15 @@ def _student(identity: Identity) -> Document:
 
 def roster(store: DocumentStore, school_code: str, year: int, grade: int, class_name: str,
            on: date | None = None) -> dict[str, Any] | None:
-    """The class's roster: every student placed in it (or only those on the roll ``on`` a day)."""
+    """The class's roster from today's read model (see ``compose``)."""
     doc = store.get("roster", f"class/{streams.school_class(school_code, year, grade, class_name)}")
     if doc is None:
         return None
-    students = store.get_many("roster", [f"student/{sid}" for sid in doc["placements"]])
+    return compose(doc, store.get_many("roster", [f"student/{sid}" for sid in doc["placements"]]), on)
+
+
+def compose(doc: Document, students: dict[str, Document], on: date | None = None) -> dict[str, Any]:
+    """The class's roster: every student placed in it (or only those on the roll ``on`` a day)."""
     rows = []
     for sid, periods in doc["placements"].items():
         for period in periods:

@@ -12,12 +12,12 @@ import contextlib
 import hashlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from domain.event import TOPIC_PREFIX, Event
+from domain.event import TOPIC_PREFIX, Event, type_name
 from domain.ledger import Ledger
-from projections.base import Document, Projection
+from projections.base import Cutoff, Document, Projection, sources
 from projections.store import DocumentStore, StaleUpdate
 
 
@@ -29,42 +29,74 @@ class Runner:
     def _topics(self, p: Projection) -> list[str]:
         return [TOPIC_PREFIX + t for t in p.topics]
 
-    def step(self, name: str, batch: int = 1000) -> int:
-        """Apply the next page of events to one projection; returns how many events it read."""
-        p = self.projections[name]
-        start = self.store.position(name)
-        head = self.ledger.position()
+    def catch_up(self, name: str | None = None, batch: int = 1000) -> int:
+        """Run until the named (or every) projection has applied the whole log; returns events read.
+
+        Projections at the same position advance together (one read of each page, one decode per
+        event, one transaction per page), as after a rebuild, which leaves them all at one position.
+        """
+        names = [name] if name else list(self.projections)
+        total = 0
+        while True:
+            head = self.ledger.position()
+            positions = {n: self.store.position(n) for n in names}
+            behind = [n for n in names if positions[n] < head]
+            if not behind:
+                return total
+            low = min(positions[n] for n in behind)
+            group = [self.projections[n] for n in behind if positions[n] == low]
+            total += self._advance(group, low, head, batch)
+
+    def rebuild(self, names: str | Sequence[str] | None = None, batch: int = 5000) -> int:
+        """Drop the named (or every) projection's documents and position, then apply the whole log
+        again in one pass: each event is read and decoded once, whatever number of projections read
+        it, and each page's documents and positions are saved in one transaction. Returns events read."""
+        chosen = [self.projections[n] for n in ([names] if isinstance(names, str) else names or self.projections)]
+        for p in chosen:
+            self.store.clear(p.name)
+        head, total = self.ledger.position(), 0
+        while True:
+            try:
+                read = self._advance(chosen, self.store.position(chosen[0].name), head, batch)
+            except StaleUpdate:  # a poller running beside the rebuild took this page: read on from it
+                continue
+            if read == 0:
+                return total
+            total += read
+
+    def _advance(self, chosen: Sequence[Projection], start: int, head: int, batch: int) -> int:
+        """Apply the next page after ``start`` (up to ``head``) to projections standing at ``start``."""
+        readers: dict[str, list[Projection]] = {}
+        for p in chosen:
+            for t in p.topics:
+                readers.setdefault(t, []).append(p)
         page = self.ledger.recorder.select_notifications(
-            start=start, limit=batch, stop=head, topics=self._topics(p), inclusive_of_start=False)
-        if not page:
-            if start < head:  # nothing of its types up to the head: it is current up to there
-                with contextlib.suppress(StaleUpdate):
-                    self.store.save(name, {}, {}, head)
+            start=start, limit=batch, stop=head, topics=sorted(TOPIC_PREFIX + t for t in readers),
+            inclusive_of_start=False)
+        if not page:  # nothing of their types up to the head: they are current up to there
+            with contextlib.suppress(StaleUpdate):  # another runner got there first
+                self.store.save_many({p.name: ({}, {}) for p in chosen}, head, start)
             return 0
-        events: list[tuple[int, Event]] = [(n.id, self.ledger.decode(n)) for n in page]
-        touched = {key: None for _, e in events for key in p.keys(e)}
-        documents: dict[str, Document | None] = {**touched, **self.store.get_many(name, touched)}
-        positions: dict[str, int] = {}
-        for position, event in events:
-            for key in p.keys(event):
-                documents[key] = p.apply(documents[key], event)
-                positions[key] = position
-        changed = {k: d for k, d in documents.items() if d is not None and k in positions}
-        self.store.save(name, changed, positions, page[-1].id)
+        per: dict[str, list[tuple[int, Event]]] = {p.name: [] for p in chosen}
+        for n in page:
+            event = self.ledger.decode(n)
+            for p in readers[n.topic[len(TOPIC_PREFIX):]]:
+                per[p.name].append((n.id, event))
+        self.store.save_many({p.name: self._apply_page(p, per[p.name]) for p in chosen}, page[-1].id, start)
         return len(page)
 
-    def catch_up(self, name: str | None = None, batch: int = 1000) -> int:
-        """Run until the named (or every) projection has applied the whole log; returns events read."""
-        total = 0
-        for n in [name] if name else list(self.projections):
-            while (read := self.step(n, batch)) > 0:
-                total += read
-        return total
-
-    def rebuild(self, name: str) -> int:
-        """Drop a projection's documents and position, then apply the whole log again."""
-        self.store.clear(name)
-        return self.catch_up(name)
+    def _apply_page(self, p: Projection, events: list[tuple[int, Event]]) -> tuple[dict[str, Document],
+                                                                                  dict[str, int]]:
+        """The documents a page of events changes, and the position each was last changed at."""
+        keyed = [(position, event, tuple(p.keys(event))) for position, event in events]
+        touched = {key: None for _, _, keys in keyed for key in keys}
+        documents: dict[str, Document | None] = {**touched, **self.store.get_many(p.name, touched)}
+        positions: dict[str, int] = {}
+        for position, event, keys in keyed:
+            for key in keys:
+                documents[key] = p.apply(documents[key], event)
+                positions[key] = position
+        return {k: d for k, d in documents.items() if d is not None and k in positions}, positions
 
     def fingerprint(self, name: str) -> str:
         """SHA-256 over every stored document of a projection (key and canonical bytes)."""
@@ -73,20 +105,64 @@ class Runner:
             digest.update(key.encode() + b"\0" + document.encode() + b"\n")
         return digest.hexdigest()
 
-    def replay(self, name: str, key: str, upto: int) -> Document | None:
-        """One document as it was known at log position ``upto``, from the events, not the read model."""
-        p = self.projections[name]
-        document: Document | None = None
-        start = 0
+    def replay(self, name: str, key: str, upto: Cutoff | int) -> Document | None:
+        """One document as it was known at a past point, from the events, not the read model."""
+        return self.replay_many(name, [key], upto).get(key)
+
+    def replay_many(self, name: str, keys: Iterable[str], upto: Cutoff | int) -> dict[str, Document]:
+        """Documents of one projection as known at a past point."""
+        return self.replay_documents({name: list(keys)}, upto)[name]
+
+    def replay_documents(self, wanted: dict[str, list[str]], upto: Cutoff | int,
+                         streams_of: Mapping[tuple[str, str], list[Any]] | None = None,
+                         ) -> dict[str, dict[str, Document]]:
+        """Documents as known at a past point (a log position, a recorded time, an effective date).
+
+        Each stream counts up to its first event the cutoff does not admit (events of a stream
+        build on the ones before them).
+
+        Keys whose projection names their streams are replayed from those streams alone (one
+        indexed query for all of them); the others from a scan of the log for their event types.
+        """
+        cutoff = upto if isinstance(upto, Cutoff) else Cutoff(position=upto)
+        streams_of = streams_of or {}  # streams a caller knows for a key its projection cannot name
+        found = {(name, k): streams_of[(name, k)] if (name, k) in streams_of else sources(self.projections[name], k)
+                 for name, keys in wanted.items() for k in keys}
+        known = list(dict.fromkeys(s for streams in found.values() if streams is not None for s in streams))
+        events = dict(self.ledger.events_in_streams(known)) if known else {}
+        for name in {name for (name, _), streams in found.items() if streams is None}:
+            events.update(self._scan(self.projections[name], cutoff))
+        documents: dict[str, dict[str, Document]] = {name: {} for name in wanted}
+        wanted_keys = {name: set(keys) for name, keys in wanted.items()}
+        ended: set[Any] = set()  # streams whose story stops at the cutoff
+        for position in sorted(events):
+            event = events[position]
+            if event.originator_id in ended:
+                continue
+            if not cutoff.admits(position, event):
+                # A stream is read as a prefix: an event after the cutoff ends its story there, so a
+                # later-dated event never comes back without the one it builds on (an admission dated
+                # ahead, a correction dated before the assessment it corrects).
+                ended.add(event.originator_id)
+                continue
+            for name, keys in wanted_keys.items():
+                p = self.projections[name]
+                if type_name(type(event)) not in p.topics:
+                    continue
+                for k in p.keys(event):
+                    if k in keys:
+                        documents[name][k] = p.apply(documents[name].get(k), event)
+        return documents
+
+    def _scan(self, p: Projection, cutoff: Cutoff) -> Iterator[tuple[int, Event]]:
+        start, stop = 0, cutoff.position or self.ledger.position()
         while True:
             page = self.ledger.recorder.select_notifications(
-                start=start, limit=1000, stop=upto, topics=self._topics(p), inclusive_of_start=False)
+                start=start, limit=1000, stop=stop, topics=self._topics(p), inclusive_of_start=False)
             for n in page:
-                event = self.ledger.decode(n)
-                if key in p.keys(event):
-                    document = p.apply(document, event)
+                yield n.id, self.ledger.decode(n)
             if len(page) < 1000:
-                return document
+                return
             start = page[-1].id
 
     def status(self) -> list[dict[str, Any]]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.base import Document, canonical
+from projections.base import Document, canonical, decode
 
 
 class StaleUpdate(RuntimeError):
@@ -45,7 +44,21 @@ class DocumentStore:
                 c.execute(f"SELECT key, document FROM {self.docs} WHERE projection = {self.p} AND key IN ({marks})",
                           (projection, *chunk))
                 for key, document in self._rows(c):
-                    out[key] = json.loads(document)
+                    out[key] = decode(document)
+        return out
+
+    def get_all(self, wanted: dict[str, list[str]]) -> dict[str, dict[str, Document]]:
+        """Documents of several projections in one query (a form's documents, read together)."""
+        pairs = list(dict.fromkeys((name, key) for name, keys in wanted.items() for key in keys))
+        out: dict[str, dict[str, Document]] = {name: {} for name in wanted}
+        for i in range(0, len(pairs), 400):
+            chunk = pairs[i:i + 400]
+            marks = ",".join([f"({self.p}, {self.p})"] * len(chunk))
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(f"SELECT projection, key, document FROM {self.docs} WHERE (projection, key) IN ({marks})",
+                          [v for pair in chunk for v in pair])
+                for projection, key, document in self._rows(c):
+                    out[projection][key] = decode(document)
         return out
 
     def keys_with_prefix(self, projection: str, prefix: str) -> list[str]:
@@ -55,28 +68,50 @@ class DocumentStore:
             return [r[0] for r in self._rows(c)]
 
     def save(self, projection: str, documents: dict[str, Document], positions: dict[str, int],
-             position: int) -> None:
+             position: int, since: int) -> None:
         """Write changed documents and the new tracking position in one transaction."""
+        self.save_many({projection: (documents, positions)}, position, since)
+
+    def save_many(self, updates: dict[str, tuple[dict[str, Document], dict[str, int]]], position: int,
+                  since: int) -> None:
+        """Several projections' changed documents and their common new position, in one transaction.
+
+        A compare-and-set: every projection must still stand at ``since``, the position the page was
+        read after. Two runners (the server's poller and a request's ``wait_for``) may read
+        overlapping pages; if the other one moved the projection at all since this page was read,
+        this page's documents are built on what it read before and would apply events twice, so
+        the whole transaction is refused (StaleUpdate) and the caller reads again.
+        """
         p = self.p
         now: Any = datetime.now(UTC)
         upsert = (f"INSERT INTO {self.docs} (projection, key, document, position) VALUES ({p}, {p}, {p}, {p}) "
                   "ON CONFLICT (projection, key) DO UPDATE SET document = excluded.document, "
                   "position = excluded.position")
         with self.datastore.transaction(commit=True) as c:
-            # One runner per projection: a position that does not move forward means another
-            # runner got there first, and this transaction must not write its documents.
-            c.execute(f"SELECT position FROM {self.tracking} WHERE projection = {p}"
-                      + ("" if self.sqlite else " FOR UPDATE"), (projection,))
-            rows = self._rows(c)
-            if rows and int(rows[0][0]) >= position:
-                raise StaleUpdate(f"{projection} is already at {rows[0][0]}, not before {position}")
-            for key, document in documents.items():
-                c.execute(upsert, (projection, key, canonical(document), positions[key]))
-            c.execute(
-                f"INSERT INTO {self.tracking} (projection, position, updated_at) VALUES ({p}, {p}, {p}) "
-                "ON CONFLICT (projection) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
-                (projection, position, now.isoformat() if self.sqlite else now),
-            )
+            for projection, (documents, positions) in updates.items():
+                if not self.sqlite:
+                    # A tracking row to lock, even on a projection's first page: FOR UPDATE locks no
+                    # row that does not exist, and two first pages would both pass. A concurrent
+                    # insert makes this one wait, then do nothing, and the SELECT sees its row.
+                    # (SQLite serialises writing transactions already.)
+                    c.execute(f"INSERT INTO {self.tracking} (projection, position, updated_at) VALUES ({p}, 0, {p}) "
+                              "ON CONFLICT (projection) DO NOTHING", (projection, now))
+                c.execute(f"SELECT position FROM {self.tracking} WHERE projection = {p}"
+                          + ("" if self.sqlite else " FOR UPDATE"), (projection,))
+                rows = self._rows(c)
+                current = int(rows[0][0]) if rows else 0
+                if current != since or position <= since:
+                    raise StaleUpdate(f"{projection} stands at {current}: a page read after {since} "
+                                      f"up to {position} is refused")
+                if documents:
+                    c.executemany(upsert, [(projection, key, canonical(document), positions[key])
+                                           for key, document in documents.items()])
+                c.execute(
+                    f"INSERT INTO {self.tracking} (projection, position, updated_at) VALUES ({p}, {p}, {p}) "
+                    "ON CONFLICT (projection) DO UPDATE SET position = excluded.position, "
+                    "updated_at = excluded.updated_at",
+                    (projection, position, now.isoformat() if self.sqlite else now),
+                )
 
     def clear(self, projection: str) -> None:
         with self.datastore.transaction(commit=True) as c:

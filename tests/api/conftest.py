@@ -123,6 +123,11 @@ class Api:
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _years: Iterator[int] = field(default_factory=lambda: itertools.count(2030))
 
+    @property
+    def services(self) -> Any:
+        """The app's services (its signing key, forms, ledger): for tests that need the server's own parts."""
+        return self.client.app.state["services"]
+
     # ------------------------------------------------------------ tokens
 
     def token(self, role: str, school: str | None = A, *, staff: str | None = None, board: str = BOARD,

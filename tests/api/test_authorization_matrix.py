@@ -20,13 +20,17 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import jwt
+import msgspec
 import pytest
 
 from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
+from domain.signing import canonical
+from domain.student import Identity
+from domain.transfer_packet import FORMAT, PacketSchool, TransferPacket
 from tests.api.conftest import (
     DENTAL,
     HEALTH,
@@ -75,6 +79,15 @@ log                    404              404             404     404       404   
 access-log             404              404             404     404       404       404     200     404
 roster                 200/404          200/404         200/404 200/404   200/404   200/404 200/200 404/404
 attendance-register    200/404          403/404         200/404 403/404   200/404   403/404 200/200 404/404
+cumulative-record      200/404          403/404         403/404 403/404   200/404   403/404 200/200 404/404
+report-card            200/404          403/404         403/404 403/404   200/404   403/404 403/403 404/404
+health-card            403/404          403/404         200/404 403/404   200/404   403/404 200/200 404/404
+dental-card            403/404          403/404         200/404 403/404   200/404   403/404 200/200 404/404
+long-absence           404/404          404/404         403/404 403/404   200/404   200/404 200/200 404/404
+handover               403/404          403/404         403/404 201/404   201/404   403/404 403/403 404/404
+advancements           404/404          404/404         403/404 403/404   403/404   200/404 403/403 404/404
+transfer-packet        403/404          403/404         403/404 200/404   200/404   403/404 403/403 404/404
+import-packet          404/404          404/404         403/404 201/404   201/404   403/404 403/403 404/404
 """
 
 
@@ -220,6 +233,44 @@ def _form(form: str, query: str = "") -> Callable[[Api, Scene], Call]:
     return stage
 
 
+def _student_form(suffix: str) -> Callable[[Api, Scene], Call]:
+    """A student's form, read after the read models have applied the student (read-your-writes)."""
+    def stage(api: Api, scene: Scene) -> Call:
+        call = _on_student("GET", suffix)(api, scene)
+        wait = ("&" if "?" in suffix else "?") + f"wait_for={api.ledger.position()}"
+        call.path += wait
+        for missing in call.missing:
+            missing.path += wait
+        return call
+    return stage
+
+
+def _long_absence(api: Api, scene: Scene) -> Call:
+    path = f"/v1/schools/{{}}/years/{YEAR}/long-absence?wait_for={api.ledger.position()}"
+    return Call("GET", path.format(scene.school), None, None, [Call("GET", path.format(MISSING_SCHOOL))])
+
+
+def _moved_out(api: Api, sid: str) -> None:
+    api.ledger.hand_over(sid, kind="transfer", to_school="B127210000017", external=True,
+                         to_school_name="千葉市立あおば小学校", left_on=date(2026, 6, 5), accepted_on=date(2026, 6, 8),
+                         year=YEAR, grade=1, reason="保護者の転勤", recorded_by="admin")
+
+
+def _import_packet(api: Api, scene: Scene) -> Call:
+    """A packet signed by this ledger's own key (always trusted), addressed to the scene's school."""
+    def packet(school: str) -> str:
+        content = TransferPacket(
+            format=FORMAT, packet_id=str(uuid.uuid4()), issuer=api.services.signing.ledger_id,
+            issued_at=datetime(2026, 6, 5, tzinfo=UTC), kind="transfer", student_id=str(uuid.uuid4()),
+            identity=msgspec.convert(identity(1), Identity), from_school=PacketSchool("B127210000017"),
+            to_school=PacketSchool(school), left_on=date(2026, 6, 5), accepted_on=date(2026, 6, 8), year=YEAR,
+            grade=1, record_kind="copy", cumulative_record={}, health_card={}, dental_card={})
+        return api.services.signing.sign(canonical(msgspec.to_builtins(content)))
+    return Call("POST", "/v1/transfer-packets", {"school_code": scene.school, "packet": packet(scene.school)},
+                None, [Call("POST", "/v1/transfer-packets", {"school_code": MISSING_SCHOOL,
+                                                             "packet": packet(MISSING_SCHOOL)})])
+
+
 def _feed(path: str) -> Callable[[Api, Scene], Call]:
     return lambda api, scene: Call("GET", path)
 
@@ -299,6 +350,18 @@ ROUTES: dict[str, Callable[[Api, Scene], Call]] = {
     "access-log": _feed("/v1/access-log?limit=1"),
     "roster": _form("roster"),
     "attendance-register": _form("attendance-register", "month=2026-04&"),
+    "cumulative-record": _student_form("/forms/cumulative-record"),
+    "report-card": _student_form(f"/forms/report-card?year={YEAR}&term=1"),
+    "health-card": _student_form("/forms/health-card"),
+    "dental-card": _student_form("/forms/dental-card"),
+    "long-absence": _long_absence,
+    "handover": _on_student("POST", "/handovers", {
+        "kind": "transfer", "to_school": "B127210000017", "external": True, "to_school_name": "千葉市立あおば小学校",
+        "left_on": "2026-06-05", "accepted_on": "2026-06-08", "year": YEAR, "grade": 1, "reason": "保護者の転勤"}),
+    "transfer-packet": _on_student("GET", "/transfer-packet", prepare=_moved_out),
+    "import-packet": _import_packet,
+    "advancements": _on_school("POST", lambda api, code: f"/years/{YEAR}/advancements", lambda code, n: {
+        "accepted_on": "2027-04-07", "to_school": "C131220000015", "students": []}),
 }
 
 
@@ -473,7 +536,9 @@ def test_a_hidden_feed_answers_exactly_as_a_route_that_does_not_exist(sqlite_wor
 # ---------------------------------------------------------------- multi-factor authentication
 
 MFA_READS = [("history", "principal", "own"), ("history", "auditor", "own"), ("log", "auditor", "-"),
-             ("access-log", "auditor", "-")]
+             ("access-log", "auditor", "-"), ("cumulative-record", "homeroom_teacher", "own"),
+             ("report-card", "principal", "own"), ("health-card", "nurse", "own"), ("dental-card", "auditor", "own"),
+             ("long-absence", "board", "own")]
 
 
 @pytest.mark.parametrize(("route", "role", "scope"), MFA_READS, ids=["-".join(c) for c in MFA_READS])

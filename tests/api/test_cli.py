@@ -117,7 +117,8 @@ def test_projections_status_and_rebuild(tmp_path: Path, capsys: pytest.CaptureFi
     assert f"roster: position 0 of {head} (lag {head})" in capsys.readouterr().out
     assert main(["--database-url", url, "projections", "rebuild", "roster"]) == 0
     out = capsys.readouterr().out
-    assert "roster: rebuilt from" in out
+    assert "roster: rebuilt, sha256" in out
+    assert "rebuilt 1 projections from" in out
     assert f"roster: position {head} of {head} (lag 0)" in out
     assert main(["--database-url", url, "projections", "rebuild", "nonesuch"]) == 2
 
@@ -135,5 +136,5 @@ def test_a_rebuild_reports_that_the_documents_are_identical(tmp_path: Path,
     assert main(["--database-url", url, "projections", "rebuild"]) == 0
     assert "(first build)" in capsys.readouterr().out
     assert main(["--database-url", url, "projections", "rebuild"]) == 0
-    assert "roster: rebuilt from" in (out := capsys.readouterr().out)
+    assert "roster: rebuilt, sha256" in (out := capsys.readouterr().out)
     assert "(identical to before)" in out

@@ -231,6 +231,31 @@ def test_rebuilding_the_demo_read_models_reproduces_every_document(seeded: Any) 
     runner.catch_up()
     built = {name: runner.fingerprint(name) for name in runner.projections}
     assert all(runner.store.documents(name) for name in runner.projections)
+    forms = _every_form_hash(runner, ledger)
     for name in runner.projections:
         runner.rebuild(name)
     assert {name: runner.fingerprint(name) for name in runner.projections} == built
+    assert _every_form_hash(runner, ledger) == forms
+
+
+def _every_form_hash(runner: Any, ledger: Ledger) -> str:
+    """SHA-256 over every composed form of the demo: each child's 指導要録, cards and report cards,
+    each school's long-absence list and each class's registers of the first term."""
+    import hashlib
+
+    from projections.base import canonical
+    from projections.forms import Forms
+
+    forms, digest = Forms(runner), hashlib.sha256()
+    for sid in ledger.student_ids():
+        for form in (forms.cumulative_record(sid), forms.health_card(sid), forms.dental_card(sid),
+                     forms.report_card(sid, 2026, 1)):
+            digest.update(canonical(form or {}).encode())
+    for school in demo.SCHOOLS:
+        digest.update(canonical(forms.long_absence(school.code, 2026)).encode())
+        for c in school.classes:
+            for month in ("2026-04", "2026-05", "2026-06", "2026-07"):
+                register = forms.attendance_register(school.code, 2026, c.grade, c.name, month)
+                assert register is not None
+                digest.update(canonical(register).encode())
+    return digest.hexdigest()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from tests.api.conftest import YEAR, A, Api
+from tests.builders import identity
 
 
 def test_a_roll_shows_in_the_register_read_with_its_position_and_not_as_of_before(world: Api) -> None:
@@ -40,3 +43,17 @@ def test_waiting_for_a_position_the_log_does_not_have_is_refused(world: Api) -> 
                        api.auth("principal"))
     assert response.status_code == 422
     assert response.json()["rule"] == "position-not-recorded"
+
+
+def test_the_roster_as_of_a_position_before_an_admission_does_not_list_the_child(world: Api) -> None:
+    api = world
+    klass = api.fresh_class(A, students=2)
+    before = api.ledger.position()
+    late = api.ledger.admit_student(A, YEAR, 1, klass.name, 3, identity(3), admitted_on=date(2026, 6, 1),
+                                    recorded_by="R-0001")
+    principal = api.auth("principal")
+    base = f"/v1/schools/{A}/years/{YEAR}/classes/1/{klass.name}/roster"
+    now = api.get(f"{base}?wait_for={late.position}", principal).json()
+    then = api.get(f"{base}?as_of={before}", principal).json()
+    assert [s["student_id"] for s in now["students"]] == [*klass.students, str(late.stream_id)]
+    assert [s["student_id"] for s in then["students"]] == list(klass.students)

@@ -40,6 +40,8 @@ STABLE_NAMES = frozenset({
     "LeaveOfAbsenceEnded",
     "StudentWithdrew",
     "StudentGraduated",
+    "StudentHandedOver",
+    "StudentTransferredIn",
     "AttendanceMarked",
     "AttendanceCorrected",
     "AssessmentRecorded",

@@ -68,7 +68,9 @@ from domain.student import (
     LeaveOfAbsenceEnded,
     StudentAdmitted,
     StudentGraduated,
+    StudentHandedOver,
     StudentPlacedInClass,
+    StudentTransferredIn,
     StudentWithdrew,
 )
 
@@ -81,6 +83,7 @@ SCHOOL_YEAR = streams.school_year(CODE, YEAR)
 CLASS = streams.school_class(CODE, YEAR, 3, "1")
 S = UUID("5e1f0c3a-7d2b-4a8e-9c61-0b3d2f4e5a61")  # a third-grader admitted mid-course
 T = UUID("5e1f0c3a-7d2b-4a8e-9c61-0b3d2f4e5a62")  # a sixth-grader who graduates
+V = UUID("5e1f0c3a-7d2b-4a8e-9c61-0b3d2f4e5a63")  # a third-grader who arrives with a transfer packet
 DAY = date(2026, 4, 7)
 START = datetime(2026, 4, 6, 0, 0, 1, tzinfo=UTC)
 
@@ -153,6 +156,19 @@ def golden_events() -> list[Event]:
         StudentAdmitted(**meta(T, 1, date(2021, 4, 6), "registrar"), school_code=CODE, admission_kind="entrance",
                         year=2021, grade=1, class_name="1", number=1, identity=t_identity),
         StudentGraduated(**meta(T, 2, date(2027, 3, 19), "P-0001")),
+        # hand-overs: T advances to a junior high of the ledger; U transfers out of it; V comes in by packet
+        StudentHandedOver(**meta(T, 3, date(2027, 4, 7), "board"), kind="advancement", from_school=CODE,
+                          to_school="C131220000015", left_on=date(2027, 3, 19), year=2027, grade=1),
+        StudentHandedOver(**meta(S, 7, date(2027, 2, 3), "registrar"), kind="transfer", from_school=CODE,
+                          to_school="B127210000017", left_on=date(2027, 1, 29), year=YEAR, grade=3,
+                          reason="保護者の転勤に伴う転居", external=True, to_school_name="千葉市立あおば小学校",
+                          to_school_address="千葉県千葉市中央区1-1", class_name="", number=0),
+        StudentTransferredIn(**meta(V, 1, date(2026, 9, 1), "registrar"), school_code=CODE, kind="transfer",
+                             year=YEAR, grade=3, identity=t_identity, from_ledger="jp-12-chiba",
+                             from_school="B127210000017", left_on=date(2026, 8, 28),
+                             packet_id="7b0e1f52-3c4d-4e5f-8a9b-0c1d2e3f4a5b",
+                             packet="eyJhbGciOiJFZERTQSJ9.e30.c2ln", from_school_name="千葉市立あおば小学校",
+                             reason="保護者の転勤に伴う転居", class_name="1", number=3),
         # a roll, and a correction
         AttendanceMarked(**meta(streams.attendance(S, DAY), 1, DAY, "T-0001"), student_id=S, school_code=CODE,
                          year=YEAR, grade=3, class_name="1", mark=Mark(code="late", reason="通院")),

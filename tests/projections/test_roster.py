@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import date
 
 import pytest
 
+from domain import streams
 from domain.backend import Backend
 from domain.ledger import Ledger
 from projections import runner_for
@@ -86,4 +89,63 @@ def test_each_event_is_applied_once_and_the_status_shows_the_lag(backend: Backen
     assert runner.status()[0] == {"projection": "roster", "position": ledger.position(), "head": ledger.position(),
                                   "lag": 0}
     with pytest.raises(StaleUpdate):
-        runner.store.save("roster", {}, {}, runner.store.position("roster"))
+        runner.store.save("roster", {}, {}, runner.store.position("roster"), runner.store.position("roster"))
+
+
+def test_a_page_read_before_another_runner_moved_the_projection_is_refused_whole(backend: Backend,
+                                                                                  ledger: Ledger) -> None:
+    """The poller and a request's wait_for may read overlapping pages (one up to 35, the other up
+    to 36 from the same start): the later save must not apply event 35 a second time."""
+    b.school_with_calendar(ledger)
+    ids = b.class_with_students(ledger, count=2)
+    runner = runner_for(ledger, backend)
+    runner.catch_up()
+    start = runner.store.position("roster")
+    key = f"class/{streams.school_class(b.ELEMENTARY, b.YEAR, 1, '1')}"
+    before = runner.store.get("roster", key)
+    ledger.withdraw(ids[1], on=date(2026, 5, 11), reason="転居", recorded_by="principal")
+    middle = ledger.position()
+    ledger.withdraw(ids[0], on=date(2026, 5, 12), reason="転居", recorded_by="principal")
+    roster_only = [runner.projections["roster"]]
+    assert runner._advance(roster_only, start, middle, 1000) > 0  # the first runner: up to the middle
+    with pytest.raises(StaleUpdate):  # the second read its page from the same start, up to the head
+        runner._advance(roster_only, start, ledger.position(), 1000)
+    runner.catch_up()
+    after = runner.store.get("roster", key)
+    assert before is not None
+    assert after is not None
+    assert [len(after["placements"][str(i)]) for i in ids] == [1, 1]
+    assert runner.fingerprint("roster") == _rebuilt_fingerprint(ledger, backend)
+
+
+def test_two_runners_racing_over_the_same_log_apply_each_event_once(backend: Backend, ledger: Ledger) -> None:
+    b.school_with_calendar(ledger)
+    ids = b.class_with_students(ledger, count=6)
+    poller, helper = runner_for(ledger, backend), runner_for(ledger, backend)
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            with contextlib.suppress(StaleUpdate):
+                poller.catch_up(batch=3)
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    try:
+        for n, sid in enumerate(ids):
+            ledger.change_identity(sid, b.identity(n + 1, family_name="鈴木", family_name_kana="すずき"),
+                                   reason="氏の変更", recorded_by="registrar")
+            ledger.withdraw(sid, on=date(2026, 5, 11 + n), reason="転居", recorded_by="principal")
+            assert helper.wait(ledger.position(), timeout=30)
+    finally:
+        done.set()
+        thread.join(30)
+    helper.catch_up()
+    assert helper.fingerprint("roster") == _rebuilt_fingerprint(ledger, backend)
+
+
+def _rebuilt_fingerprint(ledger: Ledger, backend: Backend) -> str:
+    """The roster rebuilt from scratch (in the same tables: the fingerprint is what it compares)."""
+    fresh = runner_for(ledger, backend)
+    fresh.rebuild("roster")
+    return fresh.fingerprint("roster")

@@ -1,0 +1,113 @@
+"""Printable HTML of the forms (名簿, 出席簿, 指導要録, 通知表, 長期欠席, 健康診断票), from Jinja2 templates.
+
+The JSON documents of projections/ are the forms; this module only lays them out for paper: A4,
+bordered tables, the Japanese labels each document carries (``labels``) and, as on paper, every
+correction readable (訂正は原文が読めるように): the current value, with each value it replaced
+struck through (``<del>``) and a small note of who, when and why. The templates live in
+api/templates (base.html, which the others extend, and macros.html). The page is a pure function
+of the document: no clock, no locale, so the same document gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from domain.attendance import MARK_CODES
+
+FORMS = ("roster", "attendance_register", "cumulative_record", "report_card", "long_absence", "health_card",
+         "dental_card")
+JST = timezone(timedelta(hours=9), "JST")
+WEEKDAYS = "月火水木金土日"
+# The one-character marks of a register's day cells (MARK_CODES gives the full labels).
+MARK_SYMBOLS = {"present": "", "late": "チ", "left_early": "早", "absent_illness": "病", "absent_other": "事",
+                "suspended": "停", "mourning": "忌", "deemed_present": "扱", "online_special": "オ",
+                "other_excused": "認"}
+SEX = {"male": "男", "female": "女"}
+LEFT_BECAUSE = {"withdrawal": "退学等", "graduation": "卒業", "leave": "休学", "transfer": "異動"}
+
+
+def _jdate(value: str | None) -> str:
+    """An ISO date (or the date of an ISO time) as 2026年6月10日; blank for none."""
+    if not value:
+        return ""
+    d = date.fromisoformat(value[:10])
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _jmonth(value: str) -> str:
+    year, month = value.split("-")[:2]
+    return f"{int(year)}年{int(month)}月"
+
+
+def _day(value: str) -> str:
+    """The day of the month and its weekday: 10(水)."""
+    d = date.fromisoformat(value)
+    return f"{d.day}({WEEKDAYS[d.weekday()]})"
+
+
+def _jst(value: str | None) -> str:
+    """A recorded time, in Japan time to the minute (how a note on paper is dated)."""
+    if not value:
+        return ""
+    t = datetime.fromisoformat(value)
+    return (t.astimezone(JST) if t.tzinfo else t).strftime("%Y-%m-%d %H:%M")
+
+
+def _dig(node: Any, path: Sequence[Any]) -> Any:
+    """The value at ``path``; a string key into a list asks whether the list holds it (a marked item)."""
+    for key in path:
+        if node is None:
+            return None
+        if isinstance(node, list):
+            node = key in node
+        else:
+            node = node.get(key)
+    return node
+
+
+def _changes(trail: list[dict[str, Any]], current: Any, *path: Any) -> list[tuple[Any, dict[str, Any]]]:
+    """The earlier values of one field, oldest first, each with the trail entry that replaced it.
+
+    ``trail[i]`` holds the value before correction i, so the value it was replaced with is the
+    next entry's (or the current one); an entry that left this field as it was is skipped.
+    """
+    values = [_dig(entry, path) for entry in trail] + [current]
+    return [(values[i], entry) for i, entry in enumerate(trail) if values[i] != values[i + 1]]
+
+
+def _identity_view(identity: dict[str, Any]) -> dict[str, Any]:
+    """An identity as 様式1 prints it: whole names, 性別 in Japanese, dates in Japanese, the guardian's fields flat."""
+    guardian = identity.get("guardian") or {}
+    return {"name": f"{identity['family_name']} {identity['given_name']}",
+            "name_kana": f"{identity['family_name_kana']} {identity['given_name_kana']}",
+            "sex": SEX.get(identity["sex"], identity["sex"]), "birth_date": _jdate(identity["birth_date"]),
+            "address": identity["address"], "guardian_name": guardian.get("name"),
+            "guardian_name_kana": guardian.get("name_kana"), "guardian_relation": guardian.get("relation"),
+            "guardian_address": guardian.get("address")}
+
+
+def _identity_trail(trail: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**entry, "identity": _identity_view(entry["identity"])} for entry in trail]
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(jdate=_jdate, jmonth=_jmonth, day=_day, jst=_jst, changes=_changes,
+                       identity_trail=_identity_trail, sex=lambda v: SEX.get(v, v))
+    env.globals.update(MARK_LABELS=MARK_CODES, MARK_SYMBOLS=MARK_SYMBOLS, LEFT_BECAUSE=LEFT_BECAUSE)
+    return env
+
+
+ENV = _environment()
+
+
+def render(form: str, document: dict[str, Any], *, title_suffix: str = "") -> str:
+    """The printable page of ``document``, one of FORMS (``title_suffix``, e.g. an as-of note, follows the title)."""
+    if form not in FORMS:
+        raise ValueError(f"no printable form {form!r}; one of {', '.join(FORMS)}")
+    return ENV.get_template(f"{form}.html").render(doc=document, title_suffix=title_suffix)

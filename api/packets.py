@@ -1,0 +1,94 @@
+"""Transfer packets: export a child's signed packet after a hand-over out of the ledger; import one.
+
+Export: the packet is composed as the record stood at the hand-over (projections/transfer_packet.py),
+canonicalised (RFC 8785) and signed with the ledger's Ed25519 key (JWS, domain/signing.py). The
+same hand-over always gives the same bytes. Import: the packet is verified against the trust list,
+decoded strictly, checked to be addressed to the importing school, and the child is admitted there
+with the packet kept as received. The packet is its own idempotency key: importing it again
+returns the first admission and records nothing. Both reads and imports are in the access log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+
+from api.context import caller, services
+from api.openapi_errors import ERRORS, READ_ERRORS
+from api.policy import authorize, not_found
+from api.schemas import PacketIn
+from api.targets import school_target, student_target
+from api.writes import Recorded
+from domain import errors
+from domain.signing import canonical, verify
+from domain.student import StudentHandedOver
+from domain.transfer_packet import TransferPacket
+from projections import transfer_packet
+
+Req = Request[Any, Any, Any]
+
+
+class PacketOut(msgspec.Struct, frozen=True):
+    packet: str  # the JWS compact serialization: what the receiving system imports
+    packet_id: str
+    issuer: str
+    kid: str
+    to_school: str
+
+
+class PacketExportController(Controller):
+    path = "/v1/students/{student_id:str}/transfer-packet"
+    tags = ["hand-overs"]
+    responses = READ_ERRORS
+
+    @get("/", sync_to_thread=True,
+         summary="The signed transfer packet of a hand-over out of the ledger (registrar, principal; logged)")
+    def export(self, request: Req, student_id: str) -> PacketOut:
+        p, svc = caller(request), services(request.app.state)
+        with svc.access.reading(p, "packet.export", request.url.path, student_id):
+            target, student = student_target(svc.ledger, student_id)
+            authorize(p, "packet.export", target)
+            moves = [(pos, e) for pos, e in svc.ledger.events_in_streams([student.id])
+                     if isinstance(e, StudentHandedOver) and e.external]
+            forms = svc.forms
+            assert forms is not None
+            if not moves:
+                raise not_found("transfer packet")
+            position, move = moves[-1]
+            forms.runner.wait(position)
+            packet = transfer_packet.content(forms, move, position, issuer=svc.signing.ledger_id, board=target.board)
+            if packet is None:
+                raise not_found("transfer packet")
+            token = svc.signing.sign(canonical(msgspec.to_builtins(packet)))
+            return PacketOut(token, packet.packet_id, svc.signing.ledger_id, svc.signing.kid, move.to_school)
+
+
+class PacketImportController(Controller):
+    path = "/v1/transfer-packets"
+    tags = ["hand-overs"]
+    responses = ERRORS
+
+    @post("/", sync_to_thread=True, responses={**ERRORS, 200: ResponseSpec(
+        Recorded, generate_examples=False,
+        description="Imported before: the first admission (its student and position); nothing recorded")},
+          summary="Import a transfer packet: verify, decode, admit the child here (registrar); "
+                  "a repeat records nothing")
+    def import_packet(self, request: Req, data: PacketIn) -> Response[Recorded]:
+        p, svc = caller(request), services(request.app.state)
+        authorize(p, "packet.import", school_target(svc.ledger, data.school_code))
+        verified = verify(data.packet, svc.trust)
+        try:
+            packet = msgspec.json.decode(verified.payload, type=TransferPacket, strict=True)
+        except msgspec.ValidationError as e:
+            raise errors.PacketMalformed(f"the packet does not follow its schema: {e}", field="packet") from None
+        if packet.issuer != verified.issuer:
+            raise errors.PacketMalformed(
+                f"the packet names issuer {packet.issuer!r} but was signed by {verified.issuer!r}", field="packet")
+        receipt, recorded = svc.ledger.receive_transfer(packet, data.packet, school_code=data.school_code,
+                                                        class_name=data.class_name, number=data.number,
+                                                        recorded_by=p.staff_id)
+        return Response(Recorded(str(receipt.stream_id), receipt.events, receipt.position),
+                        status_code=201 if recorded else 200)

@@ -1,0 +1,82 @@
+"""出欠の記録 of one child: the §3.3 arithmetic over the days the child was on a school's roll.
+
+Used by the 指導要録 (the year, per school), the report card (a term) and the long-absence
+figures. Days on the roll come from the class rosters (joined and left days); the instructional
+days of the child's grade from the school's calendar; the marks from the child's own year.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from projections.attendance_arithmetic import Tally, tally
+from projections.base import Document
+from projections.student_file import StudentFile, place
+
+MARK_LABELS = {"late": "遅刻", "left_early": "早退", "suspended": "出席停止", "mourning": "忌引",
+               "online_special": "オンライン特例授業", "other_excused": "校長が認めた日"}
+
+
+def days_on_roll(file: StudentFile, year: int, school_code: str | None = None) -> list[tuple[Document, list[str]]]:
+    """Per class the child was placed in (at one school), the grade's instructional days on its roll."""
+    out = []
+    for p in file.places(year):
+        if school_code is not None and p["school_code"] != school_code:
+            continue
+        key = place(p["school_code"], year, p["grade"], p["class_name"])
+        roll, calendar = file.rolls.get(key), file.calendars.get(f"{p['school_code']}/{year}")
+        if roll is None or calendar is None:
+            continue
+        periods = roll["placements"].get(file.student_id, [])
+        off = {c["on"] for c in calendar["closures"]
+               if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == p["grade"])}
+        days = [d for d in calendar["instructional_days"] if d not in off
+                and any(q["joined_on"] <= d < q.get("left_on", "9999") for q in periods)]
+        out.append((p, days))
+    return out
+
+
+def figures(file: StudentFile, year: int, school_code: str | None = None, first: str = "0000-00-00",
+            last: str = "9999-99-99") -> dict[str, Any]:
+    """The tally (and the 備考 it implies) for the child's days on the roll between two ISO dates."""
+    marks = file.attendance.get(year, {}).get("marks", {})
+    total: dict[str, int] = dict.fromkeys(Tally().as_dict(), 0)
+    notes: dict[str, int] = {}
+    facilities: set[str] = set()
+    for p, days in days_on_roll(file, year, school_code):
+        calendar = file.calendars[f"{p['school_code']}/{year}"]
+        closed = [date.fromisoformat(c["on"]) for c in calendar["closures"]
+                  if c["scope"] == "class" and c["grade"] == p["grade"] and c["class_name"] == p["class_name"]]
+        span = [d for d in days if first <= d <= last]
+        codes = {date.fromisoformat(d): marks[d]["code"] for d in span if d in marks}
+        for k, v in tally([date.fromisoformat(d) for d in span], codes,
+                          [d for d in closed if first <= d.isoformat() <= last]).as_dict().items():
+            total[k] += v
+        shut = {d.isoformat() for d in closed}
+        for d in span:
+            if d in shut:
+                continue
+            if d in marks and marks[d]["code"] in MARK_LABELS:
+                notes[marks[d]["code"]] = notes.get(marks[d]["code"], 0) + 1
+            if d in marks and marks[d].get("facility"):
+                facilities.add(marks[d]["facility"])
+    return {**total, "remarks": remarks(total, notes, sorted(facilities))}
+
+
+def remarks(total: dict[str, int], notes: dict[str, int], facilities: list[str]) -> str:
+    """備考: deemed-present days and where, excused days by kind, late and left early (the usual notes)."""
+    parts = []
+    if total["deemed_present"]:
+        parts.append(f"出席扱い{total['deemed_present']}日({'、'.join(facilities)})")
+    for code in ("suspended", "mourning", "online_special", "other_excused"):
+        if notes.get(code):
+            parts.append(f"{MARK_LABELS[code]}{notes[code]}日")
+    if total["class_closed"]:
+        parts.append(f"学級閉鎖{total['class_closed']}日")
+    for code in ("late", "left_early"):
+        if total[code]:
+            parts.append(f"{MARK_LABELS[code]}{total[code]}回")
+    if total["unrecorded"]:
+        parts.append(f"未記入{total['unrecorded']}日")
+    return "、".join(parts)

@@ -1,0 +1,139 @@
+"""指導要録: 様式1 (学籍に関する記録) and 様式2 (指導に関する記録), composed from the student's file.
+
+様式1 prints the identity and guardian (with the trail of changes), the history before entry,
+admission, leave, withdrawal or graduation, the schools, and per year the class, 出席番号, the
+principals and the homeroom teachers with the day each took office. 様式2 prints per year the
+year-end assessment of every subject taught in the grade, 道徳, 総合, 特別活動, 行動の記録, 総合所見
+and 出欠の記録 (per school, when the child moved during the year), each with its correction trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import curriculum
+from projections.attendance_record import figures
+from projections.base import Document
+from projections.custody import View, view_for
+from projections.student_file import StudentFile, place
+
+LABELS = {
+    "title": "児童生徒指導要録", "form1": "様式1(学籍に関する記録)", "form2": "様式2(指導に関する記録)",
+    "name": "氏名", "name_kana": "ふりがな", "sex": "性別", "birth_date": "生年月日", "address": "現住所",
+    "guardian": "保護者", "prior_history": "入学前の経歴", "admission": "入学・編入学等", "leave": "休学",
+    "withdrawal": "退学等", "graduation": "卒業", "school": "学校名及び所在地", "year": "年度", "grade": "学年",
+    "class_name": "学級", "number": "整理番号", "principal": "校長氏名", "homeroom_teacher": "学級担任者氏名",
+    "subjects": "各教科の学習の記録", "rating": "評定", "moral_education": "特別の教科 道徳",
+    "integrated_study": "総合的な学習の時間の記録", "special_activities": "特別活動の記録",
+    "behaviour": "行動の記録", "general_remarks": "総合所見及び指導上参考となる諸事項", "attendance": "出欠の記録",
+    "school_days": "授業日数", "required": "出席しなければならない日数", "absent": "欠席日数",
+    "present": "出席日数", "remarks": "備考", "entrance": "入学", "admission_kind": "編入学",
+    "corrected": "訂正", "transfer_out": "転学・退学等", "transfer_in": "転入学", "advanced_to": "進学先",
+    "copy": "写し", "abstract": "抄本", "original": "原本", "received": "受領した指導要録の写し・抄本",
+    "earlier_remarks": "各学年の所見", **curriculum.VIEWPOINTS,
+}
+SEX = {"male": "男", "female": "女"}
+
+
+def compose(file: StudentFile, *, excused_label: str, view: View | None = None) -> Document:
+    """The record as ``view`` sees it: its own periods as originals, earlier schools' periods as the
+    copy (写し) or abstract (抄本) it received, nothing after the child left it (projections/custody.py)."""
+    view = view or view_for(file.student, None)
+    rows = [row for y in file.years() for row in form2(file, y, view)]
+    return {"student_id": file.student_id, "form1": form1(file, view), "form2": _abstracts(rows),
+            "received": [{k: r[k] for k in ("from_ledger", "packet_id", "kind", "record_kind", "content")}
+                         for r in file.student.get("received", [])] if view.sees_first_period() else [],
+            "labels": {**LABELS, "excused": excused_label}}
+
+
+def form1(file: StudentFile, view: View) -> Document:
+    s = file.student
+    who = s["identity"]
+    visible = [p for p in file.places() if view.mode(p["school_code"], p["year"]) is not None]
+    shown = {p["school_code"] for p in visible}
+    return {
+        "name": f"{who['family_name']} {who['given_name']}",
+        "name_kana": f"{who['family_name_kana']} {who['given_name_kana']}",
+        "sex": SEX.get(who["sex"], who["sex"]), "birth_date": who["birth_date"], "address": who["address"],
+        "guardian": who["guardian"], "identity_trail": s["identity_trail"],
+        "prior_history": s["admission"]["prior_history"], "admission": s["admission"], "leaves": s["leaves"],
+        "withdrawal": s.get("withdrawal"), "graduation": s.get("graduation"),
+        "enrollments": [{**e, "school_name": file.schools.get(e["school_code"], {}).get("name")}
+                        for e in s["enrollments"] if e["school_code"] in shown],
+        "moves": [m for m in s.get("moves", []) if m["from_school"] in shown],
+        "schools": [{"school_code": c, "name": d["name"], "address": d["address"]}
+                    for c, d in sorted(file.schools.items()) if c in shown],
+        "years": [{**_year_row(file, p), "source": view.mode(p["school_code"], p["year"])} for p in visible],
+    }
+
+
+def _year_row(file: StudentFile, p: Document) -> Document:
+    first, last = f"{p['year']}-04-01", f"{p['year'] + 1}-03-31"
+    principals = file.schools.get(p["school_code"], {}).get("principals", [])
+    in_office = [{"name": x["name"], "from": x["from"]} for i, x in enumerate(principals)
+                 if x["from"] <= last and (i + 1 == len(principals) or principals[i + 1]["from"] > first)]
+    teachers = file.homerooms.get(place(p["school_code"], p["year"], p["grade"], p["class_name"]), {})
+    return {"year": p["year"], "grade": p["grade"], "school_code": p["school_code"], "class_name": p["class_name"],
+            "number": p["number"], "principals": in_office,
+            "homeroom_teachers": [{"name": t["name"], "from": t["from"]}
+                                  for t in teachers.get("homeroom_teachers", [])]}
+
+
+def form2(file: StudentFile, year: int, view: View) -> list[Document]:
+    """様式2 of a school year, one row per school the child was at that year and the view shows."""
+    schools = list(dict.fromkeys(p["school_code"] for p in file.places(year)))
+    return [_form2(file, year, school, mode) for school in schools
+            if (mode := view.mode(school, year)) is not None]
+
+
+def _abstracts(rows: list[Document]) -> list[Document]:
+    """An abstract (抄本) keeps the final year of that school, with the earlier years' 所見."""
+    out: list[Document] = []
+    for i, row in enumerate(rows):
+        later = [r for r in rows[i + 1:] if r["school_code"] == row["school_code"] and r["source"] == "abstract"]
+        if row["source"] == "abstract" and later:
+            continue
+        if row["source"] == "abstract":
+            earlier = [{"year": r["year"], "grade": r["grade"], "general_remarks": r["general_remarks"]}
+                       for r in rows[:i] if r["school_code"] == row["school_code"] and r["general_remarks"]]
+            row = {**row, "earlier_remarks": earlier}
+        out.append(row)
+    return out
+
+
+def _form2(file: StudentFile, year: int, school: str, mode: str) -> Document:
+    places = [p for p in file.places(year) if p["school_code"] == school]
+    grade = places[-1]["grade"]
+    kind = file.schools.get(places[-1]["school_code"], {}).get("kind", "elementary")
+    results = results_at(file, year, school)
+    subjects = [{"subject": code, "label": label, **_result(results.get(f"year/{code}"))}
+                for code, (label, grades) in curriculum.SUBJECTS[kind].items() if grade in grades]
+    record_doc = file.year_records.get(year)
+    if record_doc is not None and record_doc["school_code"] != school:
+        record_doc = None  # entered by the school the child moved to (or from) that year
+    record: dict[str, Any] = record_doc["record"] if record_doc else {}
+    activities = curriculum.SPECIAL_ACTIVITIES[kind]
+    return {
+        "year": year, "grade": grade, "school_code": school, "source": mode, "subjects": subjects,
+        "moral_education": record.get("moral_education", ""), "integrated_study": record.get("integrated_study", ""),
+        "special_activities": [{"item": a, "label": label, "marked": a in record.get("special_activities", [])}
+                               for a, (label, grades) in activities.items() if grade in grades],
+        "behaviour": [{"item": b, "label": label, "marked": b in record.get("behaviour", [])}
+                      for b, label in curriculum.BEHAVIOUR_ITEMS.items()],
+        "general_remarks": record.get("general_remarks", ""),
+        "year_record_trail": record_doc["trail"] if record_doc else [],
+        "attendance": [{"school_code": school, "school_name": file.schools.get(school, {}).get("name"),
+                        **figures(file, year, school)}],
+    }
+
+
+def results_at(file: StudentFile, year: int, school: str) -> dict[str, Document]:
+    """The year's assessments recorded by one school (a child who moved has results at both)."""
+    doc = file.assessments.get(year, {})
+    return {k: r for k, r in doc.get("results", {}).items() if r.get("school_code", doc.get("school_code")) == school}
+
+
+def _result(result: Document | None) -> Document:
+    if result is None:
+        return {"viewpoints": None, "rating": None, "trail": []}
+    return {"viewpoints": result["viewpoints"], "rating": result["rating"], "trail": result["trail"]}

@@ -1,0 +1,85 @@
+"""Long absence (長期欠席) and the 7-day notice: facts a principal and a board must act on.
+
+- 長期欠席: 30 or more days absent in the school year (欠席日数 of the 出欠 arithmetic, at this
+  school), continuously or not (reference/domain-japan.md §3.3).
+- The 7-day notice (学校教育法施行令 §20): a child absent seven school days in a row (days off
+  school do not break a run; days the child had no duty to attend do) obliges the principal to
+  notify the board unless the guardian has good reason. Illness is the usual good reason, so a
+  run made only of 欠席(病気) days is shown but not flagged; a run with any other absence is
+  flagged for the principal to judge. Days not yet marked break no run and make none.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.attendance_arithmetic import ABSENT
+from projections.attendance_record import days_on_roll, figures
+from projections.base import Document
+from projections.student_file import StudentFile
+
+LONG_ABSENCE_DAYS = 30
+NOTICE_RUN = 7
+
+
+def absence_runs(days: list[str], marks: dict[str, Any], closed: set[str]) -> list[Document]:
+    """Runs of consecutive school days absent, each with its first and last day and kinds of absence."""
+    runs: list[list[str]] = []
+    current: list[str] = []
+    for d in days:
+        code = marks.get(d, {}).get("code")
+        if code in ABSENT and d not in closed:
+            current.append(d)
+        elif code is not None or d in closed:
+            if current:
+                runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return [{"from": r[0], "to": r[-1], "days": len(r),
+             "illness_only": all(marks[d]["code"] == "absent_illness" for d in r)} for r in runs]
+
+
+def student_figures(file: StudentFile, year: int, school_code: str) -> Document:
+    """One child's absence at one school in a year, and whether either threshold is met."""
+    marks = file.attendance.get(year, {}).get("marks", {})
+    days: list[str] = []
+    closed: set[str] = set()
+    school_days: set[str] = set()
+    for p, on_roll in days_on_roll(file, year, school_code):
+        days += on_roll
+        calendar = file.calendars[f"{school_code}/{year}"]
+        closed |= {c["on"] for c in calendar["closures"]
+                   if c["scope"] == "class" and c["grade"] == p["grade"] and c["class_name"] == p["class_name"]}
+        shut = {c["on"] for c in calendar["closures"]
+                if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == p["grade"])}
+        school_days |= set(calendar["instructional_days"]) - shut  # a closed school is like a weekend
+    on_roll_days = set(days)
+    days = sorted(on_roll_days)
+    # Between the first and last day on the roll, a school day off it (休学) breaks a run like a
+    # closed day: the child had no duty to attend.
+    span = sorted(d for d in school_days if days and days[0] <= d <= days[-1])
+    off_roll = {d for d in span if d not in on_roll_days}
+    by_reason = {code: sum(1 for d in days if marks.get(d, {}).get("code") == code and d not in closed)
+                 for code in sorted(ABSENT)}
+    runs = [r for r in absence_runs(span, marks, closed | off_roll) if r["days"] >= NOTICE_RUN]
+    total = figures(file, year, school_code)
+    who = file.student["identity"]
+    return {"student_id": file.student_id, "name": f"{who['family_name']} {who['given_name']}",
+            "grade": file.places(year)[-1]["grade"], "class_name": file.places(year)[-1]["class_name"],
+            "absent": total["absent"], "absent_by_reason": by_reason, "deemed_present": total["deemed_present"],
+            "long_absence": total["absent"] >= LONG_ABSENCE_DAYS, "runs_of_seven": runs,
+            "notice_due": any(not r["illness_only"] for r in runs)}
+
+
+def compose(school_code: str, year: int, files: list[StudentFile]) -> Document:
+    """A school's year: every child meeting a threshold, and the counts a board reports."""
+    rows = [f for f in (student_figures(file, year, school_code) for file in files)
+            if f["long_absence"] or f["runs_of_seven"]]
+    rows.sort(key=lambda r: (r["grade"], r["class_name"], r["name"], r["student_id"]))
+    return {"school_code": school_code, "year": year, "thresholds": {"long_absence_days": LONG_ABSENCE_DAYS,
+                                                                     "consecutive_days": NOTICE_RUN},
+            "students": rows, "long_absence_count": sum(1 for r in rows if r["long_absence"]),
+            "notice_due_count": sum(1 for r in rows if r["notice_due"]),
+            "labels": {"title": "長期欠席・連続欠席の状況", "absent": "欠席日数", "long_absence": "長期欠席(30日以上)",
+                       "runs_of_seven": "連続7日以上の欠席", "notice_due": "教育委員会への通知"}}

@@ -1,0 +1,151 @@
+"""Everything a student's forms are composed from, read today or as known at a past point.
+
+The 指導要録, the report card, the health cards and the long-absence figures are all composed from
+the same few documents: the enrollment record, the schools and classes the child was in, those
+schools' calendars, and the child's per-year assessments, year records, marks and examinations.
+Today's read models answer when there is no cutoff; otherwise the same documents are replayed
+from the child's own streams and those of their schools and classes (two indexed queries).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from domain import streams
+from projections.attendance_register import calendar_key, month_key
+from projections.base import Cutoff, Document
+from projections.enrollment_record import class_key, school_key, student_key
+from projections.guidance_record import assessments_key, year_record_key
+from projections.runner import Runner
+
+
+def place(code: str, year: int, grade: int, class_name: str) -> str:
+    return f"{code}/{year}/{grade}/{class_name}"
+
+
+@dataclass
+class StudentFile:
+    student: Document
+    schools: dict[str, Document] = field(default_factory=dict)  # by school code
+    homerooms: dict[str, Document] = field(default_factory=dict)  # by place()
+    rolls: dict[str, Document] = field(default_factory=dict)  # roster class documents, by place()
+    calendars: dict[str, Document] = field(default_factory=dict)  # by "code/year"
+    assessments: dict[int, Document] = field(default_factory=dict)  # by school year
+    year_records: dict[int, Document] = field(default_factory=dict)
+    attendance: dict[int, Document] = field(default_factory=dict)  # the child's marks, from the registers
+    health: dict[int, Document] = field(default_factory=dict)
+
+    @property
+    def student_id(self) -> str:
+        return str(self.student["student_id"])
+
+    def years(self) -> list[int]:
+        return sorted({p["year"] for p in self.student["placements"]})
+
+    def places(self, year: int | None = None) -> list[Document]:
+        """The classes the child was placed in (of one year), each once, in the order placed."""
+        seen: dict[str, Document] = {}
+        for p in self.student["placements"]:
+            if year is None or p["year"] == year:
+                seen.setdefault(place(p["school_code"], p["year"], p["grade"], p["class_name"]), p)
+        return list(seen.values())
+
+
+def read(runner: Runner, wanted: dict[str, list[str]], cutoff: Cutoff) -> dict[str, dict[str, Document]]:
+    """Documents of several projections: today's read models, or replayed as of the cutoff."""
+    if cutoff.today:
+        return runner.store.get_all(wanted)
+    return runner.replay_documents(wanted, cutoff)
+
+
+def student_file(runner: Runner, student_id: UUID | str, cutoff: Cutoff, *, health: bool = False) -> StudentFile | None:
+    """The child's documents; None when the register had no such child at the cutoff.
+
+    The roster and the enrollment record name a class by the same key (its class stream id).
+    """
+    student = read(runner, {"enrollment_record": [student_key(student_id)]}, cutoff)["enrollment_record"]
+    if not student:
+        return None
+    file = StudentFile(next(iter(student.values())))
+    places = file.places()
+    codes = sorted({p["school_code"] for p in places} | {e["school_code"] for e in file.student["enrollments"]})
+    years = file.years()
+    wanted: dict[str, list[str]] = {
+        "enrollment_record": [school_key(c) for c in codes]
+        + [class_key(p["school_code"], p["year"], p["grade"], p["class_name"]) for p in places],
+        "roster": [class_key(p["school_code"], p["year"], p["grade"], p["class_name"]) for p in places],
+        "attendance_register": sorted({calendar_key(p["school_code"], p["year"]) for p in places}),
+        "guidance_record": [assessments_key(file.student_id, y) for y in years]
+        + [year_record_key(file.student_id, y) for y in years],
+    }
+    months = {(p["school_code"], p["year"], p["grade"], p["class_name"], m): month_key(
+        p["school_code"], p["year"], p["grade"], p["class_name"], first) for p in places
+        for m, first in enumerate(_firsts(p["year"]))}
+    wanted["attendance_register"] += list(months.values())
+    if health:
+        wanted["health_records"] = [health_key(file.student_id, y) for y in years]
+    if cutoff.today:
+        docs = read(runner, wanted, cutoff)
+    else:
+        # The class-month marks are replayed from this child's own student-day streams of the
+        # month's instructional days (named by the calendars): they then hold this child's marks only.
+        marks = [k for k in months.values()]
+        wanted["attendance_register"] = [k for k in wanted["attendance_register"] if k not in set(marks)]
+        docs = runner.replay_documents(wanted, cutoff)
+        sid = UUID(file.student_id)
+        known: dict[tuple[str, str], list[Any]] = {}
+        for (code, year, _, _, _), key in months.items():
+            calendar = docs["attendance_register"].get(calendar_key(code, year), {"instructional_days": []})
+            known[("attendance_register", key)] = [streams.attendance(sid, date.fromisoformat(d))
+                                                   for d in calendar["instructional_days"] if d[:7] == key[-7:]]
+        docs["attendance_register"].update(
+            runner.replay_documents({"attendance_register": marks}, cutoff, known)["attendance_register"])
+    enrollment, guidance = docs["enrollment_record"], docs["guidance_record"]
+    for code in codes:
+        if (doc := enrollment.get(school_key(code))) is not None:
+            file.schools[code] = doc
+    for p in places:
+        key, ck = place(p["school_code"], p["year"], p["grade"], p["class_name"]), class_key(
+            p["school_code"], p["year"], p["grade"], p["class_name"])
+        _put(file.homerooms, key, enrollment.get(ck))
+        _put(file.rolls, key, docs["roster"].get(ck))
+        _put(file.calendars, f"{p['school_code']}/{p['year']}",
+             docs["attendance_register"].get(calendar_key(p["school_code"], p["year"])))
+    for y in years:
+        _put(file.assessments, y, guidance.get(assessments_key(file.student_id, y)))
+        _put(file.year_records, y, guidance.get(year_record_key(file.student_id, y)))
+        _put(file.attendance, y, _marks(file.student_id, y, months, docs["attendance_register"]))
+        if health:
+            _put(file.health, y, docs["health_records"].get(health_key(file.student_id, y)))
+    return file
+
+
+def _firsts(year: int) -> list[date]:
+    """The first day of each month of a school year (April to March)."""
+    return [date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(12)]
+
+
+def _marks(sid: str, year: int, months: dict[tuple[str, int, int, str, int], str],
+           register: dict[str, Document]) -> Document | None:
+    """The child's marks of a school year, gathered from the registers of the classes they were in,
+    each with the class it was taken in (a child who moved has marks at two schools)."""
+    marks: dict[str, Document] = {}
+    for (code, y, grade, class_name, _), key in months.items():
+        doc = register.get(key)
+        if y != year or doc is None:
+            continue
+        for day, entry in doc["marks"].get(sid, {}).items():
+            marks[day] = {**entry, "school_code": code, "grade": grade, "class_name": class_name}
+    return {"student_id": sid, "year": year, "marks": marks} if marks else None
+
+
+def health_key(student_id: str, year: int) -> str:
+    return f"health/{streams.health(UUID(student_id), year)}"
+
+
+def _put(into: dict[Any, Document], key: Any, doc: Document | None) -> None:
+    if doc is not None:
+        into[key] = doc

@@ -1,0 +1,102 @@
+"""Hand-overs over HTTP: one child's transfer, and a board's 進学 of a whole grade 6 class."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tests.api.conftest import YEAR, A, Api, B, problem_of
+
+JUNIOR_HIGH = "C131220000015"
+
+
+def _junior_high(api: Api) -> None:
+    if api.ledger.find_school(JUNIOR_HIGH) is None:
+        api.ledger.register_school(JUNIOR_HIGH, "鳥取市立みどり中学校", "312011", "鳥取県鳥取市", recorded_by="admin")
+
+
+def test_a_board_advances_a_whole_grade_six_class_in_one_request_and_a_repeat_changes_nothing(world: Api) -> None:
+    api = world
+    _junior_high(api)
+    klass = api.fresh_class(A, grade=6, students=31)
+    *graduates, lagging = klass.students
+    for sid in graduates:
+        api.ledger.graduate(sid, on=date(2027, 3, 19), recorded_by="P-0001")
+    board = api.auth("board")
+    body = {"accepted_on": "2027-04-07", "to_school": JUNIOR_HIGH, "classes": [klass.name]}
+    first = api.post(f"/v1/schools/{A}/years/{YEAR}/advancements", body, board)
+    assert first.status_code == 200, first.text
+    result = first.json()
+    assert (result["advanced"], result["already_advanced"], result["refused"]) == (30, 0, 1)
+    [refused] = [r for r in result["results"] if r["outcome"] == "refused"]
+    assert (refused["student_id"], refused["rule"], refused["field"]) == (lagging, "student-not-graduated",
+                                                                          "student_id")
+    assert {api.ledger.student(s).custodian for s in graduates} == {JUNIOR_HIGH}
+    assert api.ledger.student(lagging).custodian == A
+
+    position = api.ledger.position()
+    again = api.post(f"/v1/schools/{A}/years/{YEAR}/advancements", body, board).json()
+    assert (again["advanced"], again["already_advanced"], again["refused"]) == (0, 30, 1)
+    assert api.ledger.position() == position
+
+
+def test_an_unknown_class_in_a_bulk_advancement_is_refused_with_its_field(world: Api) -> None:
+    api = world
+    body = {"accepted_on": "2027-04-07", "to_school": JUNIOR_HIGH, "classes": ["nope"]}
+    problem = problem_of(api.post(f"/v1/schools/{A}/years/{YEAR}/advancements", body, api.auth("board")), 404)
+    assert problem["field"] == "classes[0]"
+
+
+def test_after_a_transfer_the_sending_school_reads_its_own_period_and_writes_nothing(world: Api) -> None:
+    api = world
+    _, sid = api.fresh_student(A)
+    move = {"kind": "transfer", "to_school": B, "left_on": "2026-06-05", "accepted_on": "2026-06-08",
+            "year": YEAR, "grade": 1, "reason": "保護者の転勤に伴う転居", "class_name": "1", "number": 20}
+    moved = api.post(f"/v1/students/{sid}/handovers", move, api.auth("registrar"))
+    assert moved.status_code == 201, moved.text
+    assert moved.json()["events"] == 3  # the hand-over, off the sending class, onto the receiving class
+    wait = f"wait_for={moved.json()['position']}"
+    sending, receiving = api.auth("principal"), api.auth("principal", B, staff="P-0002")
+
+    assert api.get(f"/v1/students/{sid}", sending).status_code == 200
+    mine = api.get(f"/v1/students/{sid}/forms/cumulative-record?{wait}", sending).json()
+    assert [(r["school_code"], r["source"]) for r in mine["form2"]] == [(A, "original")]
+    theirs = api.get(f"/v1/students/{sid}/forms/cumulative-record?{wait}", receiving).json()
+    assert [(r["school_code"], r["source"]) for r in theirs["form2"]] == [(A, "copy"), (B, "original")]
+
+    change = {"identity": {"family_name": "佐藤", "given_name": "陽翔", "family_name_kana": "さとう",
+                           "given_name_kana": "はると", "sex": "female", "birth_date": "2019-06-01",
+                           "address": "鳥取県鳥取市西町2-1-3",
+                           "guardian": {"name": "佐藤 健", "name_kana": "さとう けん", "relation": "父"}},
+              "reason": "転居"}
+    assert problem_of(api.post(f"/v1/students/{sid}/identity-changes", change, sending), 403)["rule"] == "forbidden"
+    assert problem_of(api.post(f"/v1/students/{sid}/handovers", move, api.auth("registrar")), 403)["rule"] == \
+        "forbidden"
+    # A school that never held the child still sees nothing.
+    assert api.get(f"/v1/students/{sid}", api.auth("principal", "B132220000010", staff="P-0003")).status_code == 404
+
+
+def test_a_transfer_out_of_the_ledger_leaves_the_child_with_no_school_here(world: Api) -> None:
+    api = world
+    _, sid = api.fresh_student(A)
+    move = {"kind": "transfer", "to_school": "B127210000017", "external": True,
+            "to_school_name": "千葉市立あおば小学校", "to_school_address": "千葉県千葉市中央区1-1",
+            "left_on": "2026-06-05", "accepted_on": "2026-06-08",
+            "year": YEAR, "grade": 1, "reason": "保護者の転勤に伴う転居"}
+    assert api.post(f"/v1/students/{sid}/handovers", move, api.auth("registrar")).status_code == 201
+    summary = api.get(f"/v1/students/{sid}", api.auth("principal")).json()
+    assert summary["status"] == "left"
+
+
+def test_the_printed_record_shows_the_move_and_marks_the_copy(world: Api) -> None:
+    api = world
+    _, sid = api.fresh_student(A)
+    move = {"kind": "transfer", "to_school": B, "left_on": "2026-06-05", "accepted_on": "2026-06-08",
+            "year": YEAR, "grade": 1, "reason": "保護者の転勤に伴う転居", "class_name": "1", "number": 21}
+    moved = api.post(f"/v1/students/{sid}/handovers", move, api.auth("registrar"))
+    receiving = {**api.auth("principal", B, staff="P-0002"), "Accept": "text/html"}
+    page = api.client.get(f"/v1/students/{sid}/forms/cumulative-record?wait_for={moved.json()['position']}",
+                          headers=receiving)
+    assert page.status_code == 200
+    assert "転学・退学等" in page.text
+    assert "保護者の転勤に伴う転居" in page.text
+    assert "(写し)" in page.text

@@ -1,0 +1,245 @@
+"""Transfer packets between two ledgers: export, verify, import, and every way a packet is refused.
+
+Two ledgers in one test (two SQLite files, or two PostgreSQL schemas): Tottori's hands a child over
+to a school in Chiba's, which imports the signed packet. The received copy equals what Tottori's
+ledger holds; a second import records nothing; a changed byte, a foreign key, ``alg: none``, a
+packet for another school or one that breaks the schema is refused with the rule that says which,
+and records nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from litestar.testing import TestClient
+
+from api.app import create_app
+from api.auth import Verifier
+from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
+from api.keys import LedgerKey
+from domain.backend import Backend
+from domain.ledger import Ledger
+from domain.signing import TrustList, b64url, canonical
+from migrations.apply import apply
+from projections.base import Cutoff
+from projections.base import canonical as canonical_doc
+from tests.api.conftest import DENTAL, HEALTH, VIEWPOINTS, YEAR, A, Api, seed
+from tests.builders import SCHOOL_DAYS, TERMS
+from tests.conftest import Clock
+
+CHIBA_SCHOOL = "B127210000017"  # 千葉市立あおば小学校: in the second ledger only
+ELSEWHERE = "B127210000025"
+TOTTORI, CHIBA = "jp-31-tottori", "jp-12-chiba"
+REFUSALS = {"packet-malformed", "packet-unsigned", "packet-algorithm-refused", "packet-unknown-issuer",
+            "packet-signature-invalid"}
+
+
+@contextmanager
+def _ledger_api(backend: Backend, folder: Path, key: LedgerKey, trust: TrustList | None) -> Iterator[Api]:
+    apply(backend)
+    ledger = Ledger.open(backend, clock=Clock())
+    schools = seed(ledger)
+    dev = DevKey.load_or_create(folder / "dev-key.pem")
+    app = create_app(ledger, backend, Verifier(dev.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE),
+                     run_projections=True, signing=key, trust=trust)
+    try:
+        with TestClient(app=app) as client:
+            yield Api(client, ledger, backend, dev, schools)
+    finally:
+        ledger.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def two_ledgers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Api, Api, LedgerKey]]:
+    if request.param == "sqlite":
+        first, second = (Backend.from_url(f"sqlite:///{tmp_path}/{n}.sqlite3") for n in ("tottori", "chiba"))
+    else:
+        base = request.getfixturevalue("postgres_database").url.split("?")[0]
+        first, second = (Backend.from_url(f"{base}?schema=pk_{n}_{uuid.uuid4().hex[:8]}") for n in ("a", "b"))
+    tottori_key = LedgerKey.of(TOTTORI, Ed25519PrivateKey.generate())
+    chiba_key = LedgerKey.of(CHIBA, Ed25519PrivateKey.generate())
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with _ledger_api(first, tmp_path / "a", tottori_key, None) as tottori, \
+            _ledger_api(second, tmp_path / "b", chiba_key, tottori_key.trust()) as chiba:
+        chiba.ledger.register_school(CHIBA_SCHOOL, "千葉市立あおば小学校", "121002", "千葉県千葉市中央区1-1",
+                                     recorded_by="admin")
+        chiba.ledger.set_calendar(CHIBA_SCHOOL, YEAR, terms=TERMS, instructional_days=SCHOOL_DAYS,
+                                  recorded_by="admin")
+        chiba.ledger.form_class(CHIBA_SCHOOL, YEAR, 1, "1", homeroom_teacher_id="T-0500",
+                                homeroom_teacher_name="森 由美", on=date(2026, 4, 6), recorded_by="admin")
+        yield tottori, chiba, tottori_key
+
+
+def _move_out(api: Api, to_school: str = CHIBA_SCHOOL) -> tuple[str, dict[str, Any]]:
+    """A child of school A with a record, handed over to a school outside the ledger; its exported packet."""
+    _, sid = api.fresh_student(A)
+    api.roll(api.fresh_class(A), date(2026, 4, 7))
+    principal = api.auth("principal")
+    for path, body in ((f"/v1/students/{sid}/assessments", {"year": YEAR, "subject": "japanese", "term": 1,
+                                                              "viewpoints": VIEWPOINTS, "assessed_on": "2026-05-29"}),
+                       (f"/v1/students/{sid}/health-exams", {"year": YEAR, "examination": HEALTH,
+                                                              "examined_on": "2026-05-01"}),
+                       (f"/v1/students/{sid}/dental-exams", {"year": YEAR, "examination": DENTAL,
+                                                              "examined_on": "2026-05-01"})):
+        assert api.post(path, body, principal).status_code == 201
+    move = {"kind": "transfer", "to_school": to_school, "external": True, "to_school_name": "千葉市立あおば小学校",
+            "to_school_address": "千葉県千葉市中央区1-1", "left_on": "2026-06-05", "accepted_on": "2026-06-08",
+            "year": YEAR, "grade": 1, "reason": "保護者の転勤に伴う転居"}
+    assert api.post(f"/v1/students/{sid}/handovers", move, api.auth("registrar")).status_code == 201
+    exported = api.get(f"/v1/students/{sid}/transfer-packet", api.auth("registrar"))
+    assert exported.status_code == 200, exported.text
+    return sid, exported.json()
+
+
+def _import(chiba: Api, packet: str, school: str = CHIBA_SCHOOL) -> Any:
+    registrar = chiba.auth("registrar", school, staff="R-0500")
+    return chiba.post("/v1/transfer-packets", {"school_code": school, "packet": packet, "class_name": "1",
+                                               "number": 1}, registrar)
+
+
+def _payload(packet: str) -> dict[str, Any]:
+    segment = packet.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+def test_a_packet_moves_the_record_to_another_ledger_once(two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, chiba, _ = two_ledgers
+    sid, exported = _move_out(tottori)
+    packet = exported["packet"]
+    assert (exported["issuer"], exported["to_school"]) == (TOTTORI, CHIBA_SCHOOL)
+    # The same hand-over exports the same bytes again (deterministic content and Ed25519).
+    assert tottori.get(f"/v1/students/{sid}/transfer-packet", tottori.auth("registrar")).json()["packet"] == packet
+
+    first = _import(chiba, packet)
+    assert first.status_code == 201, first.text
+    assert first.json()["events"] == 2  # the admission, and the place in class 1-1
+    child = first.json()["stream_id"]
+    position = chiba.ledger.position()
+    again = _import(chiba, packet)
+    assert again.status_code == 200
+    assert (again.json()["stream_id"], again.json()["events"]) == (child, 0)
+    assert chiba.ledger.position() == position
+
+    # The received copy, as Chiba's forms show it, is what Tottori's ledger holds for that school.
+    principal = chiba.auth("principal", CHIBA_SCHOOL, staff="P-0500")
+    record = chiba.get(f"/v1/students/{child}/forms/cumulative-record?wait_for={position}", principal).json()
+    [received] = record["received"]
+    assert (received["from_ledger"], received["kind"], received["record_kind"]) == (TOTTORI, "transfer", "copy")
+    forms = tottori.client.app.state["services"].forms
+    move_position = max(p for p, e in tottori.ledger.events_in_streams([uuid.UUID(sid)]))
+    held = forms.cumulative_record(sid, school=CHIBA_SCHOOL, as_of=Cutoff(position=move_position))
+    assert canonical_doc(received["content"]["cumulative_record"]) == canonical_doc(held)
+    assert [r["source"] for r in held["form2"]] == ["copy"]
+    assert received["content"]["health_card"]["columns"][0]["items"]["height_cm"] == HEALTH["height_cm"]
+    # Chiba's own record of the child starts with the transfer in, naming the school it came from.
+    admission = record["form1"]["admission"]
+    assert (admission["kind"], admission["from_school"], admission["on"]) == ("transfer", A, "2026-06-08")
+
+
+def test_the_signature_verifies_with_ed25519_directly(two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, _, key = two_ledgers
+    _, exported = _move_out(tottori)
+    header, payload, signature = exported["packet"].split(".")
+    raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    key.public_key.verify(raw, f"{header}.{payload}".encode("ascii"))  # raises InvalidSignature if not
+    assert json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))) == {
+        "alg": "EdDSA", "iss": TOTTORI, "kid": key.kid, "typ": "gakuseki-transfer-packet+jws"}
+    body = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    assert canonical(json.loads(body)) == body  # RFC 8785: the bytes are already canonical
+
+
+def test_every_changed_byte_is_refused_and_records_nothing(two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, chiba, _ = two_ledgers
+    _, exported = _move_out(tottori)
+    packet = exported["packet"]
+    positions = sorted({round(i * (len(packet) - 1) / 239) for i in range(240)})
+    assert len(positions) >= 200
+    before = chiba.ledger.position()
+    rules: set[str] = set()
+    for i in positions:
+        replacement = "A" if packet[i] != "A" else "B"
+        changed = packet[:i] + replacement + packet[i + 1:]
+        response = _import(chiba, changed)
+        assert response.status_code == 422, (i, response.text)
+        rules.add(response.json()["rule"])
+    assert rules <= REFUSALS
+    assert "packet-signature-invalid" in rules
+    assert chiba.ledger.position() == before
+
+
+def test_foreign_keys_unsigned_packets_and_packets_for_another_school_are_refused(
+        two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, chiba, key = two_ledgers
+    _, exported = _move_out(tottori)
+    packet = exported["packet"]
+    payload = packet.split(".")[1]
+    body = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    stranger = LedgerKey.of(TOTTORI, Ed25519PrivateKey.generate())  # claims to be Tottori, with another key
+    unknown = LedgerKey.of("jp-99-nowhere", Ed25519PrivateKey.generate())
+    none_header = b64url(json.dumps({"alg": "none", "iss": TOTTORI, "kid": key.kid,
+                                     "typ": "gakuseki-transfer-packet+jws"}).encode())
+    hs_header = b64url(json.dumps({"alg": "HS256", "iss": TOTTORI, "kid": key.kid,
+                                   "typ": "gakuseki-transfer-packet+jws"}).encode())
+    schema_broken = key.sign(canonical({**_payload(packet), "favourite_colour": "blue"}))
+    cases = {
+        "re-signed with an untrusted key": (stranger.sign(body), "packet-unknown-issuer"),
+        "from an unknown ledger": (unknown.sign(body), "packet-unknown-issuer"),
+        "alg none": (f"{none_header}.{payload}.", "packet-unsigned"),
+        "alg swapped to HS256": (f"{hs_header}.{payload}.{b64url(b'x' * 32)}", "packet-algorithm-refused"),
+        "not following the schema": (schema_broken, "packet-malformed"),
+        "not a JWS at all": ("this is not a packet", "packet-malformed"),
+    }
+    before = chiba.ledger.position()
+    for case, (token, rule) in cases.items():
+        response = _import(chiba, token)
+        assert response.status_code == 422, (case, response.text)
+        problem = response.json()
+        assert (problem["rule"], problem["field"]) == (rule, "packet"), case
+    # Signed by Tottori, but addressed to another school: the importing school refuses it.
+    _, elsewhere = _move_out(tottori, ELSEWHERE)
+    wrong = _import(chiba, elsewhere["packet"])
+    assert wrong.status_code == 422
+    assert wrong.json()["rule"] == "packet-wrong-destination"
+    assert chiba.ledger.position() == before
+    # And a registrar of another school cannot import into this one (it is out of their duty).
+    other = chiba.post("/v1/transfer-packets", {"school_code": CHIBA_SCHOOL, "packet": packet},
+                       chiba.auth("registrar", A))
+    assert other.status_code == 404
+
+
+def test_a_child_without_a_move_out_of_the_ledger_has_no_packet(two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, _, _ = two_ledgers
+    _, sid = tottori.fresh_student(A)
+    response = tottori.get(f"/v1/students/{sid}/transfer-packet", tottori.auth("registrar"))
+    assert response.status_code == 404
+
+
+
+
+
+def test_a_child_who_came_with_a_packet_leaves_with_it_nested_as_received(
+        two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, chiba, _ = two_ledgers
+    _, exported = _move_out(tottori)
+    child = _import(chiba, exported["packet"]).json()["stream_id"]
+    onward = {"kind": "transfer", "to_school": "B131230000011", "external": True,
+              "to_school_name": "米子市立なぎさ小学校", "left_on": "2026-09-30", "accepted_on": "2026-10-01",
+              "year": YEAR, "grade": 1, "reason": "転居"}
+    registrar = chiba.auth("registrar", CHIBA_SCHOOL, staff="R-0500")
+    assert chiba.post(f"/v1/students/{child}/handovers", onward, registrar).status_code == 201
+    second = chiba.get(f"/v1/students/{child}/transfer-packet", registrar)
+    assert second.status_code == 200, second.text
+    payload = _payload(second.json()["packet"])
+    assert payload["received"] == [exported["packet"]]  # the first packet, byte for byte
+    assert payload["cumulative_record"]["received"][0]["packet_id"] == exported["packet_id"]
+    assert [r["source"] for r in payload["cumulative_record"]["form2"]] == ["copy"]

@@ -1,0 +1,157 @@
+"""Hand-overs (転学, 進学) in the ledger, and what each school then holds, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from domain import errors
+from domain.backend import Backend
+from domain.ledger import Ledger
+from projections import runner_for
+from projections.forms import Forms
+from tests import builders as b
+
+SENDING, RECEIVING = b.ELEMENTARY, b.OTHER_ELEMENTARY
+LEFT, ACCEPTED = date(2026, 6, 5), date(2026, 6, 8)  # Fri 5 June; accepted Mon 8 June
+
+
+def _two_schools(ledger: Ledger) -> tuple[UUID, UUID]:
+    b.school_with_calendar(ledger, SENDING)
+    b.school_with_calendar(ledger, RECEIVING, name="鳥取市立うみ小学校")
+    moving, staying = b.class_with_students(ledger, SENDING, count=2)
+    ledger.form_class(RECEIVING, b.YEAR, 1, "1", homeroom_teacher_id="T-0100", homeroom_teacher_name="岡 正子",
+                      on=date(2026, 4, 6), recorded_by="admin")
+    return moving, staying
+
+
+def _present_every_day(ledger: Ledger, code: str, until: date, since: date = date(2026, 4, 6)) -> None:
+    for day in b.SCHOOL_DAYS:
+        if since <= day <= until:
+            members = ledger.school_class(code, b.YEAR, 1, "1").members_on(day)
+            ledger.record_roll(code, b.YEAR, 1, "1", on=day, marks=[(s, {"code": "present"}) for s in members],
+                               recorded_by="admin")
+
+
+def _transfer(ledger: Ledger, sid: UUID, **overrides: Any) -> None:
+    args: dict[str, Any] = dict(kind="transfer", to_school=RECEIVING, left_on=LEFT, accepted_on=ACCEPTED,
+                                year=b.YEAR, grade=1, reason="保護者の転勤に伴う転居", class_name="1", number=1,
+                                recorded_by="registrar")
+    ledger.hand_over(sid, **{**args, **overrides})
+
+
+def test_a_mid_year_transfer_counts_each_schools_days_only_and_both_show_the_move(
+        backend: Backend, ledger: Ledger) -> None:
+    moving, _ = _two_schools(ledger)
+    _present_every_day(ledger, SENDING, LEFT)
+    _transfer(ledger, moving)
+    _present_every_day(ledger, RECEIVING, date(2026, 7, 20), since=ACCEPTED)
+    runner = runner_for(ledger, backend)
+    runner.catch_up()
+    forms = Forms(runner)
+    sending_days = [d for d in b.SCHOOL_DAYS if d <= LEFT]
+    receiving_days = [d for d in b.SCHOOL_DAYS if d >= ACCEPTED]
+
+    at_sending = forms.cumulative_record(moving, school=SENDING)
+    at_receiving = forms.cumulative_record(moving, school=RECEIVING)
+    assert at_sending is not None
+    assert at_receiving is not None
+    # The sending school keeps its own period only: its figures, to the day the child left.
+    [sending_row] = at_sending["form2"]
+    assert (sending_row["school_code"], sending_row["source"]) == (SENDING, "original")
+    figures = sending_row["attendance"][0]
+    assert (figures["school_days"], figures["present"], figures["unrecorded"]) == (len(sending_days),) * 2 + (0,)
+    # The receiving school reads the sending school's year as the copy, and its own as the original.
+    rows = {(r["school_code"], r["source"]): r["attendance"][0] for r in at_receiving["form2"]}
+    assert set(rows) == {(SENDING, "copy"), (RECEIVING, "original")}
+    assert rows[(SENDING, "copy")]["school_days"] == len(sending_days)
+    assert rows[(RECEIVING, "original")]["school_days"] == len(receiving_days)
+    assert rows[(RECEIVING, "original")]["present"] == len([d for d in receiving_days if d <= date(2026, 7, 20)])
+    # 様式1 at both: the move with both dates the law records (left; the day before acceptance).
+    for form in (at_sending, at_receiving):
+        [move] = form["form1"]["moves"]
+        assert (move["left_on"], move["day_before_accepted"], move["to_school"]) == (
+            "2026-06-05", "2026-06-07", RECEIVING)
+    assert [e["school_code"] for e in at_sending["form1"]["enrollments"]] == [SENDING]
+    assert [e["school_code"] for e in at_receiving["form1"]["enrollments"]] == [SENDING, RECEIVING]
+
+
+def test_the_sending_class_no_longer_takes_the_child_in_its_roll_and_the_receiving_class_does(
+        ledger: Ledger) -> None:
+    moving, staying = _two_schools(ledger)
+    _transfer(ledger, moving)
+    assert set(ledger.school_class(SENDING, b.YEAR, 1, "1").members_on(ACCEPTED)) == {staying}
+    assert set(ledger.school_class(SENDING, b.YEAR, 1, "1").members_on(LEFT)) == {moving, staying}
+    assert set(ledger.school_class(RECEIVING, b.YEAR, 1, "1").members_on(ACCEPTED)) == {moving}
+    student = ledger.student(moving)
+    assert (student.custodian, student.status) == (RECEIVING, "enrolled")
+    with pytest.raises(errors.StudentNotInClass):
+        ledger.record_roll(SENDING, b.YEAR, 1, "1", on=ACCEPTED, marks=[(moving, {"code": "present"}),
+                                                                          (staying, {"code": "present"})],
+                           recorded_by="admin")
+
+
+def test_a_graduate_advances_to_the_junior_high_which_reads_the_abstract(backend: Backend, ledger: Ledger) -> None:
+    b.school_with_calendar(ledger, SENDING)
+    b.school_with_calendar(ledger, b.JUNIOR_HIGH, name="鳥取市立みどり中学校")
+    [child] = b.class_with_students(ledger, SENDING, grade=6, count=1)
+    ledger.enter_year_record(child, b.YEAR, record={"general_remarks": "最高学年として下級生の面倒をよく見た。"},
+                             on=date(2027, 3, 15), recorded_by="admin")
+    ledger.graduate(child, on=date(2027, 3, 19), recorded_by="principal")
+    ledger.hand_over(child, kind="advancement", to_school=b.JUNIOR_HIGH, left_on=date(2027, 3, 19),
+                     accepted_on=date(2027, 4, 7), year=2027, grade=1, recorded_by="board")
+    student = ledger.student(child)
+    assert (student.custodian, student.status) == (b.JUNIOR_HIGH, "enrolled")
+    runner = runner_for(ledger, backend)
+    runner.catch_up()
+    form = Forms(runner).cumulative_record(child, school=b.JUNIOR_HIGH)
+    assert form is not None
+    [row] = form["form2"]
+    assert (row["school_code"], row["source"], row["general_remarks"]) == (
+        SENDING, "abstract", "最高学年として下級生の面倒をよく見た。")
+    assert form["form1"]["graduation"] == {"on": "2027-03-19"}
+
+
+REFUSALS: list[tuple[str, dict[str, Any], type[errors.LedgerError], str]] = [
+    ("an unknown kind", {"kind": "exchange"}, errors.InvalidHandoverKind, "kind"),
+    ("the same school", {"to_school": SENDING}, errors.HandoverToSameSchool, "to_school"),
+    ("accepted before leaving", {"accepted_on": LEFT}, errors.AcceptedBeforeLeaving, "accepted_on"),
+    ("a school not in the ledger", {"to_school": "B127210000017"}, errors.ReceivingSchoolNotInLedger,
+     "to_school"),
+    ("external but in the ledger", {"external": True, "to_school_name": "x"}, errors.ReceivingSchoolInLedger,
+     "external"),
+    ("external without a name", {"to_school": "B127210000017", "external": True, "class_name": "", "number": 0},
+     errors.BlankText, "to_school_name"),
+    ("a junior high by transfer", {"to_school": b.JUNIOR_HIGH}, errors.InvalidHandoverKind, "kind"),
+    ("a grade the school lacks", {"grade": 7}, errors.GradeOutOfRange, "grade"),
+    ("advancement before graduation", {"kind": "advancement", "to_school": b.JUNIOR_HIGH},
+     errors.StudentNotGraduated, "student_id"),
+    ("a class not formed", {"class_name": "9"}, errors.UnknownClass, "class_name"),
+    ("a number taken", {"number": 1, "_taken": True}, errors.DuplicateAttendanceNumber, "number"),
+    ("no reason for a transfer", {"reason": " "}, errors.BlankText, "reason"),
+    ("left before enrolling", {"left_on": date(2026, 4, 1), "accepted_on": date(2026, 4, 6)},
+     errors.DateBeforeEnrollment, "left_on"),
+    ("accepted outside the school year", {"accepted_on": date(2027, 4, 8)}, errors.DateOutsideSchoolYear,
+     "accepted_on"),
+    ("a malformed school code", {"to_school": "X1"}, errors.InvalidSchoolCode, "to_school"),
+]
+
+
+@pytest.mark.parametrize(("case", "overrides", "error", "field"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_a_refused_hand_over_names_the_field_and_records_nothing(
+        ledger: Ledger, case: str, overrides: dict[str, Any], error: type[errors.LedgerError], field: str) -> None:
+    moving, _ = _two_schools(ledger)
+    b.school_with_calendar(ledger, b.JUNIOR_HIGH, name="鳥取市立みどり中学校")
+    overrides = dict(overrides)  # the table is shared by both backends' runs
+    if overrides.pop("_taken", False):
+        other = ledger.admit_student(RECEIVING, b.YEAR, 1, "1", 1, b.identity(9), admitted_on=date(2026, 4, 6),
+                                     recorded_by="registrar")
+        assert other.events == 2
+    before = ledger.position()
+    with pytest.raises(error) as refused:
+        _transfer(ledger, moving, **overrides)
+    assert refused.value.field == field
+    assert ledger.position() == before
