@@ -274,6 +274,7 @@ def measure(scale: Any, rounds: int, records: list[dict[str, Any]], ds: Dataset,
         with on("as_of_http"):
             rec["as_of_http"] = forms.as_of_http(host, port, ds, tokens, head, scale.as_of_reads)
         rec["as_of_in_process"] = forms.as_of_in_process(ledger, backend, ds, head, scale.as_of_reads)
+        rec["as_of_replay"] = forms.as_of_in_process(ledger, backend, ds, head, scale.as_of_reads, reuse=False)
         with on("packets"):
             rec["packets"] = packets.round_trip(first, second, ledger, backend, tokens, leavers, scale.packets,
                                                 lambda: wait_for_projections(first))

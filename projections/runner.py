@@ -22,9 +22,13 @@ from projections.store import DocumentStore, StaleUpdate
 
 
 class Runner:
-    def __init__(self, ledger: Ledger, store: DocumentStore, projections: Sequence[Projection]) -> None:
+    def __init__(self, ledger: Ledger, store: DocumentStore, projections: Sequence[Projection], *,
+                 reuse_read_models: bool = True) -> None:
         self.ledger, self.store = ledger, store
         self.projections = {p.name: p for p in projections}
+        # A point in time by log position takes the documents unchanged since from the read model;
+        # False replays everything from the events (the tests compare the two).
+        self.reuse_read_models = reuse_read_models
 
     def _topics(self, p: Projection) -> list[str]:
         return [TOPIC_PREFIX + t for t in p.topics]
@@ -55,17 +59,25 @@ class Runner:
         for p in chosen:
             self.store.clear(p.name)
         head, total = self.ledger.position(), 0
+        # The keys this rebuild has written: any other is not in the emptied tables yet, so its
+        # first page need not look it up (at 100,000 children, most keys of a page are new).
+        written: dict[str, set[str]] | None = {p.name: set() for p in chosen}
         while True:
             try:
-                read = self._advance(chosen, self.store.position(chosen[0].name), head, batch)
-            except StaleUpdate:  # a poller running beside the rebuild took this page: read on from it
+                read = self._advance(chosen, self.store.position(chosen[0].name), head, batch, written)
+            except StaleUpdate:  # a poller running beside the rebuild took this page: read on from it,
+                written = None  # looking every key up, since the poller wrote keys of its own
                 continue
             if read == 0:
                 return total
             total += read
 
-    def _advance(self, chosen: Sequence[Projection], start: int, head: int, batch: int) -> int:
-        """Apply the next page after ``start`` (up to ``head``) to projections standing at ``start``."""
+    def _advance(self, chosen: Sequence[Projection], start: int, head: int, batch: int,
+                 written: dict[str, set[str]] | None = None) -> int:
+        """Apply the next page after ``start`` (up to ``head``) to projections standing at ``start``.
+
+        ``written``: when given, the only keys the store may hold for each projection (a rebuild's);
+        it is extended with the keys this page writes."""
         readers: dict[str, list[Projection]] = {}
         for p in chosen:
             for t in p.topics:
@@ -82,15 +94,22 @@ class Runner:
             event = self.ledger.decode(n)
             for p in readers[n.topic[len(TOPIC_PREFIX):]]:
                 per[p.name].append((n.id, event))
-        self.store.save_many({p.name: self._apply_page(p, per[p.name]) for p in chosen}, page[-1].id, start)
+        updates = {p.name: self._apply_page(p, per[p.name], None if written is None else written[p.name])
+                   for p in chosen}
+        self.store.save_many(updates, page[-1].id, start)
+        if written is not None:
+            for name, (documents, _) in updates.items():
+                written[name].update(documents)
         return len(page)
 
-    def _apply_page(self, p: Projection, events: list[tuple[int, Event]]) -> tuple[dict[str, Document],
-                                                                                  dict[str, int]]:
-        """The documents a page of events changes, and the position each was last changed at."""
+    def _apply_page(self, p: Projection, events: list[tuple[int, Event]], stored: set[str] | None = None,
+                    ) -> tuple[dict[str, Document], dict[str, int]]:
+        """The documents a page of events changes, and the position each was last changed at.
+        ``stored``: the keys the store may hold (None: any)."""
         keyed = [(position, event, tuple(p.keys(event))) for position, event in events]
         touched = {key: None for _, _, keys in keyed for key in keys}
-        documents: dict[str, Document | None] = {**touched, **self.store.get_many(p.name, touched)}
+        lookup = touched if stored is None else [k for k in touched if k in stored]
+        documents: dict[str, Document | None] = {**touched, **(self.store.get_many(p.name, lookup) if lookup else {})}
         positions: dict[str, int] = {}
         for position, event, keys in keyed:
             for key in keys:
@@ -106,7 +125,7 @@ class Runner:
         return digest.hexdigest()
 
     def replay(self, name: str, key: str, upto: Cutoff | int) -> Document | None:
-        """One document as it was known at a past point, from the events, not the read model."""
+        """One document as it was known at a past point (see ``replay_documents``)."""
         return self.replay_many(name, [key], upto).get(key)
 
     def replay_many(self, name: str, keys: Iterable[str], upto: Cutoff | int) -> dict[str, Document]:
@@ -121,10 +140,23 @@ class Runner:
         Each stream counts up to its first event the cutoff does not admit (events of a stream
         build on the ones before them).
 
+        By a log position alone (``reuse_read_models``), documents that today's read model holds
+        unchanged since that position are taken from it; the rest are replayed from the events.
         Keys whose projection names their streams are replayed from those streams alone (one
         indexed query for all of them); the others from a scan of the log for their event types.
+        A caller's ``streams_of`` may name fewer streams than touch a key (one child's days of a
+        class-month): such a replay holds only those streams' part, while a reused document holds
+        all of it, so the caller picks its part out of either.
         """
         cutoff = upto if isinstance(upto, Cutoff) else Cutoff(position=upto)
+        documents: dict[str, dict[str, Document]] = {name: {} for name in wanted}
+        if self.reuse_read_models and cutoff.position is not None and cutoff.at is None and cutoff.on is None:
+            # As known at a log position: the documents not changed since come from the read model
+            # as they are (the same bytes a replay builds; tests/projections/test_rebuild_properties.py
+            # checks both ways), and only the rest are replayed.
+            documents, wanted = self.store.standing_at(wanted, cutoff.position)
+            if not any(wanted.values()):
+                return documents
         streams_of = streams_of or {}  # streams a caller knows for a key its projection cannot name
         found = {(name, k): streams_of[(name, k)] if (name, k) in streams_of else sources(self.projections[name], k)
                  for name, keys in wanted.items() for k in keys}
@@ -132,7 +164,6 @@ class Runner:
         events = dict(self.ledger.events_in_streams(known)) if known else {}
         for name in {name for (name, _), streams in found.items() if streams is None}:
             events.update(self._scan(self.projections[name], cutoff))
-        documents: dict[str, dict[str, Document]] = {name: {} for name in wanted}
         wanted_keys = {name: set(keys) for name, keys in wanted.items()}
         ended: set[Any] = set()  # streams whose story stops at the cutoff
         for position in sorted(events):

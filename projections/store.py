@@ -61,6 +61,44 @@ class DocumentStore:
                     out[projection][key] = decode(document)
         return out
 
+    def standing_at(self, wanted: dict[str, list[str]], position: int) -> tuple[dict[str, dict[str, Document]],
+                                                                                dict[str, list[str]]]:
+        """Documents as known at log ``position``, where today's read model already holds them.
+
+        A projection that has applied the log past ``position`` holds, in every document last
+        changed at or before it, exactly what a replay to it would build (the same events, applied
+        in the same order); a key it does not hold did not exist then either. Returns those
+        documents, and the keys still to replay (changed after ``position``, or of a projection not
+        yet there). Each chunk reads the tracking positions and the documents in one statement,
+        so a rebuild running beside it (which clears both in one transaction) is never half seen.
+        """
+        pairs = list(dict.fromkeys((name, key) for name, keys in wanted.items() for key in keys))
+        found: dict[str, dict[str, Document]] = {name: {} for name in wanted}
+        replay: dict[str, list[str]] = {name: [] for name in wanted}
+        p = self.p
+        for i in range(0, len(pairs), 400):
+            chunk = pairs[i:i + 400]
+            names = sorted({name for name, _ in chunk})
+            sql = (f"SELECT projection, NULL AS key, NULL AS document, position FROM {self.tracking} "
+                   f"WHERE projection IN ({','.join([p] * len(names))}) UNION ALL "
+                   f"SELECT projection, key, document, position FROM {self.docs} "
+                   f"WHERE (projection, key) IN ({','.join([f'({p}, {p})'] * len(chunk))})")
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(sql, [*names, *(v for pair in chunk for v in pair)])
+                rows = self._rows(c)
+            applied = {r[0]: int(r[3]) for r in rows if r[1] is None}
+            stored = {(r[0], r[1]): (r[2], int(r[3])) for r in rows if r[1] is not None}
+            for name, key in chunk:
+                if applied.get(name, 0) < position:
+                    replay[name].append(key)
+                elif (name, key) in stored:
+                    document, changed = stored[(name, key)]
+                    if changed <= position:
+                        found[name][key] = decode(document)
+                    else:
+                        replay[name].append(key)
+        return found, replay
+
     def keys_with_prefix(self, projection: str, prefix: str) -> list[str]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT key FROM {self.docs} WHERE projection = {self.p} AND key LIKE {self.p} ORDER BY key",

@@ -149,3 +149,29 @@ def _rebuilt_fingerprint(ledger: Ledger, backend: Backend) -> str:
     fresh = runner_for(ledger, backend)
     fresh.rebuild("roster")
     return fresh.fingerprint("roster")
+
+
+def test_a_replay_by_position_takes_from_the_read_model_only_documents_unchanged_since(backend: Backend,
+                                                                                        ledger: Ledger) -> None:
+    b.school_with_calendar(ledger)
+    ids = b.class_with_students(ledger, count=2)
+    runner = runner_for(ledger, backend)
+    key = f"class/{streams.school_class(b.ELEMENTARY, b.YEAR, 1, '1')}"
+    students = [f"student/{i}" for i in ids]
+    before = ledger.position()
+    ledger.withdraw(ids[1], on=date(2026, 5, 11), reason="転居", recorded_by="principal")
+    wanted = {"roster": [key, *students, "student/00000000-0000-4000-8000-000000000000"]}
+
+    found, replay = runner.store.standing_at(wanted, before)  # not applied yet: everything is replayed
+    assert (found, replay) == ({"roster": {}}, wanted)
+
+    runner.catch_up()
+    found, replay = runner.store.standing_at(wanted, before)
+    assert replay == {"roster": [key]}  # the class changed after: replayed
+    assert sorted(found["roster"]) == sorted(students)  # unchanged since; the unknown key did not exist then
+    assert runner.replay_documents(wanted, before) == {"roster": {**found["roster"], key: runner.replay(
+        "roster", key, before)}}
+    runner.reuse_read_models = False
+    assert runner.replay_documents(wanted, before)["roster"] == runner.replay_many("roster", wanted["roster"], before)
+    assert runner.replay_documents(wanted, before)["roster"][key]["placements"][str(ids[1])] == [
+        {"number": 2, "joined_on": "2026-04-06"}]
