@@ -15,7 +15,7 @@ from litestar import Controller, Request, Response, post
 
 from api.context import caller, services
 from api.openapi_errors import ERRORS
-from api.policy import authorize
+from api.policy import Target, authorize
 from api.schemas import AdvancementIn, HandoverIn
 from api.targets import school_target, student_target
 from api.writes import Recorded, if_match, write
@@ -35,13 +35,18 @@ class HandoverController(Controller):
           summary="転学 or 進学: custody passes to the receiving school in one event (registrar, principal)")
     def hand_over(self, request: Req, student_id: str, data: HandoverIn) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
-        target, _ = student_target(ledger, student_id)
-        expected = if_match(request)
-        return write(request, p, "student.handover", target, lambda: ledger.hand_over(
+        expected: list[int | None] = []
+
+        def target() -> Target:
+            resolved, _ = student_target(ledger, student_id)
+            expected.append(if_match(request))  # after the student is found, as before: a missing one is 404
+            return resolved
+
+        return write(request, p, "student.handover", target, lambda _: ledger.hand_over(
             student_id, kind=data.kind, to_school=data.to_school, left_on=data.left_on,
             accepted_on=data.accepted_on, year=data.year, grade=data.grade, reason=data.reason,
             external=data.external, to_school_name=data.to_school_name, to_school_address=data.to_school_address,
-            class_name=data.class_name, number=data.number, expected_version=expected, recorded_by=p.staff_id),
+            class_name=data.class_name, number=data.number, expected_version=expected[0], recorded_by=p.staff_id),
             data=data)
 
 

@@ -3,7 +3,10 @@ and their corrections."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
+from uuid import UUID
 
 from litestar import Controller, Request, Response, post
 
@@ -21,9 +24,11 @@ from api.schemas import (
     RollIn,
     YearRecordIn,
 )
-from api.targets import class_target, student_target
+from api.targets import RecordStream, class_target, student_target
 from api.writes import Recorded, write
-from domain import values
+from domain import streams, values
+from domain.assessment import AssessmentRecorded
+from domain.ledger import Ledger, Receipt
 
 Req = Request[Any, Any, Any]
 RECORDS = ("assessment", "year-record", "health-exam", "dental-exam")  # what POST corrections corrects
@@ -42,12 +47,12 @@ class RollController(Controller):
     @post("/", sync_to_thread=True, summary="A class roll: one class, one day, every student, in one transaction")
     def roll(self, request: Req, data: RollIn) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
-        target = class_target(ledger, data.school_code, data.year, data.grade, data.class_name)
         marks = [(m.student_id, {"code": m.code, "reason": m.reason, "authority": m.authority,
                                  "facility": m.facility}) for m in data.marks]
-        return write(request, p, "attendance.roll", target, lambda: ledger.record_roll(
-            data.school_code, data.year, data.grade, data.class_name, on=data.date, marks=marks,
-            recorded_by=p.staff_id), data=data)
+        return write(request, p, "attendance.roll",
+                     lambda: class_target(ledger, data.school_code, data.year, data.grade, data.class_name),
+                     lambda _: ledger.record_roll(data.school_code, data.year, data.grade, data.class_name,
+                                                  on=data.date, marks=marks, recorded_by=p.staff_id), data=data)
 
 
 class RecordController(Controller):
@@ -57,78 +62,93 @@ class RecordController(Controller):
 
     @post("/attendance-corrections", sync_to_thread=True, summary="Correct one day's mark, with the reason")
     def correct_mark(self, request: Req, student_id: str, data: MarkCorrectionIn) -> Response[Recorded]:
-        p, ledger = caller(request), services(request.app.state).ledger
-        target, _ = student_target(ledger, student_id, year=values.school_year_of(data.date))
-        return write(request, p, "attendance.correct", target, lambda: ledger.correct_mark(
-            student_id, on=data.date, mark=data.mark, reason=data.reason, approved_by=approval(p, target),
-            recorded_by=p.staff_id), data=data)
+        return _on_record(request, student_id, "attendance.correct", data, values.school_year_of(data.date),
+                          lambda sid, _: streams.attendance(sid, data.date), lambda ledger, p, target:
+                          ledger.correct_mark(student_id, on=data.date, mark=data.mark, reason=data.reason,
+                                              approved_by=approval(p, target), recorded_by=p.staff_id))
 
     @post("/assessments", sync_to_thread=True, summary="観点別学習状況 and 評定 of a subject (subject teacher)")
     def assess(self, request: Req, student_id: str, data: AssessmentIn) -> Response[Recorded]:
-        p, ledger = caller(request), services(request.app.state).ledger
-        target, _ = student_target(ledger, student_id, year=data.year, subject=data.subject)
-        return write(request, p, "assessment.record", target, lambda: ledger.record_assessment(
-            student_id, data.year, subject=data.subject, viewpoints=data.viewpoints, rating=data.rating,
-            term=data.term, on=data.assessed_on, recorded_by=p.staff_id), data=data)
+        return _on_record(request, student_id, "assessment.record", data, data.year, streams.assessments,
+                          lambda ledger, p, _: ledger.record_assessment(
+                              student_id, data.year, subject=data.subject, viewpoints=data.viewpoints,
+                              rating=data.rating, term=data.term, on=data.assessed_on, recorded_by=p.staff_id),
+                          subject=lambda _: data.subject)
 
     @post("/year-records", sync_to_thread=True, summary="道徳, 総合, 特別活動, 行動の記録, 総合所見 (homeroom teacher)")
     def year_record(self, request: Req, student_id: str, data: YearRecordIn) -> Response[Recorded]:
-        p, ledger = caller(request), services(request.app.state).ledger
-        target, _ = student_target(ledger, student_id, year=data.year)
-        return write(request, p, "year_record.enter", target, lambda: ledger.enter_year_record(
-            student_id, data.year, record=data.record, on=data.entered_on, recorded_by=p.staff_id), data=data)
+        return _on_record(request, student_id, "year_record.enter", data, data.year, streams.year_record,
+                          lambda ledger, p, _: ledger.enter_year_record(
+                              student_id, data.year, record=data.record, on=data.entered_on, recorded_by=p.staff_id))
 
     @post("/health-exams", sync_to_thread=True, summary="The annual health examination (nurse)")
     def health(self, request: Req, student_id: str, data: HealthExamIn) -> Response[Recorded]:
-        p, ledger = caller(request), services(request.app.state).ledger
-        target, _ = student_target(ledger, student_id, year=data.year)
-        return write(request, p, "health.record", target, lambda: ledger.record_health_exam(
-            student_id, data.year, examination=data.examination, examined_on=data.examined_on,
-            recorded_by=p.staff_id), data=data)
+        return _on_record(request, student_id, "health.record", data, data.year, streams.health,
+                          lambda ledger, p, _: ledger.record_health_exam(
+                              student_id, data.year, examination=data.examination, examined_on=data.examined_on,
+                              recorded_by=p.staff_id))
 
     @post("/dental-exams", sync_to_thread=True, summary="The dental examination (nurse)")
     def dental(self, request: Req, student_id: str, data: DentalExamIn) -> Response[Recorded]:
-        p, ledger = caller(request), services(request.app.state).ledger
-        target, _ = student_target(ledger, student_id, year=data.year)
-        return write(request, p, "health.record", target, lambda: ledger.record_dental_exam(
-            student_id, data.year, examination=data.examination, examined_on=data.examined_on,
-            recorded_by=p.staff_id), data=data)
+        return _on_record(request, student_id, "health.record", data, data.year, streams.health,
+                          lambda ledger, p, _: ledger.record_dental_exam(
+                              student_id, data.year, examination=data.examination, examined_on=data.examined_on,
+                              recorded_by=p.staff_id))
 
     @post("/corrections", sync_to_thread=True,
           summary="Correct an assessment, year record or examination, naming the event (its stream version)")
     def correct(self, request: Req, student_id: str, data: CorrectionIn) -> Response[Recorded]:
-        p, ledger = caller(request), services(request.app.state).ledger
         if data.record not in RECORDS:  # before the student is looked up: the same answer for every student
             raise ApiProblem(422, "unknown-record", f"record is one of {', '.join(RECORDS)}", field="record")
-        subject = None
-        if data.record == "assessment":
-            subject = _subject_of(ledger, student_id, data.year, data.corrects_version)
-        target, _ = student_target(ledger, student_id, year=data.year, subject=subject)
-        approved = approval(p, target)
-        common: dict[str, Any] = dict(corrects_version=data.corrects_version, reason=data.reason,
-                                      approved_by=approved, recorded_by=p.staff_id)
         v = data.value
-        commands = {
-            "assessment": ("assessment.correct", lambda: ledger.correct_assessment(
-                student_id, data.year, viewpoints=v.get("viewpoints"), rating=v.get("rating"), **common)),
-            "year-record": ("year_record.correct", lambda: ledger.correct_year_record(
-                student_id, data.year, record=v, **common)),
-            "health-exam": ("health.correct", lambda: ledger.correct_examination(
-                student_id, data.year, examination=v, **common)),
-            "dental-exam": ("health.correct", lambda: ledger.correct_examination(
-                student_id, data.year, examination=v, dental=True, **common)),
+        commands: dict[str, tuple[str, RecordStream, Command]] = {
+            "assessment": ("assessment.correct", streams.assessments, lambda ledger, p, target:
+                           ledger.correct_assessment(student_id, data.year, viewpoints=v.get("viewpoints"),
+                                                     rating=v.get("rating"), **_correcting(data, p, target))),
+            "year-record": ("year_record.correct", streams.year_record, lambda ledger, p, target:
+                            ledger.correct_year_record(student_id, data.year, record=v,
+                                                       **_correcting(data, p, target))),
+            "health-exam": ("health.correct", streams.health, lambda ledger, p, target:
+                            ledger.correct_examination(student_id, data.year, examination=v,
+                                                       **_correcting(data, p, target))),
+            "dental-exam": ("health.correct", streams.health, lambda ledger, p, target:
+                            ledger.correct_examination(student_id, data.year, examination=v, dental=True,
+                                                       **_correcting(data, p, target))),
         }
-        action, command = commands[data.record]
-        return write(request, p, action, target, command, data=data)
+        action, record, command = commands[data.record]
+        subject = (lambda ledger: _subject_of(ledger, student_id, data.year, data.corrects_version)) \
+            if data.record == "assessment" else None
+        return _on_record(request, student_id, action, data, data.year, record, command, subject=subject)
 
 
-def _subject_of(ledger: Any, student_id: str, year: int, version: int) -> str | None:
+Command = Callable[[Ledger, Principal, Target], Receipt]
+
+
+def _on_record(request: Req, student_id: str, action: str, data: Any, year: int, record: RecordStream,
+               command: Command, *, subject: Callable[[Ledger], str | None] | None = None) -> Response[Recorded]:
+    """A write to one of the student's records of ``year``: authorized on the student's class that year.
+
+    The student and the record stream are read in one query, the school, class and school year in
+    another, and the command judges by those same reads (``write`` runs both in one reading block).
+    """
+    p, ledger = caller(request), services(request.app.state).ledger
+
+    def target() -> Target:
+        with suppress(ValueError):  # not a student id: student_target answers 404
+            ledger.prefetch([UUID(student_id), record(UUID(student_id), year)])  # before the subject is looked up
+        return student_target(ledger, student_id, year=year, subject=subject(ledger) if subject else None,
+                              records=(record,), school_year=True)[0]
+
+    return write(request, p, action, target, lambda resolved: command(ledger, p, resolved), data=data)
+
+
+def _correcting(data: CorrectionIn, p: Principal, target: Target) -> dict[str, Any]:
+    return dict(corrects_version=data.corrects_version, reason=data.reason, approved_by=approval(p, target),
+                recorded_by=p.staff_id)
+
+
+def _subject_of(ledger: Ledger, student_id: str, year: int, version: int) -> str | None:
     """The subject of the assessment a correction names (subject teachers may correct only theirs)."""
-    from uuid import UUID
-
-    from domain import streams
-    from domain.assessment import AssessmentRecorded
-
     try:
         history = ledger.stream(streams.assessments(UUID(student_id), year))
     except ValueError:

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 
 from api.context import caller, services
 from api.openapi_errors import ERRORS, READ_ERRORS
-from api.policy import authorize
+from api.policy import Target, authorize
 from api.schemas import AdmissionIn, GraduationIn, IdentityChangeIn, LeaveIn, ReturnIn, WithdrawalIn
 from api.targets import class_target, student_target
 from api.writes import Recorded, if_match, write
@@ -26,8 +26,9 @@ class StudentController(Controller):
     @post("/", sync_to_thread=True, summary="Admit a student (入学 or 編入学) into a formed class (registrar)")
     def admit(self, request: Req, data: AdmissionIn) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
-        target = class_target(ledger, data.school_code, data.year, data.grade, data.class_name)
-        return write(request, p, "student.admit", target, lambda: ledger.admit_student(
+        return write(request, p, "student.admit",
+                     lambda: class_target(ledger, data.school_code, data.year, data.grade, data.class_name),
+                     lambda _: ledger.admit_student(
             data.school_code, data.year, data.grade, data.class_name, data.number, data.identity,
             admitted_on=data.admitted_on, admission_kind=data.admission_kind, prior_history=data.prior_history,
             reason=data.reason, recorded_by=p.staff_id), data=data)
@@ -75,6 +76,10 @@ def _on_student(request: Req, student_id: str, action: str, data: Any,
                 command: Callable[[Ledger, str, int | None], Receipt]) -> Response[Recorded]:
     """A write to the student's own record: authorized on the student, with If-Match as the expected version."""
     p, ledger = caller(request), services(request.app.state).ledger
-    target, _ = student_target(ledger, student_id)
-    expected = if_match(request)
-    return write(request, p, action, target, lambda: command(ledger, p.staff_id, expected), data=data)
+
+    def target() -> Target:
+        return student_target(ledger, student_id, school_year=True)[0]
+
+    # If-Match is read once the caller may write to the student: a missing student and one outside
+    # the caller's duty both answer 404, whatever the header says.
+    return write(request, p, action, target, lambda _: command(ledger, p.staff_id, if_match(request)), data=data)

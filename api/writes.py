@@ -14,7 +14,7 @@ from api.context import services
 from api.idempotency import request_hash
 from api.policy import Target, authorize
 from api.problems import ApiProblem
-from domain.ledger import Receipt
+from domain.ledger import Ledger, Receipt
 
 IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,200}$"  # visible ASCII: what a header carries unchanged
 _IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
@@ -30,30 +30,39 @@ class Recorded(msgspec.Struct, frozen=True):
     position: int
 
 
-def write(request: Request[Any, Any, Any], principal: Principal, action: str, target: Target,
-          command: Callable[[], Receipt | None], *, data: Any = None, status: int = 201) -> Response[Recorded]:
-    authorize(principal, action, target)
+def write(request: Request[Any, Any, Any], principal: Principal, action: str, target: Target | Callable[[], Target],
+          command: Callable[[Target], Receipt | None], *, data: Any = None,
+          status: int = 201) -> Response[Recorded]:
+    """Resolve the target (a Target, or a function that reads it), authorize, run ``command(target)``.
+
+    The target and the command run in one ``Ledger.reading`` block: a stream the target read is not
+    read again by the command, and what the block read is dropped when the request ends (and after
+    every save). Every save is still checked against the versions it was decided on.
+    """
     svc = services(request.app.state)
-    key = request.headers.get("idempotency-key")
-    if key is None:
-        return _answer(command(), svc.ledger.position(), status)
-    if not _IDEMPOTENCY_KEY.fullmatch(key):
-        raise ApiProblem(400, "invalid-idempotency-key", "an Idempotency-Key is 1–200 visible ASCII characters",
-                         field="Idempotency-Key")
-    digest = request_hash(request.method, request.url.path, msgspec.json.encode(data))
-    stored = svc.keys.claim(principal.staff_id, key, digest)
-    if stored is not None:
-        return Response(msgspec.convert(stored[1], Recorded), status_code=stored[0])
-    with svc.keys.completing(principal.staff_id, key, status):
-        receipt = command()
-    if receipt is None:  # nothing to record (a PUT of what is already there): nothing to remember
-        svc.keys.release(principal.staff_id, key)
-    return _answer(receipt, svc.ledger.position(), status)
+    with svc.ledger.reading():
+        resolved = target() if callable(target) else target
+        authorize(principal, action, resolved)
+        key = request.headers.get("idempotency-key")
+        if key is None:
+            return _answer(command(resolved), svc.ledger, status)
+        if not _IDEMPOTENCY_KEY.fullmatch(key):
+            raise ApiProblem(400, "invalid-idempotency-key", "an Idempotency-Key is 1–200 visible ASCII characters",
+                             field="Idempotency-Key")
+        digest = request_hash(request.method, request.url.path, msgspec.json.encode(data))
+        stored = svc.keys.claim(principal.staff_id, key, digest)
+        if stored is not None:
+            return Response(msgspec.convert(stored[1], Recorded), status_code=stored[0])
+        with svc.keys.completing(principal.staff_id, key, status):
+            receipt = command(resolved)
+        if receipt is None:  # nothing to record (a PUT of what is already there): nothing to remember
+            svc.keys.release(principal.staff_id, key)
+        return _answer(receipt, svc.ledger, status)
 
 
-def _answer(receipt: Receipt | None, position: int, status: int) -> Response[Recorded]:
-    if receipt is None:
-        return Response(Recorded("", 0, position), status_code=200)
+def _answer(receipt: Receipt | None, ledger: Ledger, status: int) -> Response[Recorded]:
+    if receipt is None:  # only then is the log position read: a receipt carries its own
+        return Response(Recorded("", 0, ledger.position()), status_code=200)
     return Response(Recorded(str(receipt.stream_id), receipt.events, receipt.position), status_code=status)
 
 

@@ -7,7 +7,9 @@ return a Receipt of primitives. Time and new ids come from the injected clock an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
 from uuid import UUID, uuid4
@@ -36,6 +38,29 @@ class Receipt(NamedTuple):
     stream_id: UUID
     events: int
     position: int
+
+
+class _Reads:
+    """What one request has read from one ledger: each stream's events and the states folded from them.
+
+    Made by ``LedgerBase.reading`` and dropped when it ends and after every save (``LedgerBase.record``);
+    it lives in a context variable, so only the thread (and context) of that one request ever sees it.
+    """
+
+    __slots__ = ("events", "ledger", "states")
+
+    def __init__(self, ledger: LedgerBase) -> None:
+        self.ledger = ledger
+        self.events: dict[UUID, list[Event]] = {}
+        self.states: dict[tuple[UUID, Callable[..., Any]], Any] = {}
+
+    def clear(self) -> None:
+        self.events.clear()
+        self.states.clear()
+
+
+# Set by LedgerBase.reading() for the length of one request, in the request's own context.
+_current_reads: ContextVar[_Reads | None] = ContextVar("gakuseki_current_reads", default=None)
 
 
 def as_value(value: Any, kind: type[V], field: str) -> V:
@@ -76,13 +101,63 @@ class LedgerBase(Application[UUID]):
         """The day in Japan, for events whose effective day is the day they are recorded."""
         return self.now().astimezone(JST).date()
 
+    # ------------------------------------------------------------ one request's reads
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Within this block (one request), each stream is read from the store at most once and each
+        state folded once; ``prefetch`` reads several streams in one query. Everything read is dropped
+        when the block ends and after every save, so nothing outlives the request, and a command that
+        saves (or fails to save) reads afresh. Nested blocks share the outer one's reads."""
+        if self._reads() is not None:
+            yield
+            return
+        token = _current_reads.set(_Reads(self))
+        try:
+            yield
+        finally:
+            _current_reads.reset(token)
+
+    def _reads(self) -> _Reads | None:
+        reads = _current_reads.get()
+        return reads if reads is not None and reads.ledger is self else None
+
+    def prefetch(self, stream_ids: Iterable[UUID]) -> None:
+        """Read these streams (those not read yet) in one query, for the rest of the ``reading`` block.
+        Outside one it does nothing: each stream is then read when it is needed, as always."""
+        reads = self._reads()
+        if reads is None:
+            return
+        missing = list(dict.fromkeys(s for s in stream_ids if s not in reads.events))
+        if len(missing) == 1:
+            reads.events[missing[0]] = list(self.events.get(missing[0]))  # type: ignore[arg-type]
+        elif missing:
+            found: dict[UUID, list[Event]] = {s: [] for s in missing}
+            for _, event in self.events_in_streams(missing):
+                found[event.originator_id].append(event)
+            for events in found.values():
+                events.sort(key=lambda e: e.originator_version)
+            reads.events.update(found)
+
+    def _stream_events(self, stream_id: UUID, reads: _Reads | None) -> Iterable[Event]:
+        if reads is None:
+            return self.events.get(stream_id)  # type: ignore[return-value]
+        if stream_id not in reads.events:
+            self.prefetch([stream_id])
+        return reads.events[stream_id]
+
     def stream(self, stream_id: UUID) -> list[Event]:
-        return list(self.events.get(stream_id))  # type: ignore[arg-type]
+        return list(self._stream_events(stream_id, self._reads()))
 
     def _fold(self, stream_id: UUID, evolve: Callable[[S | None, Event], S]) -> S | None:
+        reads = self._reads()
+        if reads is not None and (stream_id, evolve) in reads.states:
+            return reads.states[(stream_id, evolve)]
         state: S | None = None
-        for event in self.events.get(stream_id):
-            state = evolve(state, event)  # type: ignore[arg-type]
+        for event in self._stream_events(stream_id, reads):
+            state = evolve(state, event)
+        if reads is not None:
+            reads.states[(stream_id, evolve)] = state
         return state
 
     def record(self, events: Sequence[Event]) -> Receipt:
@@ -95,6 +170,9 @@ class LedgerBase(Application[UUID]):
         except IntegrityError as e:
             raise errors.ConcurrencyConflict(
                 "another change to the same record was saved first; reload and try again") from e
+        finally:
+            if (reads := self._reads()) is not None:
+                reads.clear()  # what was read before this save is no longer the state after it
         return Receipt(events[0].originator_id, len(events), recordings[-1].notification.id)
 
     def decode(self, stored: StoredEvent) -> Event:
@@ -157,10 +235,14 @@ class LedgerBase(Application[UUID]):
             if not chunk:
                 continue
             sql = _stream_ids_sql("sqlite" if sqlite else "postgresql", getattr(datastore, "schema", ""), len(chunk))
-            params: Any = [s.hex for s in chunk] if sqlite else (list(chunk),)
-            with datastore.transaction(commit=False) as c:
-                c.execute(sql, params)
-                rows = c.fetchall()
+            if sqlite:
+                with datastore.transaction(commit=False) as c:
+                    c.execute(sql, [s.hex for s in chunk])
+                    rows = c.fetchall()
+            else:  # one statement on an autocommit connection: one round trip, no BEGIN/ROLLBACK around it
+                with datastore.get_connection() as conn, conn.cursor() as c:
+                    c.execute(sql, (list(chunk),), prepare=True)
+                    rows = c.fetchall()
             for row in rows:
                 position, originator_id, version, topic, state = tuple(row.values()) if isinstance(row, dict) \
                     else tuple(row)

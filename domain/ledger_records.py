@@ -18,6 +18,7 @@ class RecordCommands(LedgerBase):
     def record_roll(self, code: str, year: int, grade: int, class_name: str, *, on: date,
                     marks: Sequence[tuple[UUID | str, Any]], recorded_by: str) -> Receipt:
         """One class, one day, every student: all marks in one transaction, or none."""
+        self.prefetch([streams.school_class(code, year, grade, class_name), streams.school_year(code, year)])
         klass = self.school_class(code, year, grade, class_name)
         parsed = [
             (student_uuid(sid, f"marks[{i}].student_id"), as_value(m, attendance.Mark, f"marks[{i}]"))

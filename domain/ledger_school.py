@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -49,6 +50,7 @@ class SchoolCommands(LedgerBase):
                    homeroom_teacher_name: str, students: Sequence[tuple[UUID | str, int]] = (),
                    on: date, recorded_by: str) -> Receipt:
         school = self.school(code)
+        self.prefetch(_uuids(sid for sid, _ in students))  # in a request, every member in one query
         members = []
         for i, (sid, number) in enumerate(students):
             student = self.find_student(student_uuid(sid, f"students[{i}].student_id"))
@@ -60,3 +62,12 @@ class SchoolCommands(LedgerBase):
             homeroom_teacher_id, homeroom_teacher_name, members, on=on, recorded_by=recorded_by, now=self.now(),
         )
         return self.record(events)
+
+
+def _uuids(values: Iterable[UUID | str]) -> list[UUID]:
+    """The values that are UUIDs (the others are refused, in order, by the command itself)."""
+    out = []
+    for value in values:
+        with suppress(errors.UnknownStudent):
+            out.append(student_uuid(value))
+    return out

@@ -13,7 +13,7 @@ import pytest
 
 from api.app import MAX_BODY
 from domain.event import TOPIC_PREFIX
-from tests.api.conftest import DENTAL, HEALTH, STAFF, VIEWPOINTS, A, Api, Klass, School, calendar_body, problem_of
+from tests.api.conftest import DENTAL, HEALTH, STAFF, VIEWPOINTS, A, Api, B, Klass, School, calendar_body, problem_of
 from tests.api.test_authorization_matrix import ROUTES, scene_of, token_for
 from tests.builders import BOARD, YEAR, identity
 
@@ -452,6 +452,21 @@ def test_a_malformed_if_match_is_refused(world: Api, value: str) -> None:
     response = api.post(path, {"on": "2026-05-11", "reason": "療養"}, {**api.auth("registrar"), "If-Match": value})
     problem = problem_of(response, 400)
     assert (problem["rule"], problem["field"]) == ("invalid-if-match", "If-Match")
+    assert api.ledger.position() == before
+
+
+@pytest.mark.parametrize("value", ['"1"', '"abc"'])
+def test_a_child_of_another_school_answers_404_as_a_missing_one_whatever_the_if_match(world: Api, value: str) -> None:
+    """The header is read only once the caller may write to the child: a malformed one must not
+    tell another school's registrar (400) that the child exists (404 otherwise)."""
+    api = world
+    path = _leave_path(api)
+    missing = path.replace(path.split("/")[3], "00000000-0000-4000-8000-000000000000")
+    other = {**api.auth("registrar", B), "If-Match": value}
+    body = {"on": "2026-05-11", "reason": "療養"}
+    before = api.ledger.position()
+    hidden, absent = problem_of(api.post(path, body, other), 404), problem_of(api.post(missing, body, other), 404)
+    assert {**hidden, "instance": ""} == {**absent, "instance": ""}
     assert api.ledger.position() == before
 
 
