@@ -245,6 +245,7 @@ def measure(scale: Any, rounds: int, records: list[dict[str, Any]], ds: Dataset,
     # Warm-up (not measured): each path once or twice, so imports and caches are not in round 1.
     http_load.rolls(host, port, roll_pool, 4, 2)
     http_load.assessments(host, port, assess_pool, 8, 4)
+    http_load.summaries(host, port, ds, tokens, 8, 4)
     forms.read(host, port, form_calls.cumulative_records(4) + form_calls.registers(4))
     raw.lib_save(5, 30)
     for r in range(rounds):
@@ -258,6 +259,9 @@ def measure(scale: Any, rounds: int, records: list[dict[str, Any]], ds: Dataset,
         with on(f"roll_c{c32}"):
             rec[f"roll_c{c32}"] = http_load.rolls(host, port, roll_pool, scale.rolls_per_level, c32)
         rec["lib_save1"] = raw.lib_save(scale.baseline_saves, 1)
+        with on(f"summary_c{WRITE_CLIENTS}"):
+            rec[f"summary_c{WRITE_CLIENTS}"] = http_load.summaries(host, port, ds, tokens, scale.assessments,
+                                                                    WRITE_CLIENTS)
         with on(f"assess_c{WRITE_CLIENTS}"):
             closed = rec[f"assess_c{WRITE_CLIENTS}"] = http_load.assessments(
                 host, port, assess_pool, scale.assessments, WRITE_CLIENTS)

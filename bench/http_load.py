@@ -16,6 +16,12 @@ server is busy but not saturated. Refusals (409 when two writes race on one stud
 422...) are counted, not timed.
 
 Each call is sent once: no retries, no Idempotency-Key (the plain write path).
+
+The server's own ceiling, measured beside them: ``GET /v1/students/{id}`` (the summary: token
+verification, the access policy, one read of the child's stream, JSON out) by the school's
+principal at 32 clients, closed loop. No write through the same stack can answer faster than this
+read, so its throughput bounds what the closed-loop assessment figures can reach (a p99 under
+25 ms at 32 waiting clients needs more than ~1,300 answers per second).
 """
 
 from __future__ import annotations
@@ -108,6 +114,18 @@ class AssessmentPool:
         if len(calls) < n:
             raise RuntimeError("no (student, subject, term) left to assess: add hot classes to the scale")
         return calls
+
+
+def summaries(host: str, port: int, ds: Dataset, tokens: Tokens, n: int, concurrency: int) -> dict[str, Any]:
+    """``GET /v1/students/{id}`` of the hot classes' children, closed loop (the ceiling above)."""
+    children = [(c, sid) for c in ds.hot for sid in c.students]
+    calls = [http_client.Call("GET", f"/v1/students/{sid}", tokens.token(f"P-{c.code[5:12]}", "principal", c.code))
+             for c, sid in (children[i % len(children)] for i in range(n))]
+    load = http_client.run(host, port, calls, concurrency)
+    ok = load.ok(200)
+    lat = latency_ms([a.seconds for a in ok])
+    return {"per_s": len(ok) / load.wall, "p50_ms": lat["p50"], "p99_ms": lat["p99"], "ok": len(ok),
+            "refused": load.refused(), "wall_s": load.wall}
 
 
 def rolls(host: str, port: int, pool: RollPool, n: int, concurrency: int) -> dict[str, Any]:
