@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.access_log import AccessEntry
 from api.context import caller, services
@@ -26,7 +26,7 @@ class HistoryController(Controller):
     responses = READ_ERRORS
 
     @get("/", sync_to_thread=True, summary="Every event about a student: what, when, who, why (read is logged)")
-    def history(self, request: Req, student_id: str) -> list[dict[str, Any]]:
+    def history(self, request: Req, student_id: FromPath[str]) -> list[dict[str, Any]]:
         p, svc = caller(request), services(request.app.state)
         with svc.access.reading(p, "student.history", request.url.path, student_id):
             target, _ = student_target(svc.ledger, student_id)
@@ -53,8 +53,8 @@ class LogController(Controller):
     responses = READ_ERRORS
 
     @get("/log", sync_to_thread=True, summary="The change feed: every event after a position, in log order")
-    def log(self, request: Req, after: Annotated[int, Parameter(ge=0)] = 0,
-            limit: Annotated[int, Parameter(ge=1, le=1000)] = 100) -> LogPage:
+    def log(self, request: Req, after: Annotated[int, QueryParameter(ge=0)] = 0,
+            limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100) -> LogPage:
         p, svc = caller(request), services(request.app.state)
         ledger = svc.ledger
         authorize(p, "log.read", LEDGER)
@@ -73,9 +73,9 @@ class LogController(Controller):
         return LogPage(entries, f"/v1/log?after={page[-1].id}&limit={limit}" if more and page else None)
 
     @get("/access-log", sync_to_thread=True, summary="Who read which sensitive record, when, and the outcome")
-    def access_log(self, request: Req, student_id: str | None = None, staff_id: str | None = None,
-                   after: Annotated[int, Parameter(ge=0)] = 0,
-                   limit: Annotated[int, Parameter(ge=1, le=1000)] = 100) -> list[AccessEntry]:
+    def access_log(self, request: Req, student_id: FromQuery[str | None] = None,
+                   staff_id: FromQuery[str | None] = None, after: Annotated[int, QueryParameter(ge=0)] = 0,
+                   limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100) -> list[AccessEntry]:
         p, svc = caller(request), services(request.app.state)
         authorize(p, "access_log.read", LEDGER)
         return svc.access.entries(student_id=student_id, staff_id=staff_id, after=after, limit=limit)

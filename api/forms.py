@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api import html
 from api.context import caller, services
@@ -26,14 +26,14 @@ from projections.base import Cutoff
 from projections.forms import Forms
 
 Req = Request[Any, Any, Any]
-Position = Annotated[int | None, Parameter(ge=1, description="a log position")]
+Position = Annotated[int | None, QueryParameter(ge=1, description="a log position")]
 
 
-AsOf = Annotated[str | None, Parameter(
+AsOf = Annotated[str | None, QueryParameter(
     pattern=r"^([0-9]{1,18}|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})?)$",
     description="as known at a log position (an integer) or at a recorded time (ISO 8601; JST when no offset)")]
-On = Annotated[date | None, Parameter(description="as it stood on this effective date (events about later days "
-                                                   "are left out)")]
+On = Annotated[date | None, QueryParameter(description="as it stood on this effective date (events about later "
+                                                        "days are left out)")]
 
 
 def cutoff(request: Req, as_of: str | None, on: date | None = None) -> Cutoff:
@@ -77,8 +77,9 @@ class FormController(Controller):
     responses = FORM_ERRORS
 
     @get("/roster", sync_to_thread=True, summary="名簿: the class's students with 出席番号 and days on the roll")
-    def roster(self, request: Req, school_code: str, year: int, grade: int, name: str,
-               on: date | None = None, as_of: AsOf = None, wait_for: Position = None) -> Response[Any]:
+    def roster(self, request: Req, school_code: FromPath[str], year: FromPath[int], grade: FromPath[int],
+               name: FromPath[str], on: FromQuery[date | None] = None, as_of: AsOf = None,
+               wait_for: Position = None) -> Response[Any]:
         p, ledger = caller(request), services(request.app.state).ledger
         authorize(p, "student.read", class_target(ledger, school_code, year, grade, name))
         form = forms_for(request, wait_for).roster(school_code, year, grade, name, on, as_of=cutoff(request, as_of))
@@ -88,9 +89,10 @@ class FormController(Controller):
 
     @get("/attendance-register", sync_to_thread=True,
          summary="出席簿 of a month: daily marks with correction trails, month, term and year totals")
-    def attendance_register(self, request: Req, school_code: str, year: int, grade: int, name: str,
-                            month: Annotated[str, Parameter(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
-                                                            description="YYYY-MM")],
+    def attendance_register(self, request: Req, school_code: FromPath[str], year: FromPath[int],
+                            grade: FromPath[int], name: FromPath[str],
+                            month: Annotated[str, QueryParameter(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+                                                                 description="YYYY-MM")],
                             as_of: AsOf = None, wait_for: Position = None) -> Response[Any]:
         p, ledger = caller(request), services(request.app.state).ledger
         target = class_target(ledger, school_code, year, grade, name)

@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, post
+from litestar.params import FromPath, JSONBody
 
 from api.context import caller, services
 from api.openapi_errors import ERRORS
@@ -33,7 +34,7 @@ class HandoverController(Controller):
 
     @post("/", sync_to_thread=True,
           summary="転学 or 進学: custody passes to the receiving school in one event (registrar, principal)")
-    def hand_over(self, request: Req, student_id: str, data: HandoverIn) -> Response[Recorded]:
+    def hand_over(self, request: Req, student_id: FromPath[str], data: JSONBody[HandoverIn]) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
         expected: list[int | None] = []
 
@@ -76,7 +77,8 @@ class AdvancementController(Controller):
 
     @post("/", sync_to_thread=True, status_code=200,
           summary="進学 of a whole final grade (or a list) to their junior highs: one hand-over per child (board)")
-    def advance(self, request: Req, school_code: str, year: int, data: AdvancementIn) -> Advancements:
+    def advance(self, request: Req, school_code: FromPath[str], year: FromPath[int],
+                data: JSONBody[AdvancementIn]) -> Advancements:
         p, ledger = caller(request), services(request.app.state).ledger
         authorize(p, "advancement.bulk", school_target(ledger, school_code))
         results = [_advance(ledger, p.staff_id, school_code, data, sid, to, c, n)

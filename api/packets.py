@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody
 
 from api.context import caller, services
 from api.openapi_errors import ERRORS, READ_ERRORS
@@ -46,7 +47,7 @@ class PacketExportController(Controller):
 
     @get("/", sync_to_thread=True,
          summary="The signed transfer packet of a hand-over out of the ledger (registrar, principal; logged)")
-    def export(self, request: Req, student_id: str) -> PacketOut:
+    def export(self, request: Req, student_id: FromPath[str]) -> PacketOut:
         p, svc = caller(request), services(request.app.state)
         with svc.access.reading(p, "packet.export", request.url.path, student_id):
             target, student = student_target(svc.ledger, student_id)
@@ -76,7 +77,7 @@ class PacketImportController(Controller):
         description="Imported before: the first admission (its student and position); nothing recorded")},
           summary="Import a transfer packet: verify, decode, admit the child here (registrar); "
                   "a repeat records nothing")
-    def import_packet(self, request: Req, data: PacketIn) -> Response[Recorded]:
+    def import_packet(self, request: Req, data: JSONBody[PacketIn]) -> Response[Recorded]:
         p, svc = caller(request), services(request.app.state)
         authorize(p, "packet.import", school_target(svc.ledger, data.school_code))
         verified = verify(data.packet, svc.trust)

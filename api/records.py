@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, post
+from litestar.params import FromPath, JSONBody
 
 from api.auth import Principal
 from api.context import caller, services
@@ -45,7 +46,7 @@ class RollController(Controller):
     responses = ERRORS
 
     @post("/", sync_to_thread=True, summary="A class roll: one class, one day, every student, in one transaction")
-    def roll(self, request: Req, data: RollIn) -> Response[Recorded]:
+    def roll(self, request: Req, data: JSONBody[RollIn]) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
         marks = [(m.student_id, {"code": m.code, "reason": m.reason, "authority": m.authority,
                                  "facility": m.facility}) for m in data.marks]
@@ -61,14 +62,15 @@ class RecordController(Controller):
     responses = ERRORS
 
     @post("/attendance-corrections", sync_to_thread=True, summary="Correct one day's mark, with the reason")
-    def correct_mark(self, request: Req, student_id: str, data: MarkCorrectionIn) -> Response[Recorded]:
+    def correct_mark(self, request: Req, student_id: FromPath[str],
+                     data: JSONBody[MarkCorrectionIn]) -> Response[Recorded]:
         return _on_record(request, student_id, "attendance.correct", data, values.school_year_of(data.date),
                           lambda sid, _: streams.attendance(sid, data.date), lambda ledger, p, target:
                           ledger.correct_mark(student_id, on=data.date, mark=data.mark, reason=data.reason,
                                               approved_by=approval(p, target), recorded_by=p.staff_id))
 
     @post("/assessments", sync_to_thread=True, summary="観点別学習状況 and 評定 of a subject (subject teacher)")
-    def assess(self, request: Req, student_id: str, data: AssessmentIn) -> Response[Recorded]:
+    def assess(self, request: Req, student_id: FromPath[str], data: JSONBody[AssessmentIn]) -> Response[Recorded]:
         return _on_record(request, student_id, "assessment.record", data, data.year, streams.assessments,
                           lambda ledger, p, _: ledger.record_assessment(
                               student_id, data.year, subject=data.subject, viewpoints=data.viewpoints,
@@ -76,20 +78,20 @@ class RecordController(Controller):
                           subject=lambda _: data.subject)
 
     @post("/year-records", sync_to_thread=True, summary="道徳, 総合, 特別活動, 行動の記録, 総合所見 (homeroom teacher)")
-    def year_record(self, request: Req, student_id: str, data: YearRecordIn) -> Response[Recorded]:
+    def year_record(self, request: Req, student_id: FromPath[str], data: JSONBody[YearRecordIn]) -> Response[Recorded]:
         return _on_record(request, student_id, "year_record.enter", data, data.year, streams.year_record,
                           lambda ledger, p, _: ledger.enter_year_record(
                               student_id, data.year, record=data.record, on=data.entered_on, recorded_by=p.staff_id))
 
     @post("/health-exams", sync_to_thread=True, summary="The annual health examination (nurse)")
-    def health(self, request: Req, student_id: str, data: HealthExamIn) -> Response[Recorded]:
+    def health(self, request: Req, student_id: FromPath[str], data: JSONBody[HealthExamIn]) -> Response[Recorded]:
         return _on_record(request, student_id, "health.record", data, data.year, streams.health,
                           lambda ledger, p, _: ledger.record_health_exam(
                               student_id, data.year, examination=data.examination, examined_on=data.examined_on,
                               recorded_by=p.staff_id))
 
     @post("/dental-exams", sync_to_thread=True, summary="The dental examination (nurse)")
-    def dental(self, request: Req, student_id: str, data: DentalExamIn) -> Response[Recorded]:
+    def dental(self, request: Req, student_id: FromPath[str], data: JSONBody[DentalExamIn]) -> Response[Recorded]:
         return _on_record(request, student_id, "health.record", data, data.year, streams.health,
                           lambda ledger, p, _: ledger.record_dental_exam(
                               student_id, data.year, examination=data.examination, examined_on=data.examined_on,
@@ -97,7 +99,7 @@ class RecordController(Controller):
 
     @post("/corrections", sync_to_thread=True,
           summary="Correct an assessment, year record or examination, naming the event (its stream version)")
-    def correct(self, request: Req, student_id: str, data: CorrectionIn) -> Response[Recorded]:
+    def correct(self, request: Req, student_id: FromPath[str], data: JSONBody[CorrectionIn]) -> Response[Recorded]:
         if data.record not in RECORDS:  # before the student is looked up: the same answer for every student
             raise ApiProblem(422, "unknown-record", f"record is one of {', '.join(RECORDS)}", field="record")
         v = data.value

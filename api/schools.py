@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, post, put
+from litestar.params import FromPath, JSONBody
 
 from api.context import caller, services
 from api.openapi_errors import ERRORS
@@ -23,7 +24,7 @@ class SchoolController(Controller):
     responses = ERRORS
 
     @put("/", sync_to_thread=True, status_code=201, summary="Register a school, or update its details (board)")
-    def put_school(self, request: Req, school_code: str, data: SchoolIn) -> Response[Recorded]:
+    def put_school(self, request: Req, school_code: FromPath[str], data: JSONBody[SchoolIn]) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
 
         def target() -> Target:
@@ -39,7 +40,8 @@ class SchoolController(Controller):
             school_code, data.name, data.board_code, data.address, recorded_by=p.staff_id), data=data)
 
     @put("/principal", sync_to_thread=True, status_code=201, summary="Appoint the principal (校長)")
-    def put_principal(self, request: Req, school_code: str, data: PrincipalIn) -> Response[Recorded]:
+    def put_principal(self, request: Req, school_code: FromPath[str],
+                      data: JSONBody[PrincipalIn]) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
         return write(request, p, "principal.appoint", lambda: school_target(ledger, school_code),
                      lambda _: ledger.appoint_principal(school_code, data.staff_id, data.name, on=data.appointed_on,
@@ -47,7 +49,8 @@ class SchoolController(Controller):
 
     @put("/years/{year:int}/calendar", sync_to_thread=True, status_code=201,
          summary="Set a school year's calendar: terms, instructional days, closures (principal)")
-    def put_calendar(self, request: Req, school_code: str, year: int, data: CalendarIn) -> Response[Recorded]:
+    def put_calendar(self, request: Req, school_code: FromPath[str], year: FromPath[int],
+                     data: JSONBody[CalendarIn]) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
         return write(request, p, "calendar.set", lambda: school_target(ledger, school_code, year=year),
                      lambda _: ledger.set_calendar(school_code, year, terms=data.terms,
@@ -56,8 +59,8 @@ class SchoolController(Controller):
 
     @put("/years/{year:int}/classes/{grade:int}/{name:str}", sync_to_thread=True, status_code=201,
          summary="Form a class with its homeroom teacher and students (registrar, principal)")
-    def put_class(self, request: Req, school_code: str, year: int, grade: int, name: str,
-                  data: ClassIn) -> Response[Recorded]:
+    def put_class(self, request: Req, school_code: FromPath[str], year: FromPath[int], grade: FromPath[int],
+                  name: FromPath[str], data: JSONBody[ClassIn]) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
         return write(request, p, "class.form", lambda: class_target(ledger, school_code, year, grade, name),
                      lambda _: ledger.form_class(
@@ -67,7 +70,8 @@ class SchoolController(Controller):
                          recorded_by=p.staff_id), data=data)
 
     @post("/years/{year:int}/seal", sync_to_thread=True, summary="Seal the school year (学年末確定; principal)")
-    def seal(self, request: Req, school_code: str, year: int, data: SealIn) -> Response[Recorded]:
+    def seal(self, request: Req, school_code: FromPath[str], year: FromPath[int],
+             data: JSONBody[SealIn]) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
         return write(request, p, "year.seal", lambda: school_target(ledger, school_code, year=year),
                      lambda _: ledger.seal_year(school_code, year, recorded_by=p.staff_id), data=data)

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 
 from api.context import caller, services
 from api.forms import AsOf, On, Position, answer, cutoff, forms_for
@@ -31,7 +31,7 @@ class StudentFormController(Controller):
 
     @get("/cumulative-record", sync_to_thread=True,
          summary="指導要録: 様式1 (enrollment) and 様式2 (guidance, 出欠) with correction trails (read is logged)")
-    def cumulative_record(self, request: Req, student_id: str, as_of: AsOf = None, on: On = None,
+    def cumulative_record(self, request: Req, student_id: FromPath[str], as_of: AsOf = None, on: On = None,
                           wait_for: Position = None) -> Response[Any]:
         p, svc = caller(request), services(request.app.state)
         with svc.access.reading(p, "record.read", request.url.path, student_id):
@@ -46,8 +46,9 @@ class StudentFormController(Controller):
 
     @get("/report-card", sync_to_thread=True,
          summary="通知表 of one term of a school year, by the school's own terms (read is logged)")
-    def report_card(self, request: Req, student_id: str, year: Annotated[int, Parameter(ge=2000, le=2200)],
-                    term: Annotated[int, Parameter(ge=1, le=3)], as_of: AsOf = None, on: On = None,
+    def report_card(self, request: Req, student_id: FromPath[str],
+                    year: Annotated[int, QueryParameter(ge=2000, le=2200)],
+                    term: Annotated[int, QueryParameter(ge=1, le=3)], as_of: AsOf = None, on: On = None,
                     wait_for: Position = None) -> Response[Any]:
         p, svc = caller(request), services(request.app.state)
         with svc.access.reading(p, "report_card.read", request.url.path, student_id):
@@ -66,13 +67,13 @@ class StudentFormController(Controller):
 
     @get("/health-card", sync_to_thread=True,
          summary="健康診断票(一般): each school year's examination, the items of each grade (read is logged)")
-    def health_card(self, request: Req, student_id: str, as_of: AsOf = None, on: On = None,
+    def health_card(self, request: Req, student_id: FromPath[str], as_of: AsOf = None, on: On = None,
                     wait_for: Position = None) -> Response[Any]:
         return _card(request, student_id, "health_card", as_of, on, wait_for)
 
     @get("/dental-card", sync_to_thread=True,
          summary="健康診断票(歯・口腔): each year's tooth chart and its counts (read is logged)")
-    def dental_card(self, request: Req, student_id: str, as_of: AsOf = None, on: On = None,
+    def dental_card(self, request: Req, student_id: FromPath[str], as_of: AsOf = None, on: On = None,
                     wait_for: Position = None) -> Response[Any]:
         return _card(request, student_id, "dental_card", as_of, on, wait_for)
 
@@ -98,8 +99,8 @@ class LongAbsenceController(Controller):
 
     @get("/long-absence", sync_to_thread=True,
          summary="長期欠席 (30 days or more) and runs of 7 school days absent: the notices due (read is logged)")
-    def long_absence(self, request: Req, school_code: str, year: int, as_of: AsOf = None, on: On = None,
-                     wait_for: Position = None) -> Response[Any]:
+    def long_absence(self, request: Req, school_code: FromPath[str], year: FromPath[int], as_of: AsOf = None,
+                     on: On = None, wait_for: Position = None) -> Response[Any]:
         p, svc = caller(request), services(request.app.state)
         with svc.access.reading(p, "long_absence.read", request.url.path, None):
             authorize(p, "long_absence.read", school_target(svc.ledger, school_code))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
 
 from api.context import caller, services
 from api.openapi_errors import ERRORS, READ_ERRORS
@@ -24,7 +25,7 @@ class StudentController(Controller):
     responses = ERRORS
 
     @post("/", sync_to_thread=True, summary="Admit a student (入学 or 編入学) into a formed class (registrar)")
-    def admit(self, request: Req, data: AdmissionIn) -> Response[Recorded]:
+    def admit(self, request: Req, data: JSONBody[AdmissionIn]) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
         return write(request, p, "student.admit",
                      lambda: class_target(ledger, data.school_code, data.year, data.grade, data.class_name),
@@ -35,7 +36,7 @@ class StudentController(Controller):
 
     @get("/{student_id:str}", sync_to_thread=True, responses=READ_ERRORS,
          summary="The student as the register stands now; ETag is the version for If-Match")
-    def summary(self, request: Req, student_id: str) -> Response[dict[str, Any]]:
+    def summary(self, request: Req, student_id: FromPath[str]) -> Response[dict[str, Any]]:
         p, ledger = caller(request), services(request.app.state).ledger
         target, student = student_target(ledger, student_id)
         authorize(p, "student.read", target)
@@ -43,31 +44,33 @@ class StudentController(Controller):
 
     @post("/{student_id:str}/identity-changes", sync_to_thread=True,
           summary="Record changed identity details (name, address, guardian) with the reason (registrar)")
-    def change_identity(self, request: Req, student_id: str, data: IdentityChangeIn) -> Response[Recorded]:
+    def change_identity(self, request: Req, student_id: FromPath[str],
+                        data: JSONBody[IdentityChangeIn]) -> Response[Recorded]:
         return _on_student(request, student_id, "student.identity", data, lambda ledger, by, expected:
                            ledger.change_identity(student_id, data.identity, reason=data.reason,
                                                   on=data.effective_on, expected_version=expected, recorded_by=by))
 
     @post("/{student_id:str}/leaves", sync_to_thread=True, summary="休学: leave of absence from a day")
-    def leave(self, request: Req, student_id: str, data: LeaveIn) -> Response[Recorded]:
+    def leave(self, request: Req, student_id: FromPath[str], data: JSONBody[LeaveIn]) -> Response[Recorded]:
         return _on_student(request, student_id, "student.leave", data, lambda ledger, by, expected:
                            ledger.begin_leave(student_id, on=data.on, reason=data.reason,
                                               expected_version=expected, recorded_by=by))
 
     @post("/{student_id:str}/returns", sync_to_thread=True, summary="復学: back from leave on a day")
-    def return_from_leave(self, request: Req, student_id: str, data: ReturnIn) -> Response[Recorded]:
+    def return_from_leave(self, request: Req, student_id: FromPath[str],
+                          data: JSONBody[ReturnIn]) -> Response[Recorded]:
         return _on_student(request, student_id, "student.leave", data, lambda ledger, by, expected:
                            ledger.end_leave(student_id, on=data.on, number=data.number,
                                             expected_version=expected, recorded_by=by))
 
     @post("/{student_id:str}/withdrawal", sync_to_thread=True, summary="退学, on the day the principal approved it")
-    def withdraw(self, request: Req, student_id: str, data: WithdrawalIn) -> Response[Recorded]:
+    def withdraw(self, request: Req, student_id: FromPath[str], data: JSONBody[WithdrawalIn]) -> Response[Recorded]:
         return _on_student(request, student_id, "student.withdraw", data, lambda ledger, by, expected:
                            ledger.withdraw(student_id, on=data.on, reason=data.reason,
                                            expected_version=expected, recorded_by=by))
 
     @post("/{student_id:str}/graduation", sync_to_thread=True, summary="卒業 from the final grade")
-    def graduate(self, request: Req, student_id: str, data: GraduationIn) -> Response[Recorded]:
+    def graduate(self, request: Req, student_id: FromPath[str], data: JSONBody[GraduationIn]) -> Response[Recorded]:
         return _on_student(request, student_id, "student.graduate", data, lambda ledger, by, expected:
                            ledger.graduate(student_id, on=data.on, expected_version=expected, recorded_by=by))
 
