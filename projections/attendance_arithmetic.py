@@ -12,10 +12,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import bisect
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 D = TypeVar("D", date, str)  # a day, as a date or as its ISO text (the same either way)
 
@@ -75,3 +77,58 @@ def tally(days: Iterable[D], marks: Mapping[D, str], closed_days: Iterable[D] = 
             counts["unrecorded"] += 1
     required = counts["school_days"] - counts["excused"]
     return Tally(required=required, **counts)
+
+
+def on_roll(days: Iterable[str], periods: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The days (ISO dates, in the order given) within one of a class's roll periods: from the day the
+    child joined, up to the day they left (exclusive); a period not yet ended has no ``left_on``."""
+    spans = [(p["joined_on"], p.get("left_on", "9999")) for p in periods]
+    if len(spans) == 1:
+        ((joined, left),) = spans
+        return [d for d in days if joined <= d < left]
+    return [d for d in days if any(joined <= d < left for joined, left in spans)]
+
+
+def figures_of(school_days: int, class_closed: int, counts: Mapping[Any, int]) -> dict[str, int]:
+    """The figures (``Tally.as_dict()``) of ``school_days`` days on the roll, ``class_closed`` of them
+    closed, from the number of the other days with each mark code (keys that are not a code this
+    version knows, as an unmarked day, count as unrecorded)."""
+    excused = class_closed + sum(n for c, n in counts.items() if c in EXCUSED)
+    absent = sum(n for c, n in counts.items() if c in ABSENT)
+    present = sum(n for c, n in counts.items() if c in PRESENT)
+    return {"school_days": school_days, "excused": excused, "required": school_days - excused, "absent": absent,
+            "present": present, "late": counts.get("late", 0), "left_early": counts.get("left_early", 0),
+            "deemed_present": counts.get("deemed_present", 0), "class_closed": class_closed,
+            "unrecorded": school_days - excused - absent - present}
+
+
+_CLOSED = object()  # stands for a closed day among the codes counted
+
+
+def spans_of(ordered: Sequence[D], spans: Sequence[tuple[D, D]]) -> list[tuple[int, int]]:
+    """Each span (first and last day inclusive) as the slice of the sorted ``ordered`` days it holds."""
+    out = []
+    for first, last in spans:
+        start = bisect.bisect_left(ordered, first)
+        out.append((start, max(start, bisect.bisect_right(ordered, last))))  # a span ending before it begins: none
+    return out
+
+
+def tallies(days: Iterable[D], marks: Mapping[D, str], closed_days: Iterable[D],
+            spans: Sequence[tuple[D, D]]) -> list[Tally]:
+    """``tally`` over the days of each span (first and last day inclusive), all at once.
+
+    The same figures as ``[tally([d for d in days if first <= d <= last], marks, closed_days) for first,
+    last in spans]``: each span's codes are counted once (a register asks for a month, every term and
+    the year of 30 children) instead of being judged day by day.
+    """
+    ordered = sorted(days)
+    codes: list[object] = list(map(marks.get, ordered))
+    for day in set(closed_days):
+        for i in range(bisect.bisect_left(ordered, day), bisect.bisect_right(ordered, day)):
+            codes[i] = _CLOSED
+    out = []
+    for start, stop in spans_of(ordered, spans):
+        counts = Counter(codes[start:stop])
+        out.append(Tally(**figures_of(stop - start, counts.pop(_CLOSED, 0), counts)))
+    return out

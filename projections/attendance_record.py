@@ -7,10 +7,10 @@ days of the child's grade from the school's calendar; the marks from the child's
 
 from __future__ import annotations
 
-from datetime import date
+from collections import Counter
 from typing import Any
 
-from projections.attendance_arithmetic import Tally, tally
+from projections.attendance_arithmetic import Tally, on_roll, tallies
 from projections.base import Document
 from projections.student_file import StudentFile, place
 
@@ -31,37 +31,36 @@ def days_on_roll(file: StudentFile, year: int, school_code: str | None = None) -
         periods = roll["placements"].get(file.student_id, [])
         off = {c["on"] for c in calendar["closures"]
                if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == p["grade"])}
-        days = [d for d in calendar["instructional_days"] if d not in off
-                and any(q["joined_on"] <= d < q.get("left_on", "9999") for q in periods)]
-        out.append((p, days))
+        days = [d for d in calendar["instructional_days"] if d not in off] if off else calendar["instructional_days"]
+        out.append((p, on_roll(days, periods) if periods else []))
     return out
+
+
+def class_closures(file: StudentFile, year: int, p: Document) -> set[str]:
+    """The days the child's class ``p`` was closed (学級閉鎖)."""
+    calendar = file.calendars[f"{p['school_code']}/{year}"]
+    return {c["on"] for c in calendar["closures"]
+            if c["scope"] == "class" and c["grade"] == p["grade"] and c["class_name"] == p["class_name"]}
 
 
 def figures(file: StudentFile, year: int, school_code: str | None = None, first: str = "0000-00-00",
             last: str = "9999-99-99") -> dict[str, Any]:
     """The tally (and the 備考 it implies) for the child's days on the roll between two ISO dates."""
-    marks = file.attendance.get(year, {}).get("marks", {})
+    marks = file.attendance.get(year, {})
+    codes: dict[str, str] = marks.get("codes", {})
+    facilities: dict[str, str] = marks.get("facilities", {})
     total: dict[str, int] = dict.fromkeys(Tally().as_dict(), 0)
-    notes: dict[str, int] = {}
-    facilities: set[str] = set()
+    notes: Counter[str | None] = Counter()
+    seen: set[str] = set()
     for p, days in days_on_roll(file, year, school_code):
-        calendar = file.calendars[f"{p['school_code']}/{year}"]
-        closed = [date.fromisoformat(c["on"]) for c in calendar["closures"]
-                  if c["scope"] == "class" and c["grade"] == p["grade"] and c["class_name"] == p["class_name"]]
-        span = [d for d in days if first <= d <= last]
-        codes = {date.fromisoformat(d): marks[d]["code"] for d in span if d in marks}
-        for k, v in tally([date.fromisoformat(d) for d in span], codes,
-                          [d for d in closed if first <= d.isoformat() <= last]).as_dict().items():
+        closed = class_closures(file, year, p)
+        for k, v in tallies(days, codes, closed, [(first, last)])[0].as_dict().items():
             total[k] += v
-        shut = {d.isoformat() for d in closed}
-        for d in span:
-            if d in shut:
-                continue
-            if d in marks and marks[d]["code"] in MARK_LABELS:
-                notes[marks[d]["code"]] = notes.get(marks[d]["code"], 0) + 1
-            if d in marks and marks[d].get("facility"):
-                facilities.add(marks[d]["facility"])
-    return {**total, "remarks": remarks(total, notes, sorted(facilities))}
+        span = [d for d in days if first <= d <= last and d not in closed]
+        notes.update(map(codes.get, span))
+        if facilities:
+            seen |= {facilities[d] for d in span if d in facilities}
+    return {**total, "remarks": remarks(total, {c: notes[c] for c in MARK_LABELS}, sorted(seen))}
 
 
 def remarks(total: dict[str, int], notes: dict[str, int], facilities: list[str]) -> str:

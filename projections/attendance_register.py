@@ -2,25 +2,29 @@
 
 Documents: ``marks/<school>/<year>/<grade>/<class>/<YYYY-MM>`` (every student's current mark per
 day, with the trail of corrections) and ``calendar/<school>/<year>`` (instructional days,
-closures, terms). The register is composed when read, with the roster's days on the roll, by the
-pure arithmetic of projections/attendance_arithmetic.py.
+closures, terms). The register is composed when read: the month's days from its marks document,
+the month, term and year totals by the pure arithmetic of projections/attendance_arithmetic.py
+over the roster's days on the roll and the mark codes of projections/attendance_index.py (a
+request reads one marks document, not the twelve of the year: the totals need only the codes).
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 from domain import streams
 from domain.attendance import AttendanceCorrected, AttendanceMarked
 from domain.event import Event
 from domain.school import SchoolCalendarSet
-from projections.attendance_arithmetic import tally
+from projections.attendance_arithmetic import figures_of, on_roll, spans_of, tallies
+from projections.attendance_index import CODES, child_codes, has_others, letters_on, plan
 from projections.base import Document
 
 DEFAULT_EXCUSED_LABEL = "出席停止・忌引等の日数"
+SHUT = "#"  # a closed day among a child's letters
 
 
 def month_key(school: str, year: int, grade: int, class_name: str, day: date) -> str:
@@ -36,11 +40,11 @@ class AttendanceRegister:
     topics: tuple[str, ...] = ("AttendanceMarked", "AttendanceCorrected", "SchoolCalendarSet")
 
     def keys(self, event: Event) -> Iterable[str]:
-        match event:
-            case AttendanceMarked() | AttendanceCorrected():
-                return (month_key(event.school_code, event.year, event.grade, event.class_name, event.effective_on),)
-            case SchoolCalendarSet():
-                return (calendar_key(event.school_code, event.year),)
+        if isinstance(event, _MARKS):  # the most of the log: tested first; month_key, inline
+            return (f"marks/{event.school_code}/{event.year}/{event.grade}/{event.class_name}/"
+                    f"{event.effective_on.isoformat()[:7]}",)
+        if isinstance(event, SchoolCalendarSet):
+            return (calendar_key(event.school_code, event.year),)
         return ()
 
     def sources(self, key: str) -> list[UUID] | None:
@@ -51,26 +55,34 @@ class AttendanceRegister:
         return None
 
     def apply(self, document: Document | None, event: Event) -> Document:
-        match event:
-            case SchoolCalendarSet():
-                return {"instructional_days": [d.isoformat() for d in event.instructional_days],
-                        "closures": [{"on": c.on.isoformat(), "scope": c.scope, "grade": c.grade,
-                                      "class_name": c.class_name, "reason": c.reason} for c in event.closures],
-                        "terms": [{"number": t.number, "starts_on": t.starts_on.isoformat(),
-                                   "ends_on": t.ends_on.isoformat()} for t in event.terms]}
-            case AttendanceMarked() | AttendanceCorrected():
-                doc = document or {"marks": {}}  # updated in place (projections/base.py)
-                student = doc["marks"].setdefault(str(event.student_id), {})
-                day = event.effective_on.isoformat()
-                student[day] = mark_entry(student.get(day), event)
-                return doc
+        if isinstance(event, _MARKS):
+            doc = document or {"marks": {}}  # updated in place (projections/base.py)
+            student = doc["marks"].setdefault(str(event.student_id), {})
+            day = event.effective_on.isoformat()
+            student[day] = mark_entry(student.get(day), event)
+            return doc
+        if isinstance(event, SchoolCalendarSet):
+            return {"instructional_days": [d.isoformat() for d in event.instructional_days],
+                    "closures": [{"on": c.on.isoformat(), "scope": c.scope, "grade": c.grade,
+                                  "class_name": c.class_name, "reason": c.reason} for c in event.closures],
+                    "terms": [{"number": t.number, "starts_on": t.starts_on.isoformat(),
+                               "ends_on": t.ends_on.isoformat()} for t in event.terms]}
         raise ValueError(f"the register does not read {type(event).__name__}")
+
+
+_MARKS = (AttendanceMarked, AttendanceCorrected)
 
 
 def mark_entry(before: Document | None, event: AttendanceMarked | AttendanceCorrected) -> Document:
     """A student-day's mark after the event; a correction keeps what it replaced in the trail."""
-    entry = {**_mark(event.mark), "recorded_by": event.recorded_by, "stream_id": str(event.originator_id),
-             "version": event.originator_version}
+    mark = event.mark
+    entry: Document = {"code": mark.code, "reason": mark.reason}
+    if mark.authority:
+        entry["authority"] = mark.authority
+    if mark.facility:
+        entry["facility"] = mark.facility
+    entry["recorded_by"], entry["stream_id"] = event.recorded_by, str(event.originator_id)
+    entry["version"] = event.originator_version
     if isinstance(event, AttendanceCorrected):
         before = before or {}
         entry["trail"] = [*before.get("trail", []), {
@@ -80,62 +92,53 @@ def mark_entry(before: Document | None, event: AttendanceMarked | AttendanceCorr
     return entry
 
 
-def _mark(mark: Any) -> dict[str, Any]:
-    out = {"code": mark.code, "reason": mark.reason}
-    if mark.authority:
-        out["authority"] = mark.authority
-    if mark.facility:
-        out["facility"] = mark.facility
-    return out
-
-
 def _grade_days(calendar: Document, grade: int) -> list[str]:
     off = {c["on"] for c in calendar["closures"]
            if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == grade)}
     return [d for d in calendar["instructional_days"] if d not in off]
 
 
-def _on_roll(periods: list[dict[str, Any]], day: str) -> bool:
-    return any(p["joined_on"] <= day < p.get("left_on", "9999") for p in periods)
-
-
 def compose(roster_class: Document, roster_students: dict[str, Document], calendar: Document,
-            months: dict[str, Document], month: str, *, excused_label: str = DEFAULT_EXCUSED_LABEL) -> Document:
+            marks: Document | None, codes: dict[str, Document], month: str, *,
+            excused_label: str = DEFAULT_EXCUSED_LABEL) -> Document:
     """The register of one class for ``month`` (YYYY-MM), with term and year totals per student.
 
-    ``months`` holds the class's marks documents by YYYY-MM (missing months have no marks).
+    ``marks`` is the class's marks document of the month (None: no marks); ``codes`` the class's
+    documents of projections/attendance_index.py by YYYY-MM (missing months have no marks), from
+    which the totals are counted.
     """
     grade, class_name = roster_class["grade"], roster_class["class_name"]
     days = _grade_days(calendar, grade)
+    ordered = sorted(days)
     closed = {c["on"] for c in calendar["closures"]
               if c["scope"] == "class" and c["grade"] == grade and c["class_name"] == class_name}
     month_days = [d for d in days if d.startswith(month)]
     terms = calendar["terms"]
+    spans = [(f"{month}-01", f"{month}-31"), *((t["starts_on"], t["ends_on"]) for t in terms),
+             ("0000-00-00", "9999-99-99")]
+    in_marks = marks["marks"] if marks else {}
+    counting: dict[tuple[tuple[str, str], ...], Counting] = {}  # most children share one roll period
     students = []
     for sid, periods in roster_class["placements"].items():
-        on_roll = [d for d in days if _on_roll(periods, d)]
-        marks = {d: m for doc in months.values() for d, m in doc["marks"].get(sid, {}).items()}
-        rolled = set(on_roll)
-        codes = {d: m["code"] for d, m in marks.items() if d in rolled}
-
-        def figures(first: str, last: str, on_roll: list[str] = on_roll, codes: dict[str, str] = codes) -> dict[
-                str, int]:
-            """The tally over the days from ``first`` to ``last`` (ISO dates, inclusive)."""
-            return tally([d for d in on_roll if first <= d <= last], codes,
-                         [d for d in closed if first <= d <= last]).as_dict()
-
-        in_month = [d for d in month_days if _on_roll(periods, d)]
-        if not in_month and not any(d.startswith(month) for d in marks):
+        in_month = on_roll(month_days, periods)
+        mine = in_marks.get(sid, {})
+        if not in_month and not mine:
             continue
+        period = tuple((p["joined_on"], p.get("left_on", "9999")) for p in periods)
+        if period not in counting:
+            counting[period] = Counting(on_roll(ordered, periods), closed, spans)
+        figures = counting[period].figures(codes, sid)
         students.append({
             "student_id": sid,
             "number": periods[-1]["number"],
             **{k: v for k, v in roster_students.get(f"student/{sid}", {}).items() if k in ("name", "name_kana")},
-            "days": {d: ("closed" if d in closed else marks.get(d)) for d in in_month},
-            "month": figures(f"{month}-01", f"{month}-31"),
-            "terms": {str(t["number"]): figures(t["starts_on"], t["ends_on"]) for t in terms},
-            "year": figures("0000-00-00", "9999-99-99"),
-            "deemed_present_at": sorted({m["facility"] for m in marks.values() if m.get("facility")}),
+            "days": {d: ("closed" if d in closed else mine.get(d)) for d in in_month},
+            "month": figures[0],
+            "terms": {str(t["number"]): f for t, f in zip(terms, figures[1:-1], strict=True)},
+            "year": figures[-1],
+            # One class's months hold distinct days: every facility is the child's current one.
+            "deemed_present_at": sorted({f for doc in codes.values()
+                                         for f in doc.get("facilities", {}).get(sid, {}).values()}),
         })
     students.sort(key=lambda s: (s["number"], s["student_id"]))
     return {
@@ -145,3 +148,34 @@ def compose(roster_class: Document, roster_students: dict[str, Document], calend
         "labels": {"excused": excused_label},
         "students": students,
     }
+
+
+class Counting:
+    """The figures of the spans over one roll period's days (sorted), for each child who has it:
+    the child's letters on those days, counted a span at a time (``tallies``, without a dict of
+    the child's days)."""
+
+    def __init__(self, rolled: list[str], closed: set[str], spans: list[tuple[str, str]]) -> None:
+        self.rolled, self.spans = rolled, spans
+        self.plan = plan(rolled)
+        self.slices = spans_of(rolled, spans)
+        self.closed = sorted(i for d in closed for i in range(bisect.bisect_left(rolled, d),
+                                                               bisect.bisect_right(rolled, d)))
+
+    def figures(self, codes: dict[str, Document], sid: str) -> list[dict[str, int]]:
+        if has_others(codes.values(), sid):  # a code with no letter: counted from the codes themselves
+            child, _ = child_codes(codes.values(), sid)
+            return [t.as_dict() for t in tallies(self.rolled, child, [self.rolled[i] for i in self.closed],
+                                                 self.spans)]
+        letters = letters_on(codes, sid, self.plan)
+        if self.closed:
+            chars = list(letters)
+            for i in self.closed:
+                chars[i] = SHUT
+            letters = "".join(chars)
+        out = []
+        for start, stop in self.slices:
+            span = letters[start:stop]
+            out.append(figures_of(stop - start, span.count(SHUT),
+                                  {code: n for letter, code in CODES.items() if (n := span.count(letter))}))
+        return out

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from domain import streams
 from projections import cumulative_record, health_cards, long_absence, report_card
-from projections.attendance_index import index_key
+from projections.attendance_index import codes_key, school_prefix
 from projections.attendance_register import DEFAULT_EXCUSED_LABEL, calendar_key, compose, month_key
 from projections.base import NOW, Cutoff, Document
 from projections.custody import ORIGINAL, view_for
@@ -69,8 +69,11 @@ class Forms:
 
     def long_absence(self, school: str, year: int, *, as_of: Cutoff = NOW) -> Document:
         """The school year's children absent 30 days or more, or seven school days in a row."""
-        index = read(self.runner, {"attendance_index": [index_key(school, year)]}, as_of)["attendance_index"]
-        ids = index.get(index_key(school, year), {}).get("students", [])
+        # Who has marks at the school that year: the children of its class-months' codes (a key
+        # known at a past point is a key today: documents are never removed).
+        keys = self.runner.store.keys_with_prefix("attendance_index", school_prefix(school, year))
+        found = read(self.runner, {"attendance_index": keys}, as_of)["attendance_index"] if keys else {}
+        ids = sorted({sid for doc in found.values() for sid in doc["days"]})
         files = [f for sid in ids if (f := student_file(self.runner, sid, as_of)) is not None]
         return long_absence.compose(school, year, files)
 
@@ -88,8 +91,9 @@ class Forms:
                             board: str | None = None, as_of: int | Cutoff | None = None) -> Document | None:
         """出席簿 of a class for a month (YYYY-MM), with term and year totals.
 
-        As of a past point, the months' marks are replayed from the student-day streams of the
-        children the class had then (the marks documents name no streams of their own).
+        Reads the month's marks document and the year's mark codes (projections/attendance_index.py).
+        As of a past point, they are replayed from the student-day streams of the children the class
+        had then (the documents name no streams of their own).
         """
         cutoff = as_of if isinstance(as_of, Cutoff) else Cutoff(position=as_of) if as_of else NOW
         class_key = f"class/{streams.school_class(school, year, grade, class_name)}"
@@ -98,20 +102,23 @@ class Forms:
         klass, calendar = first["roster"].get(class_key), first["attendance_register"].get(cal_key)
         if klass is None or calendar is None:
             return None
-        firsts = [date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(12)]
-        keys = {f.isoformat()[:7]: month_key(school, year, grade, class_name, f) for f in firsts}
+        firsts = {f.isoformat()[:7]: f for f in (date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(12))}
+        codes = {ym: codes_key(school, year, grade, class_name, f) for ym, f in firsts.items()}
+        marks = [month_key(school, year, grade, class_name, firsts[month])] if month in firsts else []
         wanted = {"roster": [f"student/{sid}" for sid in klass["placements"]],
-                  "attendance_register": list(keys.values())}
+                  "attendance_register": marks, "attendance_index": list(codes.values())}
         if cutoff.today:
             docs = read(self.runner, wanted, cutoff)
         else:
             by_month: dict[str, list[date]] = {}
             for d in calendar["instructional_days"]:
                 by_month.setdefault(d[:7], []).append(date.fromisoformat(d))
-            known = {("attendance_register", key): [streams.attendance(UUID(sid), d) for sid in klass["placements"]
-                                                    for d in by_month.get(ym, [])] for ym, key in keys.items()}
+            ids = {ym: [streams.attendance(UUID(sid), d) for sid in klass["placements"] for d in by_month.get(ym, [])]
+                   for ym in codes}
+            known = {("attendance_index", key): ids[ym] for ym, key in codes.items()}
+            known.update({("attendance_register", key): ids[month] for key in marks})
             docs = self.runner.replay_documents(wanted, cutoff, known)
-        marks = docs["attendance_register"]
-        months = {ym: marks[key] for ym, key in keys.items() if key in marks}
-        students = docs["roster"]
-        return compose(klass, students, calendar, months, month, excused_label=self.label(board))
+        found = docs["attendance_index"]
+        return compose(klass, docs["roster"], calendar, docs["attendance_register"].get(marks[0]) if marks else None,
+                       {ym: found[key] for ym, key in codes.items() if key in found}, month,
+                       excused_label=self.label(board))

@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from projections.attendance_arithmetic import ABSENT
 from projections.attendance_record import days_on_roll, figures
 from projections.base import Document
@@ -22,12 +20,13 @@ LONG_ABSENCE_DAYS = 30
 NOTICE_RUN = 7
 
 
-def absence_runs(days: list[str], marks: dict[str, Any], closed: set[str]) -> list[Document]:
-    """Runs of consecutive school days absent, each with its first and last day and kinds of absence."""
+def absence_runs(days: list[str], codes: dict[str, str], closed: set[str]) -> list[Document]:
+    """Runs of consecutive school days absent, each with its first and last day and kinds of absence
+    (``codes``: the mark code of each marked day)."""
     runs: list[list[str]] = []
     current: list[str] = []
     for d in days:
-        code = marks.get(d, {}).get("code")
+        code = codes.get(d)
         if code in ABSENT and d not in closed:
             current.append(d)
         elif code is not None or d in closed:
@@ -37,12 +36,12 @@ def absence_runs(days: list[str], marks: dict[str, Any], closed: set[str]) -> li
     if current:
         runs.append(current)
     return [{"from": r[0], "to": r[-1], "days": len(r),
-             "illness_only": all(marks[d]["code"] == "absent_illness" for d in r)} for r in runs]
+             "illness_only": all(codes[d] == "absent_illness" for d in r)} for r in runs]
 
 
 def student_figures(file: StudentFile, year: int, school_code: str) -> Document:
     """One child's absence at one school in a year, and whether either threshold is met."""
-    marks = file.attendance.get(year, {}).get("marks", {})
+    codes: dict[str, str] = file.attendance.get(year, {}).get("codes", {})
     days: list[str] = []
     closed: set[str] = set()
     school_days: set[str] = set()
@@ -60,9 +59,8 @@ def student_figures(file: StudentFile, year: int, school_code: str) -> Document:
     # closed day: the child had no duty to attend.
     span = sorted(d for d in school_days if days and days[0] <= d <= days[-1])
     off_roll = {d for d in span if d not in on_roll_days}
-    by_reason = {code: sum(1 for d in days if marks.get(d, {}).get("code") == code and d not in closed)
-                 for code in sorted(ABSENT)}
-    runs = [r for r in absence_runs(span, marks, closed | off_roll) if r["days"] >= NOTICE_RUN]
+    by_reason = {code: sum(1 for d in days if codes.get(d) == code and d not in closed) for code in sorted(ABSENT)}
+    runs = [r for r in absence_runs(span, codes, closed | off_roll) if r["days"] >= NOTICE_RUN]
     total = figures(file, year, school_code)
     who = file.student["identity"]
     return {"student_id": file.student_id, "name": f"{who['family_name']} {who['given_name']}",

@@ -15,7 +15,8 @@ from typing import Any
 from uuid import UUID
 
 from domain import streams
-from projections.attendance_register import calendar_key, month_key
+from projections.attendance_index import child_codes, codes_key
+from projections.attendance_register import calendar_key
 from projections.base import Cutoff, Document
 from projections.enrollment_record import class_key, school_key, student_key
 from projections.guidance_record import assessments_key, year_record_key
@@ -35,7 +36,9 @@ class StudentFile:
     calendars: dict[str, Document] = field(default_factory=dict)  # by "code/year"
     assessments: dict[int, Document] = field(default_factory=dict)  # by school year
     year_records: dict[int, Document] = field(default_factory=dict)
-    attendance: dict[int, Document] = field(default_factory=dict)  # the child's marks, from the registers
+    # The child's mark codes and deemed-present facilities by day, per school year ({"codes": …,
+    # "facilities": …}), from the class-months of projections/attendance_index.py.
+    attendance: dict[int, Document] = field(default_factory=dict)
     health: dict[int, Document] = field(default_factory=dict)
 
     @property
@@ -81,28 +84,27 @@ def student_file(runner: Runner, student_id: UUID | str, cutoff: Cutoff, *, heal
         "guidance_record": [assessments_key(file.student_id, y) for y in years]
         + [year_record_key(file.student_id, y) for y in years],
     }
-    months = {(p["school_code"], p["year"], p["grade"], p["class_name"], m): month_key(
+    months = {(p["school_code"], p["year"], p["grade"], p["class_name"], m): codes_key(
         p["school_code"], p["year"], p["grade"], p["class_name"], first) for p in places
         for m, first in enumerate(_firsts(p["year"]))}
-    wanted["attendance_register"] += list(months.values())
+    wanted["attendance_index"] = list(months.values())
     if health:
         wanted["health_records"] = [health_key(file.student_id, y) for y in years]
     if cutoff.today:
         docs = read(runner, wanted, cutoff)
     else:
-        # The class-month marks are replayed from this child's own student-day streams of the
+        # The class-month codes are replayed from this child's own student-day streams of the
         # month's instructional days (named by the calendars): they then hold this child's marks only.
-        marks = [k for k in months.values()]
-        wanted["attendance_register"] = [k for k in wanted["attendance_register"] if k not in set(marks)]
+        index = wanted.pop("attendance_index")
         docs = runner.replay_documents(wanted, cutoff)
         sid = UUID(file.student_id)
         known: dict[tuple[str, str], list[Any]] = {}
         for (code, year, _, _, _), key in months.items():
             calendar = docs["attendance_register"].get(calendar_key(code, year), {"instructional_days": []})
-            known[("attendance_register", key)] = [streams.attendance(sid, date.fromisoformat(d))
-                                                   for d in calendar["instructional_days"] if d[:7] == key[-7:]]
-        docs["attendance_register"].update(
-            runner.replay_documents({"attendance_register": marks}, cutoff, known)["attendance_register"])
+            known[("attendance_index", key)] = [streams.attendance(sid, date.fromisoformat(d))
+                                                for d in calendar["instructional_days"] if d[:7] == key[-7:]]
+        docs["attendance_index"] = runner.replay_documents({"attendance_index": index}, cutoff,
+                                                           known)["attendance_index"]
     enrollment, guidance = docs["enrollment_record"], docs["guidance_record"]
     for code in codes:
         if (doc := enrollment.get(school_key(code))) is not None:
@@ -117,7 +119,7 @@ def student_file(runner: Runner, student_id: UUID | str, cutoff: Cutoff, *, heal
     for y in years:
         _put(file.assessments, y, guidance.get(assessments_key(file.student_id, y)))
         _put(file.year_records, y, guidance.get(year_record_key(file.student_id, y)))
-        _put(file.attendance, y, _marks(file.student_id, y, months, docs["attendance_register"]))
+        _put(file.attendance, y, _marks(file.student_id, y, months, docs["attendance_index"]))
         if health:
             _put(file.health, y, docs["health_records"].get(health_key(file.student_id, y)))
     return file
@@ -129,17 +131,11 @@ def _firsts(year: int) -> list[date]:
 
 
 def _marks(sid: str, year: int, months: dict[tuple[str, int, int, str, int], str],
-           register: dict[str, Document]) -> Document | None:
-    """The child's marks of a school year, gathered from the registers of the classes they were in,
-    each with the class it was taken in (a child who moved has marks at two schools)."""
-    marks: dict[str, Document] = {}
-    for (code, y, grade, class_name, _), key in months.items():
-        doc = register.get(key)
-        if y != year or doc is None:
-            continue
-        for day, entry in doc["marks"].get(sid, {}).items():
-            marks[day] = {**entry, "school_code": code, "grade": grade, "class_name": class_name}
-    return {"student_id": sid, "year": year, "marks": marks} if marks else None
+           index: dict[str, Document]) -> Document | None:
+    """The child's mark codes of a school year, gathered from the class-months of the classes they
+    were in (a child who moved has marks at two schools), in the order they were placed."""
+    codes, facilities = child_codes((index.get(key) for (_, y, _, _, _), key in months.items() if y == year), sid)
+    return {"codes": codes, "facilities": facilities} if codes else None
 
 
 def health_key(student_id: str, year: int) -> str:

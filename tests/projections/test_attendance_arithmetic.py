@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.attendance_arithmetic import ABSENT, EXCUSED, PRESENT, Tally, tally
+from projections.attendance_arithmetic import ABSENT, EXCUSED, PRESENT, Tally, on_roll, tallies, tally
 
 DAYS = [date(2026, 6, 1) + timedelta(d) for d in range(5)]  # Mon–Fri
 
@@ -65,3 +65,42 @@ def test_the_figures_always_add_up(codes: list[str | None], closed_at: set[int])
     assert t.required == t.present + t.absent + t.unrecorded
     assert t.late + t.left_early + t.deemed_present <= t.present
     assert t.class_closed == len(closed) <= t.excused
+
+
+SPAN_DAYS = [date(2026, 4, 6) + timedelta(i) for i in range(45)]
+spans = st.lists(st.tuples(st.integers(-3, 48), st.integers(-3, 48)), max_size=6)
+
+
+@given(st.lists(st.sampled_from([*CODES, "a_future_code", None]), min_size=0, max_size=45), st.sets(st.integers(0, 44)),
+       st.sets(st.integers(0, 44)), spans, st.booleans())
+def test_tallies_over_spans_are_the_tally_of_each_span(codes: list[str | None], closed_at: set[int],
+                                                        off_roll: set[int], bounds: list[tuple[int, int]],
+                                                        as_text: bool) -> None:
+    """The register's month, term and year figures counted at once == tally() of each span, day by day."""
+    base = date(2026, 4, 6)
+    days = [d for i, d in enumerate(SPAN_DAYS) if i not in off_roll]
+    marks = {d: c for d, c in zip(SPAN_DAYS, codes, strict=False) if c is not None}
+    closed = [SPAN_DAYS[i] for i in closed_at]
+    ranges = [(base + timedelta(a), base + timedelta(b)) for a, b in bounds]
+    if as_text:  # the read models hold ISO dates: the same figures either way
+        iso = {d: d.isoformat() for d in SPAN_DAYS + [d for r in ranges for d in r]}
+        expected = [tally([iso[d] for d in days if a <= d <= b], {iso[d]: c for d, c in marks.items()},
+                          [iso[d] for d in closed]) for a, b in ranges]
+        got = tallies([iso[d] for d in days], {iso[d]: c for d, c in marks.items()}, [iso[d] for d in closed],
+                      [(iso[a], iso[b]) for a, b in ranges])
+    else:
+        expected = [tally([d for d in days if a <= d <= b], marks, closed) for a, b in ranges]
+        got = tallies(days, marks, closed, ranges)
+    assert got == expected
+
+
+periods = st.lists(st.tuples(st.integers(0, 44), st.one_of(st.none(), st.integers(0, 46))), max_size=3)
+
+
+@given(periods)
+def test_on_roll_is_every_day_within_a_period(bounds: list[tuple[int, int | None]]) -> None:
+    days = [d.isoformat() for d in SPAN_DAYS]
+    placed = [{"number": 1, "joined_on": days[a], **({} if b is None else {"left_on": (SPAN_DAYS[0] + timedelta(b))
+                                                                            .isoformat()})} for a, b in bounds]
+    assert on_roll(days, placed) == [d for d in days if any(p["joined_on"] <= d < p.get("left_on", "9999")
+                                                          for p in placed)]
