@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,6 +46,8 @@ from domain.signing import TrustList
 from projections import runner_for
 from projections.forms import Forms
 from projections.runner import Background
+
+log = logging.getLogger("gakuseki")
 
 MAX_BODY = 256 * 1024  # a class roll of 45 is about 10 KB; a calendar about 8 KB
 
@@ -91,6 +94,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
 
     def start(_: Any = None) -> None:
         if run_projections:
+            for name in runner.upgrade():  # documents of an older shape: built again by the poller
+                log.warning("read model %s was built by another version of its projection: rebuilding", name)
             stopping.append(runner.run_in_background())
 
     def close(_: Any = None) -> None:

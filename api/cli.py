@@ -80,6 +80,9 @@ def cmd_projections(settings: Settings, args: argparse.Namespace) -> int:
     _prepare(backend)
     with Ledger.open(backend) as ledger:
         runner = runner_for(ledger, backend)
+        if args.action in ("rebuild", "run"):
+            for name in runner.upgrade():
+                print(f"{name}: built by another version of the projection; cleared, to be built again", flush=True)
         if args.action == "rebuild":
             names = [args.name] if args.name else list(runner.projections)
             unknown = [n for n in names if n not in runner.projections]

@@ -58,6 +58,7 @@ class AttendanceIndex:
     """Per class-month, each child's mark code by day (and a deemed-present day's facility)."""
 
     name: str = "attendance_index"
+    version: int = 1  # raise it when what the documents hold changes (Runner.upgrade)
     topics: tuple[str, ...] = ("AttendanceMarked", "AttendanceCorrected")
 
     def keys(self, event: Event) -> Iterable[str]:

@@ -37,6 +37,7 @@ def calendar_key(school: str, year: int) -> str:
 
 class AttendanceRegister:
     name: str = "attendance_register"
+    version: int = 1  # raise it when what the documents hold changes (Runner.upgrade)
     topics: tuple[str, ...] = ("AttendanceMarked", "AttendanceCorrected", "SchoolCalendarSet")
 
     def keys(self, event: Event) -> Iterable[str]:

@@ -27,6 +27,9 @@ Document = dict[str, Any]
 class Projection(Protocol):
     name: str
     topics: tuple[str, ...]  # stable event type names it reads
+    # What its documents hold: raised by a release that changes them, so that read models built by
+    # the older code are cleared and rebuilt (Runner.upgrade; ADR 0015).
+    version: int
 
     def keys(self, event: Event) -> Iterable[str]:
         """The documents this event changes."""

@@ -58,6 +58,7 @@ def class_key(code: str, year: int, grade: int, name: str) -> str:
 
 class EnrollmentRecord:
     name: str = "enrollment_record"
+    version: int = 1  # raise it when what the documents hold changes (Runner.upgrade)
     topics: tuple[str, ...] = tuple(type_name(e) for e in (*STUDENT_EVENTS, *SCHOOL_EVENTS,
                                                             ClassFormed, HomeroomTeacherChanged))
 

@@ -40,6 +40,7 @@ def result_key(term: int | None) -> str:
 
 class GuidanceRecord:
     name: str = "guidance_record"
+    version: int = 1  # raise it when what the documents hold changes (Runner.upgrade)
     topics: tuple[str, ...] = ("AssessmentRecorded", "AssessmentCorrected", "YearRecordEntered",
                                "YearRecordCorrected")
 

@@ -46,6 +46,7 @@ def key_of(stream_id: UUID) -> str:
 
 class HealthRecords:
     name: str = "health_records"
+    version: int = 1  # raise it when what the documents hold changes (Runner.upgrade)
     topics: tuple[str, ...] = ("HealthExaminationRecorded", "HealthExaminationCorrected",
                                "DentalExaminationRecorded", "DentalExaminationCorrected")
 

@@ -22,6 +22,7 @@ from projections.store import DocumentStore
 
 class Roster:
     name: str = "roster"
+    version: int = 1  # raise it when what the documents hold changes (Runner.upgrade)
     topics: tuple[str, ...] = ("ClassFormed", "HomeroomTeacherChanged", "ClassMemberJoined", "ClassMemberLeft",
               "StudentAdmitted", "IdentityDetailsChanged", "StudentTransferredIn")
 

@@ -33,6 +33,26 @@ class Runner:
     def _topics(self, p: Projection) -> list[str]:
         return [TOPIC_PREFIX + t for t in p.topics]
 
+    def upgrade(self) -> list[str]:
+        """Clear the read models built by another version of their projection; returns their names.
+
+        A projection's ``version`` goes up when a release changes what its documents hold. Serving
+        documents of the older shape would be wrong without a sign of it, so they are dropped here
+        (at the start of the server and of `gakuseki projections run`) and built again by the
+        pollers from the start of the log, /health showing the lag until they are current. A read
+        model built before versions were recorded counts as version 1.
+        """
+        stored, cleared = self.store.versions(), []
+        for name, p in self.projections.items():
+            version = getattr(p, "version", 1)
+            built = stored.get(name, 1 if self.store.position(name) > 0 else None)
+            if built is not None and built != version:
+                self.store.clear(name)
+                cleared.append(name)
+            if stored.get(name) != version:
+                self.store.set_version(name, version)
+        return cleared
+
     def catch_up(self, name: str | None = None, batch: int = 1000) -> int:
         """Run until the named (or every) projection has applied the whole log; returns events read.
 

@@ -20,6 +20,7 @@ class DocumentStore:
         q = "" if sqlite else f'"{schema}".'
         self.p = "?" if sqlite else "%s"
         self.docs, self.tracking = f"{q}projection_documents", f"{q}projection_tracking"
+        self.versions_table = f"{q}projection_versions"
 
     def _rows(self, c: Any) -> list[tuple[Any, ...]]:
         return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in c.fetchall()]
@@ -155,6 +156,20 @@ class DocumentStore:
         with self.datastore.transaction(commit=True) as c:
             c.execute(f"DELETE FROM {self.docs} WHERE projection = {self.p}", (projection,))
             c.execute(f"DELETE FROM {self.tracking} WHERE projection = {self.p}", (projection,))
+
+    def versions(self) -> dict[str, int]:
+        """The version each projection's stored documents were built by (none recorded: unknown)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT projection, version FROM {self.versions_table}")
+            return {name: int(version) for name, version in self._rows(c)}
+
+    def set_version(self, projection: str, version: int) -> None:
+        now: Any = datetime.now(UTC)
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"INSERT INTO {self.versions_table} (projection, version, changed_at) "
+                      f"VALUES ({self.p}, {self.p}, {self.p}) ON CONFLICT (projection) DO UPDATE SET "
+                      "version = excluded.version, changed_at = excluded.changed_at",
+                      (projection, version, now.isoformat() if self.sqlite else now))
 
     def documents(self, projection: str) -> dict[str, str]:
         """Every stored document of a projection, as stored (for comparisons and hashes)."""
