@@ -42,7 +42,7 @@ from psycopg import sql
 
 from bench import forms, http_client, http_load, memory, packets, rebuild, report
 from bench.baseline import Raw, pg_read
-from bench.config import CONCURRENCY, SCALES, WRITE_CLIENTS
+from bench.config import CONCURRENCY, SCALES, STEADY_WRITES_PER_S, WRITE_CLIENTS
 from bench.dataset import Dataset, Seeder, terms_of
 from bench.profile import Spy
 from bench.server import Deployment, Tokens, remove
@@ -268,6 +268,8 @@ def measure(scale: Any, rounds: int, records: list[dict[str, Any]], ds: Dataset,
         with on(f"assess_open_c{WRITE_CLIENTS}"):
             rec[f"assess_open_c{WRITE_CLIENTS}"] = http_load.assessments(
                 host, port, assess_pool, max(10, scale.assessments // 2), WRITE_CLIENTS, rate=closed["per_s"] / 2)
+        rec["assess_steady"] = http_load.assessments(
+            host, port, assess_pool, max(10, scale.assessments // 4), WRITE_CLIENTS, rate=STEADY_WRITES_PER_S)
         wait_for_projections(first)
         rec["pg_read"] = pg_read(raw.conn, backend.schema, scale.form_reads)
         with on("form_cumulative_record"):

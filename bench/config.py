@@ -44,6 +44,9 @@ CLASS_SIZE = 30
 YEAR = 2026  # the school year of the dataset (the six-year child: 2026–2031)
 CONCURRENCY = (8, 32)  # HTTP roll clients
 WRITE_CLIENTS = 32  # assessment POST clients
+# An offered load a prefecture's ledger could see at a term's end (Tottori: ~60k children, ~3,000
+# teachers entering grades over the last days of a term): the open-loop figure at a stated rate.
+STEADY_WRITES_PER_S = 100.0
 
 
 @dataclass(frozen=True)
