@@ -38,9 +38,10 @@ class StudentController(Controller):
          summary="The student as the register stands now; ETag is the version for If-Match")
     def summary(self, request: Req, student_id: FromPath[str]) -> Response[dict[str, Any]]:
         p, ledger = caller(request), services(request.app.state).ledger
-        target, student = student_target(ledger, student_id)
-        authorize(p, "student.read", target)
-        return Response(ledger.student_summary(student.id), headers={"ETag": f'"{student.version}"'})
+        with ledger.reading():  # the student is read once for the policy and the summary
+            target, student = student_target(ledger, student_id)
+            authorize(p, "student.read", target)
+            return Response(ledger.student_summary(student.id), headers={"ETag": f'"{student.version}"'})
 
     @post("/{student_id:str}/identity-changes", sync_to_thread=True,
           summary="Record changed identity details (name, address, guardian) with the reason (registrar)")

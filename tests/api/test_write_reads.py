@@ -213,3 +213,16 @@ def test_an_idempotent_write_reads_the_same_and_its_retry_records_nothing(
     again = api.post(f"/v1/students/{sid}/assessments", body, headers)
     assert (again.status_code, again.json()) == (201, first.json())
     assert api.ledger.position() == before
+
+
+def test_the_summary_reads_the_student_once_and_its_school_and_class_together(world: Api,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    api = world
+    klass, sid = api.fresh_student(A)
+    with counting(api, monkeypatch) as reads:
+        response = api.get(f"/v1/students/{sid}", api.auth("principal"))
+    assert response.status_code == 200, response.text
+    assert response.headers["etag"] == '"1"'
+    assert max(reads.streams.values()) == 1  # was: the student twice, once for the policy, once for the summary
+    assert reads.queries == 2  # was 4
+    assert reads.positions == 0
