@@ -13,8 +13,8 @@ as soon as the last is answered: the server's capacity, and by Little's law a la
 32 / throughput): 201s per second and p50/p99 of the 201s. Then the same 32 connections at half
 that throughput, open loop (writes arrive at random times): the latency a teacher sees when the
 server is busy but not saturated; and at a stated rate (``STEADY_WRITES_PER_S``, a term's-end
-peak of a prefecture), the latency at a load the deployment is sized for. Refusals (409 when two writes race on one student's stream,
-422...) are counted, not timed.
+peak of a prefecture), the latency at a load the deployment is sized for. Refusals (409 when two
+writes race on one student's stream, 422...) are counted, not timed.
 
 Each call is sent once: no retries, no Idempotency-Key (the plain write path).
 

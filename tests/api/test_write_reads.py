@@ -218,7 +218,7 @@ def test_an_idempotent_write_reads_the_same_and_its_retry_records_nothing(
 def test_the_summary_reads_the_student_once_and_its_school_and_class_together(world: Api,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     api = world
-    klass, sid = api.fresh_student(A)
+    _, sid = api.fresh_student(A)
     with counting(api, monkeypatch) as reads:
         response = api.get(f"/v1/students/{sid}", api.auth("principal"))
     assert response.status_code == 200, response.text
