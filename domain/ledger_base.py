@@ -22,6 +22,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from domain import errors, streams
 from domain.backend import Backend
 from domain.event import Event
+from domain.group_commit import GroupCommit, Pending, completions, flat, slices
 from domain.mapper import EventMapper
 from domain.recorders import current_completion
 from domain.school import School, SchoolClass, SchoolYear, evolve_class, evolve_school, evolve_year
@@ -83,6 +84,7 @@ class LedgerBase(Application[UUID]):
         super().__init__(env=env)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.new_id = new_id
+        self.group_commit = GroupCommit(self._save_batch)
 
     @classmethod
     def open(cls, backend: Backend, **kwargs: Any) -> Any:
@@ -164,16 +166,29 @@ class LedgerBase(Application[UUID]):
         """Save events in one transaction; another writer's event in the way is a conflict."""
         if not events:
             raise errors.NothingChanged("nothing to record")
-        completion = current_completion.get()
+        pending = Pending([self.mapper.to_stored_event(e) for e in events], current_completion.get())
         try:
-            recordings = self.save(*events, completion=completion) if completion else self.save(*events)
+            self.group_commit.submit(pending)  # with the writes that arrive meanwhile, in one transaction
         except IntegrityError as e:
             raise errors.ConcurrencyConflict(
                 "another change to the same record was saved first; reload and try again") from e
         finally:
             if (reads := self._reads()) is not None:
                 reads.clear()  # what was read before this save is no longer the state after it
-        return Receipt(events[0].originator_id, len(events), recordings[-1].notification.id)
+        return Receipt(events[0].originator_id, len(events), pending.ids[-1])
+
+    def _save_batch(self, batch: list[Pending]) -> None:
+        """Save the writes of a group commit in one transaction; if one is in conflict, each alone."""
+        try:
+            ids = self.recorder.insert_events(flat(batch), completions=completions(batch))
+        except IntegrityError as e:
+            if len(batch) == 1:
+                batch[0].error = e
+                return
+            for item in batch:  # the transaction was rolled back whole: each write on its own
+                self._save_batch([item])
+            return
+        slices(batch, ids or ())
 
     def decode(self, stored: StoredEvent) -> Event:
         """A stored event (or notification) as the ledger event it records."""

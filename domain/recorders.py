@@ -40,16 +40,28 @@ def receipt_json(stored_events: Sequence[StoredEvent], ids: Sequence[int]) -> st
                        "position": ids[-1]}, separators=(",", ":"))
 
 
+def completed(stored_events: Sequence[StoredEvent], ids: Sequence[int],
+              kwargs: dict[str, Any]) -> list[tuple[Completion, str]]:
+    """The keys a save completes, each with the receipt of its own write's events: ``completion``
+    for one write, or ``completions`` (key, start, end) for a group commit of several."""
+    single: Completion | None = kwargs.get("completion")
+    many: Sequence[tuple[Completion, int, int]] = kwargs.get("completions", ())
+    if not ids:
+        return []
+    if single is not None:
+        return [(single, receipt_json(stored_events, ids))]
+    return [(c, receipt_json(stored_events[start:end], ids[start:end])) for c, start, end in many]
+
+
 class SQLiteRecorder(SQLiteApplicationRecorder):
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
-        completion: Completion | None = kwargs.get("completion")
-        if completion is not None and ids:
+        for completion, response in completed(stored_events, ids or (), kwargs):
             c.execute(
                 "UPDATE idempotency_keys SET state = 'done', status = ?, response = ? "
                 "WHERE staff_id = ? AND key = ? AND state = 'in_flight'",
-                (completion.status, receipt_json(stored_events, ids), completion.staff_id, completion.key),
+                (completion.status, response, completion.staff_id, completion.key),
             )
         return ids
 
@@ -58,12 +70,11 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def _fetch_ids_after_insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        completion: Completion | None = kwargs.get("completion")
-        if completion is not None and ids:
+        for completion, response in completed(stored_events, ids or (), kwargs):
             curs.execute(
                 SQL("UPDATE {}.idempotency_keys SET state = 'done', status = %s, response = %s "
                     "WHERE staff_id = %s AND key = %s AND state = 'in_flight'").format(
                     Identifier(self.datastore.schema)),
-                (completion.status, receipt_json(stored_events, ids), completion.staff_id, completion.key),
+                (completion.status, response, completion.staff_id, completion.key),
             )
         return ids

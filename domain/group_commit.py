@@ -1,0 +1,106 @@
+"""Group commit: the events of writes that arrive together are saved in one transaction.
+
+The library's PostgreSQL recorder takes a table lock for every save and each save commits on its
+own, so concurrent writers queue behind one another's commits (reference/perf-baseline.md). Here a
+writer that finds no save running saves, in one transaction, its own events and those of every
+writer that queued meanwhile (the leader); the others wait until the leader says how theirs went.
+A lone writer saves at once: nothing waits for company.
+
+Each write keeps its own atomicity (its events are all in the transaction, or none) and its own
+outcome: when the batch hits a uniqueness conflict (another writer's event at the same stream
+version), the batch is rolled back whole and each write is saved again alone, so only the write in
+conflict is refused. A write is answered only after the transaction holding it has committed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+from eventsourcing.persistence import StoredEvent
+
+from domain.recorders import Completion
+
+
+class Pending:
+    """One write waiting to be saved: its stored events, the key it completes, and its outcome."""
+
+    __slots__ = ("completion", "done", "error", "ids", "stored")
+
+    def __init__(self, stored: Sequence[StoredEvent], completion: Completion | None) -> None:
+        self.stored, self.completion = stored, completion
+        self.ids: Sequence[int] = ()
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class GroupCommit:
+    def __init__(self, save_batch: Callable[[list[Pending]], None], max_batch: int = 64) -> None:
+        """``save_batch`` saves the writes of a batch and sets each one's ``ids`` or ``error``."""
+        self._save_batch, self._max = save_batch, max_batch
+        self._cond = threading.Condition()
+        self._queue: list[Pending] = []
+        self._leading = False
+        self.batches = 0  # how many transactions, and how many writes they held (for the tests)
+        self.writes = 0
+
+    def submit(self, item: Pending) -> None:
+        """Save the write (leading a batch, or waiting for the leader); raises what refused it."""
+        with self._cond:
+            self._queue.append(item)
+        while True:
+            with self._cond:
+                while self._leading and not item.done:
+                    self._cond.wait()
+                if item.done:
+                    break
+                self._leading = True
+                batch = self._queue[:self._max]
+                del self._queue[:self._max]
+            try:
+                self._run(batch)
+            finally:
+                with self._cond:
+                    self._leading = False
+                    self._cond.notify_all()
+        if item.error is not None:
+            raise item.error
+
+    def _run(self, batch: list[Pending]) -> None:
+        try:
+            self._save_batch(batch)
+        except BaseException as e:  # every write of the batch learns what stopped it
+            for item in batch:
+                if item.error is None and not item.ids:
+                    item.error = e
+        finally:
+            self.batches += 1
+            self.writes += len(batch)
+            for item in batch:
+                item.done = True
+
+
+def slices(batch: Sequence[Pending], ids: Sequence[int]) -> None:
+    """Give each write of a saved batch its own notification ids (they come back in order)."""
+    start = 0
+    for item in batch:
+        item.ids = ids[start:start + len(item.stored)]
+        start += len(item.stored)
+    assert start == len(ids), "one notification id per stored event"
+
+
+def completions(batch: Sequence[Pending]) -> list[tuple[Completion, int, int]]:
+    """The idempotency keys a batch completes, each with its write's slice of the stored events."""
+    out, start = [], 0
+    for item in batch:
+        if item.completion is not None:
+            out.append((item.completion, start, start + len(item.stored)))
+        start += len(item.stored)
+    return out
+
+
+def flat(batch: Sequence[Pending]) -> list[StoredEvent]:
+    return [s for item in batch for s in item.stored]
+
+
+__all__ = ["GroupCommit", "Pending", "completions", "flat", "slices"]
