@@ -36,6 +36,12 @@ class ConcurrencyConflict(LedgerError):
     rule = "concurrency-conflict"
 
 
+class JudgedOnChanged(ConcurrencyConflict):
+    """A stream the write was decided on (the school year) changed before it was saved."""
+
+    rule = "judged-on-changed"
+
+
 def _rule(name: str, base: type[LedgerError] = RuleViolation) -> type[LedgerError]:
     return type(name, (base,), {"rule": _slug(name)})
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
@@ -25,10 +26,12 @@ from domain.recorders import Completion
 class Pending:
     """One write waiting to be saved: its stored events, the key it completes, and its outcome."""
 
-    __slots__ = ("completion", "done", "error", "ids", "stored")
+    __slots__ = ("completion", "done", "error", "ids", "stored", "unchanged")
 
-    def __init__(self, stored: Sequence[StoredEvent], completion: Completion | None) -> None:
+    def __init__(self, stored: Sequence[StoredEvent], completion: Completion | None,
+                 unchanged: Sequence[tuple[UUID, int]] = ()) -> None:
         self.stored, self.completion = stored, completion
+        self.unchanged = unchanged  # streams it was judged on, at the versions read (must still be so)
         self.ids: Sequence[int] = ()
         self.error: BaseException | None = None
         self.done = False
@@ -103,4 +106,13 @@ def flat(batch: Sequence[Pending]) -> list[StoredEvent]:
     return [s for item in batch for s in item.stored]
 
 
-__all__ = ["GroupCommit", "Pending", "completions", "flat", "slices"]
+def unchanged(batch: Sequence[Pending]) -> list[tuple[UUID, int]]:
+    """What every write of a batch was judged on (a stream read at two versions keeps the older)."""
+    judged: dict[UUID, int] = {}
+    for item in batch:
+        for stream, version in item.unchanged:
+            judged[stream] = min(version, judged.get(stream, version))
+    return sorted(judged.items())
+
+
+__all__ = ["GroupCommit", "Pending", "completions", "flat", "slices", "unchanged"]

@@ -22,7 +22,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from domain import errors, streams
 from domain.backend import Backend
 from domain.event import Event
-from domain.group_commit import GroupCommit, Pending, completions, flat, slices
+from domain.group_commit import GroupCommit, Pending, completions, flat, slices, unchanged
 from domain.mapper import EventMapper
 from domain.recorders import current_completion
 from domain.school import School, SchoolClass, SchoolYear, evolve_class, evolve_school, evolve_year
@@ -162,14 +162,23 @@ class LedgerBase(Application[UUID]):
             reads.states[(stream_id, evolve)] = state
         return state
 
-    def record(self, events: Sequence[Event]) -> Receipt:
-        """Save events in one transaction; another writer's event in the way is a conflict."""
+    def record(self, events: Sequence[Event], *, unchanged: Sequence[tuple[UUID, int]] = ()) -> Receipt:
+        """Save events in one transaction; another writer's event in the way is a conflict.
+
+        ``unchanged``: streams the decision was judged on without writing to them (a school year's
+        calendar and seal), with the version read; if one has moved on when the events are saved,
+        nothing is saved (``JudgedOnChanged``), so a write decided before a year seal committed
+        cannot land after it."""
         if not events:
             raise errors.NothingChanged("nothing to record")
-        pending = Pending([self.mapper.to_stored_event(e) for e in events], current_completion.get())
+        pending = Pending([self.mapper.to_stored_event(e) for e in events], current_completion.get(), unchanged)
         try:
             self.group_commit.submit(pending)  # with the writes that arrive meanwhile, in one transaction
         except IntegrityError as e:
+            if any(self.recorder.select_events(stream, gt=version, limit=1) for stream, version in unchanged):
+                raise errors.JudgedOnChanged(
+                    "the school year changed (its calendar or its seal) while this write was being decided; "
+                    "nothing was recorded: send it again", field="year") from e
             raise errors.ConcurrencyConflict(
                 "another change to the same record was saved first; reload and try again") from e
         finally:
@@ -180,7 +189,7 @@ class LedgerBase(Application[UUID]):
     def _save_batch(self, batch: list[Pending]) -> None:
         """Save the writes of a group commit in one transaction; if one is in conflict, each alone."""
         try:
-            ids = self.recorder.insert_events(flat(batch), completions=completions(batch))
+            ids = self.recorder.insert_events(flat(batch), completions=completions(batch), unchanged=unchanged(batch))
         except IntegrityError as e:
             if len(batch) == 1:
                 batch[0].error = e
@@ -214,6 +223,11 @@ class LedgerBase(Application[UUID]):
 
     def school_year(self, code: str, year: int) -> SchoolYear:
         return self._fold(streams.school_year(code, year), evolve_year) or SchoolYear()
+
+    @staticmethod
+    def judged_on(code: str, year: int, state: SchoolYear) -> tuple[UUID, int]:
+        """The school-year stream at the version a decision read (for ``record(unchanged=...)``)."""
+        return streams.school_year(code, year), state.version
 
     def school_class(self, code: str, year: int, grade: int, name: str) -> SchoolClass:
         state = self._fold(streams.school_class(code, year, grade, name), evolve_class)

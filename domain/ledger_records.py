@@ -24,10 +24,12 @@ class RecordCommands(LedgerBase):
             (student_uuid(sid, f"marks[{i}].student_id"), as_value(m, attendance.Mark, f"marks[{i}]"))
             for i, (sid, m) in enumerate(marks)
         ]
-        events = attendance.take_roll(self.school_year(code, year), klass, on, parsed, recorded_by=recorded_by,
-                                      now=self.now())
+        school_year = self.school_year(code, year)
+        events = attendance.take_roll(school_year, klass, on, parsed, recorded_by=recorded_by, now=self.now())
         try:
-            return self.record(events)
+            return self.record(events, unchanged=[self.judged_on(code, year, school_year)])
+        except errors.JudgedOnChanged:
+            raise
         except errors.ConcurrencyConflict:
             # Only first events of student-day streams were written: a mark was already there.
             raise errors.AttendanceAlreadyMarked(
@@ -43,12 +45,13 @@ class RecordCommands(LedgerBase):
         first = history[0]
         assert isinstance(first, attendance.AttendanceMarked)
         klass = self.school_class(first.school_code, first.year, first.grade, first.class_name)
+        school_year = self.school_year(first.school_code, first.year)
         event = attendance.correct_mark(
-            self.school(first.school_code), self.school_year(first.school_code, first.year), klass, history,
+            self.school(first.school_code), school_year, klass, history,
             student.id, on,
             as_value(mark, attendance.Mark, "mark"), reason=reason, approved_by=approved_by,
             recorded_by=recorded_by, now=self.now())
-        return self.record([event])
+        return self.record([event], unchanged=[self.judged_on(first.school_code, first.year, school_year)])
 
     def _year_context(self, student_id: UUID | str, year: int) -> tuple[Student, School, SchoolYear]:
         student = self.student(student_id)
@@ -66,7 +69,7 @@ class RecordCommands(LedgerBase):
             school, school_year, student, self.stream(streams.assessments(student.id, year)), year, term, subject,
             as_value(viewpoints, assessment.Viewpoints, "viewpoints"), rating, on=on, recorded_by=recorded_by,
             now=self.now())
-        return self.record([event])
+        return self.record([event], unchanged=[self.judged_on(school.code, year, school_year)])
 
     def correct_assessment(self, student_id: UUID | str, year: int, *, corrects_version: int, viewpoints: Any,
                            rating: int | None = None, reason: str, approved_by: str | None = None,
@@ -76,7 +79,7 @@ class RecordCommands(LedgerBase):
             school, school_year, self.stream(streams.assessments(student.id, year)), corrects_version,
             as_value(viewpoints, assessment.Viewpoints, "viewpoints"), rating, reason=reason,
             approved_by=approved_by, on=self.today(), recorded_by=recorded_by, now=self.now())
-        return self.record([event])
+        return self.record([event], unchanged=[self.judged_on(school.code, year, school_year)])
 
     def enter_year_record(self, student_id: UUID | str, year: int, *, record: Any, on: date,
                           recorded_by: str) -> Receipt:
@@ -84,7 +87,7 @@ class RecordCommands(LedgerBase):
         event = assessment.enter_year_record(
             school, school_year, student, self.stream(streams.year_record(student.id, year)), year,
             as_value(record, assessment.YearRecord, "record"), on=on, recorded_by=recorded_by, now=self.now())
-        return self.record([event])
+        return self.record([event], unchanged=[self.judged_on(school.code, year, school_year)])
 
     def correct_year_record(self, student_id: UUID | str, year: int, *, corrects_version: int, record: Any,
                             reason: str, approved_by: str | None = None, recorded_by: str) -> Receipt:
@@ -93,7 +96,7 @@ class RecordCommands(LedgerBase):
             school, school_year, self.stream(streams.year_record(student.id, year)), corrects_version,
             as_value(record, assessment.YearRecord, "record"), reason=reason, approved_by=approved_by,
             on=self.today(), recorded_by=recorded_by, now=self.now())
-        return self.record([event])
+        return self.record([event], unchanged=[self.judged_on(school.code, year, school_year)])
 
     def record_health_exam(self, student_id: UUID | str, year: int, *, examination: Any, examined_on: date,
                            recorded_by: str) -> Receipt:
@@ -102,7 +105,7 @@ class RecordCommands(LedgerBase):
             school, school_year, student, self.stream(streams.health(student.id, year)), year,
             as_value(examination, health.HealthExamination, "examination"), on=examined_on,
             recorded_by=recorded_by, now=self.now())
-        return self.record([event])
+        return self.record([event], unchanged=[self.judged_on(school.code, year, school_year)])
 
     def record_dental_exam(self, student_id: UUID | str, year: int, *, examination: Any, examined_on: date,
                            recorded_by: str) -> Receipt:
@@ -111,7 +114,7 @@ class RecordCommands(LedgerBase):
             school, school_year, student, self.stream(streams.health(student.id, year)), year,
             as_value(examination, health.DentalExamination, "examination"), on=examined_on,
             recorded_by=recorded_by, now=self.now())
-        return self.record([event])
+        return self.record([event], unchanged=[self.judged_on(school.code, year, school_year)])
 
     def correct_examination(self, student_id: UUID | str, year: int, *, corrects_version: int, examination: Any,
                             dental: bool = False, reason: str, approved_by: str | None = None,
@@ -123,5 +126,5 @@ class RecordCommands(LedgerBase):
         event = health.correct_examination(
             school, school_year, self.stream(streams.health(student.id, year)), corrects_version, exam,
             reason=reason, approved_by=approved_by, on=self.today(), recorded_by=recorded_by, now=self.now())
-        return self.record([event])
+        return self.record([event], unchanged=[self.judged_on(school.code, year, school_year)])
 

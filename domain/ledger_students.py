@@ -9,7 +9,7 @@ from uuid import UUID
 from domain import enrollment_rules, handover, streams, values
 from domain.event import Event, type_name
 from domain.ledger_base import LedgerBase, Receipt, as_value
-from domain.school import SchoolClass
+from domain.school import SchoolClass, SchoolYear
 from domain.student import Identity, Student
 from domain.transfer_packet import TransferPacket
 
@@ -21,13 +21,14 @@ class StudentCommands(LedgerBase):
         """入学 or 編入学; the receipt's stream id is the new student's id."""
         school = self.school(code)
         sid = student_id or self.new_id()
+        school_year = self.school_year(code, year)
         events = enrollment_rules.admit(
-            school, self.school_year(code, year), self.find_class(code, year, grade, class_name),
+            school, school_year, self.find_class(code, year, grade, class_name),
             self.find_student(sid), sid, admission_kind, year, grade, class_name, number,
             as_value(identity, Identity, "identity"), prior_history, reason,
             on=admitted_on, recorded_by=recorded_by, now=self.now(),
         )
-        return self.record(events)
+        return self.record(events, unchanged=[self.judged_on(code, year, school_year)])
 
     def change_identity(self, student_id: UUID | str, identity: Any, *, reason: str, on: date | None = None,
                         expected_version: int | None = None, recorded_by: str) -> Receipt:
@@ -40,33 +41,38 @@ class StudentCommands(LedgerBase):
         code, year, grade, name = enrollment_rules.class_of(student, on)
         return self.school(code), self.school_year(code, year), self.school_class(code, year, grade, name)
 
+    def _record_in_year(self, events: Any, student: Student, on: date, school_year: SchoolYear) -> Receipt:
+        """Record a change judged on ``school_year``, the year of the class the child is in on ``on``."""
+        code, year, _, _ = enrollment_rules.class_of(student, on)
+        return self.record(events, unchanged=[self.judged_on(code, year, school_year)])
+
     def begin_leave(self, student_id: UUID | str, *, on: date, reason: str, expected_version: int | None = None,
                     recorded_by: str) -> Receipt:
         student = self.student(student_id, expected_version=expected_version)
         school, year, klass = self._with_class(student, on)
-        return self.record(enrollment_rules.begin_leave(school, year, student, klass, reason, on=on,
-                                                        recorded_by=recorded_by, now=self.now()))
+        return self._record_in_year(enrollment_rules.begin_leave(school, year, student, klass, reason, on=on,
+                                                        recorded_by=recorded_by, now=self.now()), student, on, year)
 
     def end_leave(self, student_id: UUID | str, *, on: date, number: int | None = None,
                   expected_version: int | None = None, recorded_by: str) -> Receipt:
         student = self.student(student_id, expected_version=expected_version)
         school, year, klass = self._with_class(student, on)
-        return self.record(enrollment_rules.end_leave(school, year, student, klass, on=on, number=number,
-                                                      recorded_by=recorded_by, now=self.now()))
+        return self._record_in_year(enrollment_rules.end_leave(school, year, student, klass, on=on, number=number,
+                                                      recorded_by=recorded_by, now=self.now()), student, on, year)
 
     def withdraw(self, student_id: UUID | str, *, on: date, reason: str, expected_version: int | None = None,
                  recorded_by: str) -> Receipt:
         student = self.student(student_id, expected_version=expected_version)
         school, year, klass = self._with_class(student, on)
-        return self.record(enrollment_rules.withdraw(school, year, student, klass, reason, on=on,
-                                                     recorded_by=recorded_by, now=self.now()))
+        return self._record_in_year(enrollment_rules.withdraw(school, year, student, klass, reason, on=on,
+                                                     recorded_by=recorded_by, now=self.now()), student, on, year)
 
     def graduate(self, student_id: UUID | str, *, on: date, expected_version: int | None = None,
                  recorded_by: str) -> Receipt:
         student = self.student(student_id, expected_version=expected_version)
         school, year, klass = self._with_class(student, on)
-        return self.record(enrollment_rules.graduate(school, year, student, klass, on=on,
-                                                     recorded_by=recorded_by, now=self.now()))
+        return self._record_in_year(enrollment_rules.graduate(school, year, student, klass, on=on,
+                                                     recorded_by=recorded_by, now=self.now()), student, on, year)
 
     def hand_over(self, student_id: UUID | str, *, kind: str, to_school: str, left_on: date, accepted_on: date,
                   year: int, grade: int, reason: str = "", external: bool = False, to_school_name: str = "",
@@ -93,7 +99,10 @@ class StudentCommands(LedgerBase):
             to_school_address=to_school_address, sending_class=klass, sending_year=sending_year,
             receiving_year=receiving_year, receiving_class=receiving_class, class_name=class_name, number=number,
             recorded_by=recorded_by, now=self.now())
-        return self.record(events)
+        judged = [self.judged_on(code, y, state) for code, y, state in (
+            (sending.code, values.school_year_of(left_on), sending_year), (to_school, year, receiving_year))
+            if state is not None]
+        return self.record(events, unchanged=judged)
 
     def receive_transfer(self, packet: TransferPacket, jws: str, *, school_code: str, class_name: str = "",
                          number: int = 0, recorded_by: str) -> tuple[Receipt, bool]:
@@ -105,9 +114,10 @@ class StudentCommands(LedgerBase):
             return Receipt(sid, 0, position), False
         school = self.school(school_code)
         klass = self.find_class(school_code, packet.year, packet.grade, class_name) if class_name else None
-        events = handover.receive(school, self.school_year(school_code, packet.year), klass, None, sid, packet, jws,
+        school_year = self.school_year(school_code, packet.year)
+        events = handover.receive(school, school_year, klass, None, sid, packet, jws,
                                   class_name=class_name, number=number, recorded_by=recorded_by, now=self.now())
-        return self.record(events), True
+        return self.record(events, unchanged=[self.judged_on(school_code, packet.year, school_year)]), True
 
     def student_summary(self, student_id: UUID | str) -> dict[str, Any]:
         """The student as the register stands now, in primitives."""

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
@@ -53,9 +54,18 @@ def completed(stored_events: Sequence[StoredEvent], ids: Sequence[int],
     return [(c, receipt_json(stored_events[start:end], ids[start:end])) for c, start, end in many]
 
 
+Judged = Sequence[tuple[UUID, int]]  # streams a write was decided on, with the version it read
+
+
 class SQLiteRecorder(SQLiteApplicationRecorder):
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
+        judged: Judged = kwargs.get("unchanged", ())
+        for stream, version in judged:  # writers are serialised: nothing commits between this and the insert
+            c.execute("SELECT 1 FROM stored_events WHERE originator_id = ? AND originator_version > ? LIMIT 1",
+                      (stream.hex, version))
+            if c.fetchone() is not None:
+                raise IntegrityError(f"stream {stream} changed after v{version}, which this write was judged on")
         ids = super()._insert_events(c, stored_events, **kwargs)
         for completion, response in completed(stored_events, ids or (), kwargs):
             c.execute(
@@ -67,6 +77,17 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
+    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        judged: Judged = kwargs.get("unchanged", ())
+        if judged:
+            # Under the table lock (taken again by the insert: the same lock, already held), so no
+            # other write commits between the check and this one. A change raises in the database
+            # (migration 0005), which rolls the transaction back.
+            self._lock_table(curs)
+            curs.execute(SQL("SELECT {}.gakuseki_require_unchanged(%s::uuid[], %s::integer[])").format(
+                Identifier(self.datastore.schema)), ([s for s, _ in judged], [v for _, v in judged]))
+        super()._insert_events(curs, stored_events, **kwargs)
+
     def _fetch_ids_after_insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)

@@ -179,7 +179,7 @@ def test_a_save_in_the_way_after_the_reads_is_still_a_conflict(world: Api, monke
     record = api.ledger.record
     other: list[Any] = []
 
-    def another_writer_first(events: Any) -> Any:
+    def another_writer_first(events: Any, **kwargs: Any) -> Any:
         if threading.current_thread().name != "another-writer" and not other:
             # in a thread of its own, so it sees none of this request's reads
             thread = threading.Thread(name="another-writer", target=lambda: other.append(
@@ -188,7 +188,7 @@ def test_a_save_in_the_way_after_the_reads_is_still_a_conflict(world: Api, monke
             thread.start()
             thread.join()
             assert other, "the other writer saved nothing"
-        return record(events)
+        return record(events, **kwargs)
 
     monkeypatch.setattr(api.ledger, "record", another_writer_first)
     response = _assess(api, sid, klass.key)
