@@ -9,6 +9,7 @@ and 出欠の記録 (per school, when the child moved during the year), each wit
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from domain import curriculum
@@ -60,23 +61,55 @@ def form1(file: StudentFile, view: View) -> Document:
         "withdrawal": s.get("withdrawal"), "graduation": s.get("graduation"),
         "enrollments": [{**e, "school_name": file.schools.get(e["school_code"], {}).get("name")}
                         for e in s["enrollments"] if e["school_code"] in shown],
-        "moves": [m for m in s.get("moves", []) if m["from_school"] in shown],
-        "schools": [{"school_code": c, "name": d["name"], "address": d["address"]}
-                    for c, d in sorted(file.schools.items()) if c in shown],
+        "moves": [_move(file, m, shown) for m in s.get("moves", []) if m["from_school"] in shown],
+        # in the order the child attended them (the first day of each school's first period)
+        "schools": [{"school_code": c, "name": file.schools[c]["name"], "address": file.schools[c]["address"]}
+                    for c in sorted((c for c in file.schools if c in shown), key=lambda c: (_first_day(s, c), c))],
         "years": [{**_year_row(file, p), "source": view.mode(p["school_code"], p["year"])} for p in visible],
     }
 
 
+def _first_day(student: Document, school: str) -> str:
+    return min((e["began_on"] for e in student["enrollments"] if e["school_code"] == school), default="9999")
+
+
+def _move(file: StudentFile, move: Document, shown: set[str]) -> Document:
+    """A 転学 or 進学 as 様式1 prints it: the schools' names and addresses (a move inside the ledger
+    names the receiving school by its code only: its name is the ledger's), and whether the
+    receiving school's period is shown (then its 転入学 or 入学 is printed too)."""
+    to, at = file.schools.get(move["to_school"], {}), file.schools.get(move["from_school"], {})
+    return {**move, "to_school_name": move["to_school_name"] or to.get("name", ""),
+            "to_school_address": move["to_school_address"] or to.get("address", ""),
+            "from_school_name": at.get("name", ""), "from_school_address": at.get("address", ""),
+            "arrival_shown": not move["external"] and move["to_school"] in shown}
+
+
+def by_start(people: list[Document]) -> list[Document]:
+    """Principals or homeroom teachers in the order they took office (an appointment may be entered
+    after its successor's)."""
+    return sorted(people, key=lambda x: x["from"])
+
+
 def _year_row(file: StudentFile, p: Document) -> Document:
     first, last = f"{p['year']}-04-01", f"{p['year'] + 1}-03-31"
-    principals = file.schools.get(p["school_code"], {}).get("principals", [])
-    in_office = [{"name": x["name"], "from": x["from"]} for i, x in enumerate(principals)
-                 if x["from"] <= last and (i + 1 == len(principals) or principals[i + 1]["from"] > first)]
     teachers = file.homerooms.get(place(p["school_code"], p["year"], p["grade"], p["class_name"]), {})
     return {"year": p["year"], "grade": p["grade"], "school_code": p["school_code"], "class_name": p["class_name"],
-            "number": p["number"], "principals": in_office,
-            "homeroom_teachers": [{"name": t["name"], "from": t["from"]}
-                                  for t in teachers.get("homeroom_teachers", [])]}
+            "number": p["number"],
+            "principals": _served(file.schools.get(p["school_code"], {}).get("principals", []), first, last),
+            "homeroom_teachers": _served(teachers.get("homeroom_teachers", []), first, last)}
+
+
+def _served(people: list[Document], first: str, last: str) -> list[Document]:
+    """Who held the office during the school year (``first`` to ``last``), each with the day they took
+    office and, when a successor took over within the year, their last day (様式1: the period served)."""
+    ordered = by_start(people)
+    out = []
+    for i, x in enumerate(ordered):
+        after = ordered[i + 1]["from"] if i + 1 < len(ordered) else None
+        if x["from"] <= last and (after is None or after > first):
+            to = (date.fromisoformat(after) - timedelta(days=1)).isoformat() if after and after <= last else None
+            out.append({"name": x["name"], "from": x["from"], "to": to})
+    return out
 
 
 def form2(file: StudentFile, year: int, view: View) -> list[Document]:
@@ -115,6 +148,9 @@ def _form2(file: StudentFile, year: int, school: str, mode: str) -> Document:
     activities = curriculum.SPECIAL_ACTIVITIES[kind]
     return {
         "year": year, "grade": grade, "school_code": school, "source": mode, "subjects": subjects,
+        # 評定 from 小3 (none in 小1–2), 総合的な学習の時間 from 小3: the form prints neither before.
+        "rated": curriculum.rating_scale(kind, grade) is not None,
+        "integrated_study_taught": grade in curriculum.INTEGRATED_STUDY_GRADES[kind],
         "moral_education": record.get("moral_education", ""), "integrated_study": record.get("integrated_study", ""),
         "special_activities": [{"item": a, "label": label, "marked": a in record.get("special_activities", [])}
                                for a, (label, grades) in activities.items() if grade in grades],

@@ -48,8 +48,10 @@ def student_figures(file: StudentFile, year: int, school_code: str) -> Document:
     for p, on_roll in days_on_roll(file, year, school_code):
         days += on_roll
         calendar = file.calendars[f"{school_code}/{year}"]
+        # a closure of this class, on the days the child was on its roll (not once they were in another class)
         closed |= {c["on"] for c in calendar["closures"]
-                   if c["scope"] == "class" and c["grade"] == p["grade"] and c["class_name"] == p["class_name"]}
+                   if c["scope"] == "class" and c["grade"] == p["grade"] and c["class_name"] == p["class_name"]
+                   } & set(on_roll)
         shut = {c["on"] for c in calendar["closures"]
                 if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == p["grade"])}
         school_days |= set(calendar["instructional_days"]) - shut  # a closed school is like a weekend
@@ -63,8 +65,10 @@ def student_figures(file: StudentFile, year: int, school_code: str) -> Document:
     runs = [r for r in absence_runs(span, codes, closed | off_roll) if r["days"] >= NOTICE_RUN]
     total = figures(file, year, school_code)
     who = file.student["identity"]
+    # The class the child was last in at this school (a child who moved on that year has a later one elsewhere).
+    here = [p for p in file.places(year) if p["school_code"] == school_code] or file.places(year)
     return {"student_id": file.student_id, "name": f"{who['family_name']} {who['given_name']}",
-            "grade": file.places(year)[-1]["grade"], "class_name": file.places(year)[-1]["class_name"],
+            "grade": here[-1]["grade"], "class_name": here[-1]["class_name"],
             "absent": total["absent"], "absent_by_reason": by_reason, "deemed_present": total["deemed_present"],
             "long_absence": total["absent"] >= LONG_ABSENCE_DAYS, "runs_of_seven": runs,
             "notice_due": any(not r["illness_only"] for r in runs)}

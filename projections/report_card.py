@@ -12,7 +12,7 @@ from __future__ import annotations
 from domain import curriculum
 from projections.attendance_record import figures
 from projections.base import Document
-from projections.cumulative_record import SEX, results_at
+from projections.cumulative_record import SEX, by_start, results_at
 from projections.student_file import StudentFile, place
 
 LABELS = {"title": "通知表", "term": "学期", "subjects": "学習の記録", "rating": "評定", "attendance": "出欠の記録",
@@ -48,7 +48,7 @@ def compose(file: StudentFile, year: int, term: int, *, excused_label: str,
             subjects.append({"subject": code, "label": label, "viewpoints": r["viewpoints"] if r else None,
                              "rating": r["rating"] if r else None, "trail": r["trail"] if r else []})
     teachers = file.homerooms.get(place(p["school_code"], year, p["grade"], p["class_name"]), {})
-    in_term = [x for x in teachers.get("homeroom_teachers", []) if x["from"] <= t["ends_on"]]
+    in_term = [x for x in by_start(teachers.get("homeroom_teachers", [])) if x["from"] <= t["ends_on"]]
     who = file.student["identity"]
     record = file.year_records.get(year)
     if record is not None and record["school_code"] != p["school_code"]:
@@ -60,7 +60,7 @@ def compose(file: StudentFile, year: int, term: int, *, excused_label: str,
         "year": year, "grade": p["grade"], "class_name": p["class_name"], "number": p["number"],
         "term": t, "terms_in_year": len(terms),
         "homeroom_teacher": in_term[-1]["name"] if in_term else None,
-        "subjects": subjects,
+        "subjects": subjects, "rated": curriculum.rating_scale(kind, p["grade"]) is not None,
         "attendance": figures(file, year, p["school_code"], t["starts_on"], t["ends_on"]),
         # The year's remarks belong on the last term's card, once the year record is entered.
         "general_remarks": record["record"]["general_remarks"] if record and final else "",

@@ -157,14 +157,15 @@ def test_form1_prints_principals_and_homeroom_teachers_by_year_with_the_day_each
     record = record_of(forms(backend, ledger), p.a)
     y2026, y2027 = record["form1"]["years"]
     assert (y2026["year"], y2026["grade"], y2026["class_name"], y2026["number"]) == (YEAR, GRADE, "1", 1)
-    assert y2026["principals"] == [{"name": "田中 一郎", "from": "2026-04-01"},
-                                   {"name": "鈴木 二郎", "from": "2026-10-01"}]
-    assert y2026["homeroom_teachers"] == [{"name": "山田 花子", "from": "2026-04-06"},
-                                          {"name": "高橋 次郎", "from": "2026-09-01"}]
+    # A mid-year change prints the period each served (the day before the successor took office).
+    assert y2026["principals"] == [{"name": "田中 一郎", "from": "2026-04-01", "to": "2026-09-30"},
+                                   {"name": "鈴木 二郎", "from": "2026-10-01", "to": None}]
+    assert y2026["homeroom_teachers"] == [{"name": "山田 花子", "from": "2026-04-06", "to": "2026-08-31"},
+                                          {"name": "高橋 次郎", "from": "2026-09-01", "to": None}]
     # The next year's principal took office on its first day: the one before is not printed for it.
     assert (y2027["year"], y2027["grade"], y2027["number"]) == (2027, 4, 1)
-    assert y2027["principals"] == [{"name": "渡辺 三郎", "from": "2027-04-01"}]
-    assert y2027["homeroom_teachers"] == [{"name": "伊藤 三郎", "from": "2027-04-06"}]
+    assert y2027["principals"] == [{"name": "渡辺 三郎", "from": "2027-04-01", "to": None}]
+    assert y2027["homeroom_teachers"] == [{"name": "伊藤 三郎", "from": "2027-04-06", "to": None}]
     assert [(y["year"], y["grade"]) for y in record["form2"]] == [(YEAR, GRADE), (2027, 4)]
 
 
