@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from api.access_log import AccessEntry
 from api.context import caller, services
 from api.openapi_errors import READ_ERRORS
-from api.policy import Target, authorize
+from api.policy import Target, authorize, viewing_school
 from api.targets import student_target
 from domain.event import Event, type_name
 
@@ -31,7 +31,8 @@ class HistoryController(Controller):
         with svc.access.reading(p, "student.history", request.url.path, student_id):
             target, _ = student_target(svc.ledger, student_id)
             authorize(p, "student.history", target)
-            return svc.ledger.history(student_id)
+            # a school's principal reads what happened in its own custody; an auditor everything
+            return svc.ledger.history(student_id, school=viewing_school(p, "student.history", target))
 
 
 class LogEntry(msgspec.Struct, frozen=True):

@@ -108,9 +108,14 @@ def _advance(ledger: Ledger, by: str, code: str, data: AdvancementIn, sid: str, 
             raise errors.InvalidValue("name the junior high: to_school, for the request or the child",
                                       field="to_school")
         student = ledger.student(sid)
-        if _already(student, to_school, data):
+        if all(e.school_code != code for e in student.enrollments):  # never this school's: as if missing
+            raise errors.UnknownStudent(f"student {sid} is not in the register", field="student_id")
+        if _already(student, to_school, data) and student.enrollments[-2].school_code == code:
             return Advanced(str(student.id), "already-advanced", to_school)
-        graduated = student.enrollments[-1].ended_on if student.enrollments else None
+        if student.enrollments[-1].school_code != code:
+            raise errors.StudentNotEnrolledAtSchool(f"student {student.id} is no longer at {code}",
+                                                    field="student_id")
+        graduated = student.enrollments[-1].ended_on
         receipt = ledger.hand_over(
             student.id, kind="advancement", to_school=to_school, left_on=graduated or data.accepted_on,
             accepted_on=data.accepted_on, year=values.school_year_of(data.accepted_on), grade=1,

@@ -19,7 +19,7 @@ from litestar.params import FromPath, JSONBody
 
 from api.context import caller, services
 from api.openapi_errors import ERRORS, READ_ERRORS
-from api.policy import authorize, not_found
+from api.policy import authorize, not_found, viewing_school
 from api.schemas import PacketIn
 from api.targets import school_target, student_target
 from api.writes import Recorded
@@ -59,6 +59,8 @@ class PacketExportController(Controller):
             if not moves:
                 raise not_found("transfer packet")
             position, move = moves[-1]
+            if viewing_school(p, "packet.export", target) != move.from_school:
+                raise not_found("transfer packet")  # the school that handed the child over issues it
             forms.runner.wait(position)
             packet = transfer_packet.content(forms, move, position, issuer=svc.signing.ledger_id, board=target.board)
             if packet is None:
@@ -88,6 +90,9 @@ class PacketImportController(Controller):
         if packet.issuer != verified.issuer:
             raise errors.PacketMalformed(
                 f"the packet names issuer {packet.issuer!r} but was signed by {verified.issuer!r}", field="packet")
+        if packet.to_school.code != data.school_code:  # before the repeat check: a first admission is the
+            raise errors.PacketWrongDestination(      # addressee's alone to see
+                f"the packet is addressed to {packet.to_school.code}, not to {data.school_code}", field="packet")
         receipt, recorded = svc.ledger.receive_transfer(packet, data.packet, school_code=data.school_code,
                                                         class_name=data.class_name, number=data.number,
                                                         recorded_by=p.staff_id)

@@ -38,7 +38,7 @@ ACTIONS: dict[str, frozenset[str]] = {
 }
 # What a school that handed the child over may still do: read its own period (originals, read-only).
 READS = frozenset({"student.read", "attendance.read", "record.read", "health.read", "report_card.read",
-                   "student.history"})
+                   "student.history", "packet.export"})  # (a packet: the sending school, after the move)
 # Reads of sensitivity class I/II records need a multi-factor token (MEXT guideline): the
 # 指導要録, the report card, the health cards, the long-absence list, histories and the feeds.
 NEEDS_MFA = frozenset({"student.history", "access_log.read", "log.read", "record.read", "report_card.read",

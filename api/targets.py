@@ -37,11 +37,15 @@ def student_target(ledger: Ledger, student_id: str, *, year: int | None = None, 
         student = ledger.student(sid)
     except (ValueError, errors.UnknownStudent):
         raise not_found("student") from None
-    custodian = student.custodian or student.enrollments[-1].school_code  # the last school, once they left
-    if year is None and student.placements and student.placements[max(student.placements)].school_code == custodian:
+    last = student.enrollments[-1].school_code
+    # The school that holds the child's record and may write to it: the last one, unless the child was
+    # handed over out of this ledger (then none here: every school that held them only reads its period).
+    # A graduate or a child who withdrew stays with the last school (corrections, the seal).
+    holder = None if student.status == "left" else last
+    if year is None and student.placements and student.placements[max(student.placements)].school_code == last:
         year = max(student.placements)
     placement = student.placements.get(year) if year is not None else None
-    school_code = placement.school_code if placement else custodian
+    school_code = placement.school_code if placement else last
     klass_stream = streams.school_class(school_code, year, placement.grade, placement.class_name) \
         if placement is not None and year is not None else None
     ledger.prefetch([streams.school(school_code), *([klass_stream] if klass_stream else []),
@@ -53,9 +57,12 @@ def student_target(ledger: Ledger, student_id: str, *, year: int | None = None, 
         key = class_key(year, placement.grade, placement.class_name)
         klass = ledger._fold(klass_stream, evolve_class)
         homeroom = klass.homeroom_teacher_id if klass else None
-    past = frozenset(e.school_code for e in student.enrollments) - {school_code}
-    return Target(school=school_code, board=school.board_code, class_key=key, homeroom=homeroom, subject=subject,
-                  kind="student", past_schools=past), student
+    # A year spent at a school that no longer holds the child (a transfer, an advancement, a move out
+    # of the ledger) is that school's original, read-only (PRODUCT.md §3.4): no school writes to it.
+    writable = school_code == holder
+    past = frozenset(e.school_code for e in student.enrollments) - ({school_code} if writable else frozenset())
+    return Target(school=school_code if writable else None, board=school.board_code, class_key=key,
+                  homeroom=homeroom, subject=subject, kind="student", past_schools=past), student
 
 
 def school_target(ledger: Ledger, code: str, *, board: str | None = None, year: int | None = None) -> Target:

@@ -144,6 +144,13 @@ def receive(school: School, year_state: SchoolYear, klass: SchoolClass | None, e
             f"the packet is addressed to {packet.to_school.code}, not to {school.code}", field="packet")
     if packet.kind == "advancement" and (school.kind != "junior_high" or packet.grade != 1):
         raise errors.InvalidHandoverKind("a 進学 packet admits into grade 1 of a junior high", field="packet")
+    # The sending school's kind, when it is one this register keeps (another kind, e.g. 義務教育学校, passes).
+    from_kind = values.SCHOOL_KINDS.get(values.school_code(packet.from_school.code, "packet.from_school.code")[:2])
+    if from_kind is not None and from_kind != (school.kind if packet.kind == "transfer" else "elementary"):
+        rule = "a 転学 stays within the kind of school" if packet.kind == "transfer" else \
+            "a 進学 is from an elementary school"
+        raise errors.InvalidHandoverKind(f"{rule}; the packet comes from {packet.from_school.code} ({from_kind})",
+                                         field="packet")
     values.grade(packet.grade, school.kind, "packet.grade")
     values.day_in_school_year(packet.accepted_on, packet.year, "packet.accepted_on")
     if packet.left_on >= packet.accepted_on:

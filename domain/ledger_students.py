@@ -10,7 +10,7 @@ from domain import enrollment_rules, handover, streams, values
 from domain.event import Event, type_name
 from domain.ledger_base import LedgerBase, Receipt, as_value
 from domain.school import SchoolClass, SchoolYear
-from domain.student import Identity, Student
+from domain.student import Identity, Student, StudentHandedOver
 from domain.transfer_packet import TransferPacket
 
 
@@ -147,8 +147,12 @@ class StudentCommands(LedgerBase):
     def attendance_history(self, student_id: UUID, day: date) -> list[Event]:
         return self.stream(streams.attendance(student_id, day))
 
-    def history(self, student_id: UUID | str) -> list[dict[str, Any]]:
-        """Every event about the student, in log order: what, the day it is about, when, who, why."""
+    def history(self, student_id: UUID | str, school: str | None = None) -> list[dict[str, Any]]:
+        """Every event about the student, in log order: what, the day it is about, when, who, why.
+
+        ``school``: only what happened in that school's custody (its own records, and the student's
+        own events dated within its periods; the hand-overs to and from it). A receiving school gets
+        the copy of the earlier record (the forms), not the earlier schools' daily trail."""
         student = self.student(student_id)
         ids = [student.id]
         for year in sorted(student.placements):
@@ -157,7 +161,19 @@ class StudentCommands(LedgerBase):
             first = date(year, 4, 1)
             ids += [streams.attendance(student.id, first + timedelta(days=d)) for d in range(366)
                     if first + timedelta(days=d) < date(year + 1, 4, 1)]
-        return [_entry(position, event) for position, event in self.events_in_streams(ids)]
+        periods = [(e.began_on, e.ended_on) for e in student.enrollments if e.school_code == school]
+        return [_entry(position, event) for position, event in self.events_in_streams(ids)
+                if school is None or _held(event, school, periods)]
+
+
+def _held(event: Event, school: str, periods: list[tuple[date, date | None]]) -> bool:
+    if isinstance(event, StudentHandedOver):
+        return school in (event.from_school, event.to_school)
+    code = getattr(event, "school_code", None)
+    if code is not None:
+        return bool(code == school)
+    return any(began <= event.effective_on and (ended is None or event.effective_on <= ended)
+               for began, ended in periods)
 
 
 def _entry(position: int, event: Event) -> dict[str, Any]:

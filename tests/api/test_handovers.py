@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.api.conftest import YEAR, A, Api, B, problem_of
+from tests.api.conftest import YEAR, A, Api, B, C, problem_of
 
 JUNIOR_HIGH = "C131220000015"
 
@@ -100,3 +100,97 @@ def test_the_printed_record_shows_the_move_and_marks_the_copy(world: Api) -> Non
     assert "転学・退学等" in page.text
     assert "保護者の転勤に伴う転居" in page.text
     assert "(写し)" in page.text
+
+
+def test_a_bulk_advancement_takes_only_the_schools_own_graduates(world: Api) -> None:
+    api = world
+    _junior_high(api)
+    elsewhere = api.fresh_class(B, grade=6, students=1)  # a graduate of another school of the same board
+    other_board = api.fresh_class(C, grade=6, students=1)  # and one of another board's school
+    moved = api.fresh_class(A, grade=6, students=1)  # one who moved on from this school and graduated there
+    api.ledger.hand_over(moved.students[0], kind="transfer", to_school=B, left_on=date(2026, 10, 2),
+                         accepted_on=date(2026, 10, 5), year=YEAR, grade=6, reason="転居", class_name=elsewhere.name,
+                         number=2, recorded_by="R-0001")
+    for klass in (elsewhere, other_board, moved):
+        api.ledger.graduate(klass.students[0], on=date(2027, 3, 19), recorded_by="P-0002")
+    children = [k.students[0] for k in (elsewhere, other_board, moved)]
+    body = {"accepted_on": "2027-04-07", "to_school": JUNIOR_HIGH, "students": [{"student_id": s} for s in children]}
+    position = api.ledger.position()
+    result = api.post(f"/v1/schools/{A}/years/{YEAR}/advancements", body, api.auth("board")).json()
+    assert (result["advanced"], result["refused"]) == (0, 3), result
+    by_id = {r["student_id"]: r for r in result["results"]}
+    assert (by_id[moved.students[0]]["rule"], by_id[moved.students[0]]["field"]) == (
+        "student-not-enrolled-at-school", "student_id")
+    # A child who was never at the school reads exactly as a child who does not exist.
+    missing = "00000000-0000-4000-8000-000000000000"
+    unknown = api.post(f"/v1/schools/{A}/years/{YEAR}/advancements",
+                       {**body, "students": [{"student_id": missing}]}, api.auth("board")).json()["results"][0]
+    assert (unknown["rule"], unknown["field"]) == ("unknown-student", "student_id")
+    for sid in children[:2]:
+        assert (by_id[sid]["rule"], by_id[sid]["field"]) == (unknown["rule"], unknown["field"])
+        assert by_id[sid]["detail"].replace(sid, missing) == unknown["detail"]
+    assert api.ledger.position() == position
+    assert {api.ledger.student(s).status for s in children} == {"graduated"}
+
+
+ASSESSMENT = {"year": YEAR, "subject": "japanese", "term": 1, "assessed_on": "2026-05-20",
+              "viewpoints": {"knowledge": "A", "thinking": "B", "attitude": "B"}}
+IDENTITY = {"identity": {"family_name": "佐藤", "given_name": "陽翔", "family_name_kana": "さとう",
+                         "given_name_kana": "はると", "sex": "female", "birth_date": "2019-06-01",
+                         "address": "鳥取県鳥取市西町2-1-3",
+                         "guardian": {"name": "佐藤 健", "name_kana": "さとう けん", "relation": "父"}},
+            "reason": "転居"}
+
+
+def test_after_a_move_out_of_the_ledger_the_last_school_reads_and_writes_nothing(world: Api) -> None:
+    api = world
+    _, sid = api.fresh_student(A)
+    move = {"kind": "transfer", "to_school": "B127210000017", "external": True,
+            "to_school_name": "千葉市立あおば小学校", "to_school_address": "千葉県千葉市中央区1-1",
+            "left_on": "2026-06-05", "accepted_on": "2026-06-08", "year": YEAR, "grade": 1, "reason": "転居"}
+    assert api.post(f"/v1/students/{sid}/handovers", move, api.auth("registrar")).status_code == 201
+    principal, before = api.auth("principal"), api.ledger.position()
+    assert api.get(f"/v1/students/{sid}", principal).status_code == 200  # its original, read-only
+    assert problem_of(api.post(f"/v1/students/{sid}/assessments", ASSESSMENT, principal), 403)["rule"] == "forbidden"
+    assert problem_of(api.post(f"/v1/students/{sid}/identity-changes", IDENTITY, principal), 403)["rule"] == \
+        "forbidden"
+    assert api.ledger.position() == before
+    assert api.get(f"/v1/students/{sid}/transfer-packet", api.auth("registrar")).status_code == 200
+
+
+def test_a_year_spent_at_the_sending_school_is_not_written_by_it_after_a_transfer_into_no_named_class(
+        world: Api) -> None:
+    api = world
+    _, sid = api.fresh_student(A)
+    move = {"kind": "transfer", "to_school": B, "left_on": "2026-06-05", "accepted_on": "2026-06-08",
+            "year": YEAR, "grade": 1, "reason": "転居"}  # no class named at the receiving school yet
+    assert api.post(f"/v1/students/{sid}/handovers", move, api.auth("registrar")).status_code == 201
+    before = api.ledger.position()
+    sending = api.auth("principal")
+    assert problem_of(api.post(f"/v1/students/{sid}/assessments", ASSESSMENT, sending), 403)["rule"] == "forbidden"
+    assert api.ledger.position() == before
+    assert api.get(f"/v1/students/{sid}", api.auth("principal", B, staff="P-0002")).status_code == 200
+
+
+def test_a_schools_principal_reads_the_history_of_its_own_custody_and_an_auditor_all_of_it(world: Api) -> None:
+    api = world
+    klass, sid = api.fresh_student(A)
+    api.roll(klass, date(2026, 6, 1))
+    move = {"kind": "transfer", "to_school": B, "left_on": "2026-06-05", "accepted_on": "2026-06-08",
+            "year": YEAR, "grade": 1, "reason": "転居", "class_name": "1", "number": 22}
+    assert api.post(f"/v1/students/{sid}/handovers", move, api.auth("registrar")).status_code == 201
+
+    def types(headers: dict[str, str]) -> list[str]:
+        response = api.get(f"/v1/students/{sid}/history", headers)
+        assert response.status_code == 200, response.text
+        return [e["type"] for e in response.json()]
+
+    everything = types(api.auth("auditor", None))
+    sending = types(api.auth("principal"))
+    receiving = types(api.auth("principal", B, staff="P-0002"))
+    assert "AttendanceMarked" in everything
+    assert "AttendanceMarked" in sending  # its own register
+    assert "AttendanceMarked" not in receiving  # the register never travels with the child
+    assert "StudentHandedOver" in sending
+    assert "StudentHandedOver" in receiving
+    assert "StudentAdmitted" not in receiving  # the sending school's admission: in the copy, not its trail

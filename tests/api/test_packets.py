@@ -243,3 +243,18 @@ def test_a_child_who_came_with_a_packet_leaves_with_it_nested_as_received(
     assert payload["received"] == [exported["packet"]]  # the first packet, byte for byte
     assert payload["cumulative_record"]["received"][0]["packet_id"] == exported["packet_id"]
     assert [r["source"] for r in payload["cumulative_record"]["form2"]] == ["copy"]
+
+
+def test_a_repeat_import_at_another_school_is_refused_as_wrong_destination_and_shows_nothing(
+        two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, chiba, _ = two_ledgers
+    _, exported = _move_out(tottori)
+    assert _import(chiba, exported["packet"]).status_code == 201
+    chiba.ledger.register_school(ELSEWHERE, "千葉市立みなと小学校", "121002", "千葉県千葉市美浜区1-1",
+                                 recorded_by="admin")
+    position = chiba.ledger.position()
+    again = _import(chiba, exported["packet"], ELSEWHERE)  # the first admission is not this school's to see
+    assert again.status_code == 422, again.text
+    assert (again.json()["rule"], again.json()["field"]) == ("packet-wrong-destination", "packet")
+    assert "stream_id" not in again.json()
+    assert chiba.ledger.position() == position

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import pytest
 
 from domain import errors
 from domain.backend import Backend
 from domain.ledger import Ledger
+from domain.student import Identity
+from domain.transfer_packet import FORMAT, PacketSchool, TransferPacket
 from projections import runner_for
 from projections.forms import Forms
 from tests import builders as b
@@ -155,3 +158,47 @@ def test_a_refused_hand_over_names_the_field_and_records_nothing(
         _transfer(ledger, moving, **overrides)
     assert refused.value.field == field
     assert ledger.position() == before
+
+
+def _packet(**overrides: Any) -> TransferPacket:
+    """A packet from an elementary school of another ledger, addressed to the receiving school here."""
+    args: dict[str, Any] = dict(
+        format=FORMAT, packet_id="p-1", issuer="jp-12-chiba", issued_at=datetime(2026, 6, 5, tzinfo=UTC),
+        kind="transfer", student_id="s-1", identity=msgspec.convert(b.identity(1), Identity),
+        from_school=PacketSchool("B112210000019"), to_school=PacketSchool(RECEIVING), left_on=LEFT,
+        accepted_on=ACCEPTED, year=b.YEAR, grade=1, record_kind="copy", cumulative_record={}, health_card={},
+        dental_card={})
+    return TransferPacket(**{**args, **overrides})
+
+
+PACKET_REFUSALS: list[tuple[str, dict[str, Any], type[errors.LedgerError], str]] = [
+    ("a sending school code that is not one", {"from_school": {"code": "B1-nope"}}, errors.InvalidSchoolCode,
+     "packet.from_school.code"),
+    ("a 転学 from a junior high into an elementary school", {"from_school": {"code": "C112210000014"}},
+     errors.InvalidHandoverKind, "packet"),
+    ("a 進学 from a junior high", {"kind": "advancement", "record_kind": "abstract",
+                                  "to_school": {"code": b.JUNIOR_HIGH}, "from_school": {"code": "C112210000014"},
+                                  "year": 2027, "left_on": date(2027, 3, 19), "accepted_on": date(2027, 4, 7)},
+     errors.InvalidHandoverKind, "packet"),
+]
+
+
+@pytest.mark.parametrize(("case", "overrides", "error", "field"), PACKET_REFUSALS, ids=[r[0] for r in PACKET_REFUSALS])
+def test_a_packet_from_the_wrong_kind_of_school_is_refused_and_records_nothing(
+        ledger: Ledger, case: str, overrides: dict[str, Any], error: type[errors.LedgerError], field: str) -> None:
+    _two_schools(ledger)
+    b.school_with_calendar(ledger, b.JUNIOR_HIGH, name="鳥取市立みどり中学校")
+    overrides = {k: PacketSchool(**v) if k.endswith("_school") else v for k, v in overrides.items()}
+    packet = _packet(**overrides)
+    before = ledger.position()
+    with pytest.raises(error) as refused:
+        ledger.receive_transfer(packet, "h.p.s", school_code=packet.to_school.code, recorded_by="registrar")
+    assert refused.value.field == field
+    assert ledger.position() == before
+
+
+def test_a_packet_from_a_school_of_the_same_kind_elsewhere_is_admitted(ledger: Ledger) -> None:
+    _two_schools(ledger)
+    receipt, recorded = ledger.receive_transfer(_packet(), "h.p.s", school_code=RECEIVING, recorded_by="registrar")
+    assert recorded
+    assert ledger.student(receipt.stream_id).custodian == RECEIVING
