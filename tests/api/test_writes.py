@@ -567,3 +567,34 @@ def test_a_correction_in_an_open_year_is_approved_only_when_the_principal_makes_
                             api.auth("principal"))
     assert by_principal.status_code == 201, by_principal.text
     assert _approved_by(api, by_principal.json()["position"]) == "P-0001"
+
+
+def test_a_roll_decided_while_the_year_was_sealed_answers_409_and_a_retry_422(world: Api,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """ADR 0018 over HTTP: the principal's seal commits between the roll's reading of the year and
+    its save (another request, here run inside the first one's read)."""
+    from tests import builders as b
+
+    api = world
+    code = f"B13122{uuid.uuid4().int % 10**7:07d}"
+    b.school_with_calendar(api.ledger, code)
+    ids = b.class_with_students(api.ledger, code, count=2)
+    real, sealed = api.ledger.school_year, []
+
+    def read_then_sealed(school: str, year: int) -> Any:
+        state = real(school, year)
+        if not sealed:
+            sealed.append(True)
+            api.ledger.seal_year(school, year, recorded_by=b.PRINCIPAL)
+        return state
+
+    monkeypatch.setattr(api.ledger, "school_year", read_then_sealed)
+    body = {"school_code": code, "year": YEAR, "grade": 1, "class_name": "1", "date": "2026-04-08",
+            "marks": [{"student_id": str(s), "code": "present"} for s in ids]}
+    principal = api.auth("principal", code)
+    before = api.ledger.position()
+    problem = problem_of(api.post("/v1/attendance-rolls", body, principal), 409)
+    assert (problem["rule"], problem["field"]) == ("judged-on-changed", "year"), problem
+    assert api.ledger.position() == before + 1  # the seal, and nothing of the roll
+    again = problem_of(api.post("/v1/attendance-rolls", body, principal), 422)
+    assert again["rule"] == "year-is-sealed"
