@@ -37,42 +37,40 @@ class StudentCommands(LedgerBase):
                                                  on=on or self.today(), recorded_by=recorded_by, now=self.now())
         return self.record([event])
 
-    def _with_class(self, student: Student, on: date) -> tuple[Any, Any, SchoolClass]:
+    def _with_class(self, student: Student, on: date) -> tuple[Any, SchoolYear, SchoolClass, tuple[UUID, int]]:
+        """The school, year and class the child is in on ``on``, and the year as judged on (for ``record``)."""
         code, year, grade, name = enrollment_rules.class_of(student, on)
-        return self.school(code), self.school_year(code, year), self.school_class(code, year, grade, name)
-
-    def _record_in_year(self, events: Any, student: Student, on: date, school_year: SchoolYear) -> Receipt:
-        """Record a change judged on ``school_year``, the year of the class the child is in on ``on``."""
-        code, year, _, _ = enrollment_rules.class_of(student, on)
-        return self.record(events, unchanged=[self.judged_on(code, year, school_year)])
+        school_year = self.school_year(code, year)
+        return (self.school(code), school_year, self.school_class(code, year, grade, name),
+                self.judged_on(code, year, school_year))
 
     def begin_leave(self, student_id: UUID | str, *, on: date, reason: str, expected_version: int | None = None,
                     recorded_by: str) -> Receipt:
         student = self.student(student_id, expected_version=expected_version)
-        school, year, klass = self._with_class(student, on)
-        return self._record_in_year(enrollment_rules.begin_leave(school, year, student, klass, reason, on=on,
-                                                        recorded_by=recorded_by, now=self.now()), student, on, year)
+        school, year, klass, judged = self._with_class(student, on)
+        return self.record(enrollment_rules.begin_leave(school, year, student, klass, reason, on=on,
+                                                        recorded_by=recorded_by, now=self.now()), unchanged=[judged])
 
     def end_leave(self, student_id: UUID | str, *, on: date, number: int | None = None,
                   expected_version: int | None = None, recorded_by: str) -> Receipt:
         student = self.student(student_id, expected_version=expected_version)
-        school, year, klass = self._with_class(student, on)
-        return self._record_in_year(enrollment_rules.end_leave(school, year, student, klass, on=on, number=number,
-                                                      recorded_by=recorded_by, now=self.now()), student, on, year)
+        school, year, klass, judged = self._with_class(student, on)
+        return self.record(enrollment_rules.end_leave(school, year, student, klass, on=on, number=number,
+                                                      recorded_by=recorded_by, now=self.now()), unchanged=[judged])
 
     def withdraw(self, student_id: UUID | str, *, on: date, reason: str, expected_version: int | None = None,
                  recorded_by: str) -> Receipt:
         student = self.student(student_id, expected_version=expected_version)
-        school, year, klass = self._with_class(student, on)
-        return self._record_in_year(enrollment_rules.withdraw(school, year, student, klass, reason, on=on,
-                                                     recorded_by=recorded_by, now=self.now()), student, on, year)
+        school, year, klass, judged = self._with_class(student, on)
+        return self.record(enrollment_rules.withdraw(school, year, student, klass, reason, on=on,
+                                                     recorded_by=recorded_by, now=self.now()), unchanged=[judged])
 
     def graduate(self, student_id: UUID | str, *, on: date, expected_version: int | None = None,
                  recorded_by: str) -> Receipt:
         student = self.student(student_id, expected_version=expected_version)
-        school, year, klass = self._with_class(student, on)
-        return self._record_in_year(enrollment_rules.graduate(school, year, student, klass, on=on,
-                                                     recorded_by=recorded_by, now=self.now()), student, on, year)
+        school, year, klass, judged = self._with_class(student, on)
+        return self.record(enrollment_rules.graduate(school, year, student, klass, on=on,
+                                                     recorded_by=recorded_by, now=self.now()), unchanged=[judged])
 
     def hand_over(self, student_id: UUID | str, *, kind: str, to_school: str, left_on: date, accepted_on: date,
                   year: int, grade: int, reason: str = "", external: bool = False, to_school_name: str = "",
@@ -159,8 +157,8 @@ class StudentCommands(LedgerBase):
             ids += [streams.assessments(student.id, year), streams.year_record(student.id, year),
                     streams.health(student.id, year)]
             first = date(year, 4, 1)
-            ids += [streams.attendance(student.id, first + timedelta(days=d)) for d in range(366)
-                    if first + timedelta(days=d) < date(year + 1, 4, 1)]
+            ids += streams.attendance_days(student.id, [first + timedelta(days=d) for d in range(366)
+                                                        if first + timedelta(days=d) < date(year + 1, 4, 1)])
         periods = [(e.began_on, e.ended_on) for e in student.enrollments if e.school_code == school]
         return [_entry(position, event) for position, event in self.events_in_streams(ids)
                 if school is None or _held(event, school, periods)]

@@ -43,15 +43,10 @@ def receipt_json(stored_events: Sequence[StoredEvent], ids: Sequence[int]) -> st
 
 def completed(stored_events: Sequence[StoredEvent], ids: Sequence[int],
               kwargs: dict[str, Any]) -> list[tuple[Completion, str]]:
-    """The keys a save completes, each with the receipt of its own write's events: ``completion``
-    for one write, or ``completions`` (key, start, end) for a group commit of several."""
-    single: Completion | None = kwargs.get("completion")
+    """The keys a save completes (``completions``: key, start, end of its write's events in the
+    group commit's batch), each with the receipt of its own write's events."""
     many: Sequence[tuple[Completion, int, int]] = kwargs.get("completions", ())
-    if not ids:
-        return []
-    if single is not None:
-        return [(single, receipt_json(stored_events, ids))]
-    return [(c, receipt_json(stored_events[start:end], ids[start:end])) for c, start, end in many]
+    return [(c, receipt_json(stored_events[start:end], ids[start:end])) for c, start, end in many] if ids else []
 
 
 Judged = Sequence[tuple[UUID, int]]  # streams a write was decided on, with the version it read

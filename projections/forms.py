@@ -110,11 +110,11 @@ class Forms:
         if cutoff.today:
             docs = read(self.runner, wanted, cutoff)
         else:
-            by_month: dict[str, list[date]] = {}
+            by_month: dict[str, list[str]] = {}
             for d in calendar["instructional_days"]:
-                by_month.setdefault(d[:7], []).append(date.fromisoformat(d))
-            ids = {ym: [streams.attendance(UUID(sid), d) for sid in klass["placements"] for d in by_month.get(ym, [])]
-                   for ym in codes}
+                by_month.setdefault(d[:7], []).append(d)
+            ids = {ym: [i for sid in klass["placements"]
+                        for i in streams.attendance_days(UUID(sid), by_month.get(ym, []))] for ym in codes}
             known = {("attendance_index", key): ids[ym] for ym, key in codes.items()}
             known.update({("attendance_register", key): ids[month] for key in marks})
             docs = self.runner.replay_documents(wanted, cutoff, known)

@@ -101,8 +101,8 @@ def student_file(runner: Runner, student_id: UUID | str, cutoff: Cutoff, *, heal
         known: dict[tuple[str, str], list[Any]] = {}
         for (code, year, _, _, _), key in months.items():
             calendar = docs["attendance_register"].get(calendar_key(code, year), {"instructional_days": []})
-            known[("attendance_index", key)] = [streams.attendance(sid, date.fromisoformat(d))
-                                                for d in calendar["instructional_days"] if d[:7] == key[-7:]]
+            known[("attendance_index", key)] = streams.attendance_days(
+                sid, [d for d in calendar["instructional_days"] if d[:7] == key[-7:]])
         docs["attendance_index"] = runner.replay_documents({"attendance_index": index}, cutoff,
                                                            known)["attendance_index"]
     enrollment, guidance = docs["enrollment_record"], docs["guidance_record"]
