@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from api.idempotency import Keys
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.transactions import micros
@@ -86,6 +87,44 @@ def test_writes_that_share_a_transaction_each_answer_with_its_last_position(back
     assert sorted(own.values()) == [2, 3, 4]
     assert [(first, last) for first, last, _ in _rows(ledger)] == [(1, 1), (2, 4)]
     assert {ledger.settled(own[n]) for n in (1, 2, 3) if own[n] < 4} == {1}
+
+
+def test_a_retried_write_of_a_shared_transaction_answers_with_the_same_position(backend: Backend,
+                                                                               ledger: Ledger) -> None:
+    """The receipt an idempotency key keeps (written in the events' transaction) names the same
+    position as the write's own answer: the last of the transaction it shared."""
+    keys = Keys(ledger, backend)
+    original, gate, calls = ledger.recorder.insert_events, threading.Event(), []
+
+    def insert_events(stored: Any, **kwargs: Any) -> Any:
+        calls.append(len(stored))
+        if len(calls) == 1:
+            gate.wait(10)
+        return original(stored, **kwargs)
+
+    ledger.recorder.insert_events = insert_events  # type: ignore[method-assign]
+    receipts: dict[int, Any] = {}
+
+    def register(n: int) -> None:
+        assert keys.claim("admin", f"key-{n}", "digest") is None
+        with keys.completing("admin", f"key-{n}", 201):
+            receipts[n] = ledger.register_school(f"B13122{n:07d}", f"学校{n}", b.BOARD, recorded_by="admin")
+
+    first = threading.Thread(target=register, args=(0,))
+    first.start()
+    _until(lambda: calls == [1])
+    rest = [threading.Thread(target=register, args=(n,)) for n in (1, 2)]
+    for t in rest:
+        t.start()
+    _until(lambda: len(ledger.group_commit._queue) == 2)
+    gate.set()
+    for t in [first, *rest]:
+        t.join(10)
+    assert calls == [1, 2]
+    for n in (0, 1, 2):
+        status, stored = keys.claim("admin", f"key-{n}", "digest")  # type: ignore[misc]
+        assert (status, stored["position"]) == (201, receipts[n].position)
+    assert [receipts[n].position for n in (0, 1, 2)] == [1, 3, 3]
 
 
 def test_when_a_transaction_can_first_be_known_never_goes_back_along_the_log(ledger: Ledger, clock: Clock) -> None:
