@@ -63,14 +63,15 @@ class LogController(Controller):
         svc.access.record(staff_id=p.staff_id, roles=p.roles(), action="log.read",
                           resource=f"{request.url.path}?after={after}&limit={limit}", student_id=None,
                           outcome="allowed", status=200)
-        page = ledger.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False)
+        # A page ends on a transaction boundary (ADR 0021): one that would end inside a transaction
+        # ends before it, or holds all of it when that transaction is longer than the page.
+        page = ledger.notifications(after, limit)
         entries = []
         for n in page:
             event: Event = ledger.mapper.to_domain_event(n)  # type: ignore[assignment]
             entries.append(LogEntry(n.id, type_name(type(event)), str(n.originator_id), n.originator_version,
                                     msgspec.to_builtins(event)))
-        more = len(page) == limit
+        more = len(page) >= limit or (bool(page) and page[-1].id < ledger.position())
         return LogPage(entries, f"/v1/log?after={page[-1].id}&limit={limit}" if more and page else None)
 
     @get("/access-log", sync_to_thread=True, summary="Who read which sensitive record, when, and the outcome")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -26,13 +27,15 @@ from domain.recorders import Completion
 class Pending:
     """One write waiting to be saved: its stored events, the key it completes, and its outcome."""
 
-    __slots__ = ("completion", "done", "error", "ids", "stored", "unchanged")
+    __slots__ = ("completion", "done", "error", "ids", "position", "recorded_at", "stored", "unchanged")
 
     def __init__(self, stored: Sequence[StoredEvent], completion: Completion | None,
-                 unchanged: Sequence[tuple[UUID, int]] = ()) -> None:
+                 unchanged: Sequence[tuple[UUID, int]] = (), recorded_at: datetime | None = None) -> None:
         self.stored, self.completion = stored, completion
         self.unchanged = unchanged  # streams it was judged on, at the versions read (must still be so)
+        self.recorded_at = recorded_at  # the latest recorded time of its events
         self.ids: Sequence[int] = ()
+        self.position = 0  # the last position of the transaction that saved it (its receipt's)
         self.error: BaseException | None = None
         self.done = False
 
@@ -88,6 +91,7 @@ def slices(batch: Sequence[Pending], ids: Sequence[int]) -> None:
     start = 0
     for item in batch:
         item.ids = ids[start:start + len(item.stored)]
+        item.position = max(ids)  # as of its own last position the write would still be half saved
         start += len(item.stored)
     assert start == len(ids), "one notification id per stored event"
 
@@ -106,6 +110,11 @@ def flat(batch: Sequence[Pending]) -> list[StoredEvent]:
     return [s for item in batch for s in item.stored]
 
 
+def recorded_at(batch: Sequence[Pending]) -> datetime | None:
+    """The latest recorded time of a batch's events (the writes' clocks are read apart)."""
+    return max((item.recorded_at for item in batch if item.recorded_at is not None), default=None)
+
+
 def unchanged(batch: Sequence[Pending]) -> list[tuple[UUID, int]]:
     """What every write of a batch was judged on (a stream read at two versions keeps the older)."""
     judged: dict[UUID, int] = {}
@@ -115,4 +124,4 @@ def unchanged(batch: Sequence[Pending]) -> list[tuple[UUID, int]]:
     return sorted(judged.items())
 
 
-__all__ = ["GroupCommit", "Pending", "completions", "flat", "slices", "unchanged"]
+__all__ = ["GroupCommit", "Pending", "completions", "flat", "recorded_at", "slices", "unchanged"]

@@ -16,17 +16,18 @@ from uuid import UUID, uuid4
 
 import msgspec
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, StoredEvent
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Notification, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain import errors, streams
 from domain.backend import Backend
 from domain.event import Event
-from domain.group_commit import GroupCommit, Pending, completions, flat, slices, unchanged
+from domain.group_commit import GroupCommit, Pending, completions, flat, recorded_at, slices, unchanged
 from domain.mapper import EventMapper
 from domain.recorders import current_completion
 from domain.school import School, SchoolClass, SchoolYear, evolve_class, evolve_school, evolve_year
 from domain.student import Student, evolve_student
+from domain.transactions import Boundaries
 
 JST = timezone(timedelta(hours=9), "JST")
 S = TypeVar("S")
@@ -34,7 +35,9 @@ V = TypeVar("V")
 
 
 class Receipt(NamedTuple):
-    """What a command recorded: the stream it is about, how many events, the last log position."""
+    """What a command recorded: the stream it is about, how many events, and the last log position of
+    the transaction that saved them (under group commit, other writes' events may follow its own in
+    that transaction; as of this position the write is wholly there: ADR 0021)."""
 
     stream_id: UUID
     events: int
@@ -85,6 +88,9 @@ class LedgerBase(Application[UUID]):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.new_id = new_id
         self.group_commit = GroupCommit(self._save_batch)
+        datastore: Any = self.recorder.datastore  # type: ignore[attr-defined]
+        self.boundaries = Boundaries(datastore, sqlite=isinstance(self.recorder, SQLiteApplicationRecorder),
+                                     schema=getattr(datastore, "schema", "public"))
 
     @classmethod
     def open(cls, backend: Backend, **kwargs: Any) -> Any:
@@ -171,7 +177,8 @@ class LedgerBase(Application[UUID]):
         cannot land after it."""
         if not events:
             raise errors.NothingChanged("nothing to record")
-        pending = Pending([self.mapper.to_stored_event(e) for e in events], current_completion.get(), unchanged)
+        pending = Pending([self.mapper.to_stored_event(e) for e in events], current_completion.get(), unchanged,
+                          max(e.recorded_at for e in events))
         try:
             self.group_commit.submit(pending)  # with the writes that arrive meanwhile, in one transaction
         except IntegrityError as e:
@@ -184,12 +191,13 @@ class LedgerBase(Application[UUID]):
         finally:
             if (reads := self._reads()) is not None:
                 reads.clear()  # what was read before this save is no longer the state after it
-        return Receipt(events[0].originator_id, len(events), pending.ids[-1])
+        return Receipt(events[0].originator_id, len(events), pending.position)
 
     def _save_batch(self, batch: list[Pending]) -> None:
         """Save the writes of a group commit in one transaction; if one is in conflict, each alone."""
         try:
-            ids = self.recorder.insert_events(flat(batch), completions=completions(batch), unchanged=unchanged(batch))
+            ids = self.recorder.insert_events(flat(batch), completions=completions(batch), unchanged=unchanged(batch),
+                                              recorded_at=recorded_at(batch))
         except IntegrityError as e:
             if len(batch) == 1:
                 batch[0].error = e
@@ -206,6 +214,42 @@ class LedgerBase(Application[UUID]):
     def position(self) -> int:
         """The log position of the last recorded event (0 for an empty ledger)."""
         return self.recorder.max_notification_id() or 0
+
+    # ------------------------------------------------------------ whole transactions (ADR 0021)
+
+    def settled(self, position: int) -> int:
+        """``position``, or the one before the transaction it falls inside: as of a position, only
+        transactions committed wholly at or before it count."""
+        return self.boundaries.settled(position)
+
+    def transaction_end(self, position: int) -> int:
+        """The last position of the transaction that holds ``position`` (the state just after it)."""
+        around = self.boundaries.around(position)
+        return position if around is None else around[1]
+
+    def known_at(self, at: datetime) -> int | None:
+        """The last position of the transactions known at or before a recorded time (None when the
+        log records no transaction boundaries: every event then counts by its own recorded time)."""
+        return self.boundaries.known_at(at)
+
+    def notifications(self, start: int, limit: int, stop: int | None = None,
+                      topics: Sequence[str] = ()) -> list[Notification]:
+        """Up to ``limit`` events after ``start`` (of ``topics``, up to ``stop``), ending on a
+        transaction boundary: a page that would end inside a transaction ends before it, or, when
+        that transaction is the whole page, takes all of it (such a page holds more than ``limit``)."""
+        page = list(self.recorder.select_notifications(start=start, limit=limit, stop=stop, topics=topics,
+                                                       inclusive_of_start=False))
+        if len(page) < limit:  # up to the head (whole transactions commit whole) or to ``stop``
+            return page
+        around = self.boundaries.around(page[-1].id)
+        if around is None or around[1] == page[-1].id:
+            return page
+        first, last = around
+        kept = [n for n in page if n.id < first]
+        if kept:
+            return kept
+        return list(self.recorder.select_notifications(start=start, limit=last - start, stop=last, topics=topics,
+                                                       inclusive_of_start=False))
 
     def has_stream(self, stream_id: UUID) -> bool:
         return bool(self.recorder.select_events(stream_id, limit=1))

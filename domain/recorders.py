@@ -4,6 +4,10 @@ A write that carries an Idempotency-Key is claimed first (api/idempotency.py). W
 are saved, the key's row is marked done with the receipt *inside the same database transaction*
 as the events: once the API answers 201 the key and the events are durable together, and a crash
 leaves either both or neither (PRODUCT.md §2, promise 6).
+
+Every save also records where its transaction begins and ends (``recorded_at``: the latest recorded
+time of its events; domain/transactions.py, ADR 0021), in the same transaction: one more INSERT per
+transaction, whatever the number of its events.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +26,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+
+from domain import transactions
 
 
 @dataclass(frozen=True)
@@ -36,17 +43,25 @@ class Completion:
 current_completion: ContextVar[Completion | None] = ContextVar("current_completion", default=None)
 
 
-def receipt_json(stored_events: Sequence[StoredEvent], ids: Sequence[int]) -> str:
+def receipt_json(stored_events: Sequence[StoredEvent], position: int) -> str:
     return json.dumps({"stream_id": str(stored_events[0].originator_id), "events": len(stored_events),
-                       "position": ids[-1]}, separators=(",", ":"))
+                       "position": position}, separators=(",", ":"))
 
 
 def completed(stored_events: Sequence[StoredEvent], ids: Sequence[int],
               kwargs: dict[str, Any]) -> list[tuple[Completion, str]]:
     """The keys a save completes (``completions``: key, start, end of its write's events in the
-    group commit's batch), each with the receipt of its own write's events."""
+    group commit's batch), each with the receipt of its own write's events. A receipt's position is
+    the last of the transaction (ADR 0021): as of it, the write is wholly there."""
     many: Sequence[tuple[Completion, int, int]] = kwargs.get("completions", ())
-    return [(c, receipt_json(stored_events[start:end], ids[start:end])) for c, start, end in many] if ids else []
+    return [(c, receipt_json(stored_events[start:end], max(ids))) for c, start, end in many] if ids else []
+
+
+def recorded_at(kwargs: dict[str, Any]) -> datetime | None:
+    """When the events of a save were recorded (the latest); None for a raw insert, which then
+    records no transaction row (its events count as transactions of their own)."""
+    at: datetime | None = kwargs.get("recorded_at")
+    return at
 
 
 Judged = Sequence[tuple[UUID, int]]  # streams a write was decided on, with the version it read
@@ -68,6 +83,8 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
                 "WHERE staff_id = ? AND key = ? AND state = 'in_flight'",
                 (completion.status, response, completion.staff_id, completion.key),
             )
+        if ids and (at := recorded_at(kwargs)) is not None:
+            c.execute(transactions.record_sql(sqlite=True), transactions.record_params(ids, at))
         return ids
 
 
@@ -93,4 +110,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
                     Identifier(self.datastore.schema)),
                 (completion.status, response, completion.staff_id, completion.key),
             )
+        if ids and (at := recorded_at(kwargs)) is not None:  # still under the table lock
+            curs.execute(transactions.record_sql(sqlite=False, schema=self.datastore.schema).encode(),
+                         transactions.record_params(ids, at))
         return ids

@@ -13,6 +13,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from domain.event import TOPIC_PREFIX, Event, type_name
@@ -102,9 +103,8 @@ class Runner:
         for p in chosen:
             for t in p.topics:
                 readers.setdefault(t, []).append(p)
-        page = self.ledger.recorder.select_notifications(
-            start=start, limit=batch, stop=head, topics=sorted(TOPIC_PREFIX + t for t in readers),
-            inclusive_of_start=False)
+        # A page ends on a transaction boundary: the documents never hold part of one (ADR 0021).
+        page = self.ledger.notifications(start, batch, stop=head, topics=sorted(TOPIC_PREFIX + t for t in readers))
         if not page:  # nothing of their types up to the head: they are current up to there
             with contextlib.suppress(StaleUpdate):  # another runner got there first
                 self.store.save_many({p.name: ({}, {}) for p in chosen}, head, start)
@@ -168,7 +168,7 @@ class Runner:
         class-month): such a replay holds only those streams' part, while a reused document holds
         all of it, so the caller picks its part out of either.
         """
-        cutoff = upto if isinstance(upto, Cutoff) else Cutoff(position=upto)
+        cutoff = self.settle(upto if isinstance(upto, Cutoff) else Cutoff(position=upto))
         documents: dict[str, dict[str, Document]] = {name: {} for name in wanted}
         if self.reuse_read_models and cutoff.position is not None and cutoff.at is None and cutoff.on is None:
             # As known at a log position: the documents not changed since come from the read model
@@ -205,8 +205,18 @@ class Runner:
                         documents[name][k] = p.apply(documents[name].get(k), event)
         return documents
 
+    def settle(self, cutoff: Cutoff) -> Cutoff:
+        """The cutoff on whole transactions (ADR 0021): a position inside a transaction stands
+        before it; a recorded time admits the transactions known at or before it, no further than
+        their last position (events recorded before transactions had boundaries still count by
+        their own recorded time)."""
+        position = None if cutoff.position is None else self.ledger.settled(cutoff.position)
+        if cutoff.at is not None and (known := self.ledger.known_at(cutoff.at)) is not None:
+            position = known if position is None else min(position, known)
+        return cutoff if position == cutoff.position else replace(cutoff, position=position)
+
     def _scan(self, p: Projection, cutoff: Cutoff) -> Iterator[tuple[int, Event]]:
-        start, stop = 0, cutoff.position or self.ledger.position()
+        start, stop = 0, self.ledger.position() if cutoff.position is None else cutoff.position
         while True:
             page = self.ledger.recorder.select_notifications(
                 start=start, limit=1000, stop=stop, topics=self._topics(p), inclusive_of_start=False)

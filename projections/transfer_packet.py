@@ -31,8 +31,10 @@ def packet_id(student_id: uuid.UUID, version: int) -> str:
 
 def content(forms: Forms, move: StudentHandedOver, position: int, *, issuer: str,
             board: str | None = None) -> TransferPacket | None:
-    """The packet of an external hand-over recorded at ``position``."""
-    file = student_file(forms.runner, move.originator_id, Cutoff(position=position), health=True)
+    """The packet of an external hand-over recorded at ``position``: the record as it stood when the
+    transaction holding the hand-over committed (ADR 0021)."""
+    end = forms.runner.ledger.transaction_end(position)
+    file = student_file(forms.runner, move.originator_id, Cutoff(position=end), health=True)
     if file is None:
         return None
     view = view_for(file.student, move.to_school)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from tests.api.conftest import YEAR, A, Api
 from tests.builders import identity
@@ -57,3 +58,40 @@ def test_the_roster_as_of_a_position_before_an_admission_does_not_list_the_child
     then = api.get(f"{base}?as_of={before}", principal).json()
     assert [s["student_id"] for s in now["students"]] == [*klass.students, str(late.stream_id)]
     assert [s["student_id"] for s in then["students"]] == list(klass.students)
+
+
+def test_a_form_as_of_a_position_inside_a_roll_shows_the_state_before_the_roll(world: Api) -> None:
+    """A 30-mark roll is one transaction: at the position of its 15th mark nobody could ever read half
+    of it, so the forms read as of that position show the state before the roll, and as of the
+    position the write answered with, the whole roll."""
+    api = world
+    klass = api.fresh_class(A, students=30)
+    principal = api.auth("principal")
+    base = f"/v1/schools/{A}/years/{YEAR}/classes/1/{klass.name}"
+    before = api.ledger.position()
+    roll = {"school_code": A, "year": YEAR, "grade": 1, "class_name": klass.name, "date": "2026-04-07",
+            "marks": [{"student_id": s, "code": "present"} for s in klass.students]}
+    written = api.post("/v1/attendance-rolls", roll, principal)
+    assert written.status_code == 201
+    position = written.json()["position"]
+    marks = api.ledger.recorder.select_notifications(start=before, limit=100, stop=position, inclusive_of_start=False)
+    assert len(marks) == 30
+    middle = marks[14].id
+    first = str(api.ledger.decode(marks[0]).student_id)  # type: ignore[attr-defined]
+
+    def register(as_of: int) -> list[Any]:
+        response = api.get(f"{base}/attendance-register?month=2026-04&as_of={as_of}&wait_for={position}", principal)
+        assert response.status_code == 200, response.text
+        return [s["days"]["2026-04-07"] for s in response.json()["students"]]
+
+    def present(as_of: int) -> int:
+        response = api.get(f"/v1/students/{first}/forms/report-card?year={YEAR}&term=1&as_of={as_of}"
+                           f"&wait_for={position}", principal)
+        assert response.status_code == 200, response.text
+        return int(response.json()["attendance"]["present"])
+
+    assert register(middle) == [None] * 30
+    assert present(middle) == 0
+    assert [day["code"] for day in register(position)] == ["present"] * 30
+    assert present(position) == 1
+    assert register(marks[-1].id - 1) == [None] * 30  # up to the last mark: still before the roll

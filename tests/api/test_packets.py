@@ -137,7 +137,8 @@ def test_a_packet_moves_the_record_to_another_ledger_once(two_ledgers: tuple[Api
     assert (received["from_ledger"], received["kind"], received["record_kind"]) == (TOTTORI, "transfer", "copy")
     forms = tottori.client.app.state["services"].forms
     move_position = max(p for p, e in tottori.ledger.events_in_streams([uuid.UUID(sid)]))
-    held = forms.cumulative_record(sid, school=CHIBA_SCHOOL, as_of=Cutoff(position=move_position))
+    held = forms.cumulative_record(sid, school=CHIBA_SCHOOL,  # as the hand-over's transaction left it
+                                   as_of=Cutoff(position=tottori.ledger.transaction_end(move_position)))
     assert canonical_doc(received["content"]["cumulative_record"]) == canonical_doc(held)
     assert [r["source"] for r in held["form2"]] == ["copy"]
     assert received["content"]["health_card"]["columns"][0]["items"]["height_cm"] == HEALTH["height_cm"]

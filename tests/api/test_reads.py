@@ -230,7 +230,10 @@ def test_the_log_pages_through_every_event_once_in_order(api: Api, limit: int) -
     pages = _walk(api, f"/v1/log?limit={limit}")
     entries = [e for page in pages for e in page["entries"]]
     assert [e["position"] for e in entries] == list(range(1, end + 1))
-    assert all(len(page["entries"]) == limit for page in pages[:-1])
+    for page in pages[:-1]:  # each page ends on a transaction boundary; a longer one is one transaction
+        first, last = page["entries"][0]["position"], page["entries"][-1]["position"]
+        assert api.ledger.settled(last) == last
+        assert len(page["entries"]) <= limit or api.ledger.boundaries.around(last) == (first, last)
     assert pages[-1]["next"] is None
     everything = api.get("/v1/log?limit=1000", api.auth("auditor")).json()
     assert everything == {"entries": entries, "next": None}
@@ -256,6 +259,29 @@ def test_a_page_reads_the_same_again_and_new_events_come_after_the_last_page(api
     assert [(e["position"], e["type"], e["stream_id"]) for e in tail["entries"]] == [
         (last + 1, "HealthExaminationRecorded", new_entries[-1]["stream_id"])]
     assert tail["next"] is None
+
+
+def test_a_log_page_never_ends_inside_a_transaction(world: Api) -> None:
+    """Two rolls of five marks (each one transaction): a page of seven after the first ends with it,
+    the next page holds the second; a page of three holds a whole roll (one transaction longer
+    than the page); and every page links to the next until the end."""
+    api = world
+    klass = api.fresh_class(A, students=5)
+    start = api.ledger.position()
+    api.roll(klass, date(2026, 4, 8))
+    middle = api.ledger.position()
+    api.roll(klass, date(2026, 4, 9))
+    end = api.ledger.position()
+    auditor = api.auth("auditor")
+    first = api.get(f"/v1/log?after={start}&limit=7", auditor).json()
+    assert [e["position"] for e in first["entries"]] == list(range(start + 1, middle + 1))
+    assert first["next"] == f"/v1/log?after={middle}&limit=7"
+    second = api.get(first["next"], auditor).json()
+    assert [e["position"] for e in second["entries"]] == list(range(middle + 1, end + 1))
+    assert second["next"] is None
+    longer = api.get(f"/v1/log?after={start}&limit=3", auditor).json()
+    assert [e["position"] for e in longer["entries"]] == list(range(start + 1, middle + 1))
+    assert longer["next"] == f"/v1/log?after={middle}&limit=3"
 
 
 def test_after_the_end_of_the_log_the_page_is_empty(world: Api) -> None:

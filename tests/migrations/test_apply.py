@@ -161,6 +161,19 @@ def test_the_postgresql_log_cannot_be_truncated(postgres_backend: Backend,
     assert run(postgres_backend, "SELECT count(*) FROM gakuseki_events") == [(3,)]
 
 
+def test_a_recorded_transaction_boundary_cannot_be_changed_or_deleted(recorded: Backend) -> None:
+    refusal = sqlite3.IntegrityError if recorded.kind == "sqlite" else psycopg.errors.InsufficientPrivilege
+    with pytest.raises(refusal, match="append-only"):
+        run(recorded, "UPDATE log_transactions SET first_position = 1")
+    with pytest.raises(refusal, match="append-only"):
+        run(recorded, "DELETE FROM log_transactions")
+    if recorded.kind == "postgresql":
+        with pytest.raises(refusal, match="append-only"):
+            run(recorded, "TRUNCATE log_transactions")
+    assert run(recorded, "SELECT first_position, last_position FROM log_transactions ORDER BY last_position") == [
+        (1, 1), (2, 2), (3, 3)]
+
+
 def test_appending_is_still_allowed(recorded: Backend, open_ledger: Callable[[Backend], Ledger]) -> None:
     ledger = open_ledger(recorded)
     ledger.form_class(b.ELEMENTARY, b.YEAR, 1, "1", homeroom_teacher_id=b.STAFF, homeroom_teacher_name="山田 花子",
