@@ -85,3 +85,15 @@ def decode(text: str | bytes) -> Document:
     """A stored document, read back."""
     document: Document = msgspec.json.decode(text)
     return document
+
+
+def settled(document: Document) -> Document:
+    """A document as it leaves the projection layer: exactly as the store would give it back.
+
+    ``apply`` builds a document with its members in the order its code happened to set them; the
+    store holds it as canonical JSON (sorted members), so one read back has them sorted. Every
+    document a form is composed from passes through here or through ``decode``, whichever path
+    built it (today's read model, one reused from it, or one replayed from the events), so the
+    forms, their JSON and their printed pages are the same bytes whatever the path (ADR 0020).
+    """
+    return decode(canonical(document))

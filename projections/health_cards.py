@@ -96,6 +96,11 @@ def health_items(values: dict[str, Any] | None) -> dict[str, Any]:
             for k in HEALTH_LABELS}
 
 
+# The counts of 歯の状態, in the order of the form (a card's ``counts`` holds them by name).
+COUNTS = ("primary_present", "primary_untreated", "primary_treated", "permanent_present", "permanent_untreated",
+          "permanent_treated", "permanent_lost")
+
+
 def tooth_counts(teeth: dict[str, str]) -> dict[str, int]:
     """歯の状態 from the 歯式. 現在歯 are the teeth in the mouth: a permanent tooth coded / C ○ CO and a
     primary tooth coded / C ○ × CO (要注意乳歯 is still there). 未処置 is C, 処置 is ○; CO (要観察歯) is

@@ -17,7 +17,7 @@ from typing import Any
 
 from domain.event import TOPIC_PREFIX, Event, type_name
 from domain.ledger import Ledger
-from projections.base import Cutoff, Document, Projection, sources
+from projections.base import Cutoff, Document, Projection, settled, sources
 from projections.store import DocumentStore, StaleUpdate
 
 
@@ -203,7 +203,8 @@ class Runner:
                 for k in p.keys(event):
                     if k in keys:
                         documents[name][k] = p.apply(documents[name].get(k), event)
-        return documents
+        # Documents leave in their stored form, replayed or reused alike (ADR 0020).
+        return {name: {k: settled(d) for k, d in docs.items()} for name, docs in documents.items()}
 
     def _scan(self, p: Projection, cutoff: Cutoff) -> Iterator[tuple[int, Event]]:
         start, stop = 0, cutoff.position or self.ledger.position()
