@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from domain.attendance import MARK_CODES
+from projections.health_cards import COUNTS, TOOTH_MEANINGS
 
 FORMS = ("roster", "attendance_register", "cumulative_record", "report_card", "long_absence", "health_card",
          "dental_card")
@@ -99,7 +100,9 @@ def _environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(jdate=_jdate, jmonth=_jmonth, day=_day, jst=_jst, changes=_changes,
                        identity_trail=_identity_trail, sex=lambda v: SEX.get(v, v))
-    env.globals.update(MARK_LABELS=MARK_CODES, MARK_SYMBOLS=MARK_SYMBOLS, LEFT_BECAUSE=LEFT_BECAUSE)
+    # The order things are printed in is the template's (a form's JSON objects arrive in sorted order).
+    env.globals.update(MARK_LABELS=MARK_CODES, MARK_SYMBOLS=MARK_SYMBOLS, LEFT_BECAUSE=LEFT_BECAUSE,
+                       DENTAL_COUNTS=COUNTS, TOOTH_CODES=tuple(TOOTH_MEANINGS))
     return env
 
 

@@ -26,12 +26,20 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 from domain.attendance import AttendanceCorrected, AttendanceMarked
 from domain.event import Event
 from projections.attendance_arithmetic import ABSENT, EXCUSED, PRESENT
-from projections.base import Document
+
+
+class MonthCodes(TypedDict):
+    """``codes/<school>/<year>/<grade>/<class>/<YYYY-MM>``."""
+
+    month: str
+    days: dict[str, str]  # per child, 31 letters
+    facilities: NotRequired[dict[str, dict[str, str]]]  # per child, by ISO day
+    others: NotRequired[dict[str, dict[str, str]]]  # per child, by ISO day: codes without a letter
 
 LETTERS = {"present": "P", "late": "L", "left_early": "E", "deemed_present": "D", "absent_illness": "I",
            "absent_other": "A", "suspended": "S", "mourning": "M", "online_special": "O", "other_excused": "X"}
@@ -67,11 +75,11 @@ class AttendanceIndex:
                     f"{event.effective_on.isoformat()[:7]}",)  # codes_key, inline: it runs for every mark
         return ()
 
-    def apply(self, document: Document | None, event: Event) -> Document:
+    def apply(self, document: MonthCodes | None, event: Event) -> MonthCodes:
         if not isinstance(event, _MARKS):
             raise ValueError(f"the attendance index does not read {type(event).__name__}")
         on, mark, sid = event.effective_on, event.mark, str(event.student_id)
-        doc = document or {"month": on.isoformat()[:7], "days": {}}  # updated in place (projections/base.py)
+        doc = document or MonthCodes(month=on.isoformat()[:7], days={})  # updated in place (projections/base.py)
         days = doc["days"]
         letters = days.get(sid, BLANK)
         letter = LETTERS.get(mark.code, UNKNOWN)
@@ -83,7 +91,7 @@ class AttendanceIndex:
         return doc
 
 
-def _keep(doc: Document, part: str, sid: str, day: str, value: str | None) -> None:
+def _keep(doc: MonthCodes, part: Literal["others", "facilities"], sid: str, day: str, value: str | None) -> None:
     """Set (or, with no value, remove) ``doc[part][sid][day]``; an emptied part goes altogether."""
     if value:
         doc.setdefault(part, {}).setdefault(sid, {})[day] = value
@@ -95,7 +103,7 @@ def _keep(doc: Document, part: str, sid: str, day: str, value: str | None) -> No
             del doc[part]
 
 
-def child_codes(documents: Iterable[Document | None], student_id: str) -> tuple[dict[str, str], dict[str, str]]:
+def child_codes(documents: Iterable[MonthCodes | None], student_id: str) -> tuple[dict[str, str], dict[str, str]]:
     """One child's mark codes and deemed-present facilities by day (ISO dates), from class-month
     documents; a later document's day replaces an earlier one's, facility and all."""
     codes: dict[str, str] = {}
@@ -115,7 +123,7 @@ def child_codes(documents: Iterable[Document | None], student_id: str) -> tuple[
     return codes, facilities
 
 
-def has_others(documents: Iterable[Document], student_id: str) -> bool:
+def has_others(documents: Iterable[MonthCodes], student_id: str) -> bool:
     """Whether the child has a code this version has no letter for in any of the documents."""
     return any(student_id in doc.get("others", {}) for doc in documents)
 
@@ -134,7 +142,7 @@ def plan(days: Sequence[str]) -> Plan:
     return [(month, operator.itemgetter(*at), len(at)) for month, at in runs]
 
 
-def letters_on(documents: Mapping[str, Document], student_id: str, picked: Plan) -> str:
+def letters_on(documents: Mapping[str, MonthCodes], student_id: str, picked: Plan) -> str:
     """The child's letters on the planned days, in their order (a space where there is no mark);
     ``documents`` are one class's, by YYYY-MM."""
     parts = []

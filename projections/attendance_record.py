@@ -11,14 +11,14 @@ from collections import Counter
 from typing import Any
 
 from projections.attendance_arithmetic import Tally, on_roll, tallies
-from projections.base import Document
+from projections.enrollment_record import Placement
 from projections.student_file import StudentFile, place
 
 MARK_LABELS = {"late": "遅刻", "left_early": "早退", "suspended": "出席停止", "mourning": "忌引",
                "online_special": "オンライン特例授業", "other_excused": "校長が認めた日"}
 
 
-def days_on_roll(file: StudentFile, year: int, school_code: str | None = None) -> list[tuple[Document, list[str]]]:
+def days_on_roll(file: StudentFile, year: int, school_code: str | None = None) -> list[tuple[Placement, list[str]]]:
     """Per class the child was placed in (at one school), the grade's instructional days on its roll."""
     out = []
     for p in file.places(year):
@@ -36,7 +36,7 @@ def days_on_roll(file: StudentFile, year: int, school_code: str | None = None) -
     return out
 
 
-def class_closures(file: StudentFile, year: int, p: Document) -> set[str]:
+def class_closures(file: StudentFile, year: int, p: Placement) -> set[str]:
     """The days the child's class ``p`` was closed (学級閉鎖)."""
     calendar = file.calendars[f"{p['school_code']}/{year}"]
     return {c["on"] for c in calendar["closures"]
@@ -46,9 +46,9 @@ def class_closures(file: StudentFile, year: int, p: Document) -> set[str]:
 def figures(file: StudentFile, year: int, school_code: str | None = None, first: str = "0000-00-00",
             last: str = "9999-99-99") -> dict[str, Any]:
     """The tally (and the 備考 it implies) for the child's days on the roll between two ISO dates."""
-    marks = file.attendance.get(year, {})
-    codes: dict[str, str] = marks.get("codes", {})
-    facilities: dict[str, str] = marks.get("facilities", {})
+    marks = file.attendance.get(year)
+    codes: dict[str, str] = marks["codes"] if marks else {}
+    facilities: dict[str, str] = marks["facilities"] if marks else {}
     total: dict[str, int] = dict.fromkeys(Tally().as_dict(), 0)
     notes: Counter[str | None] = Counter()
     seen: set[str] = set()

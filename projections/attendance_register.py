@@ -11,8 +11,9 @@ request reads one marks document, not the twelve of the year: the totals need on
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import NotRequired, TypedDict, cast
 from uuid import UUID
 
 from domain import streams
@@ -20,8 +21,64 @@ from domain.attendance import AttendanceCorrected, AttendanceMarked
 from domain.event import Event
 from domain.school import SchoolCalendarSet
 from projections.attendance_arithmetic import figures_of, on_roll, spans_of, tallies
-from projections.attendance_index import CODES, child_codes, has_others, letters_on, plan
-from projections.base import Document
+from projections.attendance_index import CODES, MonthCodes, child_codes, has_others, letters_on, plan
+from projections.base import Form
+from projections.roster import RosterClass, RosterStudent
+
+
+class MarkCorrection(TypedDict):
+    """What a correction of a day's mark replaced, who corrected it, when, why, who approved."""
+
+    code: str | None
+    reason: str
+    corrected_by: str
+    corrected_at: str
+    why: str
+    approved_by: str | None
+
+
+class MarkEntry(TypedDict):
+    """A student-day's current mark, the event that set it, and the trail of corrections."""
+
+    code: str
+    reason: str
+    authority: NotRequired[str]
+    facility: NotRequired[str]
+    recorded_by: str
+    stream_id: str
+    version: int
+    trail: NotRequired[list[MarkCorrection]]
+
+
+class MonthMarks(TypedDict):
+    """``marks/<school>/<year>/<grade>/<class>/<YYYY-MM>``: every student's mark by ISO day."""
+
+    marks: dict[str, dict[str, MarkEntry]]
+
+
+class ClosureDay(TypedDict):
+    on: str
+    scope: str
+    grade: int | None
+    class_name: str | None
+    reason: str
+
+
+class TermDays(TypedDict):
+    number: int
+    starts_on: str
+    ends_on: str
+
+
+class Calendar(TypedDict):
+    """``calendar/<school>/<year>``."""
+
+    instructional_days: list[str]
+    closures: list[ClosureDay]
+    terms: list[TermDays]
+
+
+RegisterDocument = MonthMarks | Calendar
 
 DEFAULT_EXCUSED_LABEL = "出席停止・忌引等の日数"
 SHUT = "#"  # a closed day among a child's letters
@@ -55,9 +112,9 @@ class AttendanceRegister:
             return [streams.school_year(school, int(year))]
         return None
 
-    def apply(self, document: Document | None, event: Event) -> Document:
+    def apply(self, document: RegisterDocument | None, event: Event) -> RegisterDocument:
         if isinstance(event, _MARKS):
-            doc = document or {"marks": {}}  # updated in place (projections/base.py)
+            doc = cast(MonthMarks | None, document) or MonthMarks(marks={})  # updated in place (projections/base.py)
             student = doc["marks"].setdefault(str(event.student_id), {})
             day = event.effective_on.isoformat()
             student[day] = mark_entry(student.get(day), event)
@@ -74,34 +131,32 @@ class AttendanceRegister:
 _MARKS = (AttendanceMarked, AttendanceCorrected)
 
 
-def mark_entry(before: Document | None, event: AttendanceMarked | AttendanceCorrected) -> Document:
+def mark_entry(before: MarkEntry | None, event: AttendanceMarked | AttendanceCorrected) -> MarkEntry:
     """A student-day's mark after the event; a correction keeps what it replaced in the trail."""
     mark = event.mark
-    entry: Document = {"code": mark.code, "reason": mark.reason}
+    entry: MarkEntry = {"code": mark.code, "reason": mark.reason, "recorded_by": event.recorded_by,
+                        "stream_id": str(event.originator_id), "version": event.originator_version}
     if mark.authority:
         entry["authority"] = mark.authority
     if mark.facility:
         entry["facility"] = mark.facility
-    entry["recorded_by"], entry["stream_id"] = event.recorded_by, str(event.originator_id)
-    entry["version"] = event.originator_version
     if isinstance(event, AttendanceCorrected):
-        before = before or {}
-        entry["trail"] = [*before.get("trail", []), {
-            "code": before.get("code"), "reason": before.get("reason", ""),
+        entry["trail"] = [*(before.get("trail", []) if before else []), {
+            "code": before["code"] if before else None, "reason": before["reason"] if before else "",
             "corrected_by": event.recorded_by, "corrected_at": event.recorded_at.isoformat(),
             "why": event.reason, "approved_by": event.approved_by}]
     return entry
 
 
-def _grade_days(calendar: Document, grade: int) -> list[str]:
+def _grade_days(calendar: Calendar, grade: int) -> list[str]:
     off = {c["on"] for c in calendar["closures"]
            if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == grade)}
     return [d for d in calendar["instructional_days"] if d not in off]
 
 
-def compose(roster_class: Document, roster_students: dict[str, Document], calendar: Document,
-            marks: Document | None, codes: dict[str, Document], month: str, *,
-            excused_label: str = DEFAULT_EXCUSED_LABEL) -> Document:
+def compose(roster_class: RosterClass, roster_students: Mapping[str, RosterStudent], calendar: Calendar,
+            marks: MonthMarks | None, codes: Mapping[str, MonthCodes], month: str, *,
+            excused_label: str = DEFAULT_EXCUSED_LABEL) -> Form:
     """The register of one class for ``month`` (YYYY-MM), with term and year totals per student.
 
     ``marks`` is the class's marks document of the month (None: no marks); ``codes`` the class's
@@ -163,7 +218,7 @@ class Counting:
         self.closed = sorted(i for d in closed for i in range(bisect.bisect_left(rolled, d),
                                                                bisect.bisect_right(rolled, d)))
 
-    def figures(self, codes: dict[str, Document], sid: str) -> list[dict[str, int]]:
+    def figures(self, codes: Mapping[str, MonthCodes], sid: str) -> list[dict[str, int]]:
         if has_others(codes.values(), sid):  # a code with no letter: counted from the codes themselves
             child, _ = child_codes(codes.values(), sid)
             return [t.as_dict() for t in tallies(self.rolled, child, [self.rolled[i] for i in self.closed],

@@ -7,24 +7,34 @@ same events, and give the same bytes (documents are stored as canonical JSON).
 
 A projection may also say which streams can touch a document (``sources``): a point-in-time
 replay then reads those few streams instead of scanning the log for the projection's types.
+
+Each projection declares the shape of its documents as TypedDicts (roster.RosterClass,
+enrollment_record.StudentRecord, …): what ``apply`` builds and what the forms read. Whatever
+path built a document, it leaves this layer in one member order, the stored one (``settled``),
+and a composed form leaves the API through one encoder (api/forms.encode): ADR 0020.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 import msgspec
 
 from domain.event import Event
 
-Document = dict[str, Any]
+# A document of some projection as the store and the runner move it, without reading its members
+# (they are said by that projection's TypedDicts).
+Stored = Mapping[str, Any]
+# A composed form (名簿, 出席簿, 指導要録 …): a JSON object, encoded for a response by api/forms.encode.
+Form = dict[str, Any]
+D = TypeVar("D")  # a projection's documents: a TypedDict, or a union of its TypedDicts
 
 
-class Projection(Protocol):
+class Projection(Protocol[D]):
     name: str
     topics: tuple[str, ...]  # stable event type names it reads
     # What its documents hold: raised by a release that changes them, so that read models built by
@@ -35,14 +45,14 @@ class Projection(Protocol):
         """The documents this event changes."""
         ...
 
-    def apply(self, document: Document | None, event: Event) -> Document:
+    def apply(self, document: D | None, event: Event) -> D:
         """The document after the event. It may update the given document in place and return it:
         the runner owns every document it passes (freshly decoded, or built by earlier applies), and
         copying a growing document on every event made rebuilds quadratic."""
         ...
 
 
-def sources(projection: Projection, key: str) -> list[UUID] | None:
+def sources(projection: Projection[Any], key: str) -> list[UUID] | None:
     """The streams whose events can change ``key``, when the projection knows them (else None)."""
     find = getattr(projection, "sources", None)
     return find(key) if find is not None else None
@@ -75,13 +85,25 @@ class Cutoff:
 NOW = Cutoff()
 
 
-def canonical(document: Document) -> str:
+def canonical(document: Stored) -> str:
     """The stored form: sorted keys, no spaces, UTF-8 text (the bytes of ``json.dumps(document,
     sort_keys=True, ensure_ascii=False, separators=(",", ":"))``, written by msgspec, several times faster)."""
     return msgspec.json.encode(document, order="sorted").decode()
 
 
-def decode(text: str | bytes) -> Document:
-    """A stored document, read back."""
-    document: Document = msgspec.json.decode(text)
+def decode(text: str | bytes) -> dict[str, Any]:
+    """A stored document, read back (its projection's TypedDicts say what it holds)."""
+    document: dict[str, Any] = msgspec.json.decode(text)
     return document
+
+
+def settled(document: Stored) -> dict[str, Any]:
+    """A document as it leaves the projection layer: exactly as the store would give it back.
+
+    ``apply`` builds a document with its members in the order its code happened to set them; the
+    store holds it as canonical JSON (sorted members), so one read back has them sorted. Every
+    document a form is composed from passes through here or through ``decode``, whichever path
+    built it (today's read model, one reused from it, or one replayed from the events), so the
+    forms, their JSON and their printed pages are the same bytes whatever the path (ADR 0020).
+    """
+    return decode(canonical(document))

@@ -9,13 +9,16 @@ and 出欠の記録 (per school, when the child moved during the year), each wit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
 from domain import curriculum
 from projections.attendance_record import figures
-from projections.base import Document
+from projections.base import Form
 from projections.custody import View, view_for
+from projections.enrollment_record import Appointment, Move, Placement, StudentRecord
+from projections.guidance_record import Result
 from projections.student_file import StudentFile, place
 
 LABELS = {
@@ -36,7 +39,7 @@ LABELS = {
 SEX = {"male": "男", "female": "女"}
 
 
-def compose(file: StudentFile, *, excused_label: str, view: View | None = None) -> Document:
+def compose(file: StudentFile, *, excused_label: str, view: View | None = None) -> Form:
     """The record as ``view`` sees it: its own periods as originals, earlier schools' periods as the
     copy (写し) or abstract (抄本) it received, nothing after the child left it (projections/custody.py)."""
     view = view or view_for(file.student, None)
@@ -47,7 +50,7 @@ def compose(file: StudentFile, *, excused_label: str, view: View | None = None) 
             "labels": {**LABELS, "excused": excused_label}}
 
 
-def form1(file: StudentFile, view: View) -> Document:
+def form1(file: StudentFile, view: View) -> Form:
     s = file.student
     who = s["identity"]
     visible = [p for p in file.places() if view.mode(p["school_code"], p["year"]) is not None]
@@ -59,7 +62,7 @@ def form1(file: StudentFile, view: View) -> Document:
         "guardian": who["guardian"], "identity_trail": s["identity_trail"],
         "prior_history": s["admission"]["prior_history"], "admission": s["admission"], "leaves": s["leaves"],
         "withdrawal": s.get("withdrawal"), "graduation": s.get("graduation"),
-        "enrollments": [{**e, "school_name": file.schools.get(e["school_code"], {}).get("name")}
+        "enrollments": [{**e, "school_name": file.school(e["school_code"]).get("name")}
                         for e in s["enrollments"] if e["school_code"] in shown],
         "moves": [_move(file, m, shown) for m in s.get("moves", []) if m["from_school"] in shown],
         # in the order the child attended them (the first day of each school's first period)
@@ -69,37 +72,37 @@ def form1(file: StudentFile, view: View) -> Document:
     }
 
 
-def _first_day(student: Document, school: str) -> str:
+def _first_day(student: StudentRecord, school: str) -> str:
     return min((e["began_on"] for e in student["enrollments"] if e["school_code"] == school), default="9999")
 
 
-def _move(file: StudentFile, move: Document, shown: set[str]) -> Document:
+def _move(file: StudentFile, move: Move, shown: set[str]) -> Form:
     """A 転学 or 進学 as 様式1 prints it: the schools' names and addresses (a move inside the ledger
     names the receiving school by its code only: its name is the ledger's), and whether the
     receiving school's period is shown (then its 転入学 or 入学 is printed too)."""
-    to, at = file.schools.get(move["to_school"], {}), file.schools.get(move["from_school"], {})
+    to, at = file.school(move["to_school"]), file.school(move["from_school"])
     return {**move, "to_school_name": move["to_school_name"] or to.get("name", ""),
             "to_school_address": move["to_school_address"] or to.get("address", ""),
             "from_school_name": at.get("name", ""), "from_school_address": at.get("address", ""),
             "arrival_shown": not move["external"] and move["to_school"] in shown}
 
 
-def by_start(people: list[Document]) -> list[Document]:
+def by_start(people: list[Appointment]) -> list[Appointment]:
     """Principals or homeroom teachers in the order they took office (an appointment may be entered
     after its successor's)."""
     return sorted(people, key=lambda x: x["from"])
 
 
-def _year_row(file: StudentFile, p: Document) -> Document:
+def _year_row(file: StudentFile, p: Placement) -> Form:
     first, last = f"{p['year']}-04-01", f"{p['year'] + 1}-03-31"
-    teachers = file.homerooms.get(place(p["school_code"], p["year"], p["grade"], p["class_name"]), {})
+    teachers = file.homeroom(place(p["school_code"], p["year"], p["grade"], p["class_name"]))
     return {"year": p["year"], "grade": p["grade"], "school_code": p["school_code"], "class_name": p["class_name"],
             "number": p["number"],
-            "principals": _served(file.schools.get(p["school_code"], {}).get("principals", []), first, last),
+            "principals": _served(file.school(p["school_code"]).get("principals", []), first, last),
             "homeroom_teachers": _served(teachers.get("homeroom_teachers", []), first, last)}
 
 
-def _served(people: list[Document], first: str, last: str) -> list[Document]:
+def _served(people: list[Appointment], first: str, last: str) -> list[Form]:
     """Who held the office during the school year (``first`` to ``last``), each with the day they took
     office and, when a successor took over within the year, their last day (様式1: the period served)."""
     ordered = by_start(people)
@@ -112,16 +115,16 @@ def _served(people: list[Document], first: str, last: str) -> list[Document]:
     return out
 
 
-def form2(file: StudentFile, year: int, view: View) -> list[Document]:
+def form2(file: StudentFile, year: int, view: View) -> list[Form]:
     """様式2 of a school year, one row per school the child was at that year and the view shows."""
     schools = list(dict.fromkeys(p["school_code"] for p in file.places(year)))
     return [_form2(file, year, school, mode) for school in schools
             if (mode := view.mode(school, year)) is not None]
 
 
-def _abstracts(rows: list[Document]) -> list[Document]:
+def _abstracts(rows: list[Form]) -> list[Form]:
     """An abstract (抄本) keeps the final year of that school, with the earlier years' 所見."""
-    out: list[Document] = []
+    out: list[Form] = []
     for i, row in enumerate(rows):
         later = [r for r in rows[i + 1:] if r["school_code"] == row["school_code"] and r["source"] == "abstract"]
         if row["source"] == "abstract" and later:
@@ -134,17 +137,17 @@ def _abstracts(rows: list[Document]) -> list[Document]:
     return out
 
 
-def _form2(file: StudentFile, year: int, school: str, mode: str) -> Document:
+def _form2(file: StudentFile, year: int, school: str, mode: str) -> Form:
     places = [p for p in file.places(year) if p["school_code"] == school]
     grade = places[-1]["grade"]
-    kind = file.schools.get(places[-1]["school_code"], {}).get("kind", "elementary")
+    kind = file.school(places[-1]["school_code"]).get("kind", "elementary")
     results = results_at(file, year, school)
     subjects = [{"subject": code, "label": label, **_result(results.get(f"year/{code}"))}
                 for code, (label, grades) in curriculum.SUBJECTS[kind].items() if grade in grades]
     record_doc = file.year_records.get(year)
     if record_doc is not None and record_doc["school_code"] != school:
         record_doc = None  # entered by the school the child moved to (or from) that year
-    record: dict[str, Any] = record_doc["record"] if record_doc else {}
+    record: Mapping[str, Any] = record_doc["record"] if record_doc else {}
     activities = curriculum.SPECIAL_ACTIVITIES[kind]
     return {
         "year": year, "grade": grade, "school_code": school, "source": mode, "subjects": subjects,
@@ -158,18 +161,20 @@ def _form2(file: StudentFile, year: int, school: str, mode: str) -> Document:
                       for b, label in curriculum.BEHAVIOUR_ITEMS.items()],
         "general_remarks": record.get("general_remarks", ""),
         "year_record_trail": record_doc["trail"] if record_doc else [],
-        "attendance": [{"school_code": school, "school_name": file.schools.get(school, {}).get("name"),
+        "attendance": [{"school_code": school, "school_name": file.school(school).get("name"),
                         **figures(file, year, school)}],
     }
 
 
-def results_at(file: StudentFile, year: int, school: str) -> dict[str, Document]:
+def results_at(file: StudentFile, year: int, school: str) -> dict[str, Result]:
     """The year's assessments recorded by one school (a child who moved has results at both)."""
-    doc = file.assessments.get(year, {})
-    return {k: r for k, r in doc.get("results", {}).items() if r.get("school_code", doc.get("school_code")) == school}
+    doc = file.assessments.get(year)
+    if doc is None:
+        return {}
+    return {k: r for k, r in doc["results"].items() if r.get("school_code", doc["school_code"]) == school}
 
 
-def _result(result: Document | None) -> Document:
+def _result(result: Result | None) -> Form:
     if result is None:
         return {"viewpoints": None, "rating": None, "trail": []}
     return {"viewpoints": result["viewpoints"], "rating": result["rating"], "trail": result["trail"]}

@@ -10,10 +10,22 @@ The attendance register is never part of what a school receives.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NotRequired, TypedDict
 
-from projections.base import Document
+from projections.enrollment_record import StudentRecord
 
 ORIGINAL, COPY, ABSTRACT = "original", "copy", "abstract"
+
+
+class Period(TypedDict):
+    """A period of custody: an enrollment here, or the school outside the ledger a child moved to."""
+
+    school_code: str
+    began_on: str
+    came_by: NotRequired[str]
+    ended_on: NotRequired[str]
+    ended_because: NotRequired[str]
+    external: NotRequired[bool]
 
 
 @dataclass(frozen=True)
@@ -21,7 +33,7 @@ class View:
     """How one reader sees each period of the child's record (None: the whole record, as originals)."""
 
     modes: tuple[str | None, ...] | None  # per period of custody: original, copy, abstract or None (hidden)
-    periods: tuple[Document, ...]
+    periods: tuple[Period, ...]
 
     def mode(self, school_code: str, year: int) -> str | None:
         """How a school year's records kept at a school are seen (None: not at all)."""
@@ -36,9 +48,9 @@ class View:
         return self.modes is None or (bool(self.modes) and self.modes[0] is not None)
 
 
-def periods_of(student: Document, *, leaving: bool = True) -> list[Document]:
+def periods_of(student: StudentRecord, *, leaving: bool = True) -> list[Period]:
     """The child's periods of custody in order; a move out of the ledger ends with the outside school."""
-    periods = [dict(e) for e in student["enrollments"]]
+    periods = [Period(**e) for e in student["enrollments"]]
     for move in student.get("moves", []):
         if move["external"] and leaving:
             periods.append({"school_code": move["to_school"], "began_on": move["accepted_on"],
@@ -46,7 +58,7 @@ def periods_of(student: Document, *, leaving: bool = True) -> list[Document]:
     return periods
 
 
-def view_for(student: Document, school: str | None) -> View:
+def view_for(student: StudentRecord, school: str | None) -> View:
     """The view of a reader at ``school`` (None: an auditor's whole record)."""
     periods = periods_of(student)
     if school is None:

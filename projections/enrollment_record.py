@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 from uuid import UUID
 
 from domain import streams
@@ -37,7 +37,157 @@ from domain.student import (
     StudentWithdrew,
 )
 from domain.transfer_packet import payload_of
-from projections.base import Document
+
+
+class GuardianDetails(TypedDict):
+    name: str
+    name_kana: str
+    relation: str
+    address: str
+
+
+class IdentityDetails(TypedDict):
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    sex: str
+    birth_date: str
+    address: str
+    guardian: GuardianDetails
+
+
+class IdentityChange(TypedDict):
+    """The identity a change replaced, the day it took effect, why, who recorded it and when."""
+
+    identity: IdentityDetails
+    changed_on: str
+    reason: str
+    recorded_by: str
+    recorded_at: str
+
+
+class Admission(TypedDict):
+    kind: str
+    on: str
+    school_code: str
+    year: int
+    grade: int
+    prior_history: str
+    reason: str
+    # admitted from a transfer packet: the sending school
+    from_school: NotRequired[str]
+    from_school_name: NotRequired[str]
+    from_school_address: NotRequired[str]
+    left_on: NotRequired[str]
+    from_ledger: NotRequired[str]
+
+
+class Placement(TypedDict):
+    year: int
+    school_code: str
+    grade: int
+    class_name: str
+    number: int
+    since: str
+
+
+class Leave(TypedDict):
+    began_on: str
+    reason: str
+    ended_on: NotRequired[str]
+
+
+class Enrollment(TypedDict):
+    """A period in one school's custody."""
+
+    school_code: str
+    began_on: str
+    came_by: NotRequired[str]  # transfer or advancement (a hand-over), else admitted here
+    ended_on: NotRequired[str]
+    ended_because: NotRequired[str]
+
+
+class Move(TypedDict):
+    """A 転学 or 進学 (a hand-over)."""
+
+    kind: str
+    from_school: str
+    to_school: str
+    to_school_name: str
+    to_school_address: str
+    external: bool
+    left_on: str
+    accepted_on: str
+    day_before_accepted: str
+    year: int
+    grade: int
+    reason: str
+
+
+class Received(TypedDict):
+    """A transfer packet this ledger imported for the child, kept as received."""
+
+    from_ledger: str
+    packet_id: str
+    kind: str
+    record_kind: Any
+    packet: str
+    content: dict[str, Any]
+
+
+class Withdrawal(TypedDict):
+    on: str
+    reason: str
+
+
+class Graduation(TypedDict):
+    on: str
+
+
+class StudentRecord(TypedDict):
+    """``student/<id>``."""
+
+    student_id: str
+    identity: IdentityDetails
+    identity_trail: list[IdentityChange]
+    admission: Admission
+    placements: list[Placement]
+    leaves: list[Leave]
+    enrollments: list[Enrollment]
+    version: int
+    withdrawal: NotRequired[Withdrawal]
+    graduation: NotRequired[Graduation]
+    moves: NotRequired[list[Move]]
+    received: NotRequired[list[Received]]
+
+
+# "from" is a keyword: the functional form.
+Appointment = TypedDict("Appointment", {"staff_id": str, "name": str, "from": str})
+
+
+class SchoolRecord(TypedDict):
+    """``school/<school stream id>``."""
+
+    school_code: str
+    name: str
+    kind: str
+    board_code: str
+    address: str
+    principals: list[Appointment]
+
+
+class ClassRecord(TypedDict):
+    """``class/<class stream id>``."""
+
+    school_code: str
+    year: int
+    grade: int
+    class_name: str
+    homeroom_teachers: list[Appointment]
+
+
+EnrollmentDocument = StudentRecord | SchoolRecord | ClassRecord
 
 STUDENT_EVENTS = (StudentAdmitted, IdentityDetailsChanged, StudentPlacedInClass, LeaveOfAbsenceBegan,
                   LeaveOfAbsenceEnded, StudentWithdrew, StudentGraduated, StudentHandedOver, StudentTransferredIn)
@@ -73,18 +223,18 @@ class EnrollmentRecord:
         """Every document is the story of one stream."""
         return [UUID(key.split("/", 1)[1])]
 
-    def apply(self, document: Document | None, event: Event) -> Document:
+    def apply(self, document: EnrollmentDocument | None, event: Event) -> EnrollmentDocument:
         if isinstance(event, STUDENT_EVENTS):
-            return _student(document, event)
+            return _student(cast(StudentRecord | None, document), event)
         if isinstance(event, SCHOOL_EVENTS):
-            return _school(document, event)
+            return _school(cast(SchoolRecord | None, document), event)
         if isinstance(event, ClassFormed | HomeroomTeacherChanged):
-            return _class(document, event)
+            return _class(cast(ClassRecord | None, document), event)
         raise ValueError(f"the enrollment record does not read {type(event).__name__}")
 
 
-def identity(value: Identity) -> Document:
-    out: Document = {"family_name": value.family_name, "given_name": value.given_name,
+def identity(value: Identity) -> IdentityDetails:
+    out: IdentityDetails = {"family_name": value.family_name, "given_name": value.given_name,
                      "family_name_kana": value.family_name_kana, "given_name_kana": value.given_name_kana,
                      "sex": value.sex, "birth_date": value.birth_date.isoformat(), "address": value.address,
                      "guardian": {"name": value.guardian.name, "name_kana": value.guardian.name_kana,
@@ -92,7 +242,7 @@ def identity(value: Identity) -> Document:
     return out
 
 
-def _student(document: Document | None, event: Event) -> Document:
+def _student(document: StudentRecord | None, event: Event) -> StudentRecord:
     on = event.effective_on.isoformat()
     if isinstance(event, StudentAdmitted):
         return {"student_id": str(event.originator_id), "identity": identity(event.identity), "identity_trail": [],
@@ -106,7 +256,7 @@ def _student(document: Document | None, event: Event) -> Document:
         return _transferred_in(event, on)
     if document is None:
         raise ValueError(f"{type(event).__name__} before the student's admission")
-    doc: dict[str, Any] = {**document, "version": event.originator_version}
+    doc: StudentRecord = {**document, "version": event.originator_version}
     match event:
         case IdentityDetailsChanged():
             doc["identity_trail"] = [*doc["identity_trail"], {
@@ -126,17 +276,17 @@ def _student(document: Document | None, event: Event) -> Document:
             doc["graduation"] = {"on": on}
             doc["enrollments"] = _close(doc["enrollments"], on, "graduation")
         case StudentHandedOver():
-            doc.update(_handed_over(doc, event, on))
+            _handed_over(doc, event, on)
     return doc
 
 
-def _handed_over(doc: Document, event: StudentHandedOver, on: str) -> Document:
+def _handed_over(doc: StudentRecord, event: StudentHandedOver, on: str) -> None:
     """様式1 転学・退学等 / 進学先 at the sending school; 転入学 / 入学 at the receiving one."""
     eve = (event.effective_on - timedelta(days=1)).isoformat()
-    move = {"kind": event.kind, "from_school": event.from_school, "to_school": event.to_school,
-            "to_school_name": event.to_school_name, "to_school_address": event.to_school_address,
-            "external": event.external, "left_on": event.left_on.isoformat(), "accepted_on": on,
-            "day_before_accepted": eve, "year": event.year, "grade": event.grade, "reason": event.reason}
+    move: Move = {"kind": event.kind, "from_school": event.from_school, "to_school": event.to_school,
+                  "to_school_name": event.to_school_name, "to_school_address": event.to_school_address,
+                  "external": event.external, "left_on": event.left_on.isoformat(), "accepted_on": on,
+                  "day_before_accepted": eve, "year": event.year, "grade": event.grade, "reason": event.reason}
     enrollments = doc["enrollments"]
     if event.kind == "transfer":
         enrollments = _close(enrollments, eve, "transfer")
@@ -146,14 +296,14 @@ def _handed_over(doc: Document, event: StudentHandedOver, on: str) -> Document:
     if event.class_name:
         placements = [*placements, {"year": event.year, "school_code": event.to_school, "grade": event.grade,
                                     "class_name": event.class_name, "number": event.number, "since": on}]
-    return {"moves": [*doc.get("moves", []), move], "enrollments": enrollments, "placements": placements}
+    doc["moves"], doc["enrollments"], doc["placements"] = [*doc.get("moves", []), move], enrollments, placements
 
 
-def _transferred_in(event: StudentTransferredIn, on: str) -> Document:
+def _transferred_in(event: StudentTransferredIn, on: str) -> StudentRecord:
     """A child admitted from a packet: the admission names the sending school, and the packet's
     content is kept as received (the copy or abstract the issuing ledger signed)."""
     received = payload_of(event.packet)
-    placements = [] if not event.class_name else [{
+    placements: list[Placement] = [] if not event.class_name else [{
         "year": event.year, "school_code": event.school_code, "grade": event.grade,
         "class_name": event.class_name, "number": event.number, "since": on}]
     return {"student_id": str(event.originator_id), "identity": identity(event.identity), "identity_trail": [],
@@ -170,16 +320,16 @@ def _transferred_in(event: StudentTransferredIn, on: str) -> Document:
             "version": event.originator_version}
 
 
-def _placement(event: StudentAdmitted | StudentPlacedInClass, on: str) -> Document:
+def _placement(event: StudentAdmitted | StudentPlacedInClass, on: str) -> Placement:
     return {"year": event.year, "school_code": event.school_code, "grade": event.grade,
             "class_name": event.class_name, "number": event.number, "since": on}
 
 
-def _close(enrollments: list[Document], on: str, because: str) -> list[Document]:
+def _close(enrollments: list[Enrollment], on: str, because: str) -> list[Enrollment]:
     return [*enrollments[:-1], {**enrollments[-1], "ended_on": on, "ended_because": because}]
 
 
-def _school(document: Document | None, event: Event) -> Document:
+def _school(document: SchoolRecord | None, event: Event) -> SchoolRecord:
     match event:
         case SchoolRegistered():
             return {"school_code": event.school_code, "name": event.name, "kind": event.kind,
@@ -192,8 +342,8 @@ def _school(document: Document | None, event: Event) -> Document:
     raise ValueError(f"{type(event).__name__} before the school's registration")
 
 
-def _class(document: Document | None, event: ClassFormed | HomeroomTeacherChanged) -> Document:
-    teacher = {"staff_id": event.homeroom_teacher_id, "name": event.homeroom_teacher_name,
+def _class(document: ClassRecord | None, event: ClassFormed | HomeroomTeacherChanged) -> ClassRecord:
+    teacher: Appointment = {"staff_id": event.homeroom_teacher_id, "name": event.homeroom_teacher_name,
                "from": event.effective_on.isoformat()}
     if isinstance(event, ClassFormed):
         return {"school_code": event.school_code, "year": event.year, "grade": event.grade,

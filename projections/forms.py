@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from domain import streams
 from projections import cumulative_record, health_cards, long_absence, report_card
 from projections.attendance_index import codes_key, school_prefix
 from projections.attendance_register import DEFAULT_EXCUSED_LABEL, calendar_key, compose, month_key
-from projections.base import NOW, Cutoff, Document
+from projections.base import NOW, Cutoff, Form
 from projections.custody import ORIGINAL, view_for
+from projections.health_records import HealthYear
 from projections.roster import compose as roster_of
 from projections.runner import Runner
 from projections.student_file import StudentFile, read, student_file
@@ -26,7 +28,7 @@ class Forms:
         return self.excused_labels.get(board or "", DEFAULT_EXCUSED_LABEL)
 
     def cumulative_record(self, student_id: UUID | str, *, board: str | None = None, as_of: Cutoff = NOW,
-                          school: str | None = None) -> Document | None:
+                          school: str | None = None) -> Form | None:
         """指導要録 (様式1 and 様式2) as a reader at ``school`` holds it (None: the whole record), as it
         stands or as known at a past point."""
         file = student_file(self.runner, student_id, as_of)
@@ -35,7 +37,7 @@ class Forms:
         return cumulative_record.compose(file, excused_label=self.label(board), view=view_for(file.student, school))
 
     def report_card(self, student_id: UUID | str, year: int, term: int, *, board: str | None = None,
-                    as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
+                    as_of: Cutoff = NOW, school: str | None = None) -> Form | None:
         """通知表 of one term at ``school`` (a school's own period only: it is never part of a copy);
         raises report_card.NoSuchTerm for a term the school year does not have."""
         file = student_file(self.runner, student_id, as_of)
@@ -45,18 +47,18 @@ class Forms:
             return None
         return report_card.compose(file, year, term, excused_label=self.label(board), school=school)
 
-    def health_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
+    def health_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Form | None:
         """健康診断票(一般): every school year's examination on one card, as it travels with the child."""
         file = student_file(self.runner, student_id, as_of, health=True)
         return self.cards(health_cards.health_card, file, school) if file else None
 
-    def dental_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
+    def dental_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Form | None:
         """健康診断票(歯・口腔), with the counts computed from each year's tooth chart."""
         file = student_file(self.runner, student_id, as_of, health=True)
         return self.cards(health_cards.dental_card, file, school) if file else None
 
-    def cards(self, card: Callable[[Document, list[Document], dict[str, Document]], Document],
-              file: StudentFile, school: str | None) -> Document:
+    def cards(self, card: Callable[[dict[str, Any], list[HealthYear], dict[str, dict[str, Any]]], Form],
+              file: StudentFile, school: str | None) -> Form:
         """A card as a reader at ``school`` holds it: the years of the schools it saw the child through."""
         view = view_for(file.student, school)
         who = file.student["identity"]
@@ -67,7 +69,7 @@ class Forms:
         years = [file.health[y] for y in sorted(file.health) if view.mode(file.health[y]["school_code"], y)]
         return card(student, years, schools)
 
-    def long_absence(self, school: str, year: int, *, as_of: Cutoff = NOW) -> Document:
+    def long_absence(self, school: str, year: int, *, as_of: Cutoff = NOW) -> Form:
         """The school year's children absent 30 days or more, or seven school days in a row."""
         # Who has marks at the school that year: the children of its class-months' codes (a key
         # known at a past point is a key today: documents are never removed).
@@ -78,7 +80,7 @@ class Forms:
         return long_absence.compose(school, year, files)
 
     def roster(self, school: str, year: int, grade: int, class_name: str, on: date | None = None, *,
-               as_of: Cutoff = NOW) -> Document | None:
+               as_of: Cutoff = NOW) -> Form | None:
         """名簿 of a class (those on the roll ``on`` a day, if given), as it stands or as known at a past point."""
         key = f"class/{streams.school_class(school, year, grade, class_name)}"
         klass = read(self.runner, {"roster": [key]}, as_of)["roster"].get(key)
@@ -88,7 +90,7 @@ class Forms:
         return roster_of(klass, students, on)
 
     def attendance_register(self, school: str, year: int, grade: int, class_name: str, month: str, *,
-                            board: str | None = None, as_of: int | Cutoff | None = None) -> Document | None:
+                            board: str | None = None, as_of: int | Cutoff | None = None) -> Form | None:
         """出席簿 of a class for a month (YYYY-MM), with term and year totals.
 
         Reads the month's marks document and the year's mark codes (projections/attendance_index.py).

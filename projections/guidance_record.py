@@ -9,7 +9,7 @@ named by student and year (domain/streams.py), so a form finds them without a lo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TypedDict, cast
 from uuid import UUID
 
 from domain import streams
@@ -22,7 +22,82 @@ from domain.assessment import (
     YearRecordEntered,
 )
 from domain.event import Correction, Event
-from projections.base import Document
+
+
+class ViewpointMarks(TypedDict):
+    knowledge: str
+    thinking: str
+    attitude: str
+
+
+class Stamp(TypedDict):
+    """Who recorded the current value, when, and the event's version in its stream."""
+
+    recorded_by: str
+    recorded_at: str
+    version: int
+
+
+class Corrected(TypedDict):
+    corrected_by: str
+    corrected_at: str
+    why: str
+    approved_by: str | None
+
+
+class ResultCorrection(Corrected):
+    """What a correction replaced: the earlier viewpoints and rating."""
+
+    viewpoints: ViewpointMarks
+    rating: int | None
+
+
+class Result(Stamp):
+    """One subject's assessment of a term (or of the year), the current value beside its trail."""
+
+    term: int | None
+    subject: str
+    school_code: str
+    viewpoints: ViewpointMarks
+    rating: int | None
+    trail: list[ResultCorrection]
+
+
+class Assessments(TypedDict):
+    """``assessments/<stream id>``: a student-year's results by ``<term or year>/<subject>``."""
+
+    student_id: str
+    school_code: str
+    year: int
+    grade: int
+    results: dict[str, Result]
+    versions: dict[str, str]  # event version -> the result key it set
+
+
+class Record(TypedDict):
+    moral_education: str
+    integrated_study: str
+    special_activities: list[str]
+    behaviour: list[str]
+    general_remarks: str
+
+
+class RecordCorrection(Corrected):
+    record: Record
+
+
+class YearRecordDocument(Stamp):
+    """``year_record/<stream id>``: 道徳, 総合, 特別活動, 行動の記録, 総合所見, with the trail."""
+
+    student_id: str
+    school_code: str
+    year: int
+    grade: int
+    record: Record
+    trail: list[RecordCorrection]
+
+
+GuidanceDocument = Assessments | YearRecordDocument
 
 
 def assessments_key(student_id: UUID | str, year: int) -> str:
@@ -52,50 +127,59 @@ class GuidanceRecord:
     def sources(self, key: str) -> list[UUID]:
         return [UUID(key.split("/", 1)[1])]
 
-    def apply(self, document: Document | None, event: Event) -> Document:
+    def apply(self, document: GuidanceDocument | None, event: Event) -> GuidanceDocument:
         match event:
             case AssessmentRecorded():
-                doc = document or {"student_id": str(event.student_id), "school_code": event.school_code,
-                                   "year": event.year, "grade": event.grade, "results": {}, "versions": {}}
+                doc = cast(Assessments | None, document) or Assessments(
+                    student_id=str(event.student_id), school_code=event.school_code, year=event.year,
+                    grade=event.grade, results={}, versions={})
                 key = f"{result_key(event.term)}/{event.subject}"
-                result = {"term": event.term, "subject": event.subject, "school_code": event.school_code,
-                          **_values(event.viewpoints, event.rating),
-                          **_stamp(event), "trail": []}
-                return {**doc, "results": {**doc["results"], key: result},
-                        "versions": {**doc["versions"], str(event.originator_version): key}}
+                result: Result = {"term": event.term, "subject": event.subject, "school_code": event.school_code,
+                                  "viewpoints": _viewpoints(event.viewpoints), "rating": event.rating,
+                                  **_stamp(event), "trail": []}
+                recorded: Assessments = {**doc, "results": {**doc["results"], key: result},
+                                         "versions": {**doc["versions"], str(event.originator_version): key}}
+                return recorded
             case AssessmentCorrected() if document is not None:
-                key = document["versions"][str(event.corrects_version)]
-                before = document["results"][key]
-                was = {k: before[k] for k in ("viewpoints", "rating")}
-                result = {**before, **_values(event.viewpoints, event.rating), **_stamp(event),
-                          "trail": [*before["trail"], {**was, **_correction(event)}]}
-                return {**document, "results": {**document["results"], key: result},
-                        "versions": {**document["versions"], str(event.originator_version): key}}
+                doc = cast(Assessments, document)
+                key = doc["versions"][str(event.corrects_version)]
+                before = doc["results"][key]
+                was: ResultCorrection = {"viewpoints": before["viewpoints"], "rating": before["rating"],
+                                         **_correction(event)}
+                result = {**before, "viewpoints": _viewpoints(event.viewpoints), "rating": event.rating,
+                          **_stamp(event), "trail": [*before["trail"], was]}
+                corrected: Assessments = {**doc, "results": {**doc["results"], key: result},
+                                          "versions": {**doc["versions"], str(event.originator_version): key}}
+                return corrected
             case YearRecordEntered():
-                return {"student_id": str(event.student_id), "school_code": event.school_code, "year": event.year,
-                        "grade": event.grade, "record": _record(event.record), **_stamp(event), "trail": []}
+                entered: YearRecordDocument = {
+                    "student_id": str(event.student_id), "school_code": event.school_code, "year": event.year,
+                    "grade": event.grade, "record": _record(event.record), **_stamp(event), "trail": []}
+                return entered
             case YearRecordCorrected() if document is not None:
-                return {**document, "record": _record(event.record), **_stamp(event),
-                        "trail": [*document["trail"], {"record": document["record"], **_correction(event)}]}
+                doc_ = cast(YearRecordDocument, document)
+                replaced: YearRecordDocument = {
+                    **doc_, "record": _record(event.record), **_stamp(event),
+                    "trail": [*doc_["trail"], {"record": doc_["record"], **_correction(event)}]}
+                return replaced
         raise ValueError(f"the guidance record cannot apply {type(event).__name__} here")
 
 
-def _values(viewpoints: Viewpoints, rating: int | None) -> dict[str, Any]:
-    return {"viewpoints": {"knowledge": viewpoints.knowledge, "thinking": viewpoints.thinking,
-                           "attitude": viewpoints.attitude}, "rating": rating}
+def _viewpoints(viewpoints: Viewpoints) -> ViewpointMarks:
+    return {"knowledge": viewpoints.knowledge, "thinking": viewpoints.thinking, "attitude": viewpoints.attitude}
 
 
-def _record(record: YearRecord) -> Document:
+def _record(record: YearRecord) -> Record:
     return {"moral_education": record.moral_education, "integrated_study": record.integrated_study,
             "special_activities": list(record.special_activities), "behaviour": list(record.behaviour),
             "general_remarks": record.general_remarks}
 
 
-def _stamp(event: Event) -> Document:
+def _stamp(event: Event) -> Stamp:
     return {"recorded_by": event.recorded_by, "recorded_at": event.recorded_at.isoformat(),
             "version": event.originator_version}
 
 
-def _correction(event: Correction) -> Document:
+def _correction(event: Correction) -> Corrected:
     return {"corrected_by": event.recorded_by, "corrected_at": event.recorded_at.isoformat(), "why": event.reason,
             "approved_by": event.approved_by}

@@ -9,7 +9,7 @@ test all see the same card; ``labels`` carries the Japanese wording for the temp
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -96,6 +96,11 @@ def health_items(values: dict[str, Any] | None) -> dict[str, Any]:
             for k in HEALTH_LABELS}
 
 
+# The counts of 歯の状態, in the order of the form (a card's ``counts`` holds them by name).
+COUNTS = ("primary_present", "primary_untreated", "primary_treated", "permanent_present", "permanent_untreated",
+          "permanent_treated", "permanent_lost")
+
+
 def tooth_counts(teeth: dict[str, str]) -> dict[str, int]:
     """歯の状態 from the 歯式. 現在歯 are the teeth in the mouth: a permanent tooth coded / C ○ CO and a
     primary tooth coded / C ○ × CO (要注意乳歯 is still there). 未処置 is C, 処置 is ○; CO (要観察歯) is
@@ -112,13 +117,14 @@ def tooth_counts(teeth: dict[str, str]) -> dict[str, int]:
     }
 
 
-def _header(student: dict[str, Any], docs: list[dict[str, Any]], schools: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _header(student: dict[str, Any], docs: Sequence[Mapping[str, Any]],
+            schools: dict[str, dict[str, Any]]) -> dict[str, Any]:
     names = [schools.get(d["school_code"], {}).get("name", d["school_code"]) for d in docs]
     return {**{k: student.get(k) for k in ("student_id", "name", "name_kana", "sex", "birth_date")},
             "school_names": list(dict.fromkeys(names))}
 
 
-def _column(student: dict[str, Any], doc: dict[str, Any], exam: dict[str, Any] | None,
+def _column(student: dict[str, Any], doc: Mapping[str, Any], exam: Mapping[str, Any] | None,
             schools: dict[str, dict[str, Any]]) -> dict[str, Any]:
     code = doc["school_code"]
     return {"year": doc["year"], "grade": doc["grade"], "school_code": code,
@@ -128,11 +134,11 @@ def _column(student: dict[str, Any], doc: dict[str, Any], exam: dict[str, Any] |
             **{k: (exam or {}).get(k) for k in ("examined_on", "recorded_by", "recorded_at", "version")}}
 
 
-def _by_year(years: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def _by_year(years: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(years, key=lambda d: (d["year"], d["school_code"]))
 
 
-def health_card(student: dict[str, Any], years: list[dict[str, Any]],
+def health_card(student: dict[str, Any], years: Sequence[Mapping[str, Any]],
                 schools: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """様式第二号: the header and one column per school year (sorted), with the grade rules and the trail."""
     docs = _by_year(years)
@@ -156,7 +162,7 @@ def health_card(student: dict[str, Any], years: list[dict[str, Any]],
 _RULE_ITEMS = {"hearing": ("hearing_right", "hearing_left"), "heart_ecg": ("heart_ecg",)}
 
 
-def dental_card(student: dict[str, Any], years: list[dict[str, Any]],
+def dental_card(student: dict[str, Any], years: Sequence[Mapping[str, Any]],
                 schools: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """様式第三号: per school year the four coded findings with their meanings, the 歯式 as recorded
     (and laid out in CHART_ROWS), the counts computed from it (tooth_counts), findings and the trail."""

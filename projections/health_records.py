@@ -23,7 +23,7 @@ projections/health_cards.py.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict, cast
 from uuid import UUID
 
 import msgspec
@@ -37,7 +37,41 @@ from domain.health import (
     HealthExaminationCorrected,
     HealthExaminationRecorded,
 )
-from projections.base import Document
+
+
+class SetBy(TypedDict):
+    """Values of an examination, as JSON, with the event that set them."""
+
+    values: dict[str, Any]
+    recorded_by: str
+    recorded_at: str
+    version: int
+
+
+class ExaminationCorrection(SetBy):
+    """Values a correction replaced (and who had set them), who replaced them, when, why, who approved."""
+
+    corrected_by: str
+    corrected_at: str
+    why: str
+    approved_by: str | None
+
+
+class Examination(SetBy):
+    examined_on: str
+    trail: list[ExaminationCorrection]
+
+
+class HealthYear(TypedDict):
+    """``health/<stream id>``: a student-year's health and dental examinations."""
+
+    student_id: str
+    school_code: str
+    year: int
+    grade: int
+    versions: dict[str, str]  # event version -> "health" or "dental"
+    health: NotRequired[Examination]
+    dental: NotRequired[Examination]
 
 
 def key_of(stream_id: UUID) -> str:
@@ -57,35 +91,40 @@ class HealthRecords:
         """The one stream whose events make the document (a replay reads it alone)."""
         return [UUID(key.split("/", 1)[1])]
 
-    def apply(self, document: Document | None, event: Event) -> Document:
+    def apply(self, document: HealthYear | None, event: Event) -> HealthYear:
         match event:
             case HealthExaminationRecorded() | DentalExaminationRecorded():
-                exam = "health" if isinstance(event, HealthExaminationRecorded) else "dental"
-                doc = document or {"student_id": str(event.student_id), "school_code": event.school_code,
-                                   "year": event.year, "grade": event.grade, "versions": {}}
-                entry = {**_set_by(event, event.examination), "examined_on": event.effective_on.isoformat(),
-                         "trail": []}
-                return {**doc, exam: entry, "versions": {**doc["versions"], str(event.originator_version): exam}}
+                exam: Literal["health", "dental"] = (
+                    "health" if isinstance(event, HealthExaminationRecorded) else "dental")
+                doc = document or HealthYear(student_id=str(event.student_id), school_code=event.school_code,
+                                             year=event.year, grade=event.grade, versions={})
+                recorded: HealthYear = {**doc, "versions": {**doc["versions"], str(event.originator_version): exam}}
+                recorded[exam] = {**_set_by(event, event.examination), "examined_on": event.effective_on.isoformat(),
+                                  "trail": []}
+                return recorded
             case HealthExaminationCorrected() | DentalExaminationCorrected():
                 if document is None:
                     raise ValueError("an examination correction before any examination of its stream")
-                exam = document["versions"].get(str(event.corrects_version))
+                found = document["versions"].get(str(event.corrects_version))
                 expected = "health" if isinstance(event, HealthExaminationCorrected) else "dental"
-                if exam != expected:  # the domain refuses this; a mismatch means a corrupt stream
+                if found != expected:  # the domain refuses this; a mismatch means a corrupt stream
                     raise ValueError(f"version {event.corrects_version} is not a {expected} examination")
+                exam = cast(Literal["health", "dental"], found)
                 before = document[exam]
-                trail = [*before["trail"], {
-                    "values": before["values"], "version": before["version"],
-                    "recorded_by": before["recorded_by"], "recorded_at": before["recorded_at"],
-                    "corrected_by": event.recorded_by, "corrected_at": event.recorded_at.isoformat(),
-                    "why": event.reason, "approved_by": event.approved_by}]
-                entry = {**_set_by(event, event.examination), "examined_on": before["examined_on"], "trail": trail}
-                return {**document, exam: entry,
-                        "versions": {**document["versions"], str(event.originator_version): exam}}
+                trail = [*before["trail"], ExaminationCorrection(
+                    values=before["values"], version=before["version"],
+                    recorded_by=before["recorded_by"], recorded_at=before["recorded_at"],
+                    corrected_by=event.recorded_by, corrected_at=event.recorded_at.isoformat(),
+                    why=event.reason, approved_by=event.approved_by)]
+                corrected: HealthYear = {**document,
+                                         "versions": {**document["versions"], str(event.originator_version): exam}}
+                corrected[exam] = {**_set_by(event, event.examination), "examined_on": before["examined_on"],
+                                   "trail": trail}
+                return corrected
         raise ValueError(f"health_records does not read {type(event).__name__}")
 
 
-def _set_by(event: Event, exam: HealthExamination | DentalExamination) -> dict[str, Any]:
+def _set_by(event: Event, exam: HealthExamination | DentalExamination) -> SetBy:
     return {"values": plain(exam), "recorded_by": event.recorded_by,
             "recorded_at": event.recorded_at.isoformat(), "version": event.originator_version}
 

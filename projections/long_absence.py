@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from projections.attendance_arithmetic import ABSENT
 from projections.attendance_record import days_on_roll, figures
-from projections.base import Document
+from projections.base import Form
 from projections.student_file import StudentFile
 
 LONG_ABSENCE_DAYS = 30
 NOTICE_RUN = 7
 
 
-def absence_runs(days: list[str], codes: dict[str, str], closed: set[str]) -> list[Document]:
+def absence_runs(days: list[str], codes: dict[str, str], closed: set[str]) -> list[Form]:
     """Runs of consecutive school days absent, each with its first and last day and kinds of absence
     (``codes``: the mark code of each marked day)."""
     runs: list[list[str]] = []
@@ -39,9 +39,10 @@ def absence_runs(days: list[str], codes: dict[str, str], closed: set[str]) -> li
              "illness_only": all(codes[d] == "absent_illness" for d in r)} for r in runs]
 
 
-def student_figures(file: StudentFile, year: int, school_code: str) -> Document:
+def student_figures(file: StudentFile, year: int, school_code: str) -> Form:
     """One child's absence at one school in a year, and whether either threshold is met."""
-    codes: dict[str, str] = file.attendance.get(year, {}).get("codes", {})
+    marks = file.attendance.get(year)
+    codes: dict[str, str] = marks["codes"] if marks else {}
     days: list[str] = []
     closed: set[str] = set()
     school_days: set[str] = set()
@@ -74,7 +75,7 @@ def student_figures(file: StudentFile, year: int, school_code: str) -> Document:
             "notice_due": any(not r["illness_only"] for r in runs)}
 
 
-def compose(school_code: str, year: int, files: list[StudentFile]) -> Document:
+def compose(school_code: str, year: int, files: list[StudentFile]) -> Form:
     """A school's year: every child meeting a threshold, and the counts a board reports."""
     rows = [f for f in (student_figures(file, year, school_code) for file in files)
             if f["long_absence"] or f["runs_of_seven"]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from domain import curriculum
 from projections.attendance_record import figures
-from projections.base import Document
+from projections.base import Form
 from projections.cumulative_record import SEX, by_start, results_at
 from projections.student_file import StudentFile, place
 
@@ -26,7 +26,7 @@ class NoSuchTerm(LookupError):
 
 
 def compose(file: StudentFile, year: int, term: int, *, excused_label: str,
-            school: str | None = None) -> Document | None:
+            school: str | None = None) -> Form | None:
     """The report card of ``term`` of ``year`` at ``school`` (else the child's last school that year);
     None when the child was not placed in a class there that year."""
     places = [p for p in file.places(year) if school is None or p["school_code"] == school]
@@ -34,12 +34,12 @@ def compose(file: StudentFile, year: int, term: int, *, excused_label: str,
         return None
     p = places[-1]
     calendar = file.calendars.get(f"{p['school_code']}/{year}")
-    terms = {t["number"]: t for t in (calendar or {}).get("terms", [])}
+    terms = {t["number"]: t for t in (calendar["terms"] if calendar else [])}
     if term not in terms:
         raise NoSuchTerm(f"the school year {year} has {len(terms)} terms, not a term {term}")
     t = terms[term]
-    at = file.schools.get(p["school_code"], {})
-    kind = at.get("kind", "elementary")
+    at = file.schools.get(p["school_code"])
+    kind = at["kind"] if at else "elementary"
     results = results_at(file, year, p["school_code"])
     subjects = []
     for code, (label, grades) in curriculum.SUBJECTS[kind].items():
@@ -47,8 +47,8 @@ def compose(file: StudentFile, year: int, term: int, *, excused_label: str,
             r = results.get(f"{term}/{code}")
             subjects.append({"subject": code, "label": label, "viewpoints": r["viewpoints"] if r else None,
                              "rating": r["rating"] if r else None, "trail": r["trail"] if r else []})
-    teachers = file.homerooms.get(place(p["school_code"], year, p["grade"], p["class_name"]), {})
-    in_term = [x for x in by_start(teachers.get("homeroom_teachers", [])) if x["from"] <= t["ends_on"]]
+    homeroom = file.homerooms.get(place(p["school_code"], year, p["grade"], p["class_name"]))
+    in_term = [x for x in by_start(homeroom["homeroom_teachers"] if homeroom else []) if x["from"] <= t["ends_on"]]
     who = file.student["identity"]
     record = file.year_records.get(year)
     if record is not None and record["school_code"] != p["school_code"]:
@@ -56,7 +56,8 @@ def compose(file: StudentFile, year: int, term: int, *, excused_label: str,
     final = term == max(terms)
     return {
         "student_id": file.student_id, "name": f"{who['family_name']} {who['given_name']}",
-        "sex": SEX.get(who["sex"], who["sex"]), "school_code": p["school_code"], "school_name": at.get("name"),
+        "sex": SEX.get(who["sex"], who["sex"]), "school_code": p["school_code"],
+        "school_name": at["name"] if at else None,
         "year": year, "grade": p["grade"], "class_name": p["class_name"], "number": p["number"],
         "term": t, "terms_in_year": len(terms),
         "homeroom_teacher": in_term[-1]["name"] if in_term else None,

@@ -9,15 +9,51 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 from uuid import UUID
 
 from domain import streams
 from domain.event import Event
 from domain.school import ClassFormed, ClassMemberJoined, ClassMemberLeft, HomeroomTeacherChanged
 from domain.student import Identity, IdentityDetailsChanged, StudentAdmitted, StudentTransferredIn
-from projections.base import Document
+from projections.base import Form
 from projections.store import DocumentStore
+
+
+class Teacher(TypedDict):
+    staff_id: str
+    name: str
+
+
+class RollPeriod(TypedDict):
+    """One stay on a class's roll (a child who left and came back has two)."""
+
+    number: int
+    joined_on: str
+    left_on: NotRequired[str]
+    left_because: NotRequired[str]
+
+
+class RosterClass(TypedDict):
+    """``class/<class stream id>``."""
+
+    school_code: str
+    year: int
+    grade: int
+    class_name: str
+    homeroom_teacher: Teacher
+    placements: dict[str, list[RollPeriod]]  # by student id
+
+
+class RosterStudent(TypedDict):
+    """``student/<student id>``."""
+
+    name: str
+    name_kana: str
+    sex: str
+
+
+RosterDocument = RosterClass | RosterStudent
 
 
 class Roster:
@@ -35,48 +71,52 @@ class Roster:
         """A class document is its class stream; a student document the student's own stream."""
         return [UUID(key.split("/", 1)[1])]
 
-    def apply(self, document: Document | None, event: Event) -> Document:
+    def apply(self, document: RosterDocument | None, event: Event) -> RosterDocument:
         match event:
             case ClassFormed():
-                return {"school_code": event.school_code, "year": event.year, "grade": event.grade,
+                formed: RosterClass = {"school_code": event.school_code, "year": event.year, "grade": event.grade,
                         "class_name": event.class_name,
                         "homeroom_teacher": {"staff_id": event.homeroom_teacher_id,
                                              "name": event.homeroom_teacher_name},
                         "placements": {str(m.student_id): [{"number": m.number,
                                                              "joined_on": event.effective_on.isoformat()}]
                                        for m in event.members}}
+                return formed
             case HomeroomTeacherChanged():
-                return {**_doc(document), "homeroom_teacher": {"staff_id": event.homeroom_teacher_id,
-                                                               "name": event.homeroom_teacher_name}}
+                changed: RosterClass = {**_doc(document), "homeroom_teacher": {
+                    "staff_id": event.homeroom_teacher_id, "name": event.homeroom_teacher_name}}
+                return changed
             case ClassMemberJoined():
                 doc = _doc(document)
                 placements = {**doc["placements"]}
                 placements[str(event.student_id)] = [*placements.get(str(event.student_id), []),
                                                      {"number": event.number,
                                                       "joined_on": event.effective_on.isoformat()}]
-                return {**doc, "placements": placements}
+                joined: RosterClass = {**doc, "placements": placements}
+                return joined
             case ClassMemberLeft():
                 doc = _doc(document)
                 placements = {**doc["placements"]}
-                periods = [dict(p) for p in placements.get(str(event.student_id), [])]
+                periods = [RollPeriod(**p) for p in placements.get(str(event.student_id), [])]
                 if periods and "left_on" not in periods[-1]:
-                    periods[-1].update(left_on=event.effective_on.isoformat(), left_because=event.reason)
+                    periods[-1]["left_on"], periods[-1]["left_because"] = event.effective_on.isoformat(), event.reason
                 elif periods and periods[-1].get("left_because") == "leave":
                     periods[-1]["left_because"] = event.reason
                 placements[str(event.student_id)] = periods
-                return {**doc, "placements": placements}
+                left: RosterClass = {**doc, "placements": placements}
+                return left
             case StudentAdmitted() | IdentityDetailsChanged() | StudentTransferredIn():
                 return _student(event.identity)
         raise ValueError(f"roster does not read {type(event).__name__}")
 
 
-def _doc(document: Document | None) -> Document:
-    if document is None:
+def _doc(document: RosterDocument | None) -> RosterClass:
+    if document is None or "placements" not in document:
         raise ValueError("a class event before its ClassFormed")
-    return document
+    return cast(RosterClass, document)
 
 
-def _student(identity: Identity) -> Document:
+def _student(identity: Identity) -> RosterStudent:
     return {"name": f"{identity.family_name} {identity.given_name}",
             "name_kana": f"{identity.family_name_kana} {identity.given_name_kana}", "sex": identity.sex}
 
@@ -90,13 +130,13 @@ def roster(store: DocumentStore, school_code: str, year: int, grade: int, class_
     return compose(doc, store.get_many("roster", [f"student/{sid}" for sid in doc["placements"]]), on)
 
 
-def compose(doc: Document, students: dict[str, Document], on: date | None = None) -> dict[str, Any]:
+def compose(doc: RosterClass, students: dict[str, RosterStudent], on: date | None = None) -> Form:
     """The class's roster: every student placed in it (or only those on the roll ``on`` a day)."""
     rows = []
     for sid, periods in doc["placements"].items():
         for period in periods:
             if on is not None and not (period["joined_on"] <= on.isoformat() < period.get("left_on", "9999")):
                 continue
-            rows.append({"student_id": sid, **period, **students.get(f"student/{sid}", {})})
+            rows.append({"student_id": sid, **period, **(students.get(f"student/{sid}") or {})})
     rows.sort(key=lambda r: (r["number"], r["joined_on"]))
     return {k: v for k, v in doc.items() if k != "placements"} | {"students": rows}

@@ -18,7 +18,7 @@ from typing import Any
 
 from domain.event import TOPIC_PREFIX, Event, type_name
 from domain.ledger import Ledger
-from projections.base import Cutoff, Document, Projection, sources
+from projections.base import Cutoff, Projection, Stored, settled, sources
 from projections.store import DocumentStore, StaleUpdate
 
 
@@ -123,13 +123,13 @@ class Runner:
         return len(page)
 
     def _apply_page(self, p: Projection, events: list[tuple[int, Event]], stored: set[str] | None = None,
-                    ) -> tuple[dict[str, Document], dict[str, int]]:
+                    ) -> tuple[dict[str, Stored], dict[str, int]]:
         """The documents a page of events changes, and the position each was last changed at.
         ``stored``: the keys the store may hold (None: any)."""
         keyed = [(position, event, tuple(p.keys(event))) for position, event in events]
         touched = {key: None for _, _, keys in keyed for key in keys}
         lookup = touched if stored is None else [k for k in touched if k in stored]
-        documents: dict[str, Document | None] = {**touched, **(self.store.get_many(p.name, lookup) if lookup else {})}
+        documents: dict[str, Stored | None] = {**touched, **(self.store.get_many(p.name, lookup) if lookup else {})}
         positions: dict[str, int] = {}
         for position, event, keys in keyed:
             for key in keys:
@@ -144,17 +144,17 @@ class Runner:
             digest.update(key.encode() + b"\0" + document.encode() + b"\n")
         return digest.hexdigest()
 
-    def replay(self, name: str, key: str, upto: Cutoff | int) -> Document | None:
+    def replay(self, name: str, key: str, upto: Cutoff | int) -> Any:
         """One document as it was known at a past point (see ``replay_documents``)."""
         return self.replay_many(name, [key], upto).get(key)
 
-    def replay_many(self, name: str, keys: Iterable[str], upto: Cutoff | int) -> dict[str, Document]:
+    def replay_many(self, name: str, keys: Iterable[str], upto: Cutoff | int) -> dict[str, Any]:
         """Documents of one projection as known at a past point."""
         return self.replay_documents({name: list(keys)}, upto)[name]
 
     def replay_documents(self, wanted: dict[str, list[str]], upto: Cutoff | int,
                          streams_of: Mapping[tuple[str, str], list[Any]] | None = None,
-                         ) -> dict[str, dict[str, Document]]:
+                         ) -> dict[str, dict[str, Any]]:
         """Documents as known at a past point (a log position, a recorded time, an effective date).
 
         Each stream counts up to its first event the cutoff does not admit (events of a stream
@@ -169,7 +169,7 @@ class Runner:
         all of it, so the caller picks its part out of either.
         """
         cutoff = self.settle(upto if isinstance(upto, Cutoff) else Cutoff(position=upto))
-        documents: dict[str, dict[str, Document]] = {name: {} for name in wanted}
+        documents: dict[str, dict[str, Any]] = {name: {} for name in wanted}
         if self.reuse_read_models and cutoff.position is not None and cutoff.at is None and cutoff.on is None:
             # As known at a log position: the documents not changed since come from the read model
             # as they are (the same bytes a replay builds; tests/projections/test_rebuild_properties.py
@@ -203,7 +203,8 @@ class Runner:
                 for k in p.keys(event):
                     if k in keys:
                         documents[name][k] = p.apply(documents[name].get(k), event)
-        return documents
+        # Documents leave in their stored form, replayed or reused alike (ADR 0020).
+        return {name: {k: settled(d) for k, d in docs.items()} for name, docs in documents.items()}
 
     def settle(self, cutoff: Cutoff) -> Cutoff:
         """The cutoff on whole transactions (ADR 0021): a position inside a transaction stands

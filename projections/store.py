@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from projections.base import Document, canonical, decode
+from projections.base import Stored, canonical, decode
 
 
 class StaleUpdate(RuntimeError):
@@ -31,13 +31,14 @@ class DocumentStore:
             rows = self._rows(c)
         return int(rows[0][0]) if rows else 0
 
-    def get(self, projection: str, key: str) -> Document | None:
+    def get(self, projection: str, key: str) -> Any:
         found = self.get_many(projection, [key])
         return found.get(key)
 
-    def get_many(self, projection: str, keys: Iterable[str]) -> dict[str, Document]:
+    def get_many(self, projection: str, keys: Iterable[str]) -> dict[str, Any]:
+        """Documents by key (each of the shape its projection's TypedDicts declare)."""
         keys = list(dict.fromkeys(keys))
-        out: dict[str, Document] = {}
+        out: dict[str, Any] = {}
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             marks = ",".join([self.p] * len(chunk))
@@ -48,10 +49,10 @@ class DocumentStore:
                     out[key] = decode(document)
         return out
 
-    def get_all(self, wanted: dict[str, list[str]]) -> dict[str, dict[str, Document]]:
+    def get_all(self, wanted: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
         """Documents of several projections in one query (a form's documents, read together)."""
         pairs = list(dict.fromkeys((name, key) for name, keys in wanted.items() for key in keys))
-        out: dict[str, dict[str, Document]] = {name: {} for name in wanted}
+        out: dict[str, dict[str, Any]] = {name: {} for name in wanted}
         for i in range(0, len(pairs), 400):
             chunk = pairs[i:i + 400]
             marks = ",".join([f"({self.p}, {self.p})"] * len(chunk))
@@ -62,7 +63,7 @@ class DocumentStore:
                     out[projection][key] = decode(document)
         return out
 
-    def standing_at(self, wanted: dict[str, list[str]], position: int) -> tuple[dict[str, dict[str, Document]],
+    def standing_at(self, wanted: dict[str, list[str]], position: int) -> tuple[dict[str, dict[str, Any]],
                                                                                 dict[str, list[str]]]:
         """Documents as known at log ``position``, where today's read model already holds them.
 
@@ -74,7 +75,7 @@ class DocumentStore:
         so a rebuild running beside it (which clears both in one transaction) is never half seen.
         """
         pairs = list(dict.fromkeys((name, key) for name, keys in wanted.items() for key in keys))
-        found: dict[str, dict[str, Document]] = {name: {} for name in wanted}
+        found: dict[str, dict[str, Any]] = {name: {} for name in wanted}
         replay: dict[str, list[str]] = {name: [] for name in wanted}
         p = self.p
         for i in range(0, len(pairs), 400):
@@ -106,12 +107,12 @@ class DocumentStore:
                       (projection, prefix.replace("%", r"\%") + "%"))
             return [r[0] for r in self._rows(c)]
 
-    def save(self, projection: str, documents: dict[str, Document], positions: dict[str, int],
+    def save(self, projection: str, documents: dict[str, Stored], positions: dict[str, int],
              position: int, since: int) -> None:
         """Write changed documents and the new tracking position in one transaction."""
         self.save_many({projection: (documents, positions)}, position, since)
 
-    def save_many(self, updates: dict[str, tuple[dict[str, Document], dict[str, int]]], position: int,
+    def save_many(self, updates: dict[str, tuple[dict[str, Stored], dict[str, int]]], position: int,
                   since: int) -> None:
         """Several projections' changed documents and their common new position, in one transaction.
 

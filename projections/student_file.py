@@ -9,18 +9,39 @@ from the child's own streams and those of their schools and classes (two indexed
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 from uuid import UUID
 
 from domain import streams
-from projections.attendance_index import child_codes, codes_key
-from projections.attendance_register import calendar_key
-from projections.base import Cutoff, Document
-from projections.enrollment_record import class_key, school_key, student_key
-from projections.guidance_record import assessments_key, year_record_key
+from projections.attendance_index import MonthCodes, child_codes, codes_key
+from projections.attendance_register import Calendar, calendar_key
+from projections.base import Cutoff
+from projections.enrollment_record import (
+    ClassRecord,
+    Placement,
+    SchoolRecord,
+    StudentRecord,
+    class_key,
+    school_key,
+    student_key,
+)
+from projections.guidance_record import Assessments, YearRecordDocument, assessments_key, year_record_key
+from projections.health_records import HealthYear
+from projections.roster import RosterClass
 from projections.runner import Runner
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class ChildMarks(TypedDict):
+    """A child's mark codes of a school year by ISO day, and the facility of each deemed-present day."""
+
+    codes: dict[str, str]
+    facilities: dict[str, str]
 
 
 def place(code: str, year: int, grade: int, class_name: str) -> str:
@@ -29,17 +50,17 @@ def place(code: str, year: int, grade: int, class_name: str) -> str:
 
 @dataclass
 class StudentFile:
-    student: Document
-    schools: dict[str, Document] = field(default_factory=dict)  # by school code
-    homerooms: dict[str, Document] = field(default_factory=dict)  # by place()
-    rolls: dict[str, Document] = field(default_factory=dict)  # roster class documents, by place()
-    calendars: dict[str, Document] = field(default_factory=dict)  # by "code/year"
-    assessments: dict[int, Document] = field(default_factory=dict)  # by school year
-    year_records: dict[int, Document] = field(default_factory=dict)
-    # The child's mark codes and deemed-present facilities by day, per school year ({"codes": …,
-    # "facilities": …}), from the class-months of projections/attendance_index.py.
-    attendance: dict[int, Document] = field(default_factory=dict)
-    health: dict[int, Document] = field(default_factory=dict)
+    student: StudentRecord
+    schools: dict[str, SchoolRecord] = field(default_factory=dict)  # by school code
+    homerooms: dict[str, ClassRecord] = field(default_factory=dict)  # by place()
+    rolls: dict[str, RosterClass] = field(default_factory=dict)  # roster class documents, by place()
+    calendars: dict[str, Calendar] = field(default_factory=dict)  # by "code/year"
+    assessments: dict[int, Assessments] = field(default_factory=dict)  # by school year
+    year_records: dict[int, YearRecordDocument] = field(default_factory=dict)
+    # The child's mark codes and deemed-present facilities by day, per school year, from the
+    # class-months of projections/attendance_index.py.
+    attendance: dict[int, ChildMarks] = field(default_factory=dict)
+    health: dict[int, HealthYear] = field(default_factory=dict)
 
     @property
     def student_id(self) -> str:
@@ -48,17 +69,26 @@ class StudentFile:
     def years(self) -> list[int]:
         return sorted({p["year"] for p in self.student["placements"]})
 
-    def places(self, year: int | None = None) -> list[Document]:
+    def school(self, code: str) -> Mapping[str, Any]:
+        """A school's document; empty for a school the file has none of (one outside the ledger)."""
+        return self.schools.get(code) or {}
+
+    def homeroom(self, place: str) -> Mapping[str, Any]:
+        """A class's homeroom teachers' document, by place(); empty when the file has none."""
+        return self.homerooms.get(place) or {}
+
+    def places(self, year: int | None = None) -> list[Placement]:
         """The classes the child was placed in (of one year), each once, in the order placed."""
-        seen: dict[str, Document] = {}
+        seen: dict[str, Placement] = {}
         for p in self.student["placements"]:
             if year is None or p["year"] == year:
                 seen.setdefault(place(p["school_code"], p["year"], p["grade"], p["class_name"]), p)
         return list(seen.values())
 
 
-def read(runner: Runner, wanted: dict[str, list[str]], cutoff: Cutoff) -> dict[str, dict[str, Document]]:
-    """Documents of several projections: today's read models, or replayed as of the cutoff."""
+def read(runner: Runner, wanted: dict[str, list[str]], cutoff: Cutoff) -> dict[str, dict[str, Any]]:
+    """Documents of several projections (each of its projection's TypedDicts, by its key): today's
+    read models, or replayed as of the cutoff; either way in their stored form (ADR 0020)."""
     if cutoff.today:
         return runner.store.get_all(wanted)
     return runner.replay_documents(wanted, cutoff)
@@ -131,7 +161,7 @@ def _firsts(year: int) -> list[date]:
 
 
 def _marks(sid: str, year: int, months: dict[tuple[str, int, int, str, int], str],
-           index: dict[str, Document]) -> Document | None:
+           index: dict[str, MonthCodes]) -> ChildMarks | None:
     """The child's mark codes of a school year, gathered from the class-months of the classes they
     were in (a child who moved has marks at two schools), in the order they were placed."""
     codes, facilities = child_codes((index.get(key) for (_, y, _, _, _), key in months.items() if y == year), sid)
@@ -142,6 +172,6 @@ def health_key(student_id: str, year: int) -> str:
     return f"health/{streams.health(UUID(student_id), year)}"
 
 
-def _put(into: dict[Any, Document], key: Any, doc: Document | None) -> None:
+def _put(into: dict[K, V], key: K, doc: V | None) -> None:
     if doc is not None:
         into[key] = doc

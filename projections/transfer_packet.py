@@ -9,7 +9,6 @@ this ledger itself received for the child, nested exactly as received.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import msgspec
 
@@ -39,7 +38,7 @@ def content(forms: Forms, move: StudentHandedOver, position: int, *, issuer: str
         return None
     view = view_for(file.student, move.to_school)
     record = cumulative_record.compose(file, excused_label=forms.label(board), view=view)
-    sending: dict[str, Any] = file.schools.get(move.from_school, {})
+    sending = file.school(move.from_school)
     return TransferPacket(
         format=FORMAT, packet_id=packet_id(move.originator_id, move.originator_version), issuer=issuer,
         issued_at=move.recorded_at, kind=move.kind,  # type: ignore[arg-type]

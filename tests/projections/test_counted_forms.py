@@ -18,7 +18,7 @@ from domain.backend import Backend
 from projections.attendance_arithmetic import FIELDS, tally
 from projections.attendance_record import remarks
 from projections.attendance_register import DEFAULT_EXCUSED_LABEL, _grade_days, calendar_key, month_key
-from projections.base import Cutoff, Document, canonical
+from projections.base import Cutoff, canonical
 from projections.enrollment_record import class_key
 from projections.forms import Forms
 from projections.runner import Runner
@@ -42,8 +42,8 @@ def _on_roll(periods: list[dict[str, Any]], day: str) -> bool:
     return any(p["joined_on"] <= day < p.get("left_on", "9999") for p in periods)
 
 
-def reference_register(roster_class: Document, roster_students: dict[str, Document], calendar: Document,
-                       months: dict[str, Document], month: str) -> Document:
+def reference_register(roster_class: dict[str, Any], roster_students: dict[str, dict[str, Any]],
+                       calendar: dict[str, Any], months: dict[str, dict[str, Any]], month: str) -> dict[str, Any]:
     """The 出席簿, day by day from the twelve class-months' full marks."""
     grade, class_name = roster_class["grade"], roster_class["class_name"]
     days = _grade_days(calendar, grade)
@@ -83,7 +83,7 @@ def reference_register(roster_class: Document, roster_students: dict[str, Docume
 def reference_figures(runner: Runner, file: StudentFile, year: int, first: str = "0000-00-00",
                       last: str = "9999-99-99") -> dict[str, Any]:
     """The 出欠の記録 of a school year, day by day from the full marks of the classes the child was in."""
-    marks: dict[str, Document] = {}
+    marks: dict[str, dict[str, Any]] = {}
     for p in file.places(year):
         for m in range(12):
             day = date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1)

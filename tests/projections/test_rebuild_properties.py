@@ -44,7 +44,7 @@ from domain.ledger import Ledger
 from domain.school import HomeroomTeacherChanged
 from migrations.apply import apply
 from projections import all_projections, runner_for
-from projections.base import Cutoff, Document, canonical
+from projections.base import Cutoff, Form, canonical
 from projections.forms import Forms
 from projections.report_card import NoSuchTerm
 from projections.runner import Runner
@@ -356,7 +356,7 @@ def spread(items: list[T], n: int) -> list[T]:
     return items[::-1][::step][::-1]
 
 
-def same_or_refused(read: Callable[..., Document | None], *args: Any, **kwargs: Any) -> str:
+def same_or_refused(read: Callable[..., Form | None], *args: Any, **kwargs: Any) -> str:
     """A form in its stored form, or what refused it."""
     try:
         doc = read(*args, **kwargs)
