@@ -11,7 +11,7 @@ from projections import cumulative_record, health_cards, long_absence, report_ca
 from projections.attendance_index import codes_key, school_prefix
 from projections.attendance_register import DEFAULT_EXCUSED_LABEL, calendar_key, compose, month_key
 from projections.base import NOW, Cutoff, Document
-from projections.custody import ORIGINAL, view_for
+from projections.custody import ORIGINAL, as_it_stood, view_for
 from projections.roster import compose as roster_of
 from projections.runner import Runner
 from projections.student_file import StudentFile, read, student_file
@@ -29,7 +29,7 @@ class Forms:
                           school: str | None = None) -> Document | None:
         """指導要録 (様式1 and 様式2) as a reader at ``school`` holds it (None: the whole record), as it
         stands or as known at a past point."""
-        file = student_file(self.runner, student_id, as_of)
+        file = student_file(self.runner, student_id, self.as_it_stood(student_id, school, as_of))
         if file is None:
             return None
         return cumulative_record.compose(file, excused_label=self.label(board), view=view_for(file.student, school))
@@ -38,7 +38,7 @@ class Forms:
                     as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
         """通知表 of one term at ``school`` (a school's own period only: it is never part of a copy);
         raises report_card.NoSuchTerm for a term the school year does not have."""
-        file = student_file(self.runner, student_id, as_of)
+        file = student_file(self.runner, student_id, self.as_it_stood(student_id, school, as_of))
         if file is None:
             return None
         if school is not None and view_for(file.student, school).mode(school, year) != ORIGINAL:
@@ -47,13 +47,17 @@ class Forms:
 
     def health_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
         """健康診断票(一般): every school year's examination on one card, as it travels with the child."""
-        file = student_file(self.runner, student_id, as_of, health=True)
+        file = student_file(self.runner, student_id, self.as_it_stood(student_id, school, as_of), health=True)
         return self.cards(health_cards.health_card, file, school) if file else None
 
     def dental_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
         """健康診断票(歯・口腔), with the counts computed from each year's tooth chart."""
-        file = student_file(self.runner, student_id, as_of, health=True)
+        file = student_file(self.runner, student_id, self.as_it_stood(student_id, school, as_of), health=True)
         return self.cards(health_cards.dental_card, file, school) if file else None
+
+    def as_it_stood(self, student_id: UUID | str, school: str | None, as_of: Cutoff) -> Cutoff:
+        """A school the child has left reads their record as it stood when custody passed (domain/custody.py)."""
+        return as_it_stood(self.runner.ledger, student_id, school, as_of)
 
     def cards(self, card: Callable[[Document, list[Document], dict[str, Document]], Document],
               file: StudentFile, school: str | None) -> Document:
