@@ -93,9 +93,9 @@ def modes(ps: Sequence[Period], reader: str | None) -> tuple[str | None, ...]:
     record, every period as the original (an auditor of the whole ledger)."""
     if reader is None:
         return tuple(ORIGINAL for _ in ps)
-    mine = [i for i, p in enumerate(ps) if p.school_code == reader and not p.external]
+    mine = [i for i, p in enumerate(ps) if p.school_code == reader]  # (an outside school: what its packet carries)
     out: list[str | None] = []
-    for i, p in enumerate(ps):
+    for i, _p in enumerate(ps):
         if i in mine:
             out.append(ORIGINAL)
         elif not mine or i > mine[-1]:

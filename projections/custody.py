@@ -14,7 +14,9 @@ from uuid import UUID
 
 from domain import custody
 from domain.custody import ABSTRACT, COPY, ORIGINAL, Period
+from domain.event import Event
 from domain.ledger import Ledger
+from domain.school import ClassMemberLeft
 from domain.student import Student, evolve_student
 from projections.base import Cutoff, Document
 
@@ -63,16 +65,28 @@ def as_it_stood(ledger: Ledger, student_id: UUID | str, school: str | None, cuto
         return cutoff
     known = replace(cutoff, on=None)  # a hand-over recorded by then ended custody, whatever day it is about
     state: Student | None = None
-    positions: dict[int, int] = {}
+    written: dict[int, tuple[int, Event]] = {}
     for position, event in ledger.events_in_streams([UUID(str(student_id))]):
         if known.admits(position, event):
             state = evolve_student(state, event)
-            positions[event.originator_version] = position
+            written[event.originator_version] = (position, event)
     if state is None:
         return cutoff
     version = custody.passed_at(custody.periods(state), school)
     if version is None:
         return cutoff
-    at = positions[version]
+    at = _end_of_write(ledger, *written[version])
     return cutoff if cutoff.position is not None and cutoff.position <= at else replace(cutoff, position=at)
 
+
+def _end_of_write(ledger: Ledger, position: int, handover: Event) -> int:
+    """Where custody passed: the hand-over and the sending school's part of its write (the child off its
+    class roll, recorded right after it with the same stamp; domain/handover.py), not the receiving
+    school's part (the child onto its class roll), which is the next period's."""
+    end = position
+    for n in ledger.recorder.select_notifications(start=position, limit=1, inclusive_of_start=False):
+        event = ledger.decode(n)
+        if isinstance(event, ClassMemberLeft) and \
+                (event.recorded_at, event.recorded_by) == (handover.recorded_at, handover.recorded_by):
+            end = n.id
+    return end

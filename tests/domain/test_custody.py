@@ -61,7 +61,8 @@ def test_after_a_transfer_the_sending_schools_days_are_written_by_nobody() -> No
                Period(B, date(2026, 6, 8), came_by="transfer")]
     assert custody.writer(periods, date(2026, 5, 1)) is None  # A's originals are read-only; B never held that day
     assert custody.writer(periods, date(2026, 6, 8)) == B
-    assert custody.passed_at(periods, A) == 3 and custody.passed_at(periods, B) is None
+    assert custody.passed_at(periods, A) == 3
+    assert custody.passed_at(periods, B) is None
 
 
 def test_a_reader_in_the_middle_of_there_and_back_reads_the_first_period_as_the_copy(ledger: Ledger) -> None:
@@ -74,7 +75,8 @@ def test_a_reader_in_the_middle_of_there_and_back_reads_the_first_period_as_the_
     assert custody.mode(periods, A, B, FIRST, LAST) == COPY
     assert custody.modes(periods, None) == (ORIGINAL, ORIGINAL, ORIGINAL)
     assert custody.modes(periods, "B131220000999") == (None, None, None)
-    assert custody.sees_first_period(periods, B) and not custody.sees_first_period(periods, "B131220000999")
+    assert custody.sees_first_period(periods, B)
+    assert not custody.sees_first_period(periods, "B131220000999")
 
 
 def test_an_advancement_between_makes_every_earlier_period_an_abstract_and_a_copy_of_a_copy_stays_a_copy() -> None:
@@ -91,7 +93,8 @@ def test_a_move_out_of_the_ledger_leaves_no_school_here_holding_the_child() -> N
     periods = [Period(A, date(2026, 4, 6), date(2026, 6, 7), passed_at=2),
                Period("B127210000017", date(2026, 6, 8), came_by="transfer", external=True)]
     assert custody.holder(periods) is None
-    assert custody.writer(periods, date(2026, 5, 1)) is None and custody.writer(periods) is None
+    assert custody.writer(periods, date(2026, 5, 1)) is None
+    assert custody.writer(periods) is None
     assert custody.school_on(periods, date(2026, 7, 1)) is None
     assert custody.schools(periods) == [A]
     assert custody.passed_at(periods, A) == 2
