@@ -395,6 +395,10 @@ def test_the_sending_school_reads_the_child_as_they_stood_when_custody_passed(
     names = list(_iter_names(record))
     assert not any("鈴木" in n or "米子" in n for n in names), names  # B's later surname and address
     assert [(r["school_code"], r["source"]) for r in record["form2"]] == [(A, "original")]
+    # an auditor with a claim on school A reads the child as A holds them
+    audited = api.get(f"/v1/students/{s.sid}/forms/cumulative-record?{wait}", caller(api, "auditor-a", s)).json()
+    assert audited["form1"] == record["form1"]
+    assert api.get(f"/v1/students/{s.sid}", caller(api, "auditor-a", s)).json() == summary
     history = api.get(f"/v1/students/{s.sid}/history", a).json()
     assert "IdentityDetailsChanged" not in [e["type"] for e in history]
     assert [e["type"] for e in history if e["type"] == "StudentHandedOver"] == ["StudentHandedOver"]
