@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from domain import custody
+import pytest
+
+from domain import custody, errors
 from domain.custody import ABSTRACT, COPY, ORIGINAL, Period
 from domain.ledger import Ledger
 from tests import builders as b
@@ -104,3 +106,24 @@ def test_a_graduate_stays_with_the_school_they_graduated_from_until_handed_over(
     periods = [Period(A, date(2021, 4, 6), date(2027, 3, 19))]
     assert custody.holder(periods) == A
     assert custody.writer(periods, date(2027, 3, 25)) == A  # the days after graduation are still A's (its seal)
+
+
+def test_a_correction_is_judged_by_the_school_that_recorded_the_original_not_the_one_holding_the_child(
+        ledger: Ledger) -> None:
+    """After A→B, A's sealed year still needs A's principal's approval for a correction of what A recorded."""
+    b.school_with_calendar(ledger, A)
+    b.school_with_calendar(ledger, B, name="鳥取市立うみ小学校")
+    [sid] = b.class_with_students(ledger, A, count=1)
+    ledger.form_class(B, b.YEAR, 1, "1", homeroom_teacher_id="T-0100", homeroom_teacher_name="岡 正子",
+                      on=date(2026, 4, 6), recorded_by="admin")
+    viewpoints = {"knowledge": "A", "thinking": "B", "attitude": "B"}
+    ledger.record_assessment(sid, b.YEAR, subject="japanese", viewpoints=viewpoints, term=1, on=date(2026, 5, 15),
+                             recorded_by="T-0001")
+    ledger.hand_over(sid, kind="transfer", to_school=B, left_on=date(2026, 6, 5), accepted_on=date(2026, 6, 8),
+                     year=b.YEAR, grade=1, reason="転居", class_name="1", number=2, recorded_by="registrar")
+    ledger.seal_year(A, b.YEAR, recorded_by=b.PRINCIPAL)
+    position = ledger.position()
+    with pytest.raises(errors.CorrectionNeedsApproval):
+        ledger.correct_assessment(sid, b.YEAR, corrects_version=1, viewpoints=viewpoints, reason="転記誤り",
+                                  recorded_by="P-0002")
+    assert ledger.position() == position
