@@ -92,6 +92,9 @@ def _transfer(api: Api) -> Scenario:
     a, b = _twin_classes(api, "T-0011", "T-0021")
     [child] = [str(s) for s in api.ledger.school_class(A, YEAR, 1, a).placements]
     _roll(api, A, a, A_DAY)
+    for day in SCHOOL_DAYS[2:9]:  # seven school days absent in a row at A: A's long-absence list names the child
+        api.ledger.record_roll(A, YEAR, 1, a, on=day, marks=[(child, {"code": "absent_other", "reason": "不明"})],
+                               recorded_by="admin")
     api.ledger.record_health_exam(child, YEAR, examination=HEALTH, examined_on=date(2026, 5, 1), recorded_by="admin")
     v1 = _assess(api, child, 1, date(2026, 5, 15))
     _move(api, child, B, date(2026, 6, 5), date(2026, 6, 8), b, 1)
@@ -395,6 +398,9 @@ def test_the_sending_school_reads_the_child_as_they_stood_when_custody_passed(
     names = list(_iter_names(record))
     assert not any("鈴木" in n or "米子" in n for n in names), names  # B's later surname and address
     assert [(r["school_code"], r["source"]) for r in record["form2"]] == [(A, "original")]
+    absent = api.get(f"/v1/schools/{A}/years/{YEAR}/long-absence?{wait}", a).json()
+    [row] = [r for r in absent["students"] if r["student_id"] == s.sid]
+    assert row["name"].startswith("佐藤"), row  # not B's later surname
     # an auditor with a claim on school A reads the child as A holds them
     audited = api.get(f"/v1/students/{s.sid}/forms/cumulative-record?{wait}", caller(api, "auditor-a", s)).json()
     assert audited["form1"] == record["form1"]
