@@ -22,7 +22,8 @@ ALGORITHMS = frozenset({"EdDSA", "ES256", "ES384", "RS256", "PS256"})
 
 
 class Grant(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
-    """One role, scoped: to a school, a board, or (for teachers) classes "YEAR/GRADE/NAME" and subjects."""
+    """One role, scoped: to a school, a board, or (for teachers) classes "YEAR/GRADE/NAME" of that school and
+    subjects. An auditor with a school or board claim is scoped to it (ADR 0019)."""
 
     role: str
     school: str | None = None

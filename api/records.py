@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +30,7 @@ from api.targets import RecordStream, class_target, student_target
 from api.writes import Recorded, write
 from domain import streams, values
 from domain.assessment import AssessmentRecorded
+from domain.event import Event
 from domain.ledger import Ledger, Receipt
 
 Req = Request[Any, Any, Any]
@@ -67,7 +69,8 @@ class RecordController(Controller):
         return _on_record(request, student_id, "attendance.correct", data, values.school_year_of(data.date),
                           lambda sid, _: streams.attendance(sid, data.date), lambda ledger, p, target:
                           ledger.correct_mark(student_id, on=data.date, mark=data.mark, reason=data.reason,
-                                              approved_by=approval(p, target), recorded_by=p.staff_id))
+                                              approved_by=approval(p, target), recorded_by=p.staff_id),
+                          day=lambda _: (data.date, "date"))
 
     @post("/assessments", sync_to_thread=True, summary="観点別学習状況 and 評定 of a subject (subject teacher)")
     def assess(self, request: Req, student_id: FromPath[str], data: JSONBody[AssessmentIn]) -> Response[Recorded]:
@@ -75,27 +78,28 @@ class RecordController(Controller):
                           lambda ledger, p, _: ledger.record_assessment(
                               student_id, data.year, subject=data.subject, viewpoints=data.viewpoints,
                               rating=data.rating, term=data.term, on=data.assessed_on, recorded_by=p.staff_id),
-                          subject=lambda _: data.subject)
+                          subject=lambda _: data.subject, day=lambda _: (data.assessed_on, "assessed_on"))
 
     @post("/year-records", sync_to_thread=True, summary="道徳, 総合, 特別活動, 行動の記録, 総合所見 (homeroom teacher)")
     def year_record(self, request: Req, student_id: FromPath[str], data: JSONBody[YearRecordIn]) -> Response[Recorded]:
         return _on_record(request, student_id, "year_record.enter", data, data.year, streams.year_record,
                           lambda ledger, p, _: ledger.enter_year_record(
-                              student_id, data.year, record=data.record, on=data.entered_on, recorded_by=p.staff_id))
+                              student_id, data.year, record=data.record, on=data.entered_on, recorded_by=p.staff_id),
+                          day=lambda _: (data.entered_on, "entered_on"))
 
     @post("/health-exams", sync_to_thread=True, summary="The annual health examination (nurse)")
     def health(self, request: Req, student_id: FromPath[str], data: JSONBody[HealthExamIn]) -> Response[Recorded]:
         return _on_record(request, student_id, "health.record", data, data.year, streams.health,
                           lambda ledger, p, _: ledger.record_health_exam(
                               student_id, data.year, examination=data.examination, examined_on=data.examined_on,
-                              recorded_by=p.staff_id))
+                              recorded_by=p.staff_id), day=lambda _: (data.examined_on, "examined_on"))
 
     @post("/dental-exams", sync_to_thread=True, summary="The dental examination (nurse)")
     def dental(self, request: Req, student_id: FromPath[str], data: JSONBody[DentalExamIn]) -> Response[Recorded]:
         return _on_record(request, student_id, "health.record", data, data.year, streams.health,
                           lambda ledger, p, _: ledger.record_dental_exam(
                               student_id, data.year, examination=data.examination, examined_on=data.examined_on,
-                              recorded_by=p.staff_id))
+                              recorded_by=p.staff_id), day=lambda _: (data.examined_on, "examined_on"))
 
     @post("/corrections", sync_to_thread=True,
           summary="Correct an assessment, year record or examination, naming the event (its stream version)")
@@ -120,15 +124,22 @@ class RecordController(Controller):
         action, record, command = commands[data.record]
         subject = (lambda ledger: _subject_of(ledger, student_id, data.year, data.corrects_version)) \
             if data.record == "assessment" else None
-        return _on_record(request, student_id, action, data, data.year, record, command, subject=subject)
+
+        def day(ledger: Ledger) -> tuple[date | None, str]:  # the day the corrected original is about
+            original = _original(ledger, record, student_id, data.year, data.corrects_version)
+            return (original.effective_on if original is not None else None), "corrects_version"
+
+        return _on_record(request, student_id, action, data, data.year, record, command, subject=subject, day=day)
 
 
 Command = Callable[[Ledger, Principal, Target], Receipt]
 
 
 def _on_record(request: Req, student_id: str, action: str, data: Any, year: int, record: RecordStream,
-               command: Command, *, subject: Callable[[Ledger], str | None] | None = None) -> Response[Recorded]:
-    """A write to one of the student's records of ``year``: authorized on the student's class that year.
+               command: Command, *, subject: Callable[[Ledger], str | None] | None = None,
+               day: Callable[[Ledger], tuple[date | None, str]]) -> Response[Recorded]:
+    """A write to one of the student's records of ``year``: authorized on the student's class that year,
+    by the school that held the child on the day the record is about (``day``: it and its field).
 
     The student and the record stream are read in one query, the school, class and school year in
     another, and the command judges by those same reads (``write`` runs both in one reading block).
@@ -138,8 +149,9 @@ def _on_record(request: Req, student_id: str, action: str, data: Any, year: int,
     def target() -> Target:
         with suppress(ValueError):  # not a student id: student_target answers 404
             ledger.prefetch([UUID(student_id), record(UUID(student_id), year)])  # before the subject is looked up
+        on, field = day(ledger)
         return student_target(ledger, student_id, year=year, subject=subject(ledger) if subject else None,
-                              records=(record,), school_year=True)[0]
+                              records=(record,), school_year=True, day=on, day_field=field)[0]
 
     return write(request, p, action, target, lambda resolved: command(ledger, p, resolved), data=data)
 
@@ -151,13 +163,19 @@ def _correcting(data: CorrectionIn, p: Principal, target: Target) -> dict[str, A
 
 def _subject_of(ledger: Ledger, student_id: str, year: int, version: int) -> str | None:
     """The subject of the assessment a correction names (subject teachers may correct only theirs)."""
+    event = _original(ledger, streams.assessments, student_id, year, version)
+    return event.subject if isinstance(event, AssessmentRecorded) else None
+
+
+def _original(ledger: Ledger, record: RecordStream, student_id: str, year: int, version: int) -> Event | None:
+    """The original record a correction names (through the corrections it names), or None."""
     try:
-        history = ledger.stream(streams.assessments(UUID(student_id), year))
+        history = ledger.stream(record(UUID(student_id), year))
     except ValueError:
         return None
     if not 1 <= version <= len(history):
         return None
     event = history[version - 1]
-    while not isinstance(event, AssessmentRecorded) and hasattr(event, "corrects_version"):
+    while hasattr(event, "corrects_version") and 1 <= event.corrects_version < event.originator_version:
         event = history[event.corrects_version - 1]
-    return event.subject if isinstance(event, AssessmentRecorded) else None
+    return event

@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody
 
 from api.context import caller, services
 from api.openapi_errors import ERRORS, READ_ERRORS
-from api.policy import Target, authorize
+from api.policy import Target, authorize, viewing_school
 from api.schemas import AdmissionIn, GraduationIn, IdentityChangeIn, LeaveIn, ReturnIn, WithdrawalIn
 from api.targets import class_target, student_target
 from api.writes import Recorded, if_match, write
@@ -41,7 +41,9 @@ class StudentController(Controller):
         with ledger.reading():  # the student is read once for the policy and the summary
             target, student = student_target(ledger, student_id)
             authorize(p, "student.read", target)
-            return Response(ledger.student_summary(student.id), headers={"ETag": f'"{student.version}"'})
+            # a school the child has left reads them as they stood when custody passed (domain/custody.py)
+            summary = ledger.student_summary(student.id, school=viewing_school(p, "student.read", target))
+            return Response(summary, headers={"ETag": f'"{summary["version"]}"'})
 
     @post("/{student_id:str}/identity-changes", sync_to_thread=True,
           summary="Record changed identity details (name, address, guardian) with the reason (registrar)")

@@ -9,24 +9,29 @@ year when the caller names it (``records``). Outside such a block the prefetchin
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from uuid import UUID
 
-from api.policy import Target, class_key, not_found
-from domain import errors, streams
+from api.policy import Seat, Target, class_key, not_found
+from domain import custody, errors, streams, values
 from domain.ledger import Ledger
 from domain.school import evolve_class
-from domain.student import Student
+from domain.student import Placement, Student
 
 RecordStream = Callable[[UUID, int], UUID]  # a student's stream of one school year, e.g. streams.assessments
 
 
 def student_target(ledger: Ledger, student_id: str, *, year: int | None = None, subject: str | None = None,
-                   records: Sequence[RecordStream] = (), school_year: bool = False) -> tuple[Target, Student]:
+                   records: Sequence[RecordStream] = (), school_year: bool = False, day: date | None = None,
+                   day_field: str | None = None) -> tuple[Target, Student]:
     """The student's school and class (of ``year``, else where they are now): a missing student is a plain 404.
 
-    Schools that held the child before are named too: they keep reading their own period. In a
-    ``reading`` block the student comes with the ``records`` streams of ``year`` in one query, and
-    the school and class with the school year (``school_year``) in a second one.
+    Custody decides the rest (domain/custody.py): the school that may write is the one that held the
+    child on ``day`` (the day the record is about; None: the child's own record), while it holds them;
+    every school that held the child reads its period, and teachers see the child through the class
+    of ``year`` and, at each school the child has left, the class they left from. In a ``reading``
+    block the student comes with the ``records`` streams of ``year`` in one query, and the school and
+    class with the school year (``school_year``) in a second one.
     """
     try:
         sid = UUID(student_id)
@@ -37,32 +42,41 @@ def student_target(ledger: Ledger, student_id: str, *, year: int | None = None, 
         student = ledger.student(sid)
     except (ValueError, errors.UnknownStudent):
         raise not_found("student") from None
+    periods = custody.periods(student)
+    holder = custody.holder(periods)
     last = student.enrollments[-1].school_code
-    # The school that holds the child's record and may write to it: the last one, unless the child was
-    # handed over out of this ledger (then none here: every school that held them only reads its period).
-    # A graduate or a child who withdrew stays with the last school (corrections, the seal).
-    holder = None if student.status == "left" else last
     if year is None and student.placements and student.placements[max(student.placements)].school_code == last:
         year = max(student.placements)
     placement = student.placements.get(year) if year is not None else None
     school_code = placement.school_code if placement else last
-    klass_stream = streams.school_class(school_code, year, placement.grade, placement.class_name) \
-        if placement is not None and year is not None else None
-    ledger.prefetch([streams.school(school_code), *([klass_stream] if klass_stream else []),
+    places = [(year, placement)] if placement is not None and year is not None else []
+    for school in custody.schools(periods):  # the class the child left each school from
+        left = [p for p in student.classes if p.school_code == school]
+        if school != holder and left and left[-1] is not placement:
+            places.append((_year_of(student, left[-1]), left[-1]))
+    class_streams = [streams.school_class(p.school_code, y, p.grade, p.class_name) for y, p in places]
+    held = custody.schools(periods)
+    ledger.prefetch([*(streams.school(code) for code in dict.fromkeys([school_code, *held])), *class_streams,
                      *([streams.school_year(school_code, year)] if school_year and year is not None else [])])
-    school = ledger.school(school_code)
-    key = homeroom = None
-    if placement is not None and klass_stream is not None:
-        assert year is not None
-        key = class_key(year, placement.grade, placement.class_name)
-        klass = ledger._fold(klass_stream, evolve_class)
-        homeroom = klass.homeroom_teacher_id if klass else None
-    # A year spent at a school that no longer holds the child (a transfer, an advancement, a move out
-    # of the ledger) is that school's original, read-only (PRODUCT.md §3.4): no school writes to it.
-    writable = school_code == holder
-    past = frozenset(e.school_code for e in student.enrollments) - ({school_code} if writable else frozenset())
-    return Target(school=school_code if writable else None, board=school.board_code, class_key=key,
-                  homeroom=homeroom, subject=subject, kind="student", past_schools=past), student
+    seats = []
+    for (y, p), stream in zip(places, class_streams, strict=True):
+        klass = ledger._fold(stream, evolve_class)
+        seats.append(Seat(p.school_code, class_key(y, p.grade, p.class_name),
+                          klass.homeroom_teacher_id if klass else None))
+    writer = custody.writer(periods, day)
+    return Target(school=writer, board=ledger.school(school_code).board_code,
+                  class_key=seats[0].class_key if seats and placement is not None else None,
+                  homeroom=seats[0].homeroom if seats and placement is not None else None, subject=subject,
+                  kind="student", held_by=tuple((code, ledger.school(code).board_code) for code in held),
+                  seats=tuple(seats), day=day.isoformat() if day else None, day_field=day_field), student
+
+
+def _year_of(student: Student, placement: Placement) -> int:
+    """The school year of a placement (the latest year it is the placement of; else the year of its first day)."""
+    years = [y for y, p in student.placements.items() if p is placement]
+    if years:
+        return years[-1]
+    return values.school_year_of(placement.since)
 
 
 def school_target(ledger: Ledger, code: str, *, board: str | None = None, year: int | None = None) -> Target:

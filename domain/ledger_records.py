@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from domain import assessment, attendance, errors, health, streams
+from domain.event import Event
 from domain.ledger_base import LedgerBase, Receipt, as_value, student_uuid
 from domain.school import School, SchoolYear
 from domain.student import Student
@@ -61,6 +62,20 @@ class RecordCommands(LedgerBase):
                 f"student {student.id} was in no class in school year {year}", field="year")
         return student, self.school(placement.school_code), self.school_year(placement.school_code, year)
 
+    def _correction_context(self, student_id: UUID | str, year: int, record: Any,
+                            corrects_version: int) -> tuple[School, SchoolYear, list[Event]]:
+        """A correction is judged by the school that recorded the original (its seal, its principal), not
+        by the school that holds the child now (ADR 0019); the record's history comes with it."""
+        student, school, school_year = self._year_context(student_id, year)
+        history = self.stream(record(student.id, year))
+        original = history[corrects_version - 1] if 1 <= corrects_version <= len(history) else None
+        while original is not None and 1 <= getattr(original, "corrects_version", 0) < original.originator_version:
+            original = history[original.corrects_version - 1]  # type: ignore[attr-defined]
+        code = getattr(original, "school_code", None)
+        if isinstance(code, str) and code != school.code:
+            school, school_year = self.school(code), self.school_year(code, year)
+        return school, school_year, history
+
     def record_assessment(self, student_id: UUID | str, year: int, *, subject: str, viewpoints: Any,
                           rating: int | None = None, term: int | None = None, on: date,
                           recorded_by: str) -> Receipt:
@@ -74,9 +89,10 @@ class RecordCommands(LedgerBase):
     def correct_assessment(self, student_id: UUID | str, year: int, *, corrects_version: int, viewpoints: Any,
                            rating: int | None = None, reason: str, approved_by: str | None = None,
                            recorded_by: str) -> Receipt:
-        student, school, school_year = self._year_context(student_id, year)
+        school, school_year, history = self._correction_context(student_id, year, streams.assessments,
+                                                                corrects_version)
         event = assessment.correct_assessment(
-            school, school_year, self.stream(streams.assessments(student.id, year)), corrects_version,
+            school, school_year, history, corrects_version,
             as_value(viewpoints, assessment.Viewpoints, "viewpoints"), rating, reason=reason,
             approved_by=approved_by, on=self.today(), recorded_by=recorded_by, now=self.now())
         return self.record([event], unchanged=[self.judged_on(school.code, year, school_year)])
@@ -91,9 +107,10 @@ class RecordCommands(LedgerBase):
 
     def correct_year_record(self, student_id: UUID | str, year: int, *, corrects_version: int, record: Any,
                             reason: str, approved_by: str | None = None, recorded_by: str) -> Receipt:
-        student, school, school_year = self._year_context(student_id, year)
+        school, school_year, history = self._correction_context(student_id, year, streams.year_record,
+                                                                corrects_version)
         event = assessment.correct_year_record(
-            school, school_year, self.stream(streams.year_record(student.id, year)), corrects_version,
+            school, school_year, history, corrects_version,
             as_value(record, assessment.YearRecord, "record"), reason=reason, approved_by=approved_by,
             on=self.today(), recorded_by=recorded_by, now=self.now())
         return self.record([event], unchanged=[self.judged_on(school.code, year, school_year)])
@@ -119,12 +136,12 @@ class RecordCommands(LedgerBase):
     def correct_examination(self, student_id: UUID | str, year: int, *, corrects_version: int, examination: Any,
                             dental: bool = False, reason: str, approved_by: str | None = None,
                             recorded_by: str) -> Receipt:
-        student, school, school_year = self._year_context(student_id, year)
+        school, school_year, history = self._correction_context(student_id, year, streams.health, corrects_version)
         exam: health.HealthExamination | health.DentalExamination = (
             as_value(examination, health.DentalExamination, "examination") if dental
             else as_value(examination, health.HealthExamination, "examination"))
         event = health.correct_examination(
-            school, school_year, self.stream(streams.health(student.id, year)), corrects_version, exam,
+            school, school_year, history, corrects_version, exam,
             reason=reason, approved_by=approved_by, on=self.today(), recorded_by=recorded_by, now=self.now())
         return self.record([event], unchanged=[self.judged_on(school.code, year, school_year)])
 

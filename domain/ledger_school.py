@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain import errors, school_rules, streams, values
+from domain import custody, errors, school_rules, streams, values
 from domain.ledger_base import LedgerBase, Receipt, as_value, student_uuid
 from domain.school import Closure, Term, evolve_school
 
@@ -54,7 +54,8 @@ class SchoolCommands(LedgerBase):
         members = []
         for i, (sid, number) in enumerate(students):
             student = self.find_student(student_uuid(sid, f"students[{i}].student_id"))
-            if student is None:
+            # a child this school never held is, to it, as missing as an id nobody was given (domain/custody.py)
+            if student is None or code not in custody.schools(custody.periods(student)):
                 raise errors.UnknownStudent(f"student {sid} is not in the register", field=f"students[{i}].student_id")
             members.append((student, number))
         events = school_rules.form_class(

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain import enrollment_rules, handover, streams, values
+from domain import custody, enrollment_rules, handover, streams, values
 from domain.event import Event, type_name
 from domain.ledger_base import LedgerBase, Receipt, as_value
 from domain.school import SchoolClass, SchoolYear
-from domain.student import Identity, Student, StudentHandedOver
+from domain.student import Identity, Student, StudentHandedOver, evolve_student
 from domain.transfer_packet import TransferPacket
 
 
@@ -117,9 +117,21 @@ class StudentCommands(LedgerBase):
                                   class_name=class_name, number=number, recorded_by=recorded_by, now=self.now())
         return self.record(events, unchanged=[self.judged_on(school_code, packet.year, school_year)]), True
 
-    def student_summary(self, student_id: UUID | str) -> dict[str, Any]:
-        """The student as the register stands now, in primitives."""
-        s = self.student(student_id)
+    def as_it_stood(self, student: Student, school: str | None) -> Student:
+        """The student as a reader at ``school`` holds them: as they stand now, or, once the child has
+        left that school, as they stood when custody passed from it (domain/custody.py)."""
+        version = custody.passed_at(custody.periods(student), school)
+        if version is None:
+            return student
+        state: Student | None = None
+        for event in self.stream(student.id)[:version]:
+            state = evolve_student(state, event)
+        assert state is not None
+        return state
+
+    def student_summary(self, student_id: UUID | str, school: str | None = None) -> dict[str, Any]:
+        """The student as the register stands now (as a reader at ``school`` holds them), in primitives."""
+        s = self.as_it_stood(self.student(student_id), school)
         i = s.identity
         return {
             "student_id": str(s.id),
@@ -149,9 +161,11 @@ class StudentCommands(LedgerBase):
         """Every event about the student, in log order: what, the day it is about, when, who, why.
 
         ``school``: only what happened in that school's custody (its own records, and the student's
-        own events dated within its periods; the hand-overs to and from it). A receiving school gets
-        the copy of the earlier record (the forms), not the earlier schools' daily trail."""
+        own events dated within its periods; the hand-overs to and from it), and once the child has left
+        it, only what was recorded until custody passed. A receiving school gets the copy of the earlier
+        record (the forms), not the earlier schools' daily trail."""
         student = self.student(student_id)
+        passed = custody.passed_at(custody.periods(student), school)
         ids = [student.id]
         for year in sorted(student.placements):
             ids += [streams.assessments(student.id, year), streams.year_record(student.id, year),
@@ -160,8 +174,11 @@ class StudentCommands(LedgerBase):
             ids += streams.attendance_days(student.id, [first + timedelta(days=d) for d in range(366)
                                                         if first + timedelta(days=d) < date(year + 1, 4, 1)])
         periods = [(e.began_on, e.ended_on) for e in student.enrollments if e.school_code == school]
-        return [_entry(position, event) for position, event in self.events_in_streams(ids)
-                if school is None or _held(event, school, periods)]
+        found = self.events_in_streams(ids)
+        until = next((position for position, event in found
+                      if event.originator_id == student.id and event.originator_version == passed), None)
+        return [_entry(position, event) for position, event in found
+                if school is None or (_held(event, school, periods) and (until is None or position <= until))]
 
 
 def _held(event: Event, school: str, periods: list[tuple[date, date | None]]) -> bool:

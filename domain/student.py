@@ -141,6 +141,8 @@ class Enrollment:
     began_on: date
     ended_on: date | None = None
     ended_because: str | None = None
+    came_by: str = ""  # how custody came: "" (admission), "transfer" or "advancement" (a hand-over or packet)
+    passed_at: int | None = None  # the student-stream version of the hand-over that passed custody on
 
 
 @dataclass
@@ -159,7 +161,9 @@ class Student:
     identity: Identity
     status: Status = "enrolled"
     enrollments: list[Enrollment] = field(default_factory=list)
-    placements: dict[int, Placement] = field(default_factory=dict)  # by school year
+    placements: dict[int, Placement] = field(default_factory=dict)  # by school year (the latest of each year)
+    classes: list[Placement] = field(default_factory=list)  # every placement, in the order placed
+    left_to: Enrollment | None = None  # the school outside the ledger the child was handed over to
 
     @property
     def custodian(self) -> str | None:
@@ -176,21 +180,19 @@ def evolve_student(state: Student | None, event: Event) -> Student:
         case StudentAdmitted():
             state = Student(event.originator_id, 1, event.identity)
             state.enrollments.append(Enrollment(event.school_code, event.effective_on))
-            state.placements[event.year] = Placement(
-                event.school_code, event.grade, event.class_name, event.number, event.effective_on
-            )
+            _place(state, event.year, Placement(
+                event.school_code, event.grade, event.class_name, event.number, event.effective_on))
         case StudentTransferredIn():
             state = Student(event.originator_id, 1, event.identity)
-            state.enrollments.append(Enrollment(event.school_code, event.effective_on))
+            state.enrollments.append(Enrollment(event.school_code, event.effective_on, came_by=event.kind))
             if event.class_name:
-                state.placements[event.year] = Placement(
-                    event.school_code, event.grade, event.class_name, event.number, event.effective_on)
+                _place(state, event.year, Placement(
+                    event.school_code, event.grade, event.class_name, event.number, event.effective_on))
         case IdentityDetailsChanged() if state:
             state.identity = event.identity
         case StudentPlacedInClass() if state:
-            state.placements[event.year] = Placement(
-                event.school_code, event.grade, event.class_name, event.number, event.effective_on
-            )
+            _place(state, event.year, Placement(
+                event.school_code, event.grade, event.class_name, event.number, event.effective_on))
         case LeaveOfAbsenceBegan() if state:
             state.status = "on_leave"
         case LeaveOfAbsenceEnded() if state:
@@ -205,15 +207,22 @@ def evolve_student(state: Student | None, event: Event) -> Student:
             if event.kind == "transfer":  # enrolled at the sending school to the day before acceptance
                 last = state.enrollments[-1]
                 last.ended_on, last.ended_because = event.effective_on - timedelta(days=1), "transfer"
+            state.enrollments[-1].passed_at = event.originator_version
             if event.external:
                 state.status = "left"
+                state.left_to = Enrollment(event.to_school, event.effective_on, came_by=event.kind)
             else:
                 state.status = "enrolled"
-                state.enrollments.append(Enrollment(event.to_school, event.effective_on))
+                state.enrollments.append(Enrollment(event.to_school, event.effective_on, came_by=event.kind))
             if event.class_name:
-                state.placements[event.year] = Placement(
-                    event.to_school, event.grade, event.class_name, event.number, event.effective_on)
+                _place(state, event.year, Placement(
+                    event.to_school, event.grade, event.class_name, event.number, event.effective_on))
         case _:
             raise ValueError(f"{type(event).__name__} cannot follow {state!r}")
     state.version = event.originator_version
     return state
+
+
+def _place(state: Student, year: int, placement: Placement) -> None:
+    state.placements[year] = placement
+    state.classes.append(placement)

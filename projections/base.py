@@ -65,11 +65,15 @@ class Cutoff:
     ``position``: recorded at or before this log position (as known then).
     ``at``: recorded at or before this moment (as known then, by the recorded time).
     ``on``: about a day on or before this date (as it stood then, by the effective date).
+    ``exact``: the position is taken as it is, even inside a transaction. Only for points the ledger
+    itself works out (where custody passed, ADR 0019), never for a reader's ``as_of``, which stands
+    on whole transactions (ADR 0021).
     """
 
     position: int | None = None
     at: datetime | None = None
     on: date | None = None
+    exact: bool = False
 
     @property
     def today(self) -> bool:

@@ -1,79 +1,93 @@
-"""Who holds which part of a child's record after hand-overs, and as what (PRODUCT.md §3.4).
+"""The custody rules of domain/custody.py, over the enrollment record documents the forms read.
 
-A school reads its own periods as the originals. It reads the periods of the schools before it
-as it received them: the full copy (写し) after a transfer (転学), the abstract (抄本) after an
-advancement (進学) — and a copy of a copy stays a copy, while anything before an advancement stays
-an abstract. It does not read what happened after the child left it. An auditor reads everything.
-The attendance register is never part of what a school receives.
+A school reads its own periods as the originals, the periods of the schools before it as the copy
+(写し) or abstract (抄本) it received, nothing after the child left it; and once the child has left
+it, the record as it stood when custody passed (``as_it_stood``). An auditor of the whole ledger
+reads everything. The attendance register is never part of what a school receives.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from dataclasses import dataclass, replace
+from datetime import date
+from uuid import UUID
 
+from domain import custody
+from domain.custody import ABSTRACT, COPY, ORIGINAL, Period
+from domain.event import Event
+from domain.ledger import Ledger
+from domain.school import ClassMemberLeft
+from domain.student import Student, evolve_student
+from projections.base import Cutoff
 from projections.enrollment_record import StudentRecord
 
-ORIGINAL, COPY, ABSTRACT = "original", "copy", "abstract"
-
-
-class Period(TypedDict):
-    """A period of custody: an enrollment here, or the school outside the ledger a child moved to."""
-
-    school_code: str
-    began_on: str
-    came_by: NotRequired[str]
-    ended_on: NotRequired[str]
-    ended_because: NotRequired[str]
-    external: NotRequired[bool]
+__all__ = ["ABSTRACT", "COPY", "ORIGINAL", "View", "as_it_stood", "periods_of", "view_for"]
 
 
 @dataclass(frozen=True)
 class View:
-    """How one reader sees each period of the child's record (None: the whole record, as originals)."""
+    """How one reader (a school; None: the whole record) sees each period of the child's record."""
 
-    modes: tuple[str | None, ...] | None  # per period of custody: original, copy, abstract or None (hidden)
+    reader: str | None
     periods: tuple[Period, ...]
 
     def mode(self, school_code: str, year: int) -> str | None:
-        """How a school year's records kept at a school are seen (None: not at all)."""
-        first, last = f"{year}-04-01", f"{year + 1}-03-31"
-        found = None
-        for i, p in enumerate(self.periods):
-            if p["school_code"] == school_code and p["began_on"] <= last and p.get("ended_on", "9999") >= first:
-                found = ORIGINAL if self.modes is None else self.modes[i]
-        return found
+        """How the school year's records kept at a school are seen (None: not at all)."""
+        return custody.mode(self.periods, self.reader, school_code, date(year, 4, 1), date(year + 1, 3, 31))
 
     def sees_first_period(self) -> bool:
-        return self.modes is None or (bool(self.modes) and self.modes[0] is not None)
+        return custody.sees_first_period(self.periods, self.reader)
 
 
-def periods_of(student: StudentRecord, *, leaving: bool = True) -> list[Period]:
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def periods_of(student: StudentRecord) -> list[Period]:
     """The child's periods of custody in order; a move out of the ledger ends with the outside school."""
-    periods = [Period(**e) for e in student["enrollments"]]
+    periods = [Period(e["school_code"], date.fromisoformat(e["began_on"]), _day(e.get("ended_on")),
+                      e.get("came_by", "")) for e in student["enrollments"]]
     for move in student.get("moves", []):
-        if move["external"] and leaving:
-            periods.append({"school_code": move["to_school"], "began_on": move["accepted_on"],
-                            "came_by": move["kind"], "external": True})
+        if move["external"]:
+            periods.append(Period(move["to_school"], date.fromisoformat(move["accepted_on"]), came_by=move["kind"],
+                                  external=True))
     return periods
 
 
 def view_for(student: StudentRecord, school: str | None) -> View:
     """The view of a reader at ``school`` (None: an auditor's whole record)."""
-    periods = periods_of(student)
+    return View(school, tuple(periods_of(student)))
+
+
+def as_it_stood(ledger: Ledger, student_id: UUID | str, school: str | None, cutoff: Cutoff) -> Cutoff:
+    """The point a reader at ``school`` reads the child's record at: ``cutoff``, or, when the child had
+    left that school by then, no later than the hand-over that passed custody from its last period."""
     if school is None:
-        return View(None, tuple(periods))
-    mine = [i for i, p in enumerate(periods) if p["school_code"] == school]
-    if not mine:
-        return View(tuple(None for _ in periods), tuple(periods))
-    modes: list[str | None] = []
-    for i, p in enumerate(periods):
-        if p["school_code"] == school:
-            modes.append(ORIGINAL)
-        elif i > mine[-1]:
-            modes.append(None)
-        else:
-            arrival = min(j for j in mine if j > i)
-            advanced = any(periods[j].get("came_by") == "advancement" for j in range(i + 1, arrival + 1))
-            modes.append(ABSTRACT if advanced else COPY)
-    return View(tuple(modes), tuple(periods))
+        return cutoff
+    known = replace(cutoff, on=None)  # a hand-over recorded by then ended custody, whatever day it is about
+    state: Student | None = None
+    written: dict[int, tuple[int, Event]] = {}
+    for position, event in ledger.events_in_streams([UUID(str(student_id))]):
+        if known.admits(position, event):
+            state = evolve_student(state, event)
+            written[event.originator_version] = (position, event)
+    if state is None:
+        return cutoff
+    version = custody.passed_at(custody.periods(state), school)
+    if version is None:
+        return cutoff
+    at = _end_of_write(ledger, *written[version])
+    return cutoff if cutoff.position is not None and cutoff.position <= at else replace(cutoff, position=at, exact=True)
+
+
+def _end_of_write(ledger: Ledger, position: int, handover: Event) -> int:
+    """Where custody passed: the hand-over and the sending school's part of its write (the child off its
+    class roll, recorded right after it with the same stamp; domain/handover.py), not the receiving
+    school's part (the child onto its class roll), which is the next period's."""
+    end = position
+    for n in ledger.recorder.select_notifications(start=position, limit=1, inclusive_of_start=False):
+        event = ledger.decode(n)
+        if isinstance(event, ClassMemberLeft) and \
+                (event.recorded_at, event.recorded_by) == (handover.recorded_at, handover.recorded_by):
+            end = n.id
+    return end

@@ -7,12 +7,12 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain import streams
+from domain import custody, streams
 from projections import cumulative_record, health_cards, long_absence, report_card
 from projections.attendance_index import codes_key, school_prefix
 from projections.attendance_register import DEFAULT_EXCUSED_LABEL, calendar_key, compose, month_key
 from projections.base import NOW, Cutoff, Form
-from projections.custody import ORIGINAL, view_for
+from projections.custody import ORIGINAL, as_it_stood, periods_of, view_for
 from projections.health_records import HealthYear
 from projections.roster import compose as roster_of
 from projections.runner import Runner
@@ -31,7 +31,7 @@ class Forms:
                           school: str | None = None) -> Form | None:
         """指導要録 (様式1 and 様式2) as a reader at ``school`` holds it (None: the whole record), as it
         stands or as known at a past point."""
-        file = student_file(self.runner, student_id, as_of)
+        file = self.file(student_id, school, as_of)
         if file is None:
             return None
         return cumulative_record.compose(file, excused_label=self.label(board), view=view_for(file.student, school))
@@ -40,7 +40,7 @@ class Forms:
                     as_of: Cutoff = NOW, school: str | None = None) -> Form | None:
         """通知表 of one term at ``school`` (a school's own period only: it is never part of a copy);
         raises report_card.NoSuchTerm for a term the school year does not have."""
-        file = student_file(self.runner, student_id, as_of)
+        file = self.file(student_id, school, as_of)
         if file is None:
             return None
         if school is not None and view_for(file.student, school).mode(school, year) != ORIGINAL:
@@ -49,13 +49,23 @@ class Forms:
 
     def health_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Form | None:
         """健康診断票(一般): every school year's examination on one card, as it travels with the child."""
-        file = student_file(self.runner, student_id, as_of, health=True)
+        file = self.file(student_id, school, as_of, health=True)
         return self.cards(health_cards.health_card, file, school) if file else None
 
     def dental_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Form | None:
         """健康診断票(歯・口腔), with the counts computed from each year's tooth chart."""
-        file = student_file(self.runner, student_id, as_of, health=True)
+        file = self.file(student_id, school, as_of, health=True)
         return self.cards(health_cards.dental_card, file, school) if file else None
+
+    def file(self, student_id: UUID | str, school: str | None, as_of: Cutoff, *,
+             health: bool = False) -> StudentFile | None:
+        """The child's file as a reader at ``school`` holds it: a school the child has left reads it as
+        it stood when custody passed (domain/custody.py); the school that holds the child, as asked."""
+        file = student_file(self.runner, student_id, as_of, health=health)
+        if file is None or school is None or custody.holder(periods_of(file.student)) == school:
+            return file
+        cut = as_it_stood(self.runner.ledger, student_id, school, as_of)
+        return file if cut == as_of else student_file(self.runner, student_id, cut, health=health)
 
     def cards(self, card: Callable[[dict[str, Any], list[HealthYear], dict[str, dict[str, Any]]], Form],
               file: StudentFile, school: str | None) -> Form:
@@ -76,7 +86,7 @@ class Forms:
         keys = self.runner.store.keys_with_prefix("attendance_index", school_prefix(school, year))
         found = read(self.runner, {"attendance_index": keys}, as_of)["attendance_index"] if keys else {}
         ids = sorted({sid for doc in found.values() for sid in doc["days"]})
-        files = [f for sid in ids if (f := student_file(self.runner, sid, as_of)) is not None]
+        files = [f for sid in ids if (f := self.file(sid, school, as_of)) is not None]
         return long_absence.compose(school, year, files)
 
     def roster(self, school: str, year: int, grade: int, class_name: str, on: date | None = None, *,

@@ -211,7 +211,8 @@ class Runner:
         before it; a recorded time admits the transactions known at or before it, no further than
         their last position (events recorded before transactions had boundaries still count by
         their own recorded time)."""
-        position = None if cutoff.position is None else self.ledger.settled(cutoff.position)
+        position = None if cutoff.position is None else \
+            cutoff.position if cutoff.exact else self.ledger.settled(cutoff.position)
         if cutoff.at is not None and (known := self.ledger.known_at(cutoff.at)) is not None:
             position = known if position is None else min(position, known)
         return cutoff if position == cutoff.position else replace(cutoff, position=position)

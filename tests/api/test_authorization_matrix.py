@@ -435,6 +435,37 @@ def test_cell_on_postgresql(postgres_world: Api, route: str, role: str, scope: s
     check_cell(postgres_world, route, role, scope)
 
 
+# ---------------------------------------------------------------- auditors with a school or board claim (ADR 0019)
+
+# A claim scopes an auditor on every route: inside it, as an auditor of the whole ledger (reading a
+# child as that school holds them); outside it, and on the ledger-wide feeds, as if nothing existed.
+SCOPED_AUDITORS: dict[str, tuple[dict[str, str], str]] = {
+    "school": ({"role": "auditor", "school": A}, B), "board": ({"role": "auditor", "board": BOARD}, C)}
+SCOPED_CELLS = [(route, claim) for route in sorted(ROUTES) for claim in sorted(SCOPED_AUDITORS)]
+
+
+@pytest.mark.parametrize(("route", "claim"), SCOPED_CELLS, ids=["-".join(c) for c in SCOPED_CELLS])
+def test_an_auditor_with_a_school_or_board_claim_is_scoped_to_it_on_every_route(
+        world: Api, route: str, claim: str) -> None:
+    api = world
+    grant, outside = SCOPED_AUDITORS[claim]
+    headers = api.bearer(api.key.token("AU-0009", [grant]))
+    inside = ROUTES[route](api, Scene(A, "T-0009"))
+    response = api.call(inside.method, inside.path, headers, inside.body)
+    expected = EXPECTED.get((route, "auditor", "own"), 404)  # a ledger-wide feed: out of scope
+    if expected < 300:
+        assert response.status_code == expected, f"{route}: {response.text}"
+    else:
+        assert problem_of(response, expected)["rule"] == ("forbidden" if expected == 403 else "not-found")
+    if (route, "auditor", "own") not in EXPECTED:
+        return
+    call = ROUTES[route](api, Scene(outside, "T-0009"))
+    body = problem_of(api.call(call.method, call.path, headers, call.body), 404)
+    for missing in call.missing:  # out of scope reads exactly as does not exist
+        answer = problem_of(api.call(missing.method, missing.path, headers, missing.body), 404)
+        assert without_instance(answer) == without_instance(body), (missing.path, missing.body)
+
+
 # ---------------------------------------------------------------- finer scopes
 
 def test_a_subject_teacher_may_not_assess_or_correct_another_subject_in_their_class(sqlite_world: Api) -> None:
@@ -523,6 +554,51 @@ def test_a_correction_of_an_unknown_record_kind_does_not_reveal_a_foreign_studen
     assert a.status_code == b.status_code in (400, 422)  # refused for its shape, never 404 for one and not the other
     assert without_instance(a.json()) == without_instance(b.json())
     assert a.json()["field"] == "record"
+
+
+def _as_named(body: dict[str, Any], student: str) -> dict[str, Any]:
+    """A refusal with the student id it names (and the instance) taken out: the rest must be equal."""
+    return {k: v.replace(student, "<id>") if isinstance(v, str) else v for k, v in without_instance(body).items()}
+
+
+def test_forming_a_class_that_names_another_schools_child_answers_as_for_a_missing_id(world: Api) -> None:
+    api = world
+    foreign, missing = api.fresh_class(B).students[0], str(uuid.uuid4())
+    headers = api.auth("principal", A)
+
+    def form(student: str) -> dict[str, Any]:
+        body = {"homeroom_teacher_id": "T-0009", "homeroom_teacher_name": "山田 花子", "formed_on": "2026-04-06",
+                "students": [{"student_id": student, "number": 1}]}
+        return _as_named(problem_of(api.put(f"/v1/schools/{A}/years/{YEAR}/classes/1/{api.fresh_name()}", body,
+                                            headers), 404), student)
+
+    before = api.ledger.position()
+    assert form(foreign) == form(missing)
+    assert form(foreign)["field"] == "students[0].student_id"
+    assert api.ledger.position() == before
+
+
+def test_a_roll_or_a_bulk_advancement_that_names_another_schools_child_answers_as_for_a_missing_id(
+        world: Api) -> None:
+    api = world
+    foreign, missing = api.fresh_class(B).students[0], str(uuid.uuid4())
+    klass = api.fresh_class(A)
+
+    def roll(student: str) -> dict[str, Any]:
+        marks = [{"student_id": s, "code": "present"} for s in (*klass.students, student)]
+        body = _class_body(A, klass.name, date="2026-04-08", marks=marks)
+        return _as_named(problem_of(api.post("/v1/attendance-rolls", body, api.auth("principal", A)), 422), student)
+
+    assert roll(foreign) == roll(missing)
+
+    def advance(student: str) -> dict[str, Any]:
+        body = {"accepted_on": "2027-04-07", "to_school": "C131220000015", "students": [{"student_id": student}]}
+        answer = api.post(f"/v1/schools/{A}/years/{YEAR}/advancements", body, api.auth("board"))
+        assert answer.status_code == 200, answer.text
+        [result] = answer.json()["results"]
+        return {k: v.replace(student, "<id>") if isinstance(v, str) else v for k, v in result.items()}
+
+    assert advance(foreign) == advance(missing)
 
 
 def test_a_hidden_feed_answers_exactly_as_a_route_that_does_not_exist(sqlite_world: Api) -> None:

@@ -68,9 +68,10 @@ def test_after_a_transfer_the_sending_school_reads_its_own_period_and_writes_not
                            "address": "鳥取県鳥取市西町2-1-3",
                            "guardian": {"name": "佐藤 健", "name_kana": "さとう けん", "relation": "父"}},
               "reason": "転居"}
-    assert problem_of(api.post(f"/v1/students/{sid}/identity-changes", change, sending), 403)["rule"] == "forbidden"
+    assert problem_of(api.post(f"/v1/students/{sid}/identity-changes", change, sending), 403)["rule"] == \
+        "outside-custody"
     assert problem_of(api.post(f"/v1/students/{sid}/handovers", move, api.auth("registrar")), 403)["rule"] == \
-        "forbidden"
+        "outside-custody"
     # A school that never held the child still sees nothing.
     assert api.get(f"/v1/students/{sid}", api.auth("principal", "B132220000010", staff="P-0003")).status_code == 404
 
@@ -151,9 +152,10 @@ def test_after_a_move_out_of_the_ledger_the_last_school_reads_and_writes_nothing
     assert api.post(f"/v1/students/{sid}/handovers", move, api.auth("registrar")).status_code == 201
     principal, before = api.auth("principal"), api.ledger.position()
     assert api.get(f"/v1/students/{sid}", principal).status_code == 200  # its original, read-only
-    assert problem_of(api.post(f"/v1/students/{sid}/assessments", ASSESSMENT, principal), 403)["rule"] == "forbidden"
+    assert problem_of(api.post(f"/v1/students/{sid}/assessments", ASSESSMENT, principal), 403)["rule"] == \
+        "outside-custody"
     assert problem_of(api.post(f"/v1/students/{sid}/identity-changes", IDENTITY, principal), 403)["rule"] == \
-        "forbidden"
+        "outside-custody"
     assert api.ledger.position() == before
     assert api.get(f"/v1/students/{sid}/transfer-packet", api.auth("registrar")).status_code == 200
 
@@ -167,7 +169,8 @@ def test_a_year_spent_at_the_sending_school_is_not_written_by_it_after_a_transfe
     assert api.post(f"/v1/students/{sid}/handovers", move, api.auth("registrar")).status_code == 201
     before = api.ledger.position()
     sending = api.auth("principal")
-    assert problem_of(api.post(f"/v1/students/{sid}/assessments", ASSESSMENT, sending), 403)["rule"] == "forbidden"
+    assert problem_of(api.post(f"/v1/students/{sid}/assessments", ASSESSMENT, sending), 403)["rule"] == \
+        "outside-custody"
     assert api.ledger.position() == before
     assert api.get(f"/v1/students/{sid}", api.auth("principal", B, staff="P-0002")).status_code == 200
 
