@@ -49,6 +49,7 @@ from projections.runner import Background
 
 log = logging.getLogger("gakuseki")
 
+STALL_AFTER = 60.0  # seconds a projection may stand still behind the log before /health says so
 MAX_BODY = 256 * 1024  # a class roll of 45 is about 10 KB; a calendar about 8 KB
 
 
@@ -57,10 +58,11 @@ class ProjectionStatus(msgspec.Struct, frozen=True):
     position: int  # the log position its read model has applied
     head: int  # the ledger's last position
     lag: int  # events of the log not yet applied (of any type)
+    stalled: bool = False  # behind, and not moved for STALL_AFTER while an unapplied event waited as long
 
 
 class Health(msgspec.Struct, frozen=True):
-    status: str  # "ok", or "unavailable" when the ledger cannot be read
+    status: str  # "ok"; "stalled" when a projection stopped advancing (503); "unavailable": no ledger (503)
     backend: str  # "sqlite" or "postgresql"
     position: int | None  # log position of the last recorded event
     detail: str = ""
@@ -69,7 +71,7 @@ class Health(msgspec.Struct, frozen=True):
 
 def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = None, *,
                run_projections: bool = False, signing: LedgerKey | None = None,
-               trust: TrustList | None = None) -> Litestar:
+               trust: TrustList | None = None, stall_after: float = STALL_AFTER) -> Litestar:
     """The app over one ledger; ``run_projections`` polls the read models in a thread of the server
     (the embedded default; a PostgreSQL deployment runs `gakuseki projections run` instead).
     ``signing`` signs the transfer packets it issues (a key of its own for this process when not
@@ -80,16 +82,21 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     stopping: list[Background] = []
     @get("/health", sync_to_thread=True, summary="Is the ledger reachable, and how far is its log?",
          tags=["operations"], security=[{}],
-         responses={503: ResponseSpec(Health, description="The ledger cannot be read", generate_examples=False)})
+         responses={503: ResponseSpec(Health, generate_examples=False, description="The ledger cannot be read, "
+                                      "or a projection has stopped advancing while the log grows (named in detail)")})
     def health() -> Response[Health]:
         try:
             position = ledger.position()
         except Exception as e:  # the one place an unreachable database is reported, not raised
             return Response(Health("unavailable", backend.kind, None, type(e).__name__), status_code=503)
         try:
-            projections = [ProjectionStatus(**row) for row in runner.status()]
+            projections = [ProjectionStatus(**row) for row in runner.status(stall_after)]
         except Exception:  # read models not migrated or unreachable: the ledger itself still answers
             projections = []
+        stalled = [p.projection for p in projections if p.stalled]
+        if stalled:  # the forms no longer change: in-server poller or `projections run` stopped (ADR 0022)
+            detail = f"not advancing for {stall_after:g} s while the log grows: {', '.join(stalled)}"
+            return Response(Health("stalled", backend.kind, position, detail, projections), status_code=503)
         return Response(Health("ok", backend.kind, position, projections=projections))
 
     def start(_: Any = None) -> None:

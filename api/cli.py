@@ -106,11 +106,18 @@ def cmd_projections(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"{name}: rebuilt, sha256 {after[:16]} ({same})")
             print(f"rebuilt {len(names)} projections from {read} events in {seconds:.1f} s")
         elif args.action == "run":
+            import logging
+            import signal
+            import threading
+
+            # Lost connections, restarts and refused pages are logged and retried; it never exits on
+            # them (ADR 0022). SIGTERM or Ctrl-C stops it after the page it is applying.
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
             print(f"gakuseki: projecting {backend.describe()} (Ctrl-C to stop)", flush=True)
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
             try:
-                while True:
-                    if runner.catch_up() == 0:
-                        time.sleep(args.interval)
+                runner.poll(stop, args.interval)
             except KeyboardInterrupt:
                 return 0
         for row in runner.status():
