@@ -13,6 +13,7 @@ from litestar import Litestar, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import (
     Components,
     Link,
@@ -37,6 +38,7 @@ from api.problems import HANDLERS
 from api.records import RecordController, RollController
 from api.schemas import EXAMPLES
 from api.schools import SchoolController
+from api.security import SecuredLitestar
 from api.student_forms import LongAbsenceController, StudentFormController
 from api.students import StudentController
 from api.writes import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, Recorded
@@ -126,14 +128,17 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
                         "sub = staff id, roles = [{role, school|board, classes, subjects}], amr with 'mfa' for "
                         "sensitive reads.")}),
         security=[{"bearer": []}],
+        # The document itself, not a viewer page that loads scripts from a CDN into the register's
+        # origin: every page it serves allows only its own content (api/security.py, ADR 0022).
+        render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin()],
     )
     handlers: list[Any] = [health]
     if verifier is not None:
         handlers += [SchoolController, StudentController, RollController, RecordController, HistoryController,
                      LogController, FormController, StudentFormController, LongAbsenceController,
                      HandoverController, AdvancementController, PacketExportController, PacketImportController]
-    app = Litestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
-                   exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state))
+    app = SecuredLitestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
+                          exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state))
     _document(app)
     return app
 
