@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -31,7 +32,7 @@ from api.context import Services
 from api.feeds import HistoryController, LogController
 from api.forms import FormController
 from api.handovers import AdvancementController, HandoverController
-from api.idempotency import Keys
+from api.idempotency import RETENTION, Keys
 from api.keys import LedgerKey
 from api.packets import PacketExportController, PacketImportController
 from api.problems import HANDLERS
@@ -73,15 +74,18 @@ class Health(msgspec.Struct, frozen=True):
 
 def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = None, *,
                run_projections: bool = False, signing: LedgerKey | None = None,
-               trust: TrustList | None = None, stall_after: float = STALL_AFTER) -> Litestar:
+               trust: TrustList | None = None, stall_after: float = STALL_AFTER,
+               idempotency_retention: timedelta = RETENTION, sweep_every: float | None = None) -> Litestar:
     """The app over one ledger; ``run_projections`` polls the read models in a thread of the server
     (the embedded default; a PostgreSQL deployment runs `gakuseki projections run` instead).
     ``signing`` signs the transfer packets it issues (a key of its own for this process when not
-    given) and ``trust`` lists whose packets it imports (always its own)."""
+    given) and ``trust`` lists whose packets it imports (always its own). Idempotency keys are kept for
+    ``idempotency_retention`` and swept in a thread of the server (ADR 0022)."""
     signing = signing or LedgerKey.of("gakuseki-dev", Ed25519PrivateKey.generate())
     trust = (trust or TrustList({})).merged(signing.trust())
     runner = runner_for(ledger, backend)
     stopping: list[Background] = []
+    keys = Keys(ledger, backend, idempotency_retention)
     @get("/health", sync_to_thread=True, summary="Is the ledger reachable, and how far is its log?",
          tags=["operations"], security=[{}],
          responses={503: ResponseSpec(Health, generate_examples=False, description="The ledger cannot be read, "
@@ -106,6 +110,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
             for name in runner.upgrade():  # documents of an older shape: built again by the poller
                 log.warning("read model %s was built by another version of its projection: rebuilding", name)
             stopping.append(runner.run_in_background())
+        if verifier is not None:
+            stopping.append(Background(*keys.sweep_in_background(sweep_every)))
 
     def close(_: Any = None) -> None:
         for poller in stopping:
@@ -114,7 +120,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
 
     state: dict[str, Any] = {}
     if verifier is not None:
-        state["services"] = Services(ledger, backend, verifier, Keys(ledger, backend), AccessLog(ledger, backend),
+        state["services"] = Services(ledger, backend, verifier, keys, AccessLog(ledger, backend),
                                      Forms(runner), signing, trust)
     openapi = OpenAPIConfig(
         title="Gakuseki ledger API",

@@ -18,6 +18,16 @@ from domain.signing import TrustList
 __all__ = ["Settings", "replace"]
 
 
+def _hours(value: str) -> float:
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1.0
+    if not 0 < hours <= 24 * 366:
+        raise ValueError(f"GAKUSEKI_IDEMPOTENCY_HOURS={value!r}: a number of hours, more than 0, at most a year")
+    return hours
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_URL
@@ -30,6 +40,7 @@ class Settings:
     ledger_id: str = "gakuseki-dev"  # the issuer of this ledger's transfer packets
     signing_key: str = "gakuseki-signing-key.pem"  # the Ed25519 key they are signed with
     trust_list: str | None = None  # a JSON file of the other ledgers whose packets are accepted; None: only itself
+    idempotency_hours: float = 24.0  # how long an Idempotency-Key is remembered (ADR 0022)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -44,6 +55,7 @@ class Settings:
             ledger_id=env.get("GAKUSEKI_LEDGER_ID") or "gakuseki-dev",
             signing_key=env.get("GAKUSEKI_SIGNING_KEY") or "gakuseki-signing-key.pem",
             trust_list=env.get("GAKUSEKI_TRUST_LIST") or None,
+            idempotency_hours=_hours(env.get("GAKUSEKI_IDEMPOTENCY_HOURS") or "24"),
         )
 
     @property
