@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -67,9 +65,8 @@ class Settings:
         if self.jwks:
             if not self.issuer:
                 raise ValueError("GAKUSEKI_JWKS needs GAKUSEKI_ISSUER (the identity provider's issuer)")
-            if self.jwks.startswith("https://"):
-                with urllib.request.urlopen(self.jwks, timeout=10) as r:
-                    return Verifier(json.load(r), issuer=self.issuer, audience=self.audience)
+            if self.jwks.startswith("https://"):  # fetched again on an unknown kid and hourly (ADR 0022)
+                return Verifier.from_url(self.jwks, issuer=self.issuer, audience=self.audience)
             return Verifier.from_file(self.jwks, issuer=self.issuer, audience=self.audience)
         key = DevKey.load_or_create(Path(self.dev_key))
         return Verifier(key.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE)
