@@ -300,7 +300,7 @@ class Runner:
                 read = self._catch_up_apart(due, broken, interval, max_retry)
             except Exception as e:  # the loop must not die
                 failures += 1
-                delay = min(max_backoff, interval * 2 ** failures)
+                delay = min(max_backoff, interval * 2 ** min(failures, 30))
                 if transient(e):
                     log.warning("projections: %s: %s; failure %d in a row, reading again in %.1f s",
                                 type(e).__name__, e, failures, delay)
@@ -337,7 +337,7 @@ class Runner:
                 if transient(e):
                     raise
                 count = broken.get(n, (0.0, 0))[1] + 1
-                delay = min(max_retry, interval * 2 ** count)
+                delay = min(max_retry, interval * 2 ** min(count, 30))
                 broken[n] = (time.monotonic() + delay, count)
                 log.error("projection %s cannot apply the log after position %d (%s); the other projections go on; "
                           "trying it again in %.1f s", n, self.store.position(n), type(e).__name__, delay,
