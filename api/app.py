@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -13,6 +14,7 @@ from litestar import Litestar, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import (
     Components,
     Link,
@@ -30,13 +32,14 @@ from api.context import Services
 from api.feeds import HistoryController, LogController
 from api.forms import FormController
 from api.handovers import AdvancementController, HandoverController
-from api.idempotency import Keys
+from api.idempotency import RETENTION, Keys
 from api.keys import LedgerKey
 from api.packets import PacketExportController, PacketImportController
 from api.problems import HANDLERS
 from api.records import RecordController, RollController
 from api.schemas import EXAMPLES
 from api.schools import SchoolController
+from api.security import SecuredLitestar
 from api.student_forms import LongAbsenceController, StudentFormController
 from api.students import StudentController
 from api.writes import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, Recorded
@@ -49,6 +52,7 @@ from projections.runner import Background
 
 log = logging.getLogger("gakuseki")
 
+STALL_AFTER = 60.0  # seconds a projection may stand still behind the log before /health says so
 MAX_BODY = 256 * 1024  # a class roll of 45 is about 10 KB; a calendar about 8 KB
 
 
@@ -57,10 +61,11 @@ class ProjectionStatus(msgspec.Struct, frozen=True):
     position: int  # the log position its read model has applied
     head: int  # the ledger's last position
     lag: int  # events of the log not yet applied (of any type)
+    stalled: bool = False  # behind, and not moved for STALL_AFTER while an unapplied event waited as long
 
 
 class Health(msgspec.Struct, frozen=True):
-    status: str  # "ok", or "unavailable" when the ledger cannot be read
+    status: str  # "ok"; "stalled" when a projection stopped advancing (503); "unavailable": no ledger (503)
     backend: str  # "sqlite" or "postgresql"
     position: int | None  # log position of the last recorded event
     detail: str = ""
@@ -69,27 +74,35 @@ class Health(msgspec.Struct, frozen=True):
 
 def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = None, *,
                run_projections: bool = False, signing: LedgerKey | None = None,
-               trust: TrustList | None = None) -> Litestar:
+               trust: TrustList | None = None, stall_after: float = STALL_AFTER,
+               idempotency_retention: timedelta = RETENTION, sweep_every: float | None = None) -> Litestar:
     """The app over one ledger; ``run_projections`` polls the read models in a thread of the server
     (the embedded default; a PostgreSQL deployment runs `gakuseki projections run` instead).
     ``signing`` signs the transfer packets it issues (a key of its own for this process when not
-    given) and ``trust`` lists whose packets it imports (always its own)."""
+    given) and ``trust`` lists whose packets it imports (always its own). Idempotency keys are kept for
+    ``idempotency_retention`` and swept in a thread of the server (ADR 0022)."""
     signing = signing or LedgerKey.of("gakuseki-dev", Ed25519PrivateKey.generate())
     trust = (trust or TrustList({})).merged(signing.trust())
     runner = runner_for(ledger, backend)
     stopping: list[Background] = []
+    keys = Keys(ledger, backend, idempotency_retention)
     @get("/health", sync_to_thread=True, summary="Is the ledger reachable, and how far is its log?",
          tags=["operations"], security=[{}],
-         responses={503: ResponseSpec(Health, description="The ledger cannot be read", generate_examples=False)})
+         responses={503: ResponseSpec(Health, generate_examples=False, description="The ledger cannot be read, "
+                                      "or a projection has stopped advancing while the log grows (named in detail)")})
     def health() -> Response[Health]:
         try:
             position = ledger.position()
         except Exception as e:  # the one place an unreachable database is reported, not raised
             return Response(Health("unavailable", backend.kind, None, type(e).__name__), status_code=503)
         try:
-            projections = [ProjectionStatus(**row) for row in runner.status()]
+            projections = [ProjectionStatus(**row) for row in runner.status(stall_after)]
         except Exception:  # read models not migrated or unreachable: the ledger itself still answers
             projections = []
+        stalled = [p.projection for p in projections if p.stalled]
+        if stalled:  # the forms no longer change: in-server poller or `projections run` stopped (ADR 0022)
+            detail = f"not advancing for {stall_after:g} s while the log grows: {', '.join(stalled)}"
+            return Response(Health("stalled", backend.kind, position, detail, projections), status_code=503)
         return Response(Health("ok", backend.kind, position, projections=projections))
 
     def start(_: Any = None) -> None:
@@ -97,6 +110,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
             for name in runner.upgrade():  # documents of an older shape: built again by the poller
                 log.warning("read model %s was built by another version of its projection: rebuilding", name)
             stopping.append(runner.run_in_background())
+        if verifier is not None:
+            stopping.append(Background(*keys.sweep_in_background(sweep_every)))
 
     def close(_: Any = None) -> None:
         for poller in stopping:
@@ -105,7 +120,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
 
     state: dict[str, Any] = {}
     if verifier is not None:
-        state["services"] = Services(ledger, backend, verifier, Keys(ledger, backend), AccessLog(ledger, backend),
+        state["services"] = Services(ledger, backend, verifier, keys, AccessLog(ledger, backend),
                                      Forms(runner), signing, trust)
     openapi = OpenAPIConfig(
         title="Gakuseki ledger API",
@@ -119,14 +134,17 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
                         "sub = staff id, roles = [{role, school|board, classes, subjects}], amr with 'mfa' for "
                         "sensitive reads.")}),
         security=[{"bearer": []}],
+        # The document itself, not a viewer page that loads scripts from a CDN into the register's
+        # origin: every page it serves allows only its own content (api/security.py, ADR 0022).
+        render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin()],
     )
     handlers: list[Any] = [health]
     if verifier is not None:
         handlers += [SchoolController, StudentController, RollController, RecordController, HistoryController,
                      LogController, FormController, StudentFormController, LongAbsenceController,
                      HandoverController, AdvancementController, PacketExportController, PacketImportController]
-    app = Litestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
-                   exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state))
+    app = SecuredLitestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
+                          exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state))
     _document(app)
     return app
 

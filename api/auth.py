@@ -4,11 +4,22 @@ Tokens come from the identity provider (OIDC, e.g. Microsoft Entra ID) in produc
 `gakuseki token` with the local development key. The algorithm is pinned by the key a token
 names (``kid``): asymmetric only, never ``none`` or HMAC, so a public key can never be used as
 an HMAC secret. Expiry, issuer and audience are required.
+
+Keys published at a URL are fetched again (ADR 0022): when a token names a ``kid`` the verifier
+does not hold (at most once a minute, so a flood of made-up kids costs one fetch a minute), and
+on a schedule (hourly, on the first request after the hour), so a rotation at the identity
+provider is followed and a withdrawn key stops being trusted. A fetch that fails, or brings a
+document that is not a valid JWKS, keeps the keys already held.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -19,6 +30,9 @@ from api.problems import ApiProblem
 
 ROLES = ("homeroom_teacher", "subject_teacher", "nurse", "registrar", "principal", "board", "auditor", "operator")
 ALGORITHMS = frozenset({"EdDSA", "ES256", "ES384", "RS256", "PS256"})
+REFRESH_EVERY = 3600.0  # seconds between scheduled fetches of a JWKS URL
+REFETCH_AFTER = 60.0  # at least this long between two fetches (an unknown kid, a failed fetch)
+log = logging.getLogger("gakuseki.auth")
 
 
 class Grant(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -48,16 +62,58 @@ def unauthenticated(detail: str) -> ApiProblem:
 class Verifier:
     """Verifies tokens against a JWKS (the keys an OIDC provider publishes)."""
 
-    def __init__(self, jwks: dict[str, Any], *, issuer: str, audience: str, leeway: int = 30) -> None:
+    def __init__(self, jwks: dict[str, Any], *, issuer: str, audience: str, leeway: int = 30,
+                 fetch: Callable[[], dict[str, Any]] | None = None, refresh_every: float = REFRESH_EVERY,
+                 refetch_after: float = REFETCH_AFTER, clock: Callable[[], float] = time.monotonic) -> None:
+        """``fetch``: where the keys come from again (a URL's); None: ``jwks`` is all there is."""
         self.issuer, self.audience, self.leeway = issuer, audience, leeway
-        self.keys: dict[str, PyJWK] = {}
+        self.keys: dict[str, PyJWK] = self._load(jwks)
+        self._fetch, self.refresh_every, self.refetch_after, self._clock = fetch, refresh_every, refetch_after, clock
+        self._loaded = self._tried = clock()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _load(jwks: dict[str, Any]) -> dict[str, PyJWK]:
+        keys: dict[str, PyJWK] = {}
         for jwk in jwks.get("keys", []):
             key = PyJWK(jwk)
             if key.algorithm_name not in ALGORITHMS:
                 raise ValueError(f"key {jwk.get('kid')} uses {key.algorithm_name}; only {sorted(ALGORITHMS)}")
             if not jwk.get("kid"):
                 raise ValueError("every trusted key needs a kid")
-            self.keys[jwk["kid"]] = key
+            keys[jwk["kid"]] = key
+        return keys
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout: float = 10.0, **kwargs: Any) -> Verifier:
+        """The keys an identity provider publishes at ``url`` (its ``jwks_uri``), fetched now and again later."""
+        def fetch() -> dict[str, Any]:
+            with urllib.request.urlopen(url, timeout=timeout) as r:
+                document: dict[str, Any] = json.load(r)
+                return document
+
+        return cls(fetch(), fetch=fetch, **kwargs)
+
+    def _refresh(self, unknown_kid: bool) -> None:
+        """Fetch the keys again if it is time: a kid not held, or the schedule; never twice a minute."""
+        if self._fetch is None:
+            return
+        now = self._clock()
+        due = now - self._tried >= self.refetch_after and (unknown_kid or now - self._loaded >= self.refresh_every)
+        if not due or not self._lock.acquire(blocking=unknown_kid):  # a scheduled fetch already under way
+            return
+        try:
+            if self._clock() - self._tried < self.refetch_after:  # another request fetched while this one waited
+                return
+            self._tried = self._clock()
+            try:
+                self.keys = self._load(self._fetch())
+                self._loaded = self._tried
+            except Exception as e:  # the provider is away or answers nonsense: keep the keys held
+                log.warning("the identity provider's keys could not be fetched (%s: %s); keeping the %d held",
+                            type(e).__name__, e, len(self.keys))
+        finally:
+            self._lock.release()
 
     @classmethod
     def from_file(cls, path: str, **kwargs: Any) -> Verifier:
@@ -69,7 +125,9 @@ class Verifier:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise unauthenticated("the bearer token is not a JWT") from None
-        key = self.keys.get(str(header.get("kid")))
+        kid = str(header.get("kid"))
+        self._refresh(unknown_kid=kid not in self.keys)
+        key = self.keys.get(kid)
         if key is None:
             raise unauthenticated("the token is signed by a key this ledger does not trust")
         if header.get("alg") != key.algorithm_name:

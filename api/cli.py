@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from api.config import Settings, replace
@@ -58,7 +59,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # a PostgreSQL deployment runs `gakuseki projections run` as its own process.
     key = settings.ledger_key()  # signs the transfer packets this ledger issues (made on first use)
     app = create_app(Ledger.open(backend), backend, verifier, run_projections=backend.kind == "sqlite",
-                     signing=key, trust=settings.trust(key))
+                     signing=key, trust=settings.trust(key),
+                     idempotency_retention=timedelta(hours=settings.idempotency_hours))
     host, port = args.host or settings.host, args.port or settings.port
     print(f"gakuseki: serving {backend.describe()} at http://{host}:{port} (health: /health, API: /schema)",
           flush=True)
@@ -106,11 +108,18 @@ def cmd_projections(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"{name}: rebuilt, sha256 {after[:16]} ({same})")
             print(f"rebuilt {len(names)} projections from {read} events in {seconds:.1f} s")
         elif args.action == "run":
+            import logging
+            import signal
+            import threading
+
+            # Lost connections, restarts and refused pages are logged and retried; it never exits on
+            # them (ADR 0022). SIGTERM or Ctrl-C stops it after the page it is applying.
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
             print(f"gakuseki: projecting {backend.describe()} (Ctrl-C to stop)", flush=True)
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
             try:
-                while True:
-                    if runner.catch_up() == 0:
-                        time.sleep(args.interval)
+                runner.poll(stop, args.interval)
             except KeyboardInterrupt:
                 return 0
         for row in runner.status():

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +14,16 @@ from domain.backend import DEFAULT_URL, Backend
 from domain.signing import TrustList
 
 __all__ = ["Settings", "replace"]
+
+
+def _hours(value: str) -> float:
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1.0
+    if not 0 < hours <= 24 * 366:
+        raise ValueError(f"GAKUSEKI_IDEMPOTENCY_HOURS={value!r}: a number of hours, more than 0, at most a year")
+    return hours
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,7 @@ class Settings:
     ledger_id: str = "gakuseki-dev"  # the issuer of this ledger's transfer packets
     signing_key: str = "gakuseki-signing-key.pem"  # the Ed25519 key they are signed with
     trust_list: str | None = None  # a JSON file of the other ledgers whose packets are accepted; None: only itself
+    idempotency_hours: float = 24.0  # how long an Idempotency-Key is remembered (ADR 0022)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -44,6 +53,7 @@ class Settings:
             ledger_id=env.get("GAKUSEKI_LEDGER_ID") or "gakuseki-dev",
             signing_key=env.get("GAKUSEKI_SIGNING_KEY") or "gakuseki-signing-key.pem",
             trust_list=env.get("GAKUSEKI_TRUST_LIST") or None,
+            idempotency_hours=_hours(env.get("GAKUSEKI_IDEMPOTENCY_HOURS") or "24"),
         )
 
     @property
@@ -55,9 +65,8 @@ class Settings:
         if self.jwks:
             if not self.issuer:
                 raise ValueError("GAKUSEKI_JWKS needs GAKUSEKI_ISSUER (the identity provider's issuer)")
-            if self.jwks.startswith("https://"):
-                with urllib.request.urlopen(self.jwks, timeout=10) as r:
-                    return Verifier(json.load(r), issuer=self.issuer, audience=self.audience)
+            if self.jwks.startswith("https://"):  # fetched again on an unknown kid and hourly (ADR 0022)
+                return Verifier.from_url(self.jwks, issuer=self.issuer, audience=self.audience)
             return Verifier.from_file(self.jwks, issuer=self.issuer, audience=self.audience)
         key = DevKey.load_or_create(Path(self.dev_key))
         return Verifier(key.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE)

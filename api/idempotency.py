@@ -7,12 +7,18 @@
    the events' own transaction (domain/recorders.py).
 3. A command refused by a rule releases its claim, so nothing of it stays.
 A claim left in flight by a crashed process is taken over after STALE_AFTER.
+4. A key is kept for ``retention`` (RETENTION, 24 hours, unless GAKUSEKI_IDEMPOTENCY_HOURS says
+   otherwise), then dropped by the server's sweep (``sweep_in_background``): a retry after that
+   is a new request, judged and recorded again (ADR 0022). Deleting these rows is allowed: they
+   are not the record, only the memory of answers given.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -24,6 +30,8 @@ from domain.ledger import Ledger
 from domain.recorders import Completion, current_completion
 
 STALE_AFTER = timedelta(seconds=60)
+RETENTION = timedelta(hours=24)
+log = logging.getLogger("gakuseki.idempotency")
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:
@@ -39,7 +47,8 @@ def in_flight() -> ApiProblem:
 class Keys:
     """The idempotency_keys table of one ledger, on either backend."""
 
-    def __init__(self, ledger: Ledger, backend: Backend) -> None:
+    def __init__(self, ledger: Ledger, backend: Backend, retention: timedelta = RETENTION) -> None:
+        self.retention = retention
         self.datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
         self.sqlite = backend.kind == "sqlite"
         table = "idempotency_keys" if self.sqlite else f'"{backend.schema}".idempotency_keys'
@@ -51,6 +60,8 @@ class Keys:
         self.take_over = f"UPDATE {table} SET request_hash = {p}, claimed_at = {p} " \
                          f"WHERE staff_id = {p} AND key = {p} AND state = 'in_flight' AND claimed_at = {p}"
         self.release_sql = f"DELETE FROM {table} WHERE staff_id = {p} AND key = {p} AND state = 'in_flight'"
+        # A claim still in flight is never dropped under its request: only once it is stale too.
+        self.purge_sql = f"DELETE FROM {table} WHERE claimed_at < {p} AND (state = 'done' OR claimed_at < {p})"
 
     def _now(self) -> Any:
         now = datetime.now(UTC)
@@ -92,6 +103,35 @@ class Keys:
                 if self._changed(c) == 1:
                     return None
             raise in_flight()
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Drop the keys claimed more than ``retention`` before ``now``; returns how many."""
+        now = now or datetime.now(UTC)
+        kept, stale = now - self.retention, now - max(self.retention, STALE_AFTER)
+        args = (kept.isoformat(), stale.isoformat()) if self.sqlite else (kept, stale)
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(self.purge_sql, args)
+            return self._changed(c)
+
+    def sweep_in_background(self, every: float | None = None) -> tuple[threading.Event, threading.Thread]:
+        """Purge now and then every ``every`` seconds (an hour, or sooner for a short retention) in a
+        thread, until the returned event is set. A failed sweep is logged and tried at the next turn."""
+        every = every or max(1.0, min(3600.0, self.retention.total_seconds() / 4))
+        stop = threading.Event()
+
+        def sweep() -> None:
+            while not stop.is_set():
+                try:
+                    dropped = self.purge()
+                    if dropped:
+                        log.info("dropped %d idempotency keys older than %s", dropped, self.retention)
+                except Exception as e:  # the database is away: the next turn tries again
+                    log.warning("idempotency keys not swept (%s: %s)", type(e).__name__, e)
+                stop.wait(every)
+
+        thread = threading.Thread(target=sweep, name="gakuseki-idempotency-sweep", daemon=True)
+        thread.start()
+        return stop, thread
 
     def release(self, staff_id: str, key: str) -> None:
         with self.datastore.transaction(commit=True) as c:

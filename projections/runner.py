@@ -10,16 +10,34 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
+
+import psycopg
+from eventsourcing import persistence
 
 from domain.event import TOPIC_PREFIX, Event, type_name
 from domain.ledger import Ledger
 from projections.base import Cutoff, Projection, Stored, settled, sources
 from projections.store import DocumentStore, StaleUpdate
+
+log = logging.getLogger("gakuseki.projections")
+
+# Failures of the database, not of the code: a lost or refused connection, a restarted server, a
+# busy SQLite file, a serialisation failure. The loop backs off and reads again (ADR 0022).
+TRANSIENT: tuple[type[BaseException], ...] = (
+    persistence.OperationalError, persistence.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError,
+    sqlite3.OperationalError, ConnectionError, TimeoutError)
+
+
+def transient(error: BaseException) -> bool:
+    return isinstance(error, TRANSIENT)
 
 
 class Runner:
@@ -54,13 +72,15 @@ class Runner:
                 self.store.set_version(name, version)
         return cleared
 
-    def catch_up(self, name: str | None = None, batch: int = 1000) -> int:
+    def catch_up(self, name: str | Sequence[str] | None = None, batch: int = 1000) -> int:
         """Run until the named (or every) projection has applied the whole log; returns events read.
 
         Projections at the same position advance together (one read of each page, one decode per
         event, one transaction per page), as after a rebuild, which leaves them all at one position.
+        A page refused because another runner (a request's ``wait_for``, another process) moved
+        the projection first is read again from where that runner left it (ADR 0014).
         """
-        names = [name] if name else list(self.projections)
+        names = [name] if isinstance(name, str) else list(name or self.projections)
         total = 0
         while True:
             head = self.ledger.position()
@@ -70,7 +90,10 @@ class Runner:
                 return total
             low = min(positions[n] for n in behind)
             group = [self.projections[n] for n in behind if positions[n] == low]
-            total += self._advance(group, low, head, batch)
+            try:
+                total += self._advance(group, low, head, batch)
+            except StaleUpdate:  # another runner applied this page first: read on from where it is now
+                continue
 
     def rebuild(self, names: str | Sequence[str] | None = None, batch: int = 5000) -> int:
         """Drop the named (or every) projection's documents and position, then apply the whole log
@@ -228,17 +251,36 @@ class Runner:
                 return
             start = page[-1].id
 
-    def status(self) -> list[dict[str, Any]]:
+    def status(self, stalled_after: float | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Each projection's position, the head and the lag; with ``stalled_after`` (seconds), also
+        whether it has stopped advancing while the log grew: it is behind, it has not moved for that
+        long, and the first event it has not applied was recorded that long ago (so neither a
+        projection busy with a long catch-up nor one that just saw a write after a quiet night is)."""
         head = self.ledger.position()
-        return [{"projection": n, "position": (pos := self.store.position(n)), "head": head,
-                 "lag": max(0, head - pos)} for n in self.projections]
+        tracked = self.store.tracked()
+        rows = []
+        for n in self.projections:
+            position, moved = tracked.get(n, (0, None))
+            row: dict[str, Any] = {"projection": n, "position": position, "head": head, "lag": max(0, head - position)}
+            if stalled_after is not None:
+                row["stalled"] = self._stalled(position, head, moved, stalled_after, now or self.ledger.clock())
+            rows.append(row)
+        return rows
+
+    def _stalled(self, position: int, head: int, moved: datetime | None, after: float, now: datetime) -> bool:
+        if position >= head or (moved is not None and (now - moved).total_seconds() < after):
+            return False
+        first = self.ledger.recorder.select_notifications(start=position, limit=1, inclusive_of_start=False)
+        return bool(first) and (now - self.ledger.decode(first[0]).recorded_at).total_seconds() >= after
 
     def wait(self, position: int, timeout: float = 5.0) -> bool:
         """Read-your-writes: wait until every projection has applied the log up to ``position``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with contextlib.suppress(StaleUpdate):  # a page the poller got to first is refused
+            try:
                 self.catch_up()  # help the poller, or stand in for it when none runs
+            except Exception as e:  # the poller reports it; the positions below decide
+                log.debug("wait_for: catching up failed (%s: %s)", type(e).__name__, e)
             if all(self.store.position(n) >= position or self._nothing_for(n, position) for n in self.projections):
                 return True
             time.sleep(0.02)
@@ -251,19 +293,75 @@ class Runner:
             inclusive_of_start=False)
         return not pending
 
+    def poll(self, stop: threading.Event, interval: float = 0.5, max_backoff: float = 30.0,
+             max_retry: float = 300.0) -> None:
+        """Keep every projection current until ``stop`` is set; never raises (ADR 0022).
+
+        A transient failure (the database lost, restarted or busy) is logged and waited out with a
+        capped exponential backoff (``interval`` doubled per failure in a row, at most
+        ``max_backoff`` s), then the loop reads again from the stored positions. Any other error is
+        a bug in a projection: it is logged with its traceback, that projection alone is set aside
+        and tried again after a growing pause (at most ``max_retry`` s), and the others go on;
+        /health names it as stalled while the log grows.
+        """
+        failures = 0
+        broken: dict[str, tuple[float, int]] = {}  # projection -> (monotonic time to try again, failures)
+        while not stop.is_set():
+            due = [n for n in self.projections if n not in broken or broken[n][0] <= time.monotonic()]
+            try:
+                read = self._catch_up_apart(due, broken, interval, max_retry)
+            except Exception as e:  # the loop must not die
+                failures += 1
+                delay = min(max_backoff, interval * 2 ** min(failures, 30))
+                if transient(e):
+                    log.warning("projections: %s: %s; failure %d in a row, reading again in %.1f s",
+                                type(e).__name__, e, failures, delay)
+                else:
+                    log.error("projections: unexpected %s; reading again in %.1f s", type(e).__name__, delay,
+                              exc_info=True)
+                stop.wait(delay)
+                continue
+            if failures:
+                log.warning("projections: reading again after %d failure(s)", failures)
+                failures = 0
+            if read == 0:
+                stop.wait(interval)
+
+    def _catch_up_apart(self, names: list[str], broken: dict[str, tuple[float, int]], interval: float,
+                        max_retry: float) -> int:
+        """Catch the named projections up together; when one of them fails with a bug, one at a time,
+        setting aside the ones that fail. Transient failures are raised."""
+        try:
+            read = self.catch_up(names) if names else 0
+        except Exception as e:
+            if transient(e):
+                raise
+        else:
+            for n in names:
+                if broken.pop(n, None) is not None:
+                    log.warning("projection %s applies the log again", n)
+            return read
+        read = 0
+        for n in names:
+            try:
+                read += self.catch_up(n)
+            except Exception as e:
+                if transient(e):
+                    raise
+                count = broken.get(n, (0.0, 0))[1] + 1
+                delay = min(max_retry, interval * 2 ** min(count, 30))
+                broken[n] = (time.monotonic() + delay, count)
+                log.error("projection %s cannot apply the log after position %d (%s); the other projections go on; "
+                          "trying it again in %.1f s", n, self.store.position(n), type(e).__name__, delay,
+                          exc_info=True)
+            else:
+                broken.pop(n, None)
+        return read
+
     def run_in_background(self, interval: float = 0.2) -> Background:
         """Poll in a thread (the embedded default runs its projections inside the server)."""
         stop = threading.Event()
-
-        def loop() -> None:
-            while not stop.is_set():
-                try:
-                    if self.catch_up() == 0:
-                        stop.wait(interval)
-                except Exception:  # keep polling; the status endpoint shows the lag
-                    stop.wait(interval * 5)
-
-        thread = threading.Thread(target=loop, name="gakuseki-projections", daemon=True)
+        thread = threading.Thread(target=self.poll, args=(stop, interval), name="gakuseki-projections", daemon=True)
         thread.start()
         return Background(stop, thread)
 

@@ -31,6 +31,14 @@ class DocumentStore:
             rows = self._rows(c)
         return int(rows[0][0]) if rows else 0
 
+    def tracked(self) -> dict[str, tuple[int, datetime]]:
+        """Every tracked projection's position and when it last moved (for /health)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT projection, position, updated_at FROM {self.tracking}")
+            rows = self._rows(c)
+        return {name: (int(position), datetime.fromisoformat(at) if isinstance(at, str) else at)
+                for name, position, at in rows}
+
     def get(self, projection: str, key: str) -> Any:
         found = self.get_many(projection, [key])
         return found.get(key)

@@ -40,3 +40,10 @@ def test_compose_file_is_valid_for_docker_compose() -> None:
         return
     result = subprocess.run([tool, "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_compose_starts_the_projections_without_waiting_for_a_healthy_api() -> None:
+    """The API's /health is 503 while the read models stand still behind the log: waiting for it
+    before starting the process that moves them would wait forever (ADR 0022)."""
+    projections = yaml.safe_load(COMPOSE.read_text())["services"]["projections"]
+    assert projections["depends_on"]["api"]["condition"] == "service_started"

@@ -18,6 +18,7 @@ peer's successful read of what that peer created (in a stateful chain) as the ot
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -296,8 +297,9 @@ def run(ledger: Ledger, backend: Backend, tmp_path: Path, *, max_examples: int, 
     ids = seed(ledger)
     tokens, verifier = callers(tmp_path)
     # No poller thread here: schemathesis drives the app without its lifespan, and a form's
-    # wait_for catches the read models up in the request itself.
-    app = create_app(ledger, backend, verifier)
+    # wait_for catches the read models up in the request itself. So /health would rightly answer
+    # 503 "stalled" once an event waited a minute of the test clock: no threshold here (ADR 0022).
+    app = create_app(ledger, backend, verifier, stall_after=math.inf)
     counting = Counting(app)
     schema = schemathesis.openapi.from_asgi(
         "/schema/openapi.json", counting, config=config(ids, max_examples=max_examples, coverage=coverage))

@@ -1,0 +1,114 @@
+"""The polling runner's loop: a refused page is read again, a broken projection does not stop the others."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from domain.backend import Backend
+from domain.event import Event
+from domain.ledger import Ledger
+from domain.student import IdentityDetailsChanged
+from projections import all_projections, runner_for
+from projections.base import Document
+from projections.roster import Roster
+from projections.runner import Runner
+from projections.store import DocumentStore
+from tests import builders as b
+
+
+class OvertakenStore(DocumentStore):
+    """A real store whose next save is overtaken: just before it, another runner (a request's
+    ``wait_for``) catches the projections up, so the page being saved is refused (StaleUpdate)."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        super().__init__(store.datastore, sqlite=store.sqlite)
+        self.docs, self.tracking, self.versions_table = store.docs, store.tracking, store.versions_table
+        self.other: Runner | None = None
+
+    def save_many(self, updates: Any, position: int, since: int) -> None:
+        other, self.other = self.other, None
+        if other is not None:
+            other.catch_up()
+        super().save_many(updates, position, since)
+
+
+def test_a_page_another_runner_saved_first_is_read_again_and_the_projections_end_current(
+        backend: Backend, ledger: Ledger) -> None:
+    b.school_with_calendar(ledger)
+    ids = b.class_with_students(ledger, count=3)
+    plain = runner_for(ledger, backend)
+    store = OvertakenStore(plain.store)
+    runner = Runner(ledger, store, all_projections())
+    runner.catch_up()
+    ledger.withdraw(ids[2], on=date(2026, 5, 11), reason="転居", recorded_by="principal")
+    store.other = runner_for(ledger, backend)  # the request that catches up first
+    runner.catch_up()  # today's runner raised StaleUpdate here, and `projections run` died of it
+    assert store.other is None
+    assert all(row["lag"] == 0 for row in runner.status())
+    fresh = runner_for(ledger, backend)
+    before = {name: fresh.fingerprint(name) for name in fresh.projections}
+    fresh.rebuild()
+    assert {name: fresh.fingerprint(name) for name in fresh.projections} == before
+
+
+class BrokenRoster(Roster):
+    """A roster with a bug: it cannot apply a change of name."""
+
+    name = "broken_roster"
+
+    def apply(self, document: Document | None, event: Event) -> Document:
+        if isinstance(event, IdentityDetailsChanged):
+            raise KeyError("a bug in the projection")
+        return super().apply(document, event)
+
+
+def _until(condition: Any, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_projection_that_fails_with_a_bug_is_set_aside_the_others_go_on_and_it_shows_as_stalled(
+        backend: Backend, ledger: Ledger, caplog: Any) -> None:
+    b.school_with_calendar(ledger)
+    ids = b.class_with_students(ledger, count=2)
+    plain = runner_for(ledger, backend)
+    runner = Runner(ledger, plain.store, [*all_projections(), BrokenRoster()])
+    stop = threading.Event()
+    poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
+    poller.start()
+    try:
+        ledger.change_identity(ids[0], b.identity(1, family_name="鈴木", family_name_kana="すずき"),
+                               reason="氏の変更", recorded_by="registrar")
+        ledger.withdraw(ids[1], on=date(2026, 5, 11), reason="転居", recorded_by="principal")
+        head = ledger.position()
+        assert _until(lambda: all(row["position"] == head for row in runner.status()
+                                  if row["projection"] != "broken_roster"))
+        assert _until(lambda: "broken_roster cannot apply the log" in caplog.text)
+        assert poller.is_alive()
+    finally:
+        stop.set()
+        poller.join(30)
+    assert not poller.is_alive()
+    rows = {row["projection"]: row for row in runner.status(stalled_after=60, now=datetime.now(UTC)
+                                                            + timedelta(minutes=5))}
+    assert rows["broken_roster"]["lag"] > 0
+    assert rows["broken_roster"]["stalled"]
+    assert not any(row["stalled"] for name, row in rows.items() if name != "broken_roster")
+    assert "KeyError: 'a bug in the projection'" in caplog.text  # logged with its traceback
+
+
+def test_a_projection_behind_for_less_than_the_threshold_is_not_stalled(backend: Backend, ledger: Ledger) -> None:
+    b.school_with_calendar(ledger)
+    runner = runner_for(ledger, backend)
+    runner.catch_up()
+    b.class_with_students(ledger, count=1)
+    moved = runner.store.tracked()["roster"][1]
+    assert not any(row["stalled"] for row in runner.status(stalled_after=60, now=moved + timedelta(seconds=30)))
+    assert all(row["stalled"] for row in runner.status(stalled_after=60, now=datetime.now(UTC) + timedelta(days=400)))
