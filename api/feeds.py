@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery
 
 from api.access_log import AccessEntry
 from api.context import caller, services
 from api.openapi_errors import READ_ERRORS
 from api.policy import Target, authorize, viewing_school
+from api.schemas import After, Limit
 from api.targets import student_target
 from domain.event import Event, type_name
 
@@ -54,8 +55,7 @@ class LogController(Controller):
     responses = READ_ERRORS
 
     @get("/log", sync_to_thread=True, summary="The change feed: every event after a position, in log order")
-    def log(self, request: Req, after: Annotated[int, QueryParameter(ge=0)] = 0,
-            limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100) -> LogPage:
+    def log(self, request: Req, after: After = 0, limit: Limit = 100) -> LogPage:
         p, svc = caller(request), services(request.app.state)
         ledger = svc.ledger
         authorize(p, "log.read", LEDGER)
@@ -75,8 +75,8 @@ class LogController(Controller):
 
     @get("/access-log", sync_to_thread=True, summary="Who read which sensitive record, when, and the outcome")
     def access_log(self, request: Req, student_id: FromQuery[str | None] = None,
-                   staff_id: FromQuery[str | None] = None, after: Annotated[int, QueryParameter(ge=0)] = 0,
-                   limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100) -> list[AccessEntry]:
+                   staff_id: FromQuery[str | None] = None, after: After = 0,
+                   limit: Limit = 100) -> list[AccessEntry]:
         p, svc = caller(request), services(request.app.state)
         authorize(p, "access_log.read", LEDGER)
         return svc.access.entries(student_id=student_id, staff_id=staff_id, after=after, limit=limit)

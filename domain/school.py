@@ -16,6 +16,7 @@ from uuid import UUID
 import msgspec
 
 from domain.event import Event
+from domain.values import SmallNumber
 
 LeaveReason = Literal["withdrawal", "graduation", "leave", "transfer"]
 
@@ -40,7 +41,7 @@ class PrincipalAppointed(Event, frozen=True, tag="PrincipalAppointed"):
 
 
 class Term(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
-    number: int
+    number: SmallNumber
     starts_on: date
     ends_on: date
 
@@ -51,7 +52,7 @@ class Closure(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defa
     on: date
     scope: str  # school / grade / class
     reason: str
-    grade: int | None = None
+    grade: SmallNumber | None = None
     class_name: str | None = None
 
 

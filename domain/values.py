@@ -10,8 +10,15 @@ import re
 import unicodedata
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
+
+from msgspec import Meta
 
 from domain import errors
+
+# A small number of a value record (a term, a grade, a coded finding): bounded by its type, so no
+# decoder takes an integer of any size; what it may be in a school is checked by the rules below.
+SmallNumber = Annotated[int, Meta(ge=0, le=99)]
 
 SCHOOL_KINDS = {"B1": "elementary", "C1": "junior_high"}
 GRADES = {"elementary": range(1, 7), "junior_high": range(1, 4)}

@@ -206,7 +206,8 @@ REFUSALS: dict[str, tuple[str, str, Any, str, str, int]] = {
                         "subject", 422),
     "subject-not-in-grade": ("POST", "/v1/students/{s}/assessments", _assessment(subject="science"),
                              "subject-not-taught-in-grade", "subject", 422),
-    "term-4": ("POST", "/v1/students/{s}/assessments", _assessment(term=4), "term-out-of-range", "term", 422),
+    # No school has a fourth term: out of the field's bounds (ADR 0023), before any rule of the register.
+    "term-4": ("POST", "/v1/students/{s}/assessments", _assessment(term=4), "out-of-range", "term", 400),
     "unknown-behaviour-item": ("POST", "/v1/students/{s}/year-records", {
         "year": YEAR, "record": {"behaviour": ["flying"]}, "entered_on": "2027-03-15"},
         "unknown-behaviour-item", "record.behaviour[0]", 422),
