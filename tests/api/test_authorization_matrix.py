@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -173,7 +173,9 @@ def _school_body(code: str, n: int) -> dict[str, Any]:
 
 def _principal_body(code: str, n: int) -> dict[str, Any]:
     principal = {A: "P-0001", B: "P-0002", C: "P-0003"}.get(code, "P-0009")
-    return {"staff_id": principal, "name": "田中 一郎", "appointed_on": "2026-04-01"}
+    # Appointed again on a day of its own: the same appointment again would record nothing (200).
+    on = date(2026, 5, 1) + timedelta(n % 300)
+    return {"staff_id": principal, "name": "田中 一郎", "appointed_on": on.isoformat()}
 
 
 def _seal_of_a_fresh_year(api: Api, code: str) -> str:

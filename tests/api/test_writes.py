@@ -103,6 +103,49 @@ def test_a_put_of_a_school_registers_it_then_answers_200_when_nothing_changed(ap
     assert api.ledger.position() == position
 
 
+def _put_twice(api: Api, path: str, body: dict[str, Any], role: str, changed: dict[str, Any]) -> None:
+    """The first PUT records (201); the same PUT again is 200 and records nothing; a changed one is judged."""
+    headers = api.auth(role)
+    first = api.put(path, body, headers)
+    assert first.status_code == 201, first.text
+    position = api.ledger.position()
+    again = api.put(path, body, headers)
+    assert (again.status_code, again.json()) == (200, {"stream_id": "", "events": 0, "position": position})
+    assert api.ledger.position() == position
+    assert api.put(path, {**body, **changed}, headers).status_code in (201, 422)
+
+
+def test_a_put_of_a_class_exactly_as_it_was_formed_is_200_and_records_nothing(world: Api) -> None:
+    api = world
+    klass = api.fresh_class(A, students=0)  # two children of the school, not yet in a class of 2030
+    year = api.fresh_year(A)
+    body = {"homeroom_teacher_id": "T-0007", "homeroom_teacher_name": "山田 花子", "formed_on": f"{year}-04-06",
+            "students": [{"student_id": s, "number": n} for n, s in enumerate(api.schools["A"].students[:2], 1)]}
+    path = f"/v1/schools/{A}/years/{year}/classes/1/{klass.name}"
+    _put_twice(api, path, body, "registrar", {"homeroom_teacher_id": "T-0008"})
+    changed = api.put(path, {**body, "students": body["students"][:1]}, api.auth("registrar"))
+    assert problem_of(changed, 422)["rule"] == "class-already-formed"
+
+
+def test_a_put_of_the_calendar_as_it_stands_is_200_and_records_nothing(world: Api) -> None:
+    api = world
+    year = api.fresh_year(A, calendar=False)
+    body = calendar_body(year)
+    _put_twice(api, f"/v1/schools/{A}/years/{year}/calendar", body, "principal",
+               {"instructional_days": body["instructional_days"][:3]})
+    reordered = {**body, "instructional_days": list(reversed(body["instructional_days"]))}
+    assert api.put(f"/v1/schools/{A}/years/{year}/calendar", {**body, "instructional_days": body[
+        "instructional_days"][:3]}, api.auth("principal")).status_code == 200
+    assert api.put(f"/v1/schools/{A}/years/{year}/calendar", reordered, api.auth("principal")).status_code == 201
+
+
+def test_a_put_of_the_principal_already_appointed_is_200_and_records_nothing(world: Api) -> None:
+    api = world
+    school = api.fresh_school()
+    body = {"staff_id": "P-7777", "name": "佐々木 三郎", "appointed_on": "2026-09-01"}
+    _put_twice(api, f"/v1/schools/{school.code}/principal", body, "board", {"name": "佐々木 四郎"})
+
+
 # ---------------------------------------------------------------- refusals of the request's shape
 
 def _leave_path(api: Api) -> str:
