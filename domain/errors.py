@@ -114,6 +114,7 @@ MarkNeedsAuthority = _rule("MarkNeedsAuthority")
 MarkNeedsFacility = _rule("MarkNeedsFacility")
 AttendanceAlreadyMarked = _rule("AttendanceAlreadyMarked")
 NoMarkToCorrect = _rule("NoMarkToCorrect", NotFound)
+DateInTheFuture = _rule("DateInTheFuture")  # a roll or mark of a day that has not come (a calendar may plan ahead)
 
 # Assessments and year records
 InvalidViewpoint = _rule("InvalidViewpoint")

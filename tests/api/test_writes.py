@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import jwt
@@ -642,3 +642,30 @@ def test_a_roll_decided_while_the_year_was_sealed_answers_409_and_a_retry_422(wo
     assert api.ledger.position() == before + 1  # the seal, and nothing of the roll
     again = problem_of(api.post("/v1/attendance-rolls", body, principal), 422)
     assert again["rule"] == "year-is-sealed"
+
+
+# ---------------------------------------------------------------- days that have not come
+
+def test_a_roll_or_mark_correction_of_a_day_after_the_schools_today_is_refused_and_records_nothing(api: Api) -> None:
+    """The ledger's clock says when a write is recorded; a roll of a later day (in Japan) is refused, a calendar
+    may still plan one."""
+    klass = api.fresh_class(A, students=2)
+    teacher = api.auth("homeroom_teacher", classes=[klass.key], staff=klass.homeroom)
+    api.ledger.clock.current = datetime(2026, 4, 7, 14, 0, tzinfo=UTC)  # type: ignore[attr-defined]  # 23:00 JST
+    before = api.ledger.position()
+    problem = problem_of(api.post("/v1/attendance-rolls", _roll_body(klass, "2026-04-08"), teacher), 422)
+    assert (problem["rule"], problem["field"]) == ("date-in-the-future", "date")
+    assert api.ledger.position() == before
+    assert api.post("/v1/attendance-rolls", _roll_body(klass, "2026-04-07"), teacher).status_code == 201
+    # A mark that stands on a later day (recorded when the clock said so) cannot be corrected before the day.
+    api.ledger.clock.current = datetime(2026, 4, 8, 1, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    assert api.post("/v1/attendance-rolls", _roll_body(klass, "2026-04-08"), teacher).status_code == 201
+    api.ledger.clock.current = datetime(2026, 4, 7, 14, 30, tzinfo=UTC)  # type: ignore[attr-defined]
+    before = api.ledger.position()
+    correction = {"date": "2026-04-08", "mark": {"code": "late"}, "reason": "記入誤り"}
+    problem = problem_of(api.post(f"/v1/students/{klass.students[0]}/attendance-corrections", correction, teacher),
+                         422)
+    assert (problem["rule"], problem["field"]) == ("date-in-the-future", "date")
+    assert api.ledger.position() == before
+    calendar = calendar_body(2031)
+    assert api.put(f"/v1/schools/{A}/years/2031/calendar", calendar, api.auth("principal")).status_code == 201
