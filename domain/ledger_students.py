@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from domain import enrollment_rules, handover, streams, values
 from domain.event import Event, type_name
 from domain.ledger_base import LedgerBase, Receipt, as_value
@@ -160,7 +162,9 @@ class StudentCommands(LedgerBase):
             ids += streams.attendance_days(student.id, [first + timedelta(days=d) for d in range(366)
                                                         if first + timedelta(days=d) < date(year + 1, 4, 1)])
         periods = [(e.began_on, e.ended_on) for e in student.enrollments if e.school_code == school]
-        return [_entry(position, event) for position, event in self.events_in_streams(ids)
+        found = self.events_in_streams(ids)
+        events = {(e.originator_id, e.originator_version): e for _, e in found}
+        return [_entry(position, event, events) for position, event in found
                 if school is None or _held(event, school, periods)]
 
 
@@ -174,7 +178,24 @@ def _held(event: Event, school: str, periods: list[tuple[date, date | None]]) ->
                for began, ended in periods)
 
 
-def _entry(position: int, event: Event) -> dict[str, Any]:
+STAMP = frozenset({"type", "originator_id", "originator_version", "recorded_at", "recorded_by", "effective_on",
+                   "reason", "corrects_version", "approved_by"})  # an entry's own keys, not what was recorded
+
+
+def _recorded(event: Event) -> dict[str, Any]:
+    """What the event recorded: its own fields (as the log stores them), without the stamp every event has."""
+    return {k: v for k, v in msgspec.to_builtins(event).items() if k not in STAMP}
+
+
+def _entry(position: int, event: Event, events: dict[tuple[UUID, int], Event]) -> dict[str, Any]:
+    """One history entry: what, when, who, why; what it recorded and, for a correction, the values it replaced
+    (those of the event it corrects that it changed)."""
+    recorded = _recorded(event)
+    replaced = None
+    corrects = getattr(event, "corrects_version", None)
+    if corrects is not None and (before := events.get((event.originator_id, corrects))) is not None:
+        earlier = _recorded(before)
+        replaced = {k: earlier.get(k) for k, v in recorded.items() if earlier.get(k) != v}
     return {
         "position": position,
         "type": type_name(type(event)),
@@ -186,4 +207,6 @@ def _entry(position: int, event: Event) -> dict[str, Any]:
         "reason": getattr(event, "reason", None) or None,
         "corrects_version": getattr(event, "corrects_version", None),
         "approved_by": getattr(event, "approved_by", None),
+        "recorded": recorded,
+        "replaced": replaced,
     }
