@@ -71,7 +71,7 @@ def problem(status: int, rule: str, detail: str, request: Request[Any, Any, Any]
 def status_of(error: errors.LedgerError) -> int:
     if isinstance(error, errors.NotFound):
         return 404
-    if isinstance(error, errors.ConcurrencyConflict):
+    if isinstance(error, errors.ConcurrencyConflict | errors.PossibleDuplicate):
         return 409
     return 422
 

@@ -82,6 +82,10 @@ class AdmissionIn(Body, frozen=True):
     admission_kind: Annotated[str, Meta(examples=["entrance"], description="entrance (入学) or admission (編入学)")]
     prior_history: Text = ""
     reason: Text = ""
+    different_child: Annotated[bool, Meta(description=(
+        "true when a child of the same name, kana, birth date and guardian is already enrolled at the school "
+        "and this is another child (twins' guardians aside, rare); otherwise that admission is refused with "
+        "409 possible-duplicate"))] = False
 
 
 class IdentityChangeIn(Body, frozen=True):

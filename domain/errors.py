@@ -89,6 +89,7 @@ YearIsSealed = _rule("YearIsSealed")
 # Students and enrollment
 UnknownStudent = _rule("UnknownStudent", NotFound)
 StudentAlreadyExists = _rule("StudentAlreadyExists")
+PossibleDuplicate = _rule("PossibleDuplicate")  # 409: a child of the same identity is enrolled at the school
 StudentNotEnrolledAtSchool = _rule("StudentNotEnrolledAtSchool")
 StudentAlreadyInAClass = _rule("StudentAlreadyInAClass")
 StudentWithdrawn = _rule("StudentWithdrawn")

@@ -12,24 +12,40 @@ from domain import enrollment_rules, handover, streams, values
 from domain.event import Event, type_name
 from domain.ledger_base import LedgerBase, Receipt, as_value
 from domain.school import SchoolClass, SchoolYear
-from domain.student import Identity, Student, StudentHandedOver
+from domain.student import AdmissionIndexed, Identity, Student, StudentAdmitted, StudentHandedOver
 from domain.transfer_packet import TransferPacket
 
 
 class StudentCommands(LedgerBase):
     def admit_student(self, code: str, year: int, grade: int, class_name: str, number: int, identity: Any, *,
                       admitted_on: date, admission_kind: str = "entrance", prior_history: str = "",
-                      reason: str = "", student_id: UUID | None = None, recorded_by: str) -> Receipt:
-        """入学 or 編入学; the receipt's stream id is the new student's id."""
+                      reason: str = "", student_id: UUID | None = None, different_child: bool = False,
+                      recorded_by: str) -> Receipt:
+        """入学 or 編入学; the receipt's stream id is the new student's id.
+
+        A possible duplicate is found through the school's admissions filed by identity key: one more
+        small stream read with the new id (no student of the school is read unless the key matches)."""
         school = self.school(code)
         sid = student_id or self.new_id()
         school_year = self.school_year(code, year)
+        ident = as_value(identity, Identity, "identity")
+        key = streams.admission_key(code, ident.family_name, ident.given_name, ident.family_name_kana,
+                                    ident.given_name_kana, ident.birth_date, ident.guardian.name,
+                                    ident.guardian.name_kana)
+        self.prefetch([sid, key])
+        filed = [e for e in self.stream(key) if isinstance(e, AdmissionIndexed)]
+        self.prefetch([e.student_id for e in filed])
+        alike = [s.id for s in map(self.find_student, (e.student_id for e in filed))
+                 if s is not None and s.custodian == code and s.status in ("enrolled", "on_leave")]
         events = enrollment_rules.admit(
             school, school_year, self.find_class(code, year, grade, class_name),
             self.find_student(sid), sid, admission_kind, year, grade, class_name, number,
-            as_value(identity, Identity, "identity"), prior_history, reason,
-            on=admitted_on, recorded_by=recorded_by, now=self.now(),
+            ident, prior_history, reason, on=admitted_on, recorded_by=recorded_by, now=self.now(),
+            enrolled_alike=alike, different_child=different_child,
         )
+        admitted = events[0]
+        assert isinstance(admitted, StudentAdmitted)
+        events.append(enrollment_rules.index_admission(admitted, key, len(filed)))
         return self.record(events, unchanged=[self.judged_on(code, year, school_year)])
 
     def change_identity(self, student_id: UUID | str, identity: Any, *, reason: str, on: date | None = None,

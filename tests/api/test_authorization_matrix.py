@@ -206,7 +206,8 @@ def _class_body(school: str, name: str, **more: Any) -> dict[str, Any]:
 
 def _admit(api: Api, scene: Scene) -> Call:
     klass = api.fresh_class(scene.school, homeroom=scene.homeroom, students=0)
-    more = {"number": 1, "identity": identity(1), "admitted_on": "2026-04-06", "admission_kind": "entrance"}
+    child = identity(1, given_name=f"陽翔{api.fresh_name()}")  # a child of their own (no possible duplicate)
+    more = {"number": 1, "identity": child, "admitted_on": "2026-04-06", "admission_kind": "entrance"}
     return Call("POST", "/v1/students", _class_body(scene.school, klass.name, **more), klass.key, [
         Call("POST", "/v1/students", _class_body(scene.school, api.fresh_name(), **more)),
         Call("POST", "/v1/students", _class_body(MISSING_SCHOOL, klass.name, **more)),

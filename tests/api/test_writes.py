@@ -23,7 +23,7 @@ WRITES: dict[str, tuple[str, list[str]]] = {
     "put-principal": ("board", ["PrincipalAppointed"]),
     "put-calendar": ("principal", ["SchoolCalendarSet"]),
     "put-class": ("registrar", ["ClassFormed"]),
-    "admit": ("registrar", ["StudentAdmitted", "ClassMemberJoined"]),
+    "admit": ("registrar", ["StudentAdmitted", "ClassMemberJoined", "AdmissionIndexed"]),
     "identity-change": ("registrar", ["IdentityDetailsChanged"]),
     "leave": ("registrar", ["LeaveOfAbsenceBegan", "ClassMemberLeft"]),
     "return": ("registrar", ["LeaveOfAbsenceEnded", "ClassMemberJoined"]),
@@ -669,3 +669,47 @@ def test_a_roll_or_mark_correction_of_a_day_after_the_schools_today_is_refused_a
     assert api.ledger.position() == before
     calendar = calendar_body(2031)
     assert api.put(f"/v1/schools/{A}/years/2031/calendar", calendar, api.auth("principal")).status_code == 201
+
+
+# ---------------------------------------------------------------- possible duplicates
+
+def test_admitting_a_child_of_the_same_identity_as_one_enrolled_is_409_unless_said_to_be_another(
+        world: Api) -> None:
+    api = world
+    klass = api.fresh_class(A, students=0)
+    registrar = api.auth("registrar")
+    child = identity(61)
+    body = {"school_code": A, "year": YEAR, "grade": 1, "class_name": klass.name, "number": 1, "identity": child,
+            "admitted_on": "2026-04-06", "admission_kind": "entrance"}
+    first = api.post("/v1/students", body, registrar)
+    assert first.status_code == 201, first.text
+    before = api.ledger.position()
+    # The same child again, spaced and written differently, into another number: refused, nothing recorded.
+    respaced = {**child, "family_name": f" {child['family_name']} ",
+                "guardian": {**child["guardian"], "name": child["guardian"]["name"].replace(" ", "\u3000")}}
+    again = api.post("/v1/students", {**body, "number": 2, "identity": respaced}, registrar)
+    problem = problem_of(again, 409)
+    assert (problem["rule"], problem["field"]) == ("possible-duplicate", "identity")
+    assert first.json()["stream_id"] in problem["detail"]
+    assert api.ledger.position() == before
+    # Another guardian, or another birth date, is another child.
+    other = {**child, "guardian": {**child["guardian"], "name": "佐藤 花子", "name_kana": "さとう はなこ"}}
+    assert api.post("/v1/students", {**body, "number": 3, "identity": other}, registrar).status_code == 201
+    # Said to be a different child (the field defaults to false): admitted.
+    said = api.post("/v1/students", {**body, "number": 4, "different_child": True}, registrar)
+    assert said.status_code == 201, said.text
+    # A child of the same identity at another school is no duplicate here.
+    elsewhere = api.fresh_class(B, students=0)
+    assert api.post("/v1/students", {**body, "school_code": B, "class_name": elsewhere.name},
+                    api.auth("registrar", B)).status_code == 201
+
+
+def test_a_child_who_left_the_school_is_no_duplicate_of_a_new_admission(world: Api) -> None:
+    api = world
+    klass = api.fresh_class(A, students=0)
+    body = {"school_code": A, "year": YEAR, "grade": 1, "class_name": klass.name, "number": 1,
+            "identity": identity(62), "admitted_on": "2026-04-06", "admission_kind": "entrance"}
+    sid = api.post("/v1/students", body, api.auth("registrar")).json()["stream_id"]
+    api.ledger.withdraw(sid, on=date(2026, 5, 1), reason="転出", recorded_by="R-0001")
+    again = api.post("/v1/students", {**body, "number": 2, "admitted_on": "2026-06-01"}, api.auth("registrar"))
+    assert again.status_code == 201, again.text

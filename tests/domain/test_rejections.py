@@ -83,7 +83,7 @@ def admit(ledger: Ledger, *, grade: int = 1, class_name: str = "1", number: int 
         SCHOOL, YEAR, grade, class_name, number, b.identity(9, **{"birth_date": f"{born}-06-01", **identity}),
         admitted_on=date(2026, 4, 10), admission_kind=kind,
         reason=reason if reason is not None else ("" if kind == "entrance" else "転居に伴う編入学"),
-        student_id=student_id, recorded_by="registrar")
+        student_id=student_id, recorded_by="registrar", different_child=True)
 
 
 def correct(ledger: Ledger, sid: UUID, *, reason: str = "記入誤り", approved_by: str | None = None,

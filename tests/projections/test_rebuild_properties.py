@@ -309,7 +309,7 @@ class World:
                 n = len(self.students) + 1
                 sid = lg.admit_student(SCHOOL, year, grade, name, 10 + n, b.identity(n, birth_date="2017-06-01"),
                                        admitted_on=on, admission_kind="admission", reason="市外からの転居に伴う編入学",
-                                       recorded_by="registrar").stream_id
+                                       recorded_by="registrar", different_child=True).stream_id
                 self.students.append(sid)
             case ChangeHomeroom():
                 on = DAYS[c.day]

@@ -64,7 +64,7 @@ def change_homeroom(ledger: Ledger, on: date, staff_id: str, name: str, *, year:
 def admit(ledger: Ledger, n: int, on: date, *, code: str = SCHOOL, grade: int = GRADE) -> UUID:
     return ledger.admit_student(code, YEAR, grade, "1", n, b.identity(n, birth_date="2017-06-01"), admitted_on=on,
                                 admission_kind="admission", reason="市外からの転居に伴う編入学",
-                                recorded_by="registrar").stream_id
+                                recorded_by="registrar", different_child=True).stream_id
 
 
 def record_of(f: Forms, sid: UUID, **kwargs: Any) -> dict[str, Any]:
