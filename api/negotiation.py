@@ -2,8 +2,9 @@
 
 - A body is JSON (``Content-Type: application/json``, or a ``+json`` type): anything else is 415.
 - A body is decoded strictly against its Struct: ``"year": "2026"`` is not the integer the schema
-  says (400 naming the field). Path and query parameters are text by nature and must parse as
-  their declared type; every integer, wherever it comes from, has bounds (api/schemas.py).
+  says (400 naming the field); a number without a fraction (``3.0``) is an integer, as JSON Schema
+  has it. Path and query parameters are text by nature and must parse as their declared type;
+  every integer, wherever it comes from, has bounds (api/schemas.py).
 - ``Accept`` must name something the route answers: JSON (and problem+json for refusals) on every
   route, the printable page (``text/html``) on the forms as well; anything else is 406. A missing
   ``Accept`` or ``*/*`` takes JSON.
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -45,7 +47,13 @@ async def judge_request(request: Request[Any, Any, Any]) -> Any:
         raise ApiProblem(415, "unsupported-media-type", "a request body is JSON: send Content-Type: application/json",
                          field="Content-Type")
     try:
-        msgspec.json.decode(body, type=data.annotation, strict=True)
+        try:
+            msgspec.json.decode(body, type=data.annotation, strict=True)
+        except msgspec.ValidationError as e:
+            if not re.match(r"Expected `int( \| null)?`, got `float`", str(e)):
+                raise
+            # JSON Schema counts 3.0 as an integer: a number without a fraction is one; a string never.
+            msgspec.convert(_integral(msgspec.json.decode(body)), data.annotation, strict=True)
     except msgspec.ValidationError as e:
         message, _, at = str(e).partition(" - at `")
         key = at.rstrip("`").removeprefix("$").removeprefix(".")
@@ -54,6 +62,17 @@ async def judge_request(request: Request[Any, Any, Any]) -> Any:
     except msgspec.DecodeError:
         return None  # malformed JSON: Litestar's own reading of it refuses it (400)
     return None
+
+
+def _integral(value: Any) -> Any:
+    """The decoded JSON with every number that has no fraction as an int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
 
 
 def document_integer(schema: Any, info: msgspec.inspect.Type) -> None:

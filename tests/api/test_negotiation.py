@@ -192,3 +192,15 @@ def test_a_form_answers_html_and_json_but_not_another_type(world: Api) -> None:
     assert world.client.get(path, headers={**principal, "Accept": "application/json"}).headers["content-type"] \
         .startswith("application/json")
     problem_of(world.client.get(path, headers={**principal, "Accept": "application/pdf"}), 406)
+
+
+def test_a_number_without_a_fraction_is_an_integer_as_json_schema_says(world: Api) -> None:
+    klass = world.fresh_class(A)
+    body = {"school_code": A, "year": float(YEAR), "grade": 1.0, "class_name": klass.name, "date": "2026-04-07",
+            "marks": [{"student_id": s, "code": "present"} for s in klass.students]}
+    assert world.post("/v1/attendance-rolls", body, world.auth("principal")).status_code == 201
+    problem = problem_of(world.post("/v1/attendance-rolls", {**body, "grade": 1.5}, world.auth("principal")), 400)
+    optional = {"year": YEAR, "subject": "japanese", "viewpoints": VIEWPOINTS, "assessed_on": "2026-07-15", "term": 1.0}
+    assert world.post(f"/v1/students/{klass.students[0]}/assessments", optional,
+                      world.auth("principal")).status_code == 201  # an optional integer too
+    assert problem["field"] == "grade"
