@@ -34,6 +34,7 @@ from api.forms import FormController
 from api.handovers import AdvancementController, HandoverController
 from api.idempotency import RETENTION, Keys
 from api.keys import LedgerKey
+from api.negotiation import document_integer, document_parameter, judge_request
 from api.packets import PacketExportController, PacketImportController
 from api.problems import HANDLERS
 from api.records import RecordController, RollController
@@ -144,7 +145,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
                      LogController, FormController, StudentFormController, LongAbsenceController,
                      HandoverController, AdvancementController, PacketExportController, PacketImportController]
     app = SecuredLitestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
-                          exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state))
+                          exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state),
+                          before_request=judge_request)
     _document(app)
     return app
 
@@ -219,6 +221,10 @@ def _document(app: Litestar) -> None:
                     and "students" in (operation.tags or ()):
                 extra.append(IF_MATCH)
             operation.parameters = [*(operation.parameters or []), *extra]
+        for operation in (getattr(item, m, None) for m in ("get", "put", "post")):
+            for parameter in (operation.parameters or []) if operation else []:
+                if isinstance(parameter, Parameter) and isinstance(parameter.schema, Schema):
+                    document_parameter(parameter.schema)
     components = {s.title: s for s in (schema.components.schemas or {}).values() if isinstance(s, Schema)}
     for struct in _structs(msgspec.inspect.multi_type_info(bodies)):
         component = components.get(struct.cls.__name__)
@@ -231,6 +237,8 @@ def _document(app: Litestar) -> None:
         for f in struct.fields:
             if isinstance(f.type, msgspec.inspect.DecimalType) and component.properties:
                 component.properties[f.encode_name] = DECIMAL
+            elif isinstance(prop := (component.properties or {}).get(f.encode_name), Schema):
+                document_integer(prop, f.type)
 
 
 NATURALLY_IDEMPOTENT = frozenset({"/v1/transfer-packets", "/v1/schools/{school_code}/years/{year}/advancements"})

@@ -21,13 +21,14 @@ from api.context import caller, services
 from api.openapi_errors import FORM_ERRORS
 from api.policy import authorize, not_found
 from api.problems import ApiProblem
+from api.schemas import LAST_POSITION, GradePath, YearPath
 from api.targets import class_target
 from domain.ledger_base import JST
 from projections.base import Cutoff
 from projections.forms import Forms
 
 Req = Request[Any, Any, Any]
-Position = Annotated[int | None, QueryParameter(ge=1, description="a log position")]
+Position = Annotated[int | None, QueryParameter(ge=1, le=LAST_POSITION, description="a log position")]
 
 
 AsOf = Annotated[str | None, QueryParameter(
@@ -88,7 +89,7 @@ class FormController(Controller):
     responses = FORM_ERRORS
 
     @get("/roster", sync_to_thread=True, summary="名簿: the class's students with 出席番号 and days on the roll")
-    def roster(self, request: Req, school_code: FromPath[str], year: FromPath[int], grade: FromPath[int],
+    def roster(self, request: Req, school_code: FromPath[str], year: YearPath, grade: GradePath,
                name: FromPath[str], on: FromQuery[date | None] = None, as_of: AsOf = None,
                wait_for: Position = None) -> Response[Any]:
         p, ledger = caller(request), services(request.app.state).ledger
@@ -100,8 +101,8 @@ class FormController(Controller):
 
     @get("/attendance-register", sync_to_thread=True,
          summary="出席簿 of a month: daily marks with correction trails, month, term and year totals")
-    def attendance_register(self, request: Req, school_code: FromPath[str], year: FromPath[int],
-                            grade: FromPath[int], name: FromPath[str],
+    def attendance_register(self, request: Req, school_code: FromPath[str], year: YearPath,
+                            grade: GradePath, name: FromPath[str],
                             month: Annotated[str, QueryParameter(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
                                                                  description="YYYY-MM")],
                             as_of: AsOf = None, wait_for: Position = None) -> Response[Any]:

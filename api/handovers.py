@@ -17,7 +17,7 @@ from litestar.params import FromPath, JSONBody
 from api.context import caller, services
 from api.openapi_errors import ERRORS
 from api.policy import Target, authorize
-from api.schemas import AdvancementIn, HandoverIn
+from api.schemas import AdvancementIn, HandoverIn, YearPath
 from api.targets import school_target, student_target
 from api.writes import Recorded, if_match, write
 from domain import curriculum, errors, values
@@ -77,7 +77,7 @@ class AdvancementController(Controller):
 
     @post("/", sync_to_thread=True, status_code=200,
           summary="進学 of a whole final grade (or a list) to their junior highs: one hand-over per child (board)")
-    def advance(self, request: Req, school_code: FromPath[str], year: FromPath[int],
+    def advance(self, request: Req, school_code: FromPath[str], year: YearPath,
                 data: JSONBody[AdvancementIn]) -> Advancements:
         p, ledger = caller(request), services(request.app.state).ledger
         authorize(p, "advancement.bulk", school_target(ledger, school_code))

@@ -71,7 +71,7 @@ def problem(status: int, rule: str, detail: str, request: Request[Any, Any, Any]
 def status_of(error: errors.LedgerError) -> int:
     if isinstance(error, errors.NotFound):
         return 404
-    if isinstance(error, errors.ConcurrencyConflict):
+    if isinstance(error, errors.ConcurrencyConflict | errors.PossibleDuplicate):
         return 409
     return 422
 
@@ -86,6 +86,8 @@ def on_api_problem(request: Request[Any, Any, Any], exc: ApiProblem) -> Response
 
 # msgspec names an unknown or missing field in its message; Litestar's key is the object holding it.
 _NAMED_FIELD = re.compile(r"^Object (?:contains unknown|missing required) field `(?P<name>[^`]+)`")
+# A number outside the bounds of its field (msgspec: "Expected `int` <= 2100").
+_OUT_OF_RANGE = re.compile(r"^Expected `(?:int|float|decimal)` [<>]=? ")
 
 
 def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
@@ -100,12 +102,13 @@ def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> 
             found.append(FieldProblem(key, message))
     detail = exc.detail or "the request does not match its schema"
     first = found[0].field if found else None
-    return problem(400, "invalid-request", detail, request, field=first, problems=found or None)
+    rule = "out-of-range" if found and _OUT_OF_RANGE.match(found[0].message) else "invalid-request"
+    return problem(400, rule, detail, request, field=first, problems=found or None)
 
 
 def on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     rules = {401: "not-authenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-             413: "request-too-large", 415: "unsupported-media-type"}
+             406: "not-acceptable", 413: "request-too-large", 415: "unsupported-media-type"}
     if isinstance(exc, NotFoundException):
         return problem(404, "not-found", "no such resource", request)
     if isinstance(exc, NotAuthorizedException | PermissionDeniedException):

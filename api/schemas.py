@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
+from litestar.params import PathParameter, QueryParameter
 from msgspec import Meta
 
 from domain.assessment import Viewpoints, YearRecord
@@ -18,6 +19,22 @@ SchoolCode = Annotated[str, Meta(min_length=13, max_length=13, examples=["B13122
                                  description="13-character MEXT 学校コード")]
 Text = Annotated[str, Meta(max_length=2000)]
 Short = Annotated[str, Meta(max_length=200)]
+# Every integer has bounds (ADR 0023): what a value of its kind can ever be in any school. A value
+# outside them is 400 out-of-range; the rules that depend on the school (its kind's grades, its
+# number of terms, a grade's rating scale) answer 422 with their own rule.
+Year = Annotated[int, Meta(ge=2000, le=2100, description="school year (年度), 2000–2100")]
+Grade = Annotated[int, Meta(ge=1, le=9, description="grade (学年); a school's kind allows fewer")]
+Number = Annotated[int, Meta(ge=1, le=99, description="出席番号, 1–99")]
+NumberOrNone = Annotated[int, Meta(ge=0, le=99, description="出席番号, 1–99; 0: not given")]
+TermNumber = Annotated[int, Meta(ge=1, le=3, description="学期, 1–3")]
+Rating = Annotated[int, Meta(ge=1, le=5, description="評定; a grade's scale allows fewer")]
+Version = Annotated[int, Meta(ge=1, le=2**31 - 1, description="a version (position) in the record's stream")]
+# The same bounds on the integers of paths and queries.
+YearPath = Annotated[int, PathParameter(ge=2000, le=2100, description="school year (年度), 2000–2100")]
+GradePath = Annotated[int, PathParameter(ge=1, le=9, description="grade (学年); a school's kind allows fewer")]
+LAST_POSITION = 2**53 - 1  # a log position: the largest integer every JSON reader reads exactly
+After = Annotated[int, QueryParameter(ge=0, le=LAST_POSITION, description="the position (id) to read after")]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="at most this many")]
 
 
 class Body(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -44,7 +61,7 @@ class CalendarIn(Body, frozen=True):
 
 class MemberIn(Body, frozen=True):
     student_id: str
-    number: int
+    number: Number
 
 
 class ClassIn(Body, frozen=True):
@@ -56,15 +73,19 @@ class ClassIn(Body, frozen=True):
 
 class AdmissionIn(Body, frozen=True):
     school_code: SchoolCode
-    year: int
-    grade: int
+    year: Year
+    grade: Grade
     class_name: Short
-    number: int
+    number: Number
     identity: Identity
     admitted_on: date
     admission_kind: Annotated[str, Meta(examples=["entrance"], description="entrance (入学) or admission (編入学)")]
     prior_history: Text = ""
     reason: Text = ""
+    different_child: Annotated[bool, Meta(description=(
+        "true when a child of the same name, kana, birth date and guardian is already enrolled at the school "
+        "and this is another child (twins' guardians aside, rare); otherwise that admission is refused with "
+        "409 possible-duplicate"))] = False
 
 
 class IdentityChangeIn(Body, frozen=True):
@@ -80,7 +101,7 @@ class LeaveIn(Body, frozen=True):
 
 class ReturnIn(Body, frozen=True):
     on: date
-    number: int | None = None
+    number: Number | None = None
 
 
 class WithdrawalIn(Body, frozen=True):
@@ -101,22 +122,22 @@ class HandoverIn(Body, frozen=True):
                                               "for 進学 the graduation day")]
     accepted_on: Annotated[date, Meta(description="the day the receiving school accepts the child; the record "
                                                   "prints the day before as the end of enrollment here")]
-    year: Annotated[int, Meta(description="the school year at the receiving school")]
-    grade: Annotated[int, Meta(description="the grade the receiving school takes the child into")]
+    year: Annotated[int, Meta(ge=2000, le=2100, description="the school year at the receiving school")]
+    grade: Annotated[int, Meta(ge=1, le=9, description="the grade the receiving school takes the child into")]
     reason: Short = ""
     external: Annotated[bool, Meta(description="the receiving school is outside this ledger: a signed transfer "
                                                "packet carries the record")] = False
     to_school_name: Short = ""
     to_school_address: Short = ""
     class_name: Annotated[str, Meta(max_length=8, description="the receiving class, if already known")] = ""
-    number: int = 0
+    number: NumberOrNone = 0
 
 
 class Advancee(Body, frozen=True):
     student_id: str
     to_school: SchoolCode | None = None  # else the request's to_school
     class_name: Annotated[str, Meta(max_length=8)] = ""
-    number: int = 0
+    number: NumberOrNone = 0
 
 
 class AdvancementIn(Body, frozen=True):
@@ -134,7 +155,7 @@ class PacketIn(Body, frozen=True):
     school_code: SchoolCode  # the importing school: the packet must be addressed to it
     packet: Annotated[str, Meta(max_length=200_000, description="the JWS compact serialization, as received")]
     class_name: Annotated[str, Meta(max_length=8)] = ""
-    number: int = 0
+    number: NumberOrNone = 0
 
 
 class RollMark(Body, frozen=True):
@@ -147,8 +168,8 @@ class RollMark(Body, frozen=True):
 
 class RollIn(Body, frozen=True):
     school_code: SchoolCode
-    year: int
-    grade: int
+    year: Year
+    grade: Grade
     class_name: Short
     date: date
     marks: Annotated[list[RollMark], Meta(max_length=60)]
@@ -161,28 +182,28 @@ class MarkCorrectionIn(Body, frozen=True):
 
 
 class AssessmentIn(Body, frozen=True):
-    year: int
+    year: Year
     subject: Short
     viewpoints: Viewpoints
     assessed_on: date
-    term: int | None = None
-    rating: int | None = None
+    term: TermNumber | None = None
+    rating: Rating | None = None
 
 
 class YearRecordIn(Body, frozen=True):
-    year: int
+    year: Year
     record: YearRecord
     entered_on: date
 
 
 class HealthExamIn(Body, frozen=True):
-    year: int
+    year: Year
     examination: HealthExamination
     examined_on: date
 
 
 class DentalExamIn(Body, frozen=True):
-    year: int
+    year: Year
     examination: DentalExamination
     examined_on: date
 
@@ -192,8 +213,8 @@ class CorrectionIn(Body, frozen=True):
 
     record: Annotated[str, Meta(examples=["assessment"],
                                 description="assessment, year-record, health-exam or dental-exam")]
-    year: int
-    corrects_version: int
+    year: Year
+    corrects_version: Version
     reason: Short
     value: dict[str, Any]
 

@@ -11,7 +11,7 @@ from api.context import caller, services
 from api.openapi_errors import ERRORS
 from api.policy import Target, can
 from api.problems import ApiProblem
-from api.schemas import CalendarIn, ClassIn, PrincipalIn, SchoolIn, SealIn
+from api.schemas import CalendarIn, ClassIn, GradePath, PrincipalIn, SchoolIn, SealIn, YearPath
 from api.targets import class_target, school_target
 from api.writes import Recorded, write
 
@@ -49,7 +49,7 @@ class SchoolController(Controller):
 
     @put("/years/{year:int}/calendar", sync_to_thread=True, status_code=201,
          summary="Set a school year's calendar: terms, instructional days, closures (principal)")
-    def put_calendar(self, request: Req, school_code: FromPath[str], year: FromPath[int],
+    def put_calendar(self, request: Req, school_code: FromPath[str], year: YearPath,
                      data: JSONBody[CalendarIn]) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
         return write(request, p, "calendar.set", lambda: school_target(ledger, school_code, year=year),
@@ -59,7 +59,7 @@ class SchoolController(Controller):
 
     @put("/years/{year:int}/classes/{grade:int}/{name:str}", sync_to_thread=True, status_code=201,
          summary="Form a class with its homeroom teacher and students (registrar, principal)")
-    def put_class(self, request: Req, school_code: FromPath[str], year: FromPath[int], grade: FromPath[int],
+    def put_class(self, request: Req, school_code: FromPath[str], year: YearPath, grade: GradePath,
                   name: FromPath[str], data: JSONBody[ClassIn]) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
         return write(request, p, "class.form", lambda: class_target(ledger, school_code, year, grade, name),
@@ -70,7 +70,7 @@ class SchoolController(Controller):
                          recorded_by=p.staff_id), data=data)
 
     @post("/years/{year:int}/seal", sync_to_thread=True, summary="Seal the school year (学年末確定; principal)")
-    def seal(self, request: Req, school_code: FromPath[str], year: FromPath[int],
+    def seal(self, request: Req, school_code: FromPath[str], year: YearPath,
              data: JSONBody[SealIn]) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
         return write(request, p, "year.seal", lambda: school_target(ledger, school_code, year=year),

@@ -18,6 +18,7 @@ from api.forms import AsOf, On, Position, answer, cutoff, forms_for
 from api.openapi_errors import FORM_ERRORS
 from api.policy import authorize, not_found, viewing_school
 from api.problems import ApiProblem
+from api.schemas import YearPath
 from api.targets import school_target, student_target
 from projections.report_card import NoSuchTerm
 
@@ -47,7 +48,7 @@ class StudentFormController(Controller):
     @get("/report-card", sync_to_thread=True,
          summary="通知表 of one term of a school year, by the school's own terms (read is logged)")
     def report_card(self, request: Req, student_id: FromPath[str],
-                    year: Annotated[int, QueryParameter(ge=2000, le=2200)],
+                    year: Annotated[int, QueryParameter(ge=2000, le=2100, description="school year (年度), 2000–2100")],
                     term: Annotated[int, QueryParameter(ge=1, le=3)], as_of: AsOf = None, on: On = None,
                     wait_for: Position = None) -> Response[Any]:
         p, svc = caller(request), services(request.app.state)
@@ -99,7 +100,7 @@ class LongAbsenceController(Controller):
 
     @get("/long-absence", sync_to_thread=True,
          summary="長期欠席 (30 days or more) and runs of 7 school days absent: the notices due (read is logged)")
-    def long_absence(self, request: Req, school_code: FromPath[str], year: FromPath[int], as_of: AsOf = None,
+    def long_absence(self, request: Req, school_code: FromPath[str], year: YearPath, as_of: AsOf = None,
                      on: On = None, wait_for: Position = None) -> Response[Any]:
         p, svc = caller(request), services(request.app.state)
         with svc.access.reading(p, "long_absence.read", request.url.path, None):

@@ -32,7 +32,7 @@ class StudentController(Controller):
                      lambda _: ledger.admit_student(
             data.school_code, data.year, data.grade, data.class_name, data.number, data.identity,
             admitted_on=data.admitted_on, admission_kind=data.admission_kind, prior_history=data.prior_history,
-            reason=data.reason, recorded_by=p.staff_id), data=data)
+            reason=data.reason, different_child=data.different_child, recorded_by=p.staff_id), data=data)
 
     @get("/{student_id:str}", sync_to_thread=True, responses=READ_ERRORS,
          summary="The student as the register stands now; ETag is the version for If-Match")

@@ -43,7 +43,7 @@ from psycopg import sql
 from bench import forms, http_client, http_load, memory, packets, rebuild, report
 from bench.baseline import Raw, pg_read
 from bench.config import CONCURRENCY, SCALES, STEADY_WRITES_PER_S, WRITE_CLIENTS
-from bench.dataset import Dataset, Seeder, terms_of
+from bench.dataset import Dataset, Seeder, seeding_clock, terms_of
 from bench.profile import Spy
 from bench.server import Deployment, Tokens, remove
 from domain.backend import Backend
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                             trust=[first.key.trust_entry()])
         first.migrate()
         second.migrate()
-        with Ledger.open(backend) as ledger:
+        with Ledger.open(backend, clock=seeding_clock()) as ledger:
             ds = Seeder(ledger, scale, progress=log).seed(schema)
             events = rebuild.log_size(ledger, backend)
             packet_child = len(ledger.history(ds.rolled[-1].students[-1]))

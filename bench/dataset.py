@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from api import demo_names as names
@@ -145,6 +145,18 @@ def daily_mark(rng: random.Random) -> Mark:
     if r < 0.995:
         return Mark(code="late", reason="通院のため")
     return Mark(code="left_early", reason="体調不良")
+
+
+def seeding_clock(years: int = 6) -> Callable[[], datetime]:
+    """The seeder's clock: it records whole school years (to YEAR + years - 1) at once, and a roll of a
+    day that has not come is refused, so its clock stands after their last day; one microsecond a reading."""
+    current = [datetime(YEAR + years, 4, 1, tzinfo=UTC)]
+
+    def now() -> datetime:
+        current[0] += timedelta(microseconds=1)
+        return current[0]
+
+    return now
 
 
 class Seeder:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from api.demo_records import rating_of
@@ -40,15 +40,17 @@ from bench.server import Tokens
 from bench.stats import latency_ms
 from domain import curriculum
 from domain.assessment import Viewpoints
+from domain.values import JST
 
 
 class RollPool:
-    """Every (hot class, day) not yet rolled, morning by morning."""
+    """Every (hot class, day) not yet rolled, morning by morning, up to the server's today (a later day is refused)."""
 
     def __init__(self, ds: Dataset, tokens: Tokens) -> None:
         self.tokens = tokens
         self.rng = random.Random("bench/rolls")
-        self._next: Iterator[tuple[Klass, date]] = ((c, d) for d in ds.days for c in ds.hot)
+        today = datetime.now(JST).date()
+        self._next: Iterator[tuple[Klass, date]] = ((c, d) for d in ds.days if d <= today for c in ds.hot)
 
     def take(self, n: int) -> list[http_client.Call]:
         calls = []

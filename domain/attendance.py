@@ -123,8 +123,9 @@ def take_roll(
     recorded_by: str,
     now: datetime,
 ) -> list[AttendanceMarked]:
-    """Decide a class roll: one mark for every student on the class's roll that day."""
+    """Decide a class roll: one mark for every student on the class's roll that day (a day that has come)."""
     check_school_day(year, klass, day)
+    values.day_not_after_today(day, now, "date")
     seen: set[UUID] = set()
     for i, (student_id, mark) in enumerate(marks):
         field = f"marks[{i}]"
@@ -171,6 +172,7 @@ def correct_mark(
     now: datetime,
 ) -> AttendanceCorrected:
     """Decide a correction of one student-day's mark; it replaces the latest mark."""
+    values.day_not_after_today(day, now, "date")
     if not history:
         raise errors.NoMarkToCorrect(
             f"student {student_id} has no mark on {day.isoformat()} to correct", field="date"

@@ -6,6 +6,7 @@ for the class stream, saved in the same transaction, so rolls can be judged from
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from domain.event import Event, Stamp, stamp
 from domain.school import ClassMemberJoined, ClassMemberLeft, LeaveReason, School, SchoolClass, SchoolYear
 from domain.sealing import require_open_year
 from domain.student import (
+    AdmissionIndexed,
     Guardian,
     Identity,
     IdentityDetailsChanged,
@@ -58,8 +60,11 @@ def check_identity(identity: Identity, on: date) -> Identity:
 def admit(school: School, year: SchoolYear, klass: SchoolClass | None, existing: Student | None,
           student_id: UUID, admission_kind: str, school_year: int, grade: int, class_name: str, number: int,
           identity: Identity, prior_history: str, reason: str, *, on: date, recorded_by: str,
-          now: datetime) -> list[Event]:
-    """入学 or 編入学 into a formed class of this school."""
+          now: datetime, enrolled_alike: Sequence[UUID] = (), different_child: bool = False) -> list[Event]:
+    """入学 or 編入学 into a formed class of this school.
+
+    ``enrolled_alike``: children enrolled at the school under the same identity key (name, kana, birth
+    date, guardian); one is a possible duplicate unless the request says this is a ``different_child``."""
     if existing is not None:
         raise errors.StudentAlreadyExists(f"student {student_id} is already in the register", field="student_id")
     if admission_kind not in ("entrance", "admission"):
@@ -80,6 +85,10 @@ def admit(school: School, year: SchoolYear, klass: SchoolClass | None, existing:
         raise errors.DuplicateAttendanceNumber(f"出席番号 {number} is taken in class {grade}-{class_name}",
                                                field="number")
     identity = check_identity(identity, on)
+    if enrolled_alike and not different_child:
+        raise errors.PossibleDuplicate(
+            f"student {enrolled_alike[0]} is enrolled at {school.code} with the same name, kana, birth date and "
+            "guardian; admit again with different_child if this is another child", field="identity")
     meta = stamp(now, recorded_by, on)
     return [
         StudentAdmitted(
@@ -92,6 +101,13 @@ def admit(school: School, year: SchoolYear, klass: SchoolClass | None, existing:
         ClassMemberJoined(originator_id=streams.school_class(school.code, school_year, grade, klass.name),
                           originator_version=klass.version + 1, **meta, student_id=student_id, number=number),
     ]
+
+
+def index_admission(admitted: StudentAdmitted, key: UUID, version: int) -> AdmissionIndexed:
+    """The admission filed under its identity key (the stream's next version), in the admission's transaction."""
+    return AdmissionIndexed(originator_id=key, originator_version=version + 1, recorded_at=admitted.recorded_at,
+                            recorded_by=admitted.recorded_by, effective_on=admitted.effective_on,
+                            student_id=admitted.originator_id, school_code=admitted.school_code)
 
 
 def change_identity(student: Student, identity: Identity, reason: str, *, on: date, recorded_by: str,

@@ -89,6 +89,7 @@ YearIsSealed = _rule("YearIsSealed")
 # Students and enrollment
 UnknownStudent = _rule("UnknownStudent", NotFound)
 StudentAlreadyExists = _rule("StudentAlreadyExists")
+PossibleDuplicate = _rule("PossibleDuplicate")  # 409: a child of the same identity is enrolled at the school
 StudentNotEnrolledAtSchool = _rule("StudentNotEnrolledAtSchool")
 StudentAlreadyInAClass = _rule("StudentAlreadyInAClass")
 StudentWithdrawn = _rule("StudentWithdrawn")
@@ -114,6 +115,7 @@ MarkNeedsAuthority = _rule("MarkNeedsAuthority")
 MarkNeedsFacility = _rule("MarkNeedsFacility")
 AttendanceAlreadyMarked = _rule("AttendanceAlreadyMarked")
 NoMarkToCorrect = _rule("NoMarkToCorrect", NotFound)
+DateInTheFuture = _rule("DateInTheFuture")  # a roll or mark of a day that has not come (a calendar may plan ahead)
 
 # Assessments and year records
 InvalidViewpoint = _rule("InvalidViewpoint")

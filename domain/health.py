@@ -19,6 +19,7 @@ from domain.event import Correction, Event, stamp
 from domain.school import School, SchoolYear
 from domain.sealing import require_correction_allowed, require_open_year
 from domain.student import Student
+from domain.values import SmallNumber
 
 # Coded findings are plain strings judged by check_health / check_dental, so a wrong code is
 # refused by its own rule. 視力 (370 method): A ≥1.0, B 0.7–0.9, C 0.3–0.6, D <0.3.
@@ -60,10 +61,10 @@ ToothCode = str  # / C ○ △ × CO
 
 
 class DentalExamination(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
-    jaw: int  # 顎関節 0/1/2
-    bite: int  # 歯列・咬合 0/1/2
-    plaque: int  # 歯垢の状態 0/1/2
-    gums: int  # 歯肉の状態 0/1/2
+    jaw: SmallNumber  # 顎関節 0/1/2
+    bite: SmallNumber  # 歯列・咬合 0/1/2
+    plaque: SmallNumber  # 歯垢の状態 0/1/2
+    gums: SmallNumber  # 歯肉の状態 0/1/2
     teeth: dict[str, ToothCode]  # 歯式: "UR6" permanent, "ULC" primary -> code
     other: str = ""
     dentist_remarks: str = ""  # 学校歯科医所見

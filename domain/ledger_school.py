@@ -24,22 +24,24 @@ class SchoolCommands(LedgerBase):
         return self.record(events) if events else None
 
     def appoint_principal(self, code: str, staff_id: str, name: str, *, on: date | None = None,
-                          recorded_by: str) -> Receipt:
-        event = school_rules.appoint_principal(self.school(code), staff_id, name, on=on or self.today(),
-                                               recorded_by=recorded_by, now=self.now())
-        return self.record([event])
+                          recorded_by: str) -> Receipt | None:
+        """Appoint the principal; None when they already are."""
+        events = school_rules.appoint_principal(self.school(code), staff_id, name, on=on or self.today(),
+                                                recorded_by=recorded_by, now=self.now())
+        return self.record(events) if events else None
 
     def set_calendar(self, code: str, year: int, *, terms: Sequence[Any], instructional_days: Sequence[date],
-                     closures: Sequence[Any] = (), recorded_by: str) -> Receipt:
+                     closures: Sequence[Any] = (), recorded_by: str) -> Receipt | None:
+        """Set the school year's calendar; None when it is already exactly this one."""
         school = self.school(code)
-        event = school_rules.set_calendar(
+        events = school_rules.set_calendar(
             school, self.school_year(code, year), year,
             [as_value(t, Term, f"terms[{i}]") for i, t in enumerate(terms)],
             [as_value(d, date, f"instructional_days[{i}]") for i, d in enumerate(instructional_days)],
             [as_value(c, Closure, f"closures[{i}]") for i, c in enumerate(closures)],
             on=self.today(), recorded_by=recorded_by, now=self.now(),
         )
-        return self.record([event])
+        return self.record(events) if events else None
 
     def seal_year(self, code: str, year: int, *, recorded_by: str) -> Receipt:
         event = school_rules.seal_year(self.school(code), self.school_year(code, year), year, on=self.today(),
@@ -48,7 +50,8 @@ class SchoolCommands(LedgerBase):
 
     def form_class(self, code: str, year: int, grade: int, name: str, *, homeroom_teacher_id: str,
                    homeroom_teacher_name: str, students: Sequence[tuple[UUID | str, int]] = (),
-                   on: date, recorded_by: str) -> Receipt:
+                   on: date, recorded_by: str) -> Receipt | None:
+        """Form a class; None when it was formed exactly so (same teacher, day and members)."""
         school = self.school(code)
         self.prefetch(_uuids(sid for sid, _ in students))  # in a request, every member in one query
         members = []
@@ -62,7 +65,7 @@ class SchoolCommands(LedgerBase):
             school, self.school_year(code, year), self.find_class(code, year, grade, name), year, grade, name,
             homeroom_teacher_id, homeroom_teacher_name, members, on=on, recorded_by=recorded_by, now=self.now(),
         )
-        return self.record(events)
+        return self.record(events) if events else None
 
 
 def _uuids(values: Iterable[UUID | str]) -> list[UUID]:

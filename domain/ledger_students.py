@@ -6,28 +6,46 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from domain import custody, enrollment_rules, handover, streams, values
 from domain.event import Event, type_name
 from domain.ledger_base import LedgerBase, Receipt, as_value
 from domain.school import SchoolClass, SchoolYear
-from domain.student import Identity, Student, StudentHandedOver, evolve_student
+from domain.student import AdmissionIndexed, Identity, Student, StudentAdmitted, StudentHandedOver, evolve_student
 from domain.transfer_packet import TransferPacket
 
 
 class StudentCommands(LedgerBase):
     def admit_student(self, code: str, year: int, grade: int, class_name: str, number: int, identity: Any, *,
                       admitted_on: date, admission_kind: str = "entrance", prior_history: str = "",
-                      reason: str = "", student_id: UUID | None = None, recorded_by: str) -> Receipt:
-        """入学 or 編入学; the receipt's stream id is the new student's id."""
+                      reason: str = "", student_id: UUID | None = None, different_child: bool = False,
+                      recorded_by: str) -> Receipt:
+        """入学 or 編入学; the receipt's stream id is the new student's id.
+
+        A possible duplicate is found through the school's admissions filed by identity key: one more
+        small stream read with the new id (no student of the school is read unless the key matches)."""
         school = self.school(code)
         sid = student_id or self.new_id()
         school_year = self.school_year(code, year)
+        ident = as_value(identity, Identity, "identity")
+        key = streams.admission_key(code, ident.family_name, ident.given_name, ident.family_name_kana,
+                                    ident.given_name_kana, ident.birth_date, ident.guardian.name,
+                                    ident.guardian.name_kana)
+        self.prefetch([sid, key])
+        filed = [e for e in self.stream(key) if isinstance(e, AdmissionIndexed)]
+        self.prefetch([e.student_id for e in filed])
+        alike = [s.id for s in map(self.find_student, (e.student_id for e in filed))
+                 if s is not None and s.custodian == code and s.status in ("enrolled", "on_leave")]
         events = enrollment_rules.admit(
             school, school_year, self.find_class(code, year, grade, class_name),
             self.find_student(sid), sid, admission_kind, year, grade, class_name, number,
-            as_value(identity, Identity, "identity"), prior_history, reason,
-            on=admitted_on, recorded_by=recorded_by, now=self.now(),
+            ident, prior_history, reason, on=admitted_on, recorded_by=recorded_by, now=self.now(),
+            enrolled_alike=alike, different_child=different_child,
         )
+        admitted = events[0]
+        assert isinstance(admitted, StudentAdmitted)
+        events.append(enrollment_rules.index_admission(admitted, key, len(filed)))
         return self.record(events, unchanged=[self.judged_on(code, year, school_year)])
 
     def change_identity(self, student_id: UUID | str, identity: Any, *, reason: str, on: date | None = None,
@@ -177,7 +195,8 @@ class StudentCommands(LedgerBase):
         found = self.events_in_streams(ids)
         until = next((position for position, event in found
                       if event.originator_id == student.id and event.originator_version == passed), None)
-        return [_entry(position, event) for position, event in found
+        events = {(e.originator_id, e.originator_version): e for _, e in found}
+        return [_entry(position, event, events) for position, event in found
                 if school is None or (_held(event, school, periods) and (until is None or position <= until))]
 
 
@@ -191,7 +210,24 @@ def _held(event: Event, school: str, periods: list[tuple[date, date | None]]) ->
                for began, ended in periods)
 
 
-def _entry(position: int, event: Event) -> dict[str, Any]:
+STAMP = frozenset({"type", "originator_id", "originator_version", "recorded_at", "recorded_by", "effective_on",
+                   "reason", "corrects_version", "approved_by"})  # an entry's own keys, not what was recorded
+
+
+def _recorded(event: Event) -> dict[str, Any]:
+    """What the event recorded: its own fields (as the log stores them), without the stamp every event has."""
+    return {k: v for k, v in msgspec.to_builtins(event).items() if k not in STAMP}
+
+
+def _entry(position: int, event: Event, events: dict[tuple[UUID, int], Event]) -> dict[str, Any]:
+    """One history entry: what, when, who, why; what it recorded and, for a correction, the values it replaced
+    (those of the event it corrects that it changed)."""
+    recorded = _recorded(event)
+    replaced = None
+    corrects = getattr(event, "corrects_version", None)
+    if corrects is not None and (before := events.get((event.originator_id, corrects))) is not None:
+        earlier = _recorded(before)
+        replaced = {k: earlier.get(k) for k, v in recorded.items() if earlier.get(k) != v}
     return {
         "position": position,
         "type": type_name(type(event)),
@@ -203,4 +239,6 @@ def _entry(position: int, event: Event) -> dict[str, Any]:
         "reason": getattr(event, "reason", None) or None,
         "corrects_version": getattr(event, "corrects_version", None),
         "approved_by": getattr(event, "approved_by", None),
+        "recorded": recorded,
+        "replaced": replaced,
     }

@@ -16,6 +16,7 @@ from uuid import UUID
 import msgspec
 
 from domain.event import Event
+from domain.values import SmallNumber
 
 LeaveReason = Literal["withdrawal", "graduation", "leave", "transfer"]
 
@@ -40,7 +41,7 @@ class PrincipalAppointed(Event, frozen=True, tag="PrincipalAppointed"):
 
 
 class Term(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
-    number: int
+    number: SmallNumber
     starts_on: date
     ends_on: date
 
@@ -51,7 +52,7 @@ class Closure(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defa
     on: date
     scope: str  # school / grade / class
     reason: str
-    grade: int | None = None
+    grade: SmallNumber | None = None
     class_name: str | None = None
 
 
@@ -117,6 +118,7 @@ class School:
     version: int
     principal_id: str | None = None
     principal_name: str | None = None
+    principal_since: date | None = None
 
 
 def evolve_school(state: School | None, event: Event) -> School:
@@ -127,6 +129,7 @@ def evolve_school(state: School | None, event: Event) -> School:
             state.name, state.board_code, state.address = event.name, event.board_code, event.address
         case PrincipalAppointed() if state:
             state.principal_id, state.principal_name = event.staff_id, event.name
+            state.principal_since = event.effective_on
         case _:
             raise ValueError(f"{type(event).__name__} cannot follow {state!r}")
     state.version = event.originator_version
@@ -188,6 +191,8 @@ class SchoolClass:
     homeroom_teacher_name: str
     version: int
     placements: dict[UUID, list[Placement]] = field(default_factory=dict)
+    formed_on: date | None = None
+    formed_with: tuple[tuple[UUID, int], ...] = ()  # the members it was formed with, 出席番号 order as sent
 
     def placement_on(self, student_id: UUID, day: date) -> Placement | None:
         for p in self.placements.get(student_id, ()):
@@ -217,7 +222,8 @@ def evolve_class(state: SchoolClass | None, event: Event) -> SchoolClass:
         case ClassFormed():
             state = SchoolClass(
                 event.school_code, event.year, event.grade, event.class_name,
-                event.homeroom_teacher_id, event.homeroom_teacher_name, 1,
+                event.homeroom_teacher_id, event.homeroom_teacher_name, 1, formed_on=event.effective_on,
+                formed_with=tuple((m.student_id, m.number) for m in event.members),
             )
             for m in event.members:
                 state.placements[m.student_id] = [Placement(m.number, event.effective_on)]

@@ -27,7 +27,7 @@ from domain.student import Student, StudentPlacedInClass
 
 def register_school(state: School | None, code: str, name: str, board_code: str, address: str, *,
                     on: date, recorded_by: str, now: datetime) -> list[Event]:
-    """PUT semantics: the first call registers, a later one records what changed."""
+    """PUT semantics: the first call registers, a later one records what changed (nothing: no event)."""
     code = values.school_code(code)
     kind = values.school_kind_of(code)
     name = values.text(name, "name", max_length=100)
@@ -44,17 +44,21 @@ def register_school(state: School | None, code: str, name: str, board_code: str,
 
 
 def appoint_principal(state: School, staff_id: str, name: str, *, on: date, recorded_by: str,
-                      now: datetime) -> PrincipalAppointed:
-    return PrincipalAppointed(
+                      now: datetime) -> list[Event]:
+    """PUT semantics: the principal appointed; the same appointment again records nothing."""
+    staff_id, name = values.text(staff_id, "staff_id", max_length=64), values.text(name, "name", max_length=100)
+    if (state.principal_id, state.principal_name, state.principal_since) == (staff_id, name, on):
+        return []
+    return [PrincipalAppointed(
         originator_id=streams.school(state.code), originator_version=state.version + 1,
-        recorded_at=now, recorded_by=recorded_by, effective_on=on,
-        staff_id=values.text(staff_id, "staff_id", max_length=64), name=values.text(name, "name", max_length=100),
-    )
+        recorded_at=now, recorded_by=recorded_by, effective_on=on, staff_id=staff_id, name=name,
+    )]
 
 
 def set_calendar(school: School, year: SchoolYear, school_year: int, terms: Sequence[Term],
                  days: Sequence[date], closures: Sequence[Closure], *, on: date, recorded_by: str,
-                 now: datetime) -> SchoolCalendarSet:
+                 now: datetime) -> list[Event]:
+    """PUT semantics: the whole calendar; the calendar exactly as it stands records nothing."""
     values.school_year(school_year)
     require_open_year(year, school_year)
     if len(terms) not in (2, 3):
@@ -89,12 +93,16 @@ def set_calendar(school: School, year: SchoolYear, school_year: int, terms: Sequ
             raise errors.InvalidClosure("a grade closure names no class", field=f"{f}.class_name")
         if c.scope == "class" and not c.class_name:
             raise errors.InvalidClosure("a class closure names its class", field=f"{f}.class_name")
-    return SchoolCalendarSet(
+    calendar = year.calendar
+    if calendar is not None and (calendar.terms, calendar.instructional_days, calendar.closures) == (
+            tuple(terms), tuple(sorted(set(days))), tuple(closures)):
+        return []
+    return [SchoolCalendarSet(
         originator_id=streams.school_year(school.code, school_year), originator_version=year.version + 1,
         recorded_at=now, recorded_by=recorded_by, effective_on=on,
         school_code=school.code, year=school_year, terms=tuple(terms),
         instructional_days=tuple(sorted(set(days))), closures=tuple(closures),
-    )
+    )]
 
 
 def seal_year(school: School, year: SchoolYear, school_year: int, *, on: date, recorded_by: str,
@@ -112,11 +120,20 @@ def seal_year(school: School, year: SchoolYear, school_year: int, *, on: date, r
 def form_class(school: School, year: SchoolYear, existing: SchoolClass | None, school_year: int, grade: int,
                name: str, teacher_id: str, teacher_name: str, members: Sequence[tuple[Student, int]], *,
                on: date, recorded_by: str, now: datetime) -> list[Event]:
-    """A class with its homeroom teacher and (for a new year) the students placed in it."""
+    """A class with its homeroom teacher and (for a new year) the students placed in it.
+
+    PUT semantics: the class exactly as it was formed (same teacher, day and members) records nothing;
+    a formed class is not formed again otherwise."""
     values.school_year(school_year)
     values.grade(grade, school.kind)
     name = values.class_name(name)
     if existing is not None:
+        teacher = (values.text(teacher_id, "homeroom_teacher_id", max_length=64),
+                   values.text(teacher_name, "homeroom_teacher_name", max_length=100))
+        if (teacher, on, tuple((s.id, n) for s, n in members)) == (
+                (existing.homeroom_teacher_id, existing.homeroom_teacher_name), existing.formed_on,
+                existing.formed_with):
+            return []
         raise errors.ClassAlreadyFormed(f"class {grade}-{name} of {school_year} is already formed", field="name")
     require_open_year(year, school_year)
     values.day_in_school_year(on, school_year, "on")

@@ -8,6 +8,7 @@ store's uniqueness on (stream, version).
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from uuid import UUID
@@ -38,6 +39,16 @@ def school_year(code: str, year: int) -> UUID:
 
 def school_class(code: str, year: int, grade: int, name: str) -> UUID:
     return _id(f"/schools/{code}/years/{year}/classes/{grade}/{name}")
+
+
+def admission_key(code: str, family_name: str, given_name: str, family_name_kana: str, given_name_kana: str,
+                  birth_date: date, guardian_name: str, guardian_name_kana: str) -> UUID:
+    """The stream filing a school's admissions by identity (ADR 0023): the same names, kana, birth date and
+    guardian, however spaced or written in full or half width, name the same stream."""
+    parts = (family_name, given_name, family_name_kana, given_name_kana, birth_date.isoformat(), guardian_name,
+             guardian_name_kana)
+    key = "|".join("".join(unicodedata.normalize("NFKC", p).split()) for p in parts)
+    return _id(f"/schools/{code}/admissions/{hashlib.sha256(key.encode()).hexdigest()}")
 
 
 def attendance(student_id: UUID, day: date) -> UUID:

@@ -53,6 +53,14 @@ class StudentAdmitted(Event, frozen=True, tag="StudentAdmitted"):
     reason: str = ""  # 編入学の事由
 
 
+class AdmissionIndexed(Event, frozen=True, tag="AdmissionIndexed"):
+    """An admission filed under its identity key at the school (streams.admission_key: name, kana, birth
+    date, guardian): each admission reads that one small stream to find a possible duplicate."""
+
+    student_id: UUID
+    school_code: str
+
+
 class IdentityDetailsChanged(Event, frozen=True, tag="IdentityDetailsChanged"):
     """The identity as it now stands, and why it changed (move, name change, new guardian...)."""
 

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Annotated
+
+from msgspec import Meta
 
 from domain import errors
+
+# A small number of a value record (a term, a grade, a coded finding): bounded by its type, so no
+# decoder takes an integer of any size; what it may be in a school is checked by the rules below.
+SmallNumber = Annotated[int, Meta(ge=0, le=99)]
 
 SCHOOL_KINDS = {"B1": "elementary", "C1": "junior_high"}
 GRADES = {"elementary": range(1, 7), "junior_high": range(1, 4)}
@@ -101,6 +108,18 @@ def school_year(value: int, field: str = "year") -> int:
     if not 2000 <= value <= 2100:
         raise errors.SchoolYearOutOfRange(f"school year {value} is outside 2000–2100", field=field)
     return value
+
+
+JST = timezone(timedelta(hours=9), "JST")  # a school's day is Japan's
+
+
+def day_not_after_today(day: date, now: datetime, field: str) -> date:
+    """A day that has come at the school: not after the day of ``now`` (the time the write is recorded) in Japan."""
+    today = now.astimezone(JST).date()
+    if day > today:
+        raise errors.DateInTheFuture(f"{day.isoformat()} has not come yet at the school (today is "
+                                     f"{today.isoformat()}): nothing can be recorded of it", field=field)
+    return day
 
 
 def day_in_school_year(day: date, year: int, field: str) -> date:

@@ -66,6 +66,7 @@ def class_with_students(ledger: Ledger, code: str = ELEMENTARY, grade: int = 1, 
         receipt = ledger.admit_student(
             code, YEAR, grade, name, n, identity(n, birth_date=f"{born}-06-01"), admitted_on=date(2026, 4, 6),
             admission_kind="entrance" if grade == 1 else "admission",
-            reason="" if grade == 1 else "市外からの転居に伴う編入学", recorded_by="registrar")
+            reason="" if grade == 1 else "市外からの転居に伴う編入学", recorded_by="registrar",
+            different_child=True)  # builders reuse identity(n) in every class: each is another child
         ids.append(receipt.stream_id)
     return ids

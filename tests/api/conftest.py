@@ -94,7 +94,8 @@ def _school(ledger: Ledger, code: str, board: str, name: str, principal: str, ho
     ledger.form_class(code, YEAR, 1, "1", homeroom_teacher_id=homeroom, homeroom_teacher_name="山田 花子",
                       on=FORMED_ON, recorded_by="admin")
     students = tuple(
-        str(ledger.admit_student(code, YEAR, 1, "1", n, identity(n), admitted_on=FORMED_ON, recorded_by="R-0001")
+        str(ledger.admit_student(code, YEAR, 1, "1", n, identity(n), admitted_on=FORMED_ON, recorded_by="R-0001",
+                                 different_child=True)
             .stream_id) for n in range(1, count + 1))
     return School(code, board, principal, homeroom, students)
 
@@ -186,7 +187,8 @@ class Api:
             receipt = self.ledger.admit_student(
                 school, YEAR, grade, name, n, identity(n, birth_date=f"{2019 - grade + 1}-06-01"),
                 admitted_on=FORMED_ON, admission_kind="entrance" if grade == 1 else "admission",
-                reason="" if grade == 1 else "市外からの転居に伴う編入学", recorded_by="R-0001")
+                reason="" if grade == 1 else "市外からの転居に伴う編入学", recorded_by="R-0001",
+                different_child=True)  # identity(n) again in every fresh class: each is another child
             ids.append(str(receipt.stream_id))
         return Klass(school, grade, name, homeroom, tuple(ids))
 

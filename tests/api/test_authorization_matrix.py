@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -173,7 +173,9 @@ def _school_body(code: str, n: int) -> dict[str, Any]:
 
 def _principal_body(code: str, n: int) -> dict[str, Any]:
     principal = {A: "P-0001", B: "P-0002", C: "P-0003"}.get(code, "P-0009")
-    return {"staff_id": principal, "name": "田中 一郎", "appointed_on": "2026-04-01"}
+    # Appointed again on a day of its own: the same appointment again would record nothing (200).
+    on = date(2026, 5, 1) + timedelta(n % 300)
+    return {"staff_id": principal, "name": "田中 一郎", "appointed_on": on.isoformat()}
 
 
 def _seal_of_a_fresh_year(api: Api, code: str) -> str:
@@ -204,7 +206,8 @@ def _class_body(school: str, name: str, **more: Any) -> dict[str, Any]:
 
 def _admit(api: Api, scene: Scene) -> Call:
     klass = api.fresh_class(scene.school, homeroom=scene.homeroom, students=0)
-    more = {"number": 1, "identity": identity(1), "admitted_on": "2026-04-06", "admission_kind": "entrance"}
+    child = identity(1, given_name=f"陽翔{api.fresh_name()}")  # a child of their own (no possible duplicate)
+    more = {"number": 1, "identity": child, "admitted_on": "2026-04-06", "admission_kind": "entrance"}
     return Call("POST", "/v1/students", _class_body(scene.school, klass.name, **more), klass.key, [
         Call("POST", "/v1/students", _class_body(scene.school, api.fresh_name(), **more)),
         Call("POST", "/v1/students", _class_body(MISSING_SCHOOL, klass.name, **more)),

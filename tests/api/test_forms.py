@@ -51,7 +51,7 @@ def test_the_roster_as_of_a_position_before_an_admission_does_not_list_the_child
     klass = api.fresh_class(A, students=2)
     before = api.ledger.position()
     late = api.ledger.admit_student(A, YEAR, 1, klass.name, 3, identity(3), admitted_on=date(2026, 6, 1),
-                                    recorded_by="R-0001")
+                                    recorded_by="R-0001", different_child=True)
     principal = api.auth("principal")
     base = f"/v1/schools/{A}/years/{YEAR}/classes/1/{klass.name}/roster"
     now = api.get(f"{base}?wait_for={late.position}", principal).json()

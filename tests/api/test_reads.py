@@ -128,6 +128,42 @@ def test_history_lists_every_event_of_the_student_in_log_order(world: Api) -> No
             entry["type"], entry["stream_id"], entry["version"])
 
 
+def test_each_history_entry_carries_what_it_recorded_and_a_correction_what_it_replaced(world: Api) -> None:
+    api = world
+    klass = api.fresh_class(A, homeroom="T-0001", students=2)
+    sid, classmate = klass.students
+    api.ledger.record_roll(A, YEAR, 1, klass.name, on=date(2026, 4, 7), recorded_by="T-0001",
+                           marks=[(sid, {"code": "late", "reason": "通院"}), (classmate, {"code": "present"})])
+    principal, nurse = api.auth("principal"), api.auth("nurse")
+    for path, body, headers in [
+        ("/attendance-corrections", {"date": "2026-04-07", "mark": {"code": "absent_illness", "reason": "発熱"},
+                                     "reason": "連絡帳で確認"}, api.auth("homeroom_teacher")),
+        ("/health-exams", {"year": YEAR, "examination": HEALTH, "examined_on": "2026-04-20"}, nurse),
+        ("/assessments", {"year": YEAR, "subject": "japanese", "viewpoints": VIEWPOINTS, "assessed_on": "2026-07-15",
+                          "term": 1}, principal),
+        ("/corrections", {"record": "assessment", "year": YEAR, "corrects_version": 1, "reason": "転記誤り",
+                          "value": {"viewpoints": {**VIEWPOINTS, "thinking": "A"}}}, principal),
+    ]:
+        assert api.post(f"/v1/students/{sid}{path}", body, headers).status_code == 201
+    for reader in ("principal", "auditor"):
+        history = {e["type"]: e for e in api.get(f"/v1/students/{sid}/history", api.auth(reader)).json()}
+        assert history["AttendanceMarked"]["recorded"] == {
+            "student_id": sid, "school_code": A, "year": YEAR, "grade": 1, "class_name": klass.name,
+            "mark": {"code": "late", "reason": "通院"}}
+        assert history["AttendanceMarked"]["replaced"] is None
+        corrected = history["AttendanceCorrected"]
+        assert corrected["recorded"]["mark"] == {"code": "absent_illness", "reason": "発熱"}
+        assert corrected["replaced"] == {"mark": {"code": "late", "reason": "通院"}}
+        assert (corrected["reason"], corrected["corrects_version"]) == ("連絡帳で確認", 1)
+        assert history["HealthExaminationRecorded"]["recorded"]["examination"]["height_cm"] == HEALTH["height_cm"]
+        assert history["AssessmentRecorded"]["recorded"]["viewpoints"] == VIEWPOINTS
+        assert history["AssessmentRecorded"]["recorded"]["subject"] == "japanese"
+        assert history["AssessmentCorrected"]["recorded"]["viewpoints"] == {**VIEWPOINTS, "thinking": "A"}
+        assert history["AssessmentCorrected"]["replaced"] == {"viewpoints": VIEWPOINTS}
+        assert history["StudentAdmitted"]["recorded"]["identity"]["family_name"]
+        assert set(history["StudentAdmitted"]["recorded"]).isdisjoint({"recorded_at", "recorded_by", "type"})
+
+
 def test_history_of_a_classmate_holds_none_of_the_students_events(world: Api) -> None:
     api = world
     klass = api.fresh_class(A, students=2)

@@ -110,7 +110,7 @@ QUERIES = {
     "put-principal": 1,  # [2]
     "put-calendar": 1,  # [3] the school and the year together
     "put-class": 1,  # [5] school, year and class together (and the members named, in one more)
-    "admit": 2,  # [6] school, year and class; the new student's id
+    "admit": 2,  # [6] school, year and class; the new student's id and its identity key (no child alike)
     "identity-change": 2,  # [4] the student; the school, class and year
     "leave": 2,  # [7]
     "return": 2,  # [7]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import jwt
@@ -23,7 +23,7 @@ WRITES: dict[str, tuple[str, list[str]]] = {
     "put-principal": ("board", ["PrincipalAppointed"]),
     "put-calendar": ("principal", ["SchoolCalendarSet"]),
     "put-class": ("registrar", ["ClassFormed"]),
-    "admit": ("registrar", ["StudentAdmitted", "ClassMemberJoined"]),
+    "admit": ("registrar", ["StudentAdmitted", "ClassMemberJoined", "AdmissionIndexed"]),
     "identity-change": ("registrar", ["IdentityDetailsChanged"]),
     "leave": ("registrar", ["LeaveOfAbsenceBegan", "ClassMemberLeft"]),
     "return": ("registrar", ["LeaveOfAbsenceEnded", "ClassMemberJoined"]),
@@ -101,6 +101,49 @@ def test_a_put_of_a_school_registers_it_then_answers_200_when_nothing_changed(ap
     assert again.status_code == 200
     assert again.json() == {"stream_id": "", "events": 0, "position": position}
     assert api.ledger.position() == position
+
+
+def _put_twice(api: Api, path: str, body: dict[str, Any], role: str, changed: dict[str, Any]) -> None:
+    """The first PUT records (201); the same PUT again is 200 and records nothing; a changed one is judged."""
+    headers = api.auth(role)
+    first = api.put(path, body, headers)
+    assert first.status_code == 201, first.text
+    position = api.ledger.position()
+    again = api.put(path, body, headers)
+    assert (again.status_code, again.json()) == (200, {"stream_id": "", "events": 0, "position": position})
+    assert api.ledger.position() == position
+    assert api.put(path, {**body, **changed}, headers).status_code in (201, 422)
+
+
+def test_a_put_of_a_class_exactly_as_it_was_formed_is_200_and_records_nothing(world: Api) -> None:
+    api = world
+    klass = api.fresh_class(A, students=0)  # two children of the school, not yet in a class of 2030
+    year = api.fresh_year(A)
+    body = {"homeroom_teacher_id": "T-0007", "homeroom_teacher_name": "山田 花子", "formed_on": f"{year}-04-06",
+            "students": [{"student_id": s, "number": n} for n, s in enumerate(api.schools["A"].students[:2], 1)]}
+    path = f"/v1/schools/{A}/years/{year}/classes/1/{klass.name}"
+    _put_twice(api, path, body, "registrar", {"homeroom_teacher_id": "T-0008"})
+    changed = api.put(path, {**body, "students": body["students"][:1]}, api.auth("registrar"))
+    assert problem_of(changed, 422)["rule"] == "class-already-formed"
+
+
+def test_a_put_of_the_calendar_as_it_stands_is_200_and_records_nothing(world: Api) -> None:
+    api = world
+    year = api.fresh_year(A, calendar=False)
+    body = calendar_body(year)
+    _put_twice(api, f"/v1/schools/{A}/years/{year}/calendar", body, "principal",
+               {"instructional_days": body["instructional_days"][:3]})
+    reordered = {**body, "instructional_days": list(reversed(body["instructional_days"]))}
+    assert api.put(f"/v1/schools/{A}/years/{year}/calendar", {**body, "instructional_days": body[
+        "instructional_days"][:3]}, api.auth("principal")).status_code == 200
+    assert api.put(f"/v1/schools/{A}/years/{year}/calendar", reordered, api.auth("principal")).status_code == 201
+
+
+def test_a_put_of_the_principal_already_appointed_is_200_and_records_nothing(world: Api) -> None:
+    api = world
+    school = api.fresh_school()
+    body = {"staff_id": "P-7777", "name": "佐々木 三郎", "appointed_on": "2026-09-01"}
+    _put_twice(api, f"/v1/schools/{school.code}/principal", body, "board", {"name": "佐々木 四郎"})
 
 
 # ---------------------------------------------------------------- refusals of the request's shape
@@ -206,7 +249,8 @@ REFUSALS: dict[str, tuple[str, str, Any, str, str, int]] = {
                         "subject", 422),
     "subject-not-in-grade": ("POST", "/v1/students/{s}/assessments", _assessment(subject="science"),
                              "subject-not-taught-in-grade", "subject", 422),
-    "term-4": ("POST", "/v1/students/{s}/assessments", _assessment(term=4), "term-out-of-range", "term", 422),
+    # No school has a fourth term: out of the field's bounds (ADR 0023), before any rule of the register.
+    "term-4": ("POST", "/v1/students/{s}/assessments", _assessment(term=4), "out-of-range", "term", 400),
     "unknown-behaviour-item": ("POST", "/v1/students/{s}/year-records", {
         "year": YEAR, "record": {"behaviour": ["flying"]}, "entered_on": "2027-03-15"},
         "unknown-behaviour-item", "record.behaviour[0]", 422),
@@ -598,3 +642,74 @@ def test_a_roll_decided_while_the_year_was_sealed_answers_409_and_a_retry_422(wo
     assert api.ledger.position() == before + 1  # the seal, and nothing of the roll
     again = problem_of(api.post("/v1/attendance-rolls", body, principal), 422)
     assert again["rule"] == "year-is-sealed"
+
+
+# ---------------------------------------------------------------- days that have not come
+
+def test_a_roll_or_mark_correction_of_a_day_after_the_schools_today_is_refused_and_records_nothing(api: Api) -> None:
+    """The ledger's clock says when a write is recorded; a roll of a later day (in Japan) is refused, a calendar
+    may still plan one."""
+    klass = api.fresh_class(A, students=2)
+    teacher = api.auth("homeroom_teacher", classes=[klass.key], staff=klass.homeroom)
+    api.ledger.clock.current = datetime(2026, 4, 7, 14, 0, tzinfo=UTC)  # type: ignore[attr-defined]  # 23:00 JST
+    before = api.ledger.position()
+    problem = problem_of(api.post("/v1/attendance-rolls", _roll_body(klass, "2026-04-08"), teacher), 422)
+    assert (problem["rule"], problem["field"]) == ("date-in-the-future", "date")
+    assert api.ledger.position() == before
+    assert api.post("/v1/attendance-rolls", _roll_body(klass, "2026-04-07"), teacher).status_code == 201
+    # A mark that stands on a later day (recorded when the clock said so) cannot be corrected before the day.
+    api.ledger.clock.current = datetime(2026, 4, 8, 1, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    assert api.post("/v1/attendance-rolls", _roll_body(klass, "2026-04-08"), teacher).status_code == 201
+    api.ledger.clock.current = datetime(2026, 4, 7, 14, 30, tzinfo=UTC)  # type: ignore[attr-defined]
+    before = api.ledger.position()
+    correction = {"date": "2026-04-08", "mark": {"code": "late"}, "reason": "記入誤り"}
+    problem = problem_of(api.post(f"/v1/students/{klass.students[0]}/attendance-corrections", correction, teacher),
+                         422)
+    assert (problem["rule"], problem["field"]) == ("date-in-the-future", "date")
+    assert api.ledger.position() == before
+    calendar = calendar_body(2031)
+    assert api.put(f"/v1/schools/{A}/years/2031/calendar", calendar, api.auth("principal")).status_code == 201
+
+
+# ---------------------------------------------------------------- possible duplicates
+
+def test_admitting_a_child_of_the_same_identity_as_one_enrolled_is_409_unless_said_to_be_another(
+        world: Api) -> None:
+    api = world
+    klass = api.fresh_class(A, students=0)
+    registrar = api.auth("registrar")
+    child = identity(61)
+    body = {"school_code": A, "year": YEAR, "grade": 1, "class_name": klass.name, "number": 1, "identity": child,
+            "admitted_on": "2026-04-06", "admission_kind": "entrance"}
+    first = api.post("/v1/students", body, registrar)
+    assert first.status_code == 201, first.text
+    before = api.ledger.position()
+    # The same child again, spaced and written differently, into another number: refused, nothing recorded.
+    respaced = {**child, "family_name": f" {child['family_name']} ",
+                "guardian": {**child["guardian"], "name": child["guardian"]["name"].replace(" ", "\u3000")}}
+    again = api.post("/v1/students", {**body, "number": 2, "identity": respaced}, registrar)
+    problem = problem_of(again, 409)
+    assert (problem["rule"], problem["field"]) == ("possible-duplicate", "identity")
+    assert first.json()["stream_id"] in problem["detail"]
+    assert api.ledger.position() == before
+    # Another guardian, or another birth date, is another child.
+    other = {**child, "guardian": {**child["guardian"], "name": "佐藤 花子", "name_kana": "さとう はなこ"}}
+    assert api.post("/v1/students", {**body, "number": 3, "identity": other}, registrar).status_code == 201
+    # Said to be a different child (the field defaults to false): admitted.
+    said = api.post("/v1/students", {**body, "number": 4, "different_child": True}, registrar)
+    assert said.status_code == 201, said.text
+    # A child of the same identity at another school is no duplicate here.
+    elsewhere = api.fresh_class(B, students=0)
+    assert api.post("/v1/students", {**body, "school_code": B, "class_name": elsewhere.name},
+                    api.auth("registrar", B)).status_code == 201
+
+
+def test_a_child_who_left_the_school_is_no_duplicate_of_a_new_admission(world: Api) -> None:
+    api = world
+    klass = api.fresh_class(A, students=0)
+    body = {"school_code": A, "year": YEAR, "grade": 1, "class_name": klass.name, "number": 1,
+            "identity": identity(62), "admitted_on": "2026-04-06", "admission_kind": "entrance"}
+    sid = api.post("/v1/students", body, api.auth("registrar")).json()["stream_id"]
+    api.ledger.withdraw(sid, on=date(2026, 5, 1), reason="転出", recorded_by="R-0001")
+    again = api.post("/v1/students", {**body, "number": 2, "admitted_on": "2026-06-01"}, api.auth("registrar"))
+    assert again.status_code == 201, again.text

@@ -3,7 +3,7 @@ decides exactly these events."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -19,6 +19,7 @@ from domain.attendance import (
     take_roll,
 )
 from domain.school import ClassMemberJoined, Closure
+from domain.values import JST
 from tests.domain.states import CODE, DAY, NOW, YEAR, A, B, C, klass, left, meta, school, year
 
 NEXT_DAY = date(2026, 4, 8)
@@ -148,3 +149,27 @@ def test_a_correction_without_history_is_refused() -> None:
     with pytest.raises(errors.NoMarkToCorrect):
         correct_mark(school(), year(), klass(), [], A, DAY, Mark(code="present"), reason="記入誤り", approved_by=None,
                      recorded_by="T-0002", now=NOW)
+
+
+# ---------------------------------------------------------------- days that have not come
+
+def _at_jst(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=JST).astimezone(UTC)
+
+
+def test_a_roll_of_a_day_that_has_not_come_in_japan_is_refused_with_its_own_rule() -> None:
+    marks = [(A, Mark(code="present")), (B, Mark(code="present"))]
+    eve = _at_jst(DAY - timedelta(days=1), 23, 59)  # 14:59 UTC on the same date as the day's 00:00 in Japan
+    with pytest.raises(errors.DateInTheFuture) as refused:
+        take_roll(year(), klass(), DAY, marks, recorded_by="T-0001", now=eve)
+    assert (refused.value.rule, refused.value.field) == ("date-in-the-future", "date")
+    assert take_roll(year(), klass(), DAY, marks, recorded_by="T-0001", now=_at_jst(DAY, 0, 0))
+
+
+def test_a_correction_of_a_day_that_has_not_come_is_refused() -> None:
+    first = marked(A, Mark(code="present"))
+    with pytest.raises(errors.DateInTheFuture):
+        correct_mark(school(), year(), klass(), [first], A, DAY, Mark(code="late"), reason="訂正", approved_by=None,
+                     recorded_by="T-0001", now=_at_jst(DAY - timedelta(days=1), 12))
+    assert correct_mark(school(), year(), klass(), [first], A, DAY, Mark(code="late"), reason="訂正", approved_by=None,
+                        recorded_by="T-0001", now=_at_jst(DAY, 8)).mark == Mark(code="late")

@@ -34,6 +34,7 @@ STABLE_NAMES = frozenset({
     "ClassMemberJoined",
     "ClassMemberLeft",
     "StudentAdmitted",
+    "AdmissionIndexed",
     "IdentityDetailsChanged",
     "StudentPlacedInClass",
     "LeaveOfAbsenceBegan",

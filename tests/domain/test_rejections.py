@@ -83,7 +83,7 @@ def admit(ledger: Ledger, *, grade: int = 1, class_name: str = "1", number: int 
         SCHOOL, YEAR, grade, class_name, number, b.identity(9, **{"birth_date": f"{born}-06-01", **identity}),
         admitted_on=date(2026, 4, 10), admission_kind=kind,
         reason=reason if reason is not None else ("" if kind == "entrance" else "転居に伴う編入学"),
-        student_id=student_id, recorded_by="registrar")
+        student_id=student_id, recorded_by="registrar", different_child=True)
 
 
 def correct(ledger: Ledger, sid: UUID, *, reason: str = "記入誤り", approved_by: str | None = None,
@@ -251,7 +251,9 @@ CASES = [
     Case("sealing a year twice", sealed,
          lambda lg, _: lg.seal_year(SCHOOL, YEAR, recorded_by="principal"), errors.YearAlreadySealed, "year"),
     # classes
-    Case("a class formed twice", pupils(), lambda lg, _: form(lg), errors.ClassAlreadyFormed, "name"),
+    Case("a class formed twice", pupils(), lambda lg, _: lg.form_class(
+        SCHOOL, YEAR, 1, "1", homeroom_teacher_id="T-0999", homeroom_teacher_name="山田 花子", on=date(2026, 4, 6),
+        recorded_by="admin"), errors.ClassAlreadyFormed, "name"),
     Case("a class of grade 7 at an elementary school", school, lambda lg, _: form(lg, grade=7),
          errors.GradeOutOfRange, "grade"),
     Case("a class name with punctuation", school, lambda lg, _: form(lg, name="1-1"),

@@ -72,7 +72,7 @@ def roll(ledger: Ledger, day: date, marks: list[tuple[UUID, Any]], grade: int = 
 def test_a_school_year_from_registration_to_seal(ledger: Ledger) -> None:
     b.school_with_calendar(ledger)
     ids = b.class_with_students(ledger, grade=GRADE, count=30)
-    assert ledger.position() == 1 + 1 + 1 + 1 + 30 * 2
+    assert ledger.position() == 1 + 1 + 1 + 1 + 30 * 3  # each admission: student, class member, identity key
 
     # Twenty days of rolls: each one decision, thirty first events, consecutive in the log.
     for d, day in enumerate(DAYS):
@@ -84,7 +84,7 @@ def test_a_school_year_from_registration_to_seal(ledger: Ledger) -> None:
         assert [(n.originator_id, n.originator_version, n.topic) for n in logged] == [
             (streams.attendance(sid, day), 1, "gakuseki:AttendanceMarked") for sid in ids
         ]
-    assert ledger.position() == 64 + 600
+    assert ledger.position() == 94 + 600
 
     # Term-1 and year-end assessments of three subjects, with 評定 on the 3-point scale.
     for i, sid in enumerate(ids):
@@ -102,12 +102,12 @@ def test_a_school_year_from_registration_to_seal(ledger: Ledger) -> None:
     # A mark corrected before the seal (the late arrival was an absence): a reason, no approval needed.
     corrected = ledger.correct_mark(ids[3], on=DAYS[3], mark={"code": "absent_illness", "reason": "発熱"},
                                     reason="欠席の連絡が後から届いた", recorded_by=b.STAFF)
-    assert corrected == Receipt(streams.attendance(ids[3], DAYS[3]), 1, 664 + 180 + 2 + 1)
+    assert corrected == Receipt(streams.attendance(ids[3], DAYS[3]), 1, 694 + 180 + 2 + 1)
 
     sealed = ledger.seal_year(SCHOOL, YEAR, recorded_by=PRINCIPAL)
     assert sealed.stream_id == streams.school_year(SCHOOL, YEAR)
     at_seal = ledger.position()
-    assert at_seal == 664 + 180 + 2 + 1 + 1
+    assert at_seal == 694 + 180 + 2 + 1 + 1
 
     # The sealed year refuses plain writes and unapproved corrections...
     with pytest.raises(errors.YearIsSealed):
@@ -181,7 +181,7 @@ def test_a_school_year_from_registration_to_seal(ledger: Ledger) -> None:
     assert str(health[0].examination.height_cm) == "128.4"
     assert health[1].examination.teeth == {"UR6": "/", "UL6": "C", "LLE": "×", "LRD": "CO"}
 
-    assert ledger.position() == at_seal + 2 == 850
+    assert ledger.position() == at_seal + 2 == 880
 
 
 @pytest.fixture
@@ -263,7 +263,8 @@ def test_a_roll_marks_the_students_on_the_roll_that_day(ledger: Ledger, three: l
     ledger.withdraw(three[2], on=date(2026, 4, 8), reason="海外転出のため", recorded_by=PRINCIPAL)
     late = ledger.admit_student(SCHOOL, YEAR, GRADE, "1", 4, b.identity(4, birth_date="2017-06-01"),
                                 admitted_on=date(2026, 4, 9), admission_kind="admission",
-                                reason="市外からの転居に伴う編入学", recorded_by="registrar").stream_id
+                                reason="市外からの転居に伴う編入学", recorded_by="registrar",
+                                different_child=True).stream_id
 
     assert roll(ledger, DAY, [(sid, {"code": "present"}) for sid in three]).events == 3
     assert roll(ledger, date(2026, 4, 8), [(sid, {"code": "present"}) for sid in three[:2]]).events == 2

@@ -23,7 +23,22 @@ from domain.school import (
 )
 from domain.student import StudentPlacedInClass
 from tests import builders as b
-from tests.domain.states import CODE, JH_CODE, NOW, TERMS, YEAR, A, B, fold, klass, meta, school, student, year
+from tests.domain.states import (
+    CODE,
+    FIRST_DAY,
+    JH_CODE,
+    NOW,
+    TERMS,
+    YEAR,
+    A,
+    B,
+    fold,
+    klass,
+    meta,
+    school,
+    student,
+    year,
+)
 
 TODAY = date(2026, 4, 10)
 
@@ -51,7 +66,7 @@ def test_registering_again_records_only_what_changed() -> None:
 
 
 def test_a_principal_is_appointed_on_the_school_stream() -> None:
-    event = school_rules.appoint_principal(school(), "P-0001", "鈴木 一郎", on=TODAY, recorded_by="admin", now=NOW)
+    [event] = school_rules.appoint_principal(school(), "P-0001", "鈴木 一郎", on=TODAY, recorded_by="admin", now=NOW)
     assert event == PrincipalAppointed(**meta(streams.school(CODE), 3, on=TODAY, at=NOW), staff_id="P-0001",
                                        name="鈴木 一郎")
     assert fold(evolve_school, [_registered(), event]).principal_id == "P-0001"
@@ -66,8 +81,8 @@ def test_a_calendar_lists_its_days_once_in_order() -> None:
     days = [date(2026, 4, 8), date(2026, 4, 6), date(2026, 4, 7), date(2026, 4, 6)]
     closure = Closure(on=date(2026, 4, 7), scope="grade", grade=1, reason="学年閉鎖")
 
-    event = school_rules.set_calendar(school(), SchoolYear(), YEAR, TERMS, days, [closure], on=TODAY,
-                                      recorded_by="admin", now=NOW)
+    [event] = school_rules.set_calendar(school(), SchoolYear(), YEAR, TERMS, days, [closure], on=TODAY,
+                                        recorded_by="admin", now=NOW)
 
     assert event == SchoolCalendarSet(
         **meta(streams.school_year(CODE, YEAR), 1, on=TODAY, at=NOW), school_code=CODE, year=YEAR, terms=TERMS,
@@ -78,10 +93,24 @@ def test_a_calendar_lists_its_days_once_in_order() -> None:
 def test_a_new_calendar_replaces_the_old_one_and_two_terms_are_enough() -> None:
     two_terms = (Term(1, date(2026, 4, 6), date(2026, 10, 9)), Term(2, date(2026, 10, 13), date(2027, 3, 24)))
 
-    event = school_rules.set_calendar(school(), year(), YEAR, two_terms, b.SCHOOL_DAYS, [], on=TODAY,
-                                      recorded_by="admin", now=NOW)
+    [event] = school_rules.set_calendar(school(), year(), YEAR, two_terms, b.SCHOOL_DAYS, [], on=TODAY,
+                                        recorded_by="admin", now=NOW)
 
     assert (event.originator_version, event.terms) == (2, two_terms)
+
+
+def test_a_put_of_what_stands_records_nothing_the_principal_the_calendar_the_class() -> None:
+    assert school_rules.appoint_principal(school(), b.PRINCIPAL, "田中 一郎", on=FIRST_DAY, recorded_by="admin",
+                                          now=NOW) == []
+    days = [*reversed(b.SCHOOL_DAYS), b.SCHOOL_DAYS[0]]  # the same days, in another order
+    assert school_rules.set_calendar(school(), year(), YEAR, TERMS, days, [], on=TODAY, recorded_by="admin",
+                                     now=NOW) == []
+    formed = klass(members=())
+    assert school_rules.form_class(school(), year(), formed, YEAR, 3, "1", b.STAFF, " 山田 花子 ", [],
+                                   on=formed.formed_on or TODAY, recorded_by="admin", now=NOW) == []
+    with pytest.raises(errors.ClassAlreadyFormed):
+        school_rules.form_class(school(), year(), formed, YEAR, 3, "1", b.STAFF, "山田 花子", [],
+                                on=TODAY, recorded_by="admin", now=NOW)
 
 
 def test_sealing_a_year_records_the_day_and_closes_it() -> None:

@@ -61,6 +61,7 @@ from domain.school import (
     YearSealed,
 )
 from domain.student import (
+    AdmissionIndexed,
     Guardian,
     Identity,
     IdentityDetailsChanged,
@@ -147,6 +148,9 @@ def golden_events() -> list[Event]:
         StudentAdmitted(**meta(S, 1, DAY, "registrar"), school_code=CODE, admission_kind="admission", year=YEAR,
                         grade=3, class_name="1", number=2, identity=identity, prior_history="米子市立ひかり小学校",
                         reason="市外からの転居に伴う編入学"),
+        AdmissionIndexed(**meta(streams.admission_key(CODE, "佐藤", "陽翔", "さとう", "はると", date(2017, 6, 1),
+                                                      "佐藤 健", "さとう けん"), 1, DAY, "registrar"),
+                         student_id=S, school_code=CODE),
         IdentityDetailsChanged(**meta(S, 2, date(2026, 6, 1), "registrar"), identity=moved, reason="転居"),
         StudentPlacedInClass(**meta(S, 3, date(2027, 4, 6)), school_code=CODE, year=2027, grade=4,
                              class_name="1", number=2),

@@ -36,7 +36,7 @@ def _june(ledger: Ledger) -> tuple[list[Any], Any]:
     # c leaves (withdrawal) on 8 June; a newcomer e joins on 9 June.
     ledger.withdraw(c, on=date(2026, 6, 8), reason="県外へ転出", recorded_by="principal")
     e = ledger.admit_student(b.ELEMENTARY, b.YEAR, 1, "1", 4, b.identity(4), admitted_on=date(2026, 6, 9),
-                             admission_kind="entrance", recorded_by="registrar").stream_id
+                             admission_kind="entrance", recorded_by="registrar", different_child=True).stream_id
     _roll(ledger, date(2026, 6, 8), {a: present, d: present})
     _roll(ledger, date(2026, 6, 9), {a: present, d: present, e: present})
     # The 2 June absence was really a suspension for influenza: corrected, with the reason.

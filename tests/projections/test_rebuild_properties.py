@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -309,7 +309,7 @@ class World:
                 n = len(self.students) + 1
                 sid = lg.admit_student(SCHOOL, year, grade, name, 10 + n, b.identity(n, birth_date="2017-06-01"),
                                        admitted_on=on, admission_kind="admission", reason="市外からの転居に伴う編入学",
-                                       recorded_by="registrar").stream_id
+                                       recorded_by="registrar", different_child=True).stream_id
                 self.students.append(sid)
             case ChangeHomeroom():
                 on = DAYS[c.day]
@@ -461,7 +461,7 @@ PROPERTY = settings(max_examples=25, deadline=None, database=None,
 @contextmanager
 def fresh_ledger(backend: Backend) -> Iterator[tuple[Ledger, Runner, Clock]]:
     apply(backend)
-    clock = Clock()
+    clock = Clock(datetime(2028, 3, 30, 15, 0, tzinfo=UTC))  # histories reach into school year 2027
     ledger = Ledger.open(backend, clock=clock)
     try:
         yield ledger, runner_for(ledger, backend), clock

@@ -64,7 +64,7 @@ def change_homeroom(ledger: Ledger, on: date, staff_id: str, name: str, *, year:
 def admit(ledger: Ledger, n: int, on: date, *, code: str = SCHOOL, grade: int = GRADE) -> UUID:
     return ledger.admit_student(code, YEAR, grade, "1", n, b.identity(n, birth_date="2017-06-01"), admitted_on=on,
                                 admission_kind="admission", reason="市外からの転居に伴う編入学",
-                                recorded_by="registrar").stream_id
+                                recorded_by="registrar", different_child=True).stream_id
 
 
 def record_of(f: Forms, sid: UUID, **kwargs: Any) -> dict[str, Any]:
@@ -275,10 +275,16 @@ class June:
     before_correction: int
 
 
-def june(ledger: Ledger) -> June:
-    """Class 3-1 in June 2026: the grade closed on the 3rd (no school day), the class on the 4th."""
+def june(ledger: Ledger, clock: Clock | None = None) -> June:
+    """Class 3-1 in June 2026: the grade closed on the 3rd (no school day), the class on the 4th.
+
+    With ``clock``, the school, its calendar and the class are recorded on 1 April and the rest on 10 June."""
+    if clock is not None:
+        _set_clock(clock, date(2026, 4, 1))
     b.school_with_calendar(ledger, closures=CLOSURES)
     a, c, d = b.class_with_students(ledger, grade=GRADE, count=3)
+    if clock is not None:
+        _set_clock(clock, date(2026, 6, 10))
     roll(ledger, date(2026, 6, 1), {a: {"code": "late"}, c: PRESENT, d: {"code": "left_early"}})
     roll(ledger, date(2026, 6, 2), {a: {"code": "absent_illness", "reason": "発熱"}, c: PRESENT, d: PRESENT})
     roll(ledger, date(2026, 6, 5), {a: {"code": "mourning", "reason": "祖父の葬儀"}, c: PRESENT,
@@ -324,8 +330,9 @@ def test_a_position_before_a_mark_correction_counts_the_mark_it_replaced(backend
                            remarks="忌引1日、学級閉鎖1日、遅刻1回、未記入206日")
 
 
-def test_a_date_before_the_withdrawal_shows_the_record_as_it_stood_then(backend: Backend, ledger: Ledger) -> None:
-    j = june(ledger)
+def test_a_date_before_the_withdrawal_shows_the_record_as_it_stood_then(
+        backend: Backend, ledger: Ledger, clock: Clock) -> None:
+    j = june(ledger, clock)  # the school registered before the day read
     f = forms(backend, ledger)
     before = record_of(f, j.c, as_of=Cutoff(on=date(2026, 6, 7)))
     assert before["form1"]["withdrawal"] is None
@@ -515,6 +522,7 @@ def _set_clock(clock: Clock, day: date) -> None:
 
 def test_a_date_between_an_assessment_and_its_earlier_dated_correction(
         backend: Backend, ledger: Ledger, clock: Clock) -> None:
+    _set_clock(clock, date(2026, 4, 1))  # the calendar is known before the day read
     b.school_with_calendar(ledger)
     (a,) = b.class_with_students(ledger, grade=GRADE, count=1)
     _set_clock(clock, date(2026, 7, 10))  # the term's card is written ahead of the day it is dated

@@ -1,0 +1,99 @@
+"""What a request may send and ask for, judged before its handler runs (ADR 0023).
+
+- A body is JSON (``Content-Type: application/json``, or a ``+json`` type): anything else is 415.
+- A body is decoded strictly against its Struct: ``"year": "2026"`` is not the integer the schema
+  says (400 naming the field); a number without a fraction (``3.0``) is an integer, as JSON Schema
+  has it. Path and query parameters are text by nature and must parse as their declared type;
+  every integer, wherever it comes from, has bounds (api/schemas.py).
+- ``Accept`` must name something the route answers: JSON (and problem+json for refusals) on every
+  route, the printable page (``text/html``) on the forms as well; anything else is 406. A missing
+  ``Accept`` or ``*/*`` takes JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request
+from litestar.exceptions import ValidationException
+
+from api.problems import MEDIA_TYPE, ApiProblem
+
+JSON_ANSWERS = (MediaType.JSON, MEDIA_TYPE)
+FORM_ANSWERS = (*JSON_ANSWERS, MediaType.HTML)
+
+
+async def judge_request(request: Request[Any, Any, Any]) -> Any:
+    """The before-request hook of the app: refuse what the route cannot answer or read (None: go on)."""
+    path = request.url.path
+    if not path.startswith("/v1/") and path != "/health":  # the OpenAPI pages are Litestar's own
+        return None
+    handler = request.route_handler
+    offered = FORM_ANSWERS if "forms" in (handler.resolve_tags() or ()) else JSON_ANSWERS
+    if request.headers.get("accept", "").strip() and request.accept.best_match(list(offered)) is None:
+        raise ApiProblem(406, "not-acceptable", f"this route answers {', '.join(offered)}; Accept names none of them",
+                         field="Accept")
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None or request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    body = await request.body()
+    content_type = request.headers.get("content-type")
+    if content_type is None and not body:
+        return None  # no body at all: the validation says which fields are missing
+    media_type = (content_type or "").partition(";")[0].strip().lower()
+    if media_type != MediaType.JSON and not (media_type.startswith("application/") and media_type.endswith("+json")):
+        raise ApiProblem(415, "unsupported-media-type", "a request body is JSON: send Content-Type: application/json",
+                         field="Content-Type")
+    try:
+        try:
+            msgspec.json.decode(body, type=data.annotation, strict=True)
+        except msgspec.ValidationError as e:
+            if not re.match(r"Expected `int( \| null)?`, got `float`", str(e)):
+                raise
+            # JSON Schema counts 3.0 as an integer: a number without a fraction is one; a string never.
+            msgspec.convert(_integral(msgspec.json.decode(body)), data.annotation, strict=True)
+    except msgspec.ValidationError as e:
+        message, _, at = str(e).partition(" - at `")
+        key = at.rstrip("`").removeprefix("$").removeprefix(".")
+        raise ValidationException(detail="the request does not match its schema",
+                                  extra=[{"key": key, "message": message, "source": "body"}]) from None
+    except msgspec.DecodeError:
+        return None  # malformed JSON: Litestar's own reading of it refuses it (400)
+    return None
+
+
+def _integral(value: Any) -> Any:
+    """The decoded JSON with every number that has no fraction as an int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
+
+
+def document_integer(schema: Any, info: msgspec.inspect.Type) -> None:
+    """Put an integer field's bounds on the integer itself in the OpenAPI (Litestar puts those of an
+    optional integer beside its ``oneOf`` and drops a bound of 0)."""
+    types = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
+    ints = [t.type if isinstance(t, msgspec.inspect.Metadata) else t for t in types]
+    bounds = next((t for t in ints if isinstance(t, msgspec.inspect.IntType)), None)
+    if bounds is None:
+        return
+    branches = [s for s in schema.one_of or [] if getattr(s, "type", None) == "integer"] or [schema]
+    for branch in branches:
+        branch.minimum, branch.maximum = bounds.ge, bounds.le
+    if schema.one_of:
+        schema.minimum = schema.maximum = None
+
+
+def document_parameter(schema: Any) -> None:
+    """The same for an optional integer of a path or query (its bounds beside the ``oneOf``)."""
+    branches = [s for s in schema.one_of or [] if getattr(s, "type", None) == "integer"]
+    for branch in branches:
+        branch.minimum, branch.maximum = schema.minimum, schema.maximum
+    if branches:
+        schema.minimum = schema.maximum = None
