@@ -12,8 +12,7 @@ from domain.event import Event
 from domain.ledger import Ledger
 from domain.student import IdentityDetailsChanged
 from projections import all_projections, runner_for
-from projections.base import Document
-from projections.roster import Roster
+from projections.roster import Roster, RosterDocument
 from projections.runner import Runner
 from projections.store import DocumentStore
 from tests import builders as b
@@ -59,7 +58,7 @@ class BrokenRoster(Roster):
 
     name = "broken_roster"
 
-    def apply(self, document: Document | None, event: Event) -> Document:
+    def apply(self, document: RosterDocument | None, event: Event) -> RosterDocument:
         if isinstance(event, IdentityDetailsChanged):
             raise KeyError("a bug in the projection")
         return super().apply(document, event)
