@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from domain import enrollment_rules, handover, streams, values
+from domain import school_year as school_years
 from domain.event import Event, type_name
 from domain.ledger_base import LedgerBase, Receipt, as_value
 from domain.school import SchoolClass, SchoolYear
@@ -156,9 +157,7 @@ class StudentCommands(LedgerBase):
         for year in sorted(student.placements):
             ids += [streams.assessments(student.id, year), streams.year_record(student.id, year),
                     streams.health(student.id, year)]
-            first = date(year, 4, 1)
-            ids += streams.attendance_days(student.id, [first + timedelta(days=d) for d in range(366)
-                                                        if first + timedelta(days=d) < date(year + 1, 4, 1)])
+            ids += streams.attendance_days(student.id, school_years.days(year))
         periods = [(e.began_on, e.ended_on) for e in student.enrollments if e.school_code == school]
         return [_entry(position, event) for position, event in self.events_in_streams(ids)
                 if school is None or _held(event, school, periods)]

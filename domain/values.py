@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from domain import errors
+from domain import school_year as school_years
 
 SCHOOL_KINDS = {"B1": "elementary", "C1": "junior_high"}
 GRADES = {"elementary": range(1, 7), "junior_high": range(1, 4)}
@@ -92,9 +93,7 @@ def attendance_number(value: int, field: str = "number") -> int:
     return value
 
 
-def school_year_of(day: date) -> int:
-    """The Japanese school year (April to March) a day falls in."""
-    return day.year if day.month >= 4 else day.year - 1
+school_year_of = school_years.year_of  # the school year (April to March) a day falls in
 
 
 def school_year(value: int, field: str = "year") -> int:

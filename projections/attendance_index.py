@@ -28,9 +28,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from domain.attendance import AttendanceCorrected, AttendanceMarked
+from domain.attendance import ABSENT, EXCUSED, PRESENT, AttendanceCorrected, AttendanceMarked
 from domain.event import Event
-from projections.attendance_arithmetic import ABSENT, EXCUSED, PRESENT
 from projections.base import Document
 
 LETTERS = {"present": "P", "late": "L", "left_early": "E", "deemed_present": "D", "absent_illness": "I",

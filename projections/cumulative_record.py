@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from domain import curriculum
+from domain import school_year as school_years
 from projections.attendance_record import figures
 from projections.base import Document
 from projections.custody import View, view_for
@@ -91,7 +92,7 @@ def by_start(people: list[Document]) -> list[Document]:
 
 
 def _year_row(file: StudentFile, p: Document) -> Document:
-    first, last = f"{p['year']}-04-01", f"{p['year'] + 1}-03-31"
+    first, last = school_years.bounds(p["year"])
     teachers = file.homerooms.get(place(p["school_code"], p["year"], p["grade"], p["class_name"]), {})
     return {"year": p["year"], "grade": p["grade"], "school_code": p["school_code"], "class_name": p["class_name"],
             "number": p["number"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain import school_year as school_years
 from projections.base import Document
 
 ORIGINAL, COPY, ABSTRACT = "original", "copy", "abstract"
@@ -25,7 +26,7 @@ class View:
 
     def mode(self, school_code: str, year: int) -> str | None:
         """How a school year's records kept at a school are seen (None: not at all)."""
-        first, last = f"{year}-04-01", f"{year + 1}-03-31"
+        first, last = school_years.bounds(year)
         found = None
         for i, p in enumerate(self.periods):
             if p["school_code"] == school_code and p["began_on"] <= last and p.get("ended_on", "9999") >= first:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from uuid import UUID
 
+from domain import school_year as school_years
 from domain import streams
 from projections import cumulative_record, health_cards, long_absence, report_card
 from projections.attendance_index import codes_key, school_prefix
@@ -102,7 +103,7 @@ class Forms:
         klass, calendar = first["roster"].get(class_key), first["attendance_register"].get(cal_key)
         if klass is None or calendar is None:
             return None
-        firsts = {f.isoformat()[:7]: f for f in (date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(12))}
+        firsts = {f.isoformat()[:7]: f for f in school_years.month_firsts(year)}
         codes = {ym: codes_key(school, year, grade, class_name, f) for ym, f in firsts.items()}
         marks = [month_key(school, year, grade, class_name, firsts[month])] if month in firsts else []
         wanted = {"roster": [f"student/{sid}" for sid in klass["placements"]],

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from projections.attendance_arithmetic import ABSENT
+from domain.attendance import ABSENT
 from projections.attendance_record import days_on_roll, figures
 from projections.base import Document
 from projections.student_file import StudentFile
