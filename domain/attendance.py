@@ -111,9 +111,11 @@ def check_on_roll(klass: SchoolClass, student_id: UUID, day: date, field: str) -
     where = f"class {klass.grade}-{klass.name} on {day.isoformat()}"
     if last is not None and last.left_on is not None and last.left_on <= day:
         if last.left_because == "withdrawal":
-            raise errors.StudentWithdrawn(f"student {student_id} withdrew on {last.left_on}", field=field)
+            raise errors.StudentWithdrawn(f"student {student_id} withdrew; off the roll from {last.left_on}",
+                                          field=field)
         if last.left_because == "graduation":
-            raise errors.StudentGraduated(f"student {student_id} graduated on {last.left_on}", field=field)
+            raise errors.StudentGraduated(f"student {student_id} graduated; off the roll from {last.left_on}",
+                                          field=field)
         if last.left_because == "leave":
             raise errors.StudentOnLeave(f"student {student_id} is on leave (休学) since {last.left_on}", field=field)
     raise errors.StudentNotInClass(f"student {student_id} is not on the roll of {where}", field=field)

@@ -285,7 +285,7 @@ def june(ledger: Ledger) -> June:
                                     d: {"code": "deemed_present", "facility": FACILITY}})
     ledger.withdraw(c, on=date(2026, 6, 8), reason="県外へ転出", recorded_by=PRINCIPAL)
     e = admit(ledger, 4, date(2026, 6, 9))
-    roll(ledger, date(2026, 6, 8), {a: PRESENT, d: PRESENT})
+    roll(ledger, date(2026, 6, 8), {a: PRESENT, c: PRESENT, d: PRESENT})  # the withdrawal day is on the roll
     roll(ledger, date(2026, 6, 9), {a: PRESENT, d: PRESENT, e: PRESENT})
     roll(ledger, date(2026, 6, 10), {a: {"code": "absent_other"}, d: {"code": "absent_illness"}, e: PRESENT})
     before = ledger.position()
@@ -305,8 +305,8 @@ def test_attendance_is_counted_over_the_days_on_the_roll(backend: Backend, ledge
     assert attendance(record_of(f, j.a)) == figures(
         YEAR_DAYS, excused=3, absent=1, present=3, late=1, class_closed=1,  # 出席停止, 学級閉鎖, 忌引 are excused
         remarks="出席停止1日、忌引1日、学級閉鎖1日、遅刻1回、未記入206日")
-    # On the roll from 6 April to the day before the withdrawal: 45 weekdays less the grade closure.
-    assert attendance(record_of(f, j.c)) == figures(44, excused=1, present=3, class_closed=1,
+    # On the roll from 6 April to the withdrawal day, 8 June (ADR 0024): 46 weekdays less the grade closure.
+    assert attendance(record_of(f, j.c)) == figures(45, excused=1, present=4, class_closed=1,
                                                     remarks="学級閉鎖1日、未記入40日")
     assert attendance(record_of(f, j.d)) == figures(
         YEAR_DAYS, excused=1, absent=1, present=5, left_early=1, deemed_present=1, class_closed=1,
