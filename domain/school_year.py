@@ -5,7 +5,9 @@ The one home of the year's bounds and months; every module that needs them asks 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+
+JST = timezone(timedelta(hours=9), "JST")  # the schools' time: a school day is a day in Japan
 
 
 def year_of(day: date) -> int:
@@ -37,3 +39,8 @@ def days(year: int) -> list[date]:
 def month_firsts(year: int) -> list[date]:
     """The first day of each month of the school year, April to March."""
     return [date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(12)]
+
+
+def school_date(moment: datetime) -> date:
+    """The day it is at the schools (JST) at a moment."""
+    return moment.astimezone(JST).date()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from domain import school_year as school_years
@@ -17,11 +17,36 @@ from projections.roster import compose as roster_of
 from projections.runner import Runner
 from projections.student_file import StudentFile, read, student_file
 
+OPEN_END = "9999-12-31"  # no day given: every school day of the calendar is counted
+
+
+def counted_through(cutoff: Cutoff, today: date | None) -> str:
+    """The last day whose school days a form counts (ADR 0024): the earliest of the cutoff's date
+    (``on``), the schools' date (JST) at the cutoff's moment (``at``) and today; a day not yet come
+    is not a 授業日 of anyone's yet. A position alone names no day: it counts to today."""
+    days = [d for d in (cutoff.on, school_years.school_date(cutoff.at) if cutoff.at else None, today) if d]
+    return min(days).isoformat() if days else OPEN_END
+
 
 class Forms:
-    def __init__(self, runner: Runner, excused_labels: dict[str, str] | None = None) -> None:
+    def __init__(self, runner: Runner, excused_labels: dict[str, str] | None = None, *,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        """``clock``: the moment of a read, whose date in Japan is "today" for the forms (the app's
+        clock); without one (tools reading a finished year), only a cutoff's date limits the days."""
         self.runner = runner
         self.excused_labels = excused_labels or {}  # by board code: the 2021 MEXT renaming
+        self.clock = clock
+
+    def through(self, cutoff: Cutoff) -> str:
+        """The last day counted by a read at ``cutoff`` now (``counted_through``)."""
+        return counted_through(cutoff, school_years.school_date(self.clock()) if self.clock else None)
+
+    def file(self, student_id: UUID | str, as_of: Cutoff, *, health: bool = False) -> StudentFile | None:
+        """The child's documents at the cutoff, counting the days up to ``through``."""
+        file = student_file(self.runner, student_id, as_of, health=health)
+        if file is not None:
+            file.through = self.through(as_of)
+        return file
 
     def label(self, board: str | None) -> str:
         return self.excused_labels.get(board or "", DEFAULT_EXCUSED_LABEL)
@@ -30,7 +55,7 @@ class Forms:
                           school: str | None = None) -> Document | None:
         """指導要録 (様式1 and 様式2) as a reader at ``school`` holds it (None: the whole record), as it
         stands or as known at a past point."""
-        file = student_file(self.runner, student_id, as_of)
+        file = self.file(student_id, as_of)
         if file is None:
             return None
         return cumulative_record.compose(file, excused_label=self.label(board), view=view_for(file.student, school))
@@ -39,7 +64,7 @@ class Forms:
                     as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
         """通知表 of one term at ``school`` (a school's own period only: it is never part of a copy);
         raises report_card.NoSuchTerm for a term the school year does not have."""
-        file = student_file(self.runner, student_id, as_of)
+        file = self.file(student_id, as_of)
         if file is None:
             return None
         if school is not None and view_for(file.student, school).mode(school, year) != ORIGINAL:
@@ -48,12 +73,12 @@ class Forms:
 
     def health_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
         """健康診断票(一般): every school year's examination on one card, as it travels with the child."""
-        file = student_file(self.runner, student_id, as_of, health=True)
+        file = self.file(student_id, as_of, health=True)
         return self.cards(health_cards.health_card, file, school) if file else None
 
     def dental_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
         """健康診断票(歯・口腔), with the counts computed from each year's tooth chart."""
-        file = student_file(self.runner, student_id, as_of, health=True)
+        file = self.file(student_id, as_of, health=True)
         return self.cards(health_cards.dental_card, file, school) if file else None
 
     def cards(self, card: Callable[[Document, list[Document], dict[str, Document]], Document],
@@ -75,7 +100,7 @@ class Forms:
         keys = self.runner.store.keys_with_prefix("attendance_index", school_prefix(school, year))
         found = read(self.runner, {"attendance_index": keys}, as_of)["attendance_index"] if keys else {}
         ids = sorted({sid for doc in found.values() for sid in doc["days"]})
-        files = [f for sid in ids if (f := student_file(self.runner, sid, as_of)) is not None]
+        files = [f for sid in ids if (f := self.file(sid, as_of)) is not None]
         return long_absence.compose(school, year, files)
 
     def roster(self, school: str, year: int, grade: int, class_name: str, on: date | None = None, *,
@@ -122,4 +147,4 @@ class Forms:
         found = docs["attendance_index"]
         return compose(klass, docs["roster"], calendar, docs["attendance_register"].get(marks[0]) if marks else None,
                        {ym: found[key] for ym, key in codes.items() if key in found}, month,
-                       excused_label=self.label(board))
+                       excused_label=self.label(board), through=self.through(cutoff))

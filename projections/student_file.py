@@ -40,6 +40,8 @@ class StudentFile:
     # "facilities": …}), from the class-months of projections/attendance_index.py.
     attendance: dict[int, Document] = field(default_factory=dict)
     health: dict[int, Document] = field(default_factory=dict)
+    # The last day (ISO) whose school days are counted: days after it have not yet come (ADR 0024).
+    through: str = "9999-12-31"
 
     @property
     def student_id(self) -> str:

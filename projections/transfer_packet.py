@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from domain import school_year as school_years
 from domain.student import Identity, StudentHandedOver
 from domain.transfer_packet import FORMAT, PacketSchool, TransferPacket
 from projections import cumulative_record, health_cards
@@ -37,6 +38,7 @@ def content(forms: Forms, move: StudentHandedOver, position: int, *, issuer: str
     file = student_file(forms.runner, move.originator_id, Cutoff(position=end), health=True)
     if file is None:
         return None
+    file.through = school_years.school_date(move.recorded_at).isoformat()  # as it stood then (ADR 0024)
     view = view_for(file.student, move.to_school)
     record = cumulative_record.compose(file, excused_label=forms.label(board), view=view)
     sending: dict[str, Any] = file.schools.get(move.from_school, {})
