@@ -122,7 +122,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     state: dict[str, Any] = {}
     if verifier is not None:
         state["services"] = Services(ledger, backend, verifier, keys, AccessLog(ledger, backend),
-                                     Forms(runner), signing, trust)
+                                     Forms(runner, clock=ledger.now), signing, trust)
     openapi = OpenAPIConfig(
         title="Gakuseki ledger API",
         version="1.0.0",

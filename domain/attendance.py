@@ -32,6 +32,11 @@ MARK_CODES: dict[str, str] = {
     "online_special": "オンライン特例授業",  # board-defined
     "other_excused": "校長が認めた日",  # board-defined: 出席しなくてもよいと認めた日
 }
+# How each code counts in the 出欠 arithmetic (§2.4, §3.1): the one split of the codes above.
+PRESENT = frozenset({"present", "late", "left_early", "deemed_present"})  # 出席 (出席扱い noted in 備考)
+ABSENT = frozenset({"absent_illness", "absent_other"})  # 欠席 (病気, 事故)
+EXCUSED = frozenset({"suspended", "mourning", "online_special", "other_excused"})  # 出席停止・忌引等
+assert set(MARK_CODES) == PRESENT | ABSENT | EXCUSED, "every mark code counts in exactly one column"
 AUTHORITIES = frozenset({"infection", "order", "disaster", "hospitalisation", "principal"})
 
 
@@ -106,9 +111,11 @@ def check_on_roll(klass: SchoolClass, student_id: UUID, day: date, field: str) -
     where = f"class {klass.grade}-{klass.name} on {day.isoformat()}"
     if last is not None and last.left_on is not None and last.left_on <= day:
         if last.left_because == "withdrawal":
-            raise errors.StudentWithdrawn(f"student {student_id} withdrew on {last.left_on}", field=field)
+            raise errors.StudentWithdrawn(f"student {student_id} withdrew; off the roll from {last.left_on}",
+                                          field=field)
         if last.left_because == "graduation":
-            raise errors.StudentGraduated(f"student {student_id} graduated on {last.left_on}", field=field)
+            raise errors.StudentGraduated(f"student {student_id} graduated; off the roll from {last.left_on}",
+                                          field=field)
         if last.left_because == "leave":
             raise errors.StudentOnLeave(f"student {student_id} is on leave (休学) since {last.left_on}", field=field)
     raise errors.StudentNotInClass(f"student {student_id} is not on the roll of {where}", field=field)

@@ -227,6 +227,11 @@ class LedgerBase(Application[UUID]):
         around = self.boundaries.around(position)
         return position if around is None else around[1]
 
+    def known_time(self, position: int) -> datetime | None:
+        """When the log up to ``position`` was known (the recorded time of its last whole transaction;
+        None for a log recorded before transactions had boundaries)."""
+        return self.boundaries.known_time(position)
+
     def known_at(self, at: datetime) -> int | None:
         """The last position of the transactions known at or before a recorded time (None when the
         log records no transaction boundaries: every event then counts by its own recorded time)."""

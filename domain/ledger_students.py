@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from domain import custody, enrollment_rules, handover, streams, values
+from domain import school_year as school_years
 from domain.event import Event, type_name
 from domain.ledger_base import LedgerBase, Receipt, as_value
 from domain.school import SchoolClass, SchoolYear
@@ -188,9 +189,7 @@ class StudentCommands(LedgerBase):
         for year in sorted(student.placements):
             ids += [streams.assessments(student.id, year), streams.year_record(student.id, year),
                     streams.health(student.id, year)]
-            first = date(year, 4, 1)
-            ids += streams.attendance_days(student.id, [first + timedelta(days=d) for d in range(366)
-                                                        if first + timedelta(days=d) < date(year + 1, 4, 1)])
+            ids += streams.attendance_days(student.id, school_years.days(year))
         periods = [(e.began_on, e.ended_on) for e in student.enrollments if e.school_code == school]
         found = self.events_in_streams(ids)
         until = next((position for position, event in found

@@ -9,7 +9,7 @@ has to load the students' own histories (ADR 0003).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 from uuid import UUID
 
@@ -99,10 +99,25 @@ class ClassMemberJoined(Event, frozen=True, tag="ClassMemberJoined"):
 
 
 class ClassMemberLeft(Event, frozen=True, tag="ClassMemberLeft"):
-    """The student is off this class's roll from ``effective_on`` (that day included)."""
+    """The student leaves this class's roll: see ``off_roll_from`` for the first day off it."""
 
     student_id: UUID
     reason: LeaveReason
+
+
+# 卒業 and 退学 are dated the child's last day as a pupil (the day the 校長 certified the graduation or
+# approved the withdrawal); a 転学 is recorded from the day after the child left, a 休学 from its first day.
+LAST_DAY_ON_ROLL: frozenset[str] = frozenset({"withdrawal", "graduation"})
+
+
+def off_roll_from(reason: str, effective_on: date) -> date:
+    """The first day a child is off a class's roll after a ``ClassMemberLeft`` (ADR 0024).
+
+    The day of a 卒業 or 退学 is still a day on the roll (it counts in 授業日数, its mark is kept);
+    a 転学 (in or out of the ledger) counts to the day the child left, which is the day before the
+    event's date; a 休学 takes the child off the roll from its first day.
+    """
+    return effective_on + timedelta(days=1) if reason in LAST_DAY_ON_ROLL else effective_on
 
 
 # ---------------------------------------------------------------- state (rule-free evolve)
@@ -235,7 +250,7 @@ def evolve_class(state: SchoolClass | None, event: Event) -> SchoolClass:
         case ClassMemberLeft() if state:
             last = state.last_placement(event.student_id)
             if last is not None and last.left_on is None:
-                last.left_on, last.left_because = event.effective_on, event.reason
+                last.left_on, last.left_because = off_roll_from(event.reason, event.effective_on), event.reason
             elif last is not None and last.left_because == "leave":
                 last.left_because = event.reason  # withdrew (or moved) while on leave
         case _:

@@ -112,6 +112,13 @@ class Boundaries:
             self._keep(self._known, at, answer)
         return answer
 
+    def known_time(self, position: int) -> datetime | None:
+        """When the log up to ``position`` was known: the recorded time of the last transaction that
+        ends at or before it (None when no transaction up to it has a row)."""
+        rows = self._rows(f"SELECT known_at_us FROM {self.table} WHERE last_position <= {self.p} "
+                          "ORDER BY last_position DESC LIMIT 1", (position,))
+        return EPOCH + timedelta(microseconds=int(rows[0][0])) if rows else None
+
     @staticmethod
     def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
         if len(cache) >= _CACHED:

@@ -15,6 +15,7 @@ from typing import Annotated
 from msgspec import Meta
 
 from domain import errors
+from domain import school_year as school_years
 
 # A small number of a value record (a term, a grade, a coded finding): bounded by its type, so no
 # decoder takes an integer of any size; what it may be in a school is checked by the rules below.
@@ -99,9 +100,7 @@ def attendance_number(value: int, field: str = "number") -> int:
     return value
 
 
-def school_year_of(day: date) -> int:
-    """The Japanese school year (April to March) a day falls in."""
-    return day.year if day.month >= 4 else day.year - 1
+school_year_of = school_years.year_of  # the school year (April to March) a day falls in
 
 
 def school_year(value: int, field: str = "year") -> int:

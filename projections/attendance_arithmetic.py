@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
+from domain.attendance import ABSENT, EXCUSED, PRESENT
+
 D = TypeVar("D", date, str)  # a day, as a date or as its ISO text (the same either way)
 
-PRESENT = frozenset({"present", "late", "left_early", "deemed_present"})
-ABSENT = frozenset({"absent_illness", "absent_other"})
-EXCUSED = frozenset({"suspended", "mourning", "online_special", "other_excused"})
+__all__ = ["ABSENT", "EXCUSED", "PRESENT", "Tally", "figures_of", "on_roll", "spans_of", "tallies", "tally"]
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Literal, NotRequired, TypedDict
 
-from domain.attendance import AttendanceCorrected, AttendanceMarked
+from domain.attendance import ABSENT, EXCUSED, PRESENT, AttendanceCorrected, AttendanceMarked
 from domain.event import Event
-from projections.attendance_arithmetic import ABSENT, EXCUSED, PRESENT
 
 
 class MonthCodes(TypedDict):

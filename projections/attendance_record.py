@@ -19,7 +19,8 @@ MARK_LABELS = {"late": "遅刻", "left_early": "早退", "suspended": "出席停
 
 
 def days_on_roll(file: StudentFile, year: int, school_code: str | None = None) -> list[tuple[Placement, list[str]]]:
-    """Per class the child was placed in (at one school), the grade's instructional days on its roll."""
+    """Per class the child was placed in (at one school), the grade's instructional days on its roll
+    that have come (up to ``file.through``)."""
     out = []
     for p in file.places(year):
         if school_code is not None and p["school_code"] != school_code:
@@ -31,7 +32,8 @@ def days_on_roll(file: StudentFile, year: int, school_code: str | None = None) -
         periods = roll["placements"].get(file.student_id, [])
         off = {c["on"] for c in calendar["closures"]
                if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == p["grade"])}
-        days = [d for d in calendar["instructional_days"] if d not in off] if off else calendar["instructional_days"]
+        # a day not yet come is not counted (ADR 0024): the calendar's days up to the file's day
+        days = [d for d in calendar["instructional_days"] if d not in off and d <= file.through]
         out.append((p, on_roll(days, periods) if periods else []))
     return out
 

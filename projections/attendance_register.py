@@ -156,16 +156,17 @@ def _grade_days(calendar: Calendar, grade: int) -> list[str]:
 
 def compose(roster_class: RosterClass, roster_students: Mapping[str, RosterStudent], calendar: Calendar,
             marks: MonthMarks | None, codes: Mapping[str, MonthCodes], month: str, *,
-            excused_label: str = DEFAULT_EXCUSED_LABEL) -> Form:
+            excused_label: str = DEFAULT_EXCUSED_LABEL, through: str = "9999-12-31") -> Form:
     """The register of one class for ``month`` (YYYY-MM), with term and year totals per student.
 
     ``marks`` is the class's marks document of the month (None: no marks); ``codes`` the class's
     documents of projections/attendance_index.py by YYYY-MM (missing months have no marks), from
-    which the totals are counted.
+    which the totals are counted. The totals count the days up to ``through`` (ISO): a day not yet
+    come is in the month's grid but in no total (ADR 0024).
     """
     grade, class_name = roster_class["grade"], roster_class["class_name"]
     days = _grade_days(calendar, grade)
-    ordered = sorted(days)
+    ordered = sorted(d for d in days if d <= through)
     closed = {c["on"] for c in calendar["closures"]
               if c["scope"] == "class" and c["grade"] == grade and c["class_name"] == class_name}
     month_days = [d for d in days if d.startswith(month)]

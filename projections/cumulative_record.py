@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from domain import curriculum
+from domain import school_year as school_years
 from projections.attendance_record import figures
 from projections.base import Form
 from projections.custody import View, view_for
@@ -94,7 +95,7 @@ def by_start(people: list[Appointment]) -> list[Appointment]:
 
 
 def _year_row(file: StudentFile, p: Placement) -> Form:
-    first, last = f"{p['year']}-04-01", f"{p['year'] + 1}-03-31"
+    first, last = school_years.bounds(p["year"])
     teachers = file.homeroom(place(p["school_code"], p["year"], p["grade"], p["class_name"]))
     return {"year": p["year"], "grade": p["grade"], "school_code": p["school_code"], "class_name": p["class_name"],
             "number": p["number"],

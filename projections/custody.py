@@ -13,6 +13,7 @@ from datetime import date
 from uuid import UUID
 
 from domain import custody
+from domain import school_year as school_years
 from domain.custody import ABSTRACT, COPY, ORIGINAL, Period
 from domain.event import Event
 from domain.ledger import Ledger
@@ -33,7 +34,8 @@ class View:
 
     def mode(self, school_code: str, year: int) -> str | None:
         """How the school year's records kept at a school are seen (None: not at all)."""
-        return custody.mode(self.periods, self.reader, school_code, date(year, 4, 1), date(year + 1, 3, 31))
+        first, last = school_years.first_day(year), school_years.last_day(year)
+        return custody.mode(self.periods, self.reader, school_code, first, last)
 
     def sees_first_period(self) -> bool:
         return custody.sees_first_period(self.periods, self.reader)

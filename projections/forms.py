@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from domain import custody, streams
+from domain import school_year as school_years
 from projections import cumulative_record, health_cards, long_absence, report_card
 from projections.attendance_index import codes_key, school_prefix
 from projections.attendance_register import DEFAULT_EXCUSED_LABEL, calendar_key, compose, month_key
@@ -18,11 +19,50 @@ from projections.roster import compose as roster_of
 from projections.runner import Runner
 from projections.student_file import StudentFile, read, student_file
 
+OPEN_END = "9999-12-31"  # no day given: every school day of the calendar is counted
+
+
+def counted_through(cutoff: Cutoff, today: date | None, known: date | None = None) -> str:
+    """The last day whose school days a form counts (ADR 0024): the earliest of the cutoff's date
+    (``on``), the schools' date (JST) at the cutoff's moment (``at``), the date the log was known at
+    the cutoff's position (``known``) and today; a day not yet come is not a 授業日 of anyone's yet."""
+    at = school_years.school_date(cutoff.at) if cutoff.at else None
+    days = [d for d in (cutoff.on, at, known, today) if d]
+    return min(days).isoformat() if days else OPEN_END
+
 
 class Forms:
-    def __init__(self, runner: Runner, excused_labels: dict[str, str] | None = None) -> None:
+    def __init__(self, runner: Runner, excused_labels: dict[str, str] | None = None, *,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        """``clock``: the moment of a read, whose date in Japan is "today" for the forms (the app's
+        clock); without one (tools reading a finished year), only a cutoff's date limits the days."""
         self.runner = runner
         self.excused_labels = excused_labels or {}  # by board code: the 2021 MEXT renaming
+        self.clock = clock
+
+    def through(self, cutoff: Cutoff) -> str:
+        """The last day counted by a read at ``cutoff`` now (``counted_through``). A position names the
+        moment its last whole transaction was recorded, so a form read as of a position counts the same
+        days whenever it is read (the same bytes, ADR 0020, 0021)."""
+        known = None
+        if cutoff.position is not None:
+            moment = self.runner.ledger.known_time(self.runner.ledger.settled(cutoff.position))
+            known = school_years.school_date(moment) if moment is not None else None
+        return counted_through(cutoff, school_years.school_date(self.clock()) if self.clock else None, known)
+
+    def file(self, student_id: UUID | str, school: str | None, as_of: Cutoff, *,
+             health: bool = False) -> StudentFile | None:
+        """The child's file as a reader at ``school`` holds it, counting the days up to ``through``: a
+        school the child has left reads it as it stood when custody passed (domain/custody.py); the
+        school that holds the child, as asked."""
+        file = student_file(self.runner, student_id, as_of, health=health)
+        if file is not None and school is not None and custody.holder(periods_of(file.student)) != school:
+            cut = as_it_stood(self.runner.ledger, student_id, school, as_of)
+            if cut != as_of:
+                file = student_file(self.runner, student_id, cut, health=health)
+        if file is not None:
+            file.through = self.through(as_of)
+        return file
 
     def label(self, board: str | None) -> str:
         return self.excused_labels.get(board or "", DEFAULT_EXCUSED_LABEL)
@@ -56,16 +96,6 @@ class Forms:
         """健康診断票(歯・口腔), with the counts computed from each year's tooth chart."""
         file = self.file(student_id, school, as_of, health=True)
         return self.cards(health_cards.dental_card, file, school) if file else None
-
-    def file(self, student_id: UUID | str, school: str | None, as_of: Cutoff, *,
-             health: bool = False) -> StudentFile | None:
-        """The child's file as a reader at ``school`` holds it: a school the child has left reads it as
-        it stood when custody passed (domain/custody.py); the school that holds the child, as asked."""
-        file = student_file(self.runner, student_id, as_of, health=health)
-        if file is None or school is None or custody.holder(periods_of(file.student)) == school:
-            return file
-        cut = as_it_stood(self.runner.ledger, student_id, school, as_of)
-        return file if cut == as_of else student_file(self.runner, student_id, cut, health=health)
 
     def cards(self, card: Callable[[dict[str, Any], list[HealthYear], dict[str, dict[str, Any]]], Form],
               file: StudentFile, school: str | None) -> Form:
@@ -114,7 +144,7 @@ class Forms:
         klass, calendar = first["roster"].get(class_key), first["attendance_register"].get(cal_key)
         if klass is None or calendar is None:
             return None
-        firsts = {f.isoformat()[:7]: f for f in (date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(12))}
+        firsts = {f.isoformat()[:7]: f for f in school_years.month_firsts(year)}
         codes = {ym: codes_key(school, year, grade, class_name, f) for ym, f in firsts.items()}
         marks = [month_key(school, year, grade, class_name, firsts[month])] if month in firsts else []
         wanted = {"roster": [f"student/{sid}" for sid in klass["placements"]],
@@ -133,4 +163,4 @@ class Forms:
         found = docs["attendance_index"]
         return compose(klass, docs["roster"], calendar, docs["attendance_register"].get(marks[0]) if marks else None,
                        {ym: found[key] for ym, key in codes.items() if key in found}, month,
-                       excused_label=self.label(board))
+                       excused_label=self.label(board), through=self.through(cutoff))

@@ -1,17 +1,20 @@
 """Long absence (長期欠席) and the 7-day notice: facts a principal and a board must act on.
 
-- 長期欠席: 30 or more days absent in the school year (欠席日数 of the 出欠 arithmetic, at this
-  school), continuously or not (reference/domain-japan.md §3.3).
+- 長期欠席: 30 or more days absent in the school year (欠席日数 of the 出欠 arithmetic, at every
+  school of the child's year, not only the listing school's), continuously or not
+  (reference/domain-japan.md §3.3).
 - The 7-day notice (学校教育法施行令 §20): a child absent seven school days in a row (days off
   school do not break a run; days the child had no duty to attend do) obliges the principal to
   notify the board unless the guardian has good reason. Illness is the usual good reason, so a
   run made only of 欠席(病気) days is shown but not flagged; a run with any other absence is
-  flagged for the principal to judge. Days not yet marked break no run and make none.
+  flagged for the principal to judge. Days not yet marked break no run and make none. §20 also
+  covers "その他出席状況が良好でない場合": a 長期欠席 with any absence other than illness is flagged
+  too, so the count to notify agrees with the rows listed.
 """
 
 from __future__ import annotations
 
-from projections.attendance_arithmetic import ABSENT
+from domain.attendance import ABSENT
 from projections.attendance_record import days_on_roll, figures
 from projections.base import Form
 from projections.student_file import StudentFile
@@ -40,22 +43,24 @@ def absence_runs(days: list[str], codes: dict[str, str], closed: set[str]) -> li
 
 
 def student_figures(file: StudentFile, year: int, school_code: str) -> Form:
-    """One child's absence at one school in a year, and whether either threshold is met."""
+    """One child's absence in a year at every school they were at (listed by ``school_code``), and
+    whether either threshold is met."""
     marks = file.attendance.get(year)
     codes: dict[str, str] = marks["codes"] if marks else {}
     days: list[str] = []
     closed: set[str] = set()
     school_days: set[str] = set()
-    for p, on_roll in days_on_roll(file, year, school_code):
+    for p, on_roll in days_on_roll(file, year):
         days += on_roll
-        calendar = file.calendars[f"{school_code}/{year}"]
+        calendar = file.calendars[f"{p['school_code']}/{year}"]
         # a closure of this class, on the days the child was on its roll (not once they were in another class)
         closed |= {c["on"] for c in calendar["closures"]
                    if c["scope"] == "class" and c["grade"] == p["grade"] and c["class_name"] == p["class_name"]
                    } & set(on_roll)
         shut = {c["on"] for c in calendar["closures"]
                 if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == p["grade"])}
-        school_days |= set(calendar["instructional_days"]) - shut  # a closed school is like a weekend
+        # a closed school is like a weekend; a day not yet come is in no run
+        school_days |= {d for d in calendar["instructional_days"] if d <= file.through} - shut
     on_roll_days = set(days)
     days = sorted(on_roll_days)
     # Between the first and last day on the roll, a school day off it (休学) breaks a run like a
@@ -64,7 +69,7 @@ def student_figures(file: StudentFile, year: int, school_code: str) -> Form:
     off_roll = {d for d in span if d not in on_roll_days}
     by_reason = {code: sum(1 for d in days if codes.get(d) == code and d not in closed) for code in sorted(ABSENT)}
     runs = [r for r in absence_runs(span, codes, closed | off_roll) if r["days"] >= NOTICE_RUN]
-    total = figures(file, year, school_code)
+    total = figures(file, year)  # every school of the year (§3.3: the child's year, not one school's)
     who = file.student["identity"]
     # The class the child was last in at this school (a child who moved on that year has a later one elsewhere).
     here = [p for p in file.places(year) if p["school_code"] == school_code] or file.places(year)
@@ -72,7 +77,8 @@ def student_figures(file: StudentFile, year: int, school_code: str) -> Form:
             "grade": here[-1]["grade"], "class_name": here[-1]["class_name"],
             "absent": total["absent"], "absent_by_reason": by_reason, "deemed_present": total["deemed_present"],
             "long_absence": total["absent"] >= LONG_ABSENCE_DAYS, "runs_of_seven": runs,
-            "notice_due": any(not r["illness_only"] for r in runs)}
+            "notice_due": any(not r["illness_only"] for r in runs)
+            or (total["absent"] >= LONG_ABSENCE_DAYS and by_reason["absent_other"] > 0)}
 
 
 def compose(school_code: str, year: int, files: list[StudentFile]) -> Form:

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from domain import streams
 from domain.event import Event
-from domain.school import ClassFormed, ClassMemberJoined, ClassMemberLeft, HomeroomTeacherChanged
+from domain.school import ClassFormed, ClassMemberJoined, ClassMemberLeft, HomeroomTeacherChanged, off_roll_from
 from domain.student import Identity, IdentityDetailsChanged, StudentAdmitted, StudentTransferredIn
 from projections.base import Form
 from projections.store import DocumentStore
@@ -58,7 +58,7 @@ RosterDocument = RosterClass | RosterStudent
 
 class Roster:
     name: str = "roster"
-    version: int = 1  # raise it when what the documents hold changes (Runner.upgrade)
+    version: int = 2  # raise it when what the documents hold changes (Runner.upgrade)
     topics: tuple[str, ...] = ("ClassFormed", "HomeroomTeacherChanged", "ClassMemberJoined", "ClassMemberLeft",
               "StudentAdmitted", "IdentityDetailsChanged", "StudentTransferredIn")
 
@@ -99,7 +99,8 @@ class Roster:
                 placements = {**doc["placements"]}
                 periods = [RollPeriod(**p) for p in placements.get(str(event.student_id), [])]
                 if periods and "left_on" not in periods[-1]:
-                    periods[-1]["left_on"], periods[-1]["left_because"] = event.effective_on.isoformat(), event.reason
+                    periods[-1]["left_on"] = off_roll_from(event.reason, event.effective_on).isoformat()
+                    periods[-1]["left_because"] = event.reason
                 elif periods and periods[-1].get("left_because") == "leave":
                     periods[-1]["left_because"] = event.reason
                 placements[str(event.student_id)] = periods

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, TypedDict, TypeVar
 from uuid import UUID
 
+from domain import school_year as school_years
 from domain import streams
 from projections.attendance_index import MonthCodes, child_codes, codes_key
 from projections.attendance_register import Calendar, calendar_key
@@ -61,6 +61,8 @@ class StudentFile:
     # class-months of projections/attendance_index.py.
     attendance: dict[int, ChildMarks] = field(default_factory=dict)
     health: dict[int, HealthYear] = field(default_factory=dict)
+    # The last day (ISO) whose school days are counted: days after it have not yet come (ADR 0024).
+    through: str = "9999-12-31"
 
     @property
     def student_id(self) -> str:
@@ -116,7 +118,7 @@ def student_file(runner: Runner, student_id: UUID | str, cutoff: Cutoff, *, heal
     }
     months = {(p["school_code"], p["year"], p["grade"], p["class_name"], m): codes_key(
         p["school_code"], p["year"], p["grade"], p["class_name"], first) for p in places
-        for m, first in enumerate(_firsts(p["year"]))}
+        for m, first in enumerate(school_years.month_firsts(p["year"]))}
     wanted["attendance_index"] = list(months.values())
     if health:
         wanted["health_records"] = [health_key(file.student_id, y) for y in years]
@@ -153,11 +155,6 @@ def student_file(runner: Runner, student_id: UUID | str, cutoff: Cutoff, *, heal
         if health:
             _put(file.health, y, docs["health_records"].get(health_key(file.student_id, y)))
     return file
-
-
-def _firsts(year: int) -> list[date]:
-    """The first day of each month of a school year (April to March)."""
-    return [date(year + (m + 3) // 12, (m + 3) % 12 + 1, 1) for m in range(12)]
 
 
 def _marks(sid: str, year: int, months: dict[tuple[str, int, int, str, int], str],

@@ -12,6 +12,7 @@ import uuid
 
 import msgspec
 
+from domain import school_year as school_years
 from domain.student import Identity, StudentHandedOver
 from domain.transfer_packet import FORMAT, PacketSchool, TransferPacket
 from projections import cumulative_record, health_cards
@@ -36,6 +37,7 @@ def content(forms: Forms, move: StudentHandedOver, position: int, *, issuer: str
     file = student_file(forms.runner, move.originator_id, Cutoff(position=end), health=True)
     if file is None:
         return None
+    file.through = school_years.school_date(move.recorded_at).isoformat()  # as it stood then (ADR 0024)
     view = view_for(file.student, move.to_school)
     record = cumulative_record.compose(file, excused_label=forms.label(board), view=view)
     sending = file.school(move.from_school)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from tests.api.conftest import YEAR, A, Api
+from tests.api.conftest import YEAR, A, Api, school_day_has_come
 from tests.builders import identity
 
 
 def test_a_roll_shows_in_the_register_read_with_its_position_and_not_as_of_before(world: Api) -> None:
     api = world
+    school_day_has_come(api, date(2026, 4, 7))  # a day not yet come is in no total (ADR 0024)
     klass = api.fresh_class(A, students=2)
     principal = api.auth("principal")
     base = f"/v1/schools/{A}/years/{YEAR}/classes/1/{klass.name}"
@@ -65,6 +66,7 @@ def test_a_form_as_of_a_position_inside_a_roll_shows_the_state_before_the_roll(w
     of it, so the forms read as of that position show the state before the roll, and as of the
     position the write answered with, the whole roll."""
     api = world
+    school_day_has_come(api, date(2026, 4, 7))
     klass = api.fresh_class(A, students=30)
     principal = api.auth("principal")
     base = f"/v1/schools/{A}/years/{YEAR}/classes/1/{klass.name}"

@@ -26,7 +26,7 @@ from tests.conftest import Clock
 MIDORI, MIZUUMI, AOBA = "B131220000013", "B131220000021", "C131220000015"
 BOARD_LABEL = "オンラインを活用した特例の授業・出席停止・忌引等の日数"
 MONTH_FIGURES = ("school_days", "excused", "required", "absent", "present", "late", "left_early", "unrecorded")
-PERIOD_FIGURES = ("school_days", "excused", "required", "absent", "present")
+PERIOD_FIGURES = ("school_days", "excused", "required", "absent", "present", "unrecorded")  # 未記入 shown
 HEALTH: dict[str, Any] = {
     "height_cm": "116.4", "weight_kg": "21.1", "nutrition": "normal",
     "vision": {"right_naked": "A", "left_naked": "B"}, "urine_protein": "-", "urine_sugar": "-",
@@ -346,7 +346,7 @@ def test_the_cumulative_record_has_both_forms_the_ten_behaviour_items_every_subj
     assert len(subjects) == 10  # the nine subjects of grade 6 (年度末の評価 not yet entered: blank cells)
     (attendance,) = year["attendance"]
     header, row = parsed.tables["attendance-2026"]
-    assert header[1:6] == [labels[k] for k in PERIOD_FIGURES]
+    assert header[1:7] == [labels.get(k, "未記入") for k in PERIOD_FIGURES]
     assert row == [attendance["school_name"], *figures(attendance, PERIOD_FIGURES), attendance["remarks"]]
     assert labels["excused"] == BOARD_LABEL
     assert BOARD_LABEL in text

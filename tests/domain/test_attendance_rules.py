@@ -57,10 +57,13 @@ def test_every_excused_mark_with_what_it_needs_is_accepted() -> None:
         assert check_mark(Mark(code=code), "mark") == Mark(code=code)
 
 
-def test_a_student_who_withdrew_is_off_the_roll_from_that_day() -> None:
+def test_a_student_who_withdrew_is_on_the_roll_that_day_and_off_it_from_the_next() -> None:
+    """ADR 0024 (reference §2.1 row 6): 退学 is dated the day the 校長 approved it, a school day of the child."""
     base = klass()
-    withdrawn = klass(more=[left(base, B, NEXT_DAY, "withdrawal")])
+    withdrawn = klass(more=[left(base, B, DAY, "withdrawal")])
 
+    with pytest.raises(errors.StudentMissingFromRoll):
+        take_roll(year(), withdrawn, DAY, [(A, Mark(code="present"))], recorded_by="T-0001", now=NOW)
     assert take_roll(year(), withdrawn, DAY, [(A, Mark(code="present")), (B, Mark(code="present"))],
                      recorded_by="T-0001", now=NOW)
     assert take_roll(year(), withdrawn, NEXT_DAY, [(A, Mark(code="present"))], recorded_by="T-0001",

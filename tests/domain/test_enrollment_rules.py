@@ -3,7 +3,7 @@ on or off a class's roll decides the class's event too."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
@@ -80,7 +80,7 @@ def test_an_entrance_is_into_grade_1_and_needs_no_reason() -> None:
                                           effective_on=date(2026, 4, 6), student_id=C, number=1)
 
 
-def test_a_withdrawal_takes_the_student_off_the_roll_from_that_day() -> None:
+def test_a_withdrawal_takes_the_student_off_the_roll_from_the_day_after() -> None:
     events = enrollment_rules.withdraw(school(), year(), student(B, number=2), klass(), " 海外転出のため ", on=ON,
                                        recorded_by="principal", now=NOW)
 
@@ -90,7 +90,8 @@ def test_a_withdrawal_takes_the_student_off_the_roll_from_that_day() -> None:
     ]
     after = fold(evolve_class, [*class_events(), events[1]])
     assert after.members_on(date(2026, 5, 8)) == {A: 1, B: 2}
-    assert after.members_on(ON) == {A: 1}
+    assert after.members_on(ON) == {A: 1, B: 2}  # the day the 校長 approved it is still on the roll (ADR 0024)
+    assert after.members_on(ON + timedelta(days=1)) == {A: 1}
     withdrawn = fold(evolve_student, [admitted(B, number=2), events[0]])
     assert (withdrawn.status, withdrawn.custodian, withdrawn.enrollments[-1].ended_because) == (
         "withdrawn", None, "withdrawal")

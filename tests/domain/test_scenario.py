@@ -259,8 +259,9 @@ def test_a_roll_is_judged_from_the_class_and_year_streams_alone(ledger: Ledger, 
 
 
 def test_a_roll_marks_the_students_on_the_roll_that_day(ledger: Ledger, three: list[UUID]) -> None:
-    """A student who withdrew is off the roll from that day; one admitted later joins it then."""
-    ledger.withdraw(three[2], on=date(2026, 4, 8), reason="海外転出のため", recorded_by=PRINCIPAL)
+    """A student who withdrew is on the roll that day and off it from the next (ADR 0024); one admitted
+    later joins it then."""
+    ledger.withdraw(three[2], on=date(2026, 4, 7), reason="海外転出のため", recorded_by=PRINCIPAL)
     late = ledger.admit_student(SCHOOL, YEAR, GRADE, "1", 4, b.identity(4, birth_date="2017-06-01"),
                                 admitted_on=date(2026, 4, 9), admission_kind="admission",
                                 reason="市外からの転居に伴う編入学", recorded_by="registrar",

@@ -33,11 +33,11 @@ def _june(ledger: Ledger) -> tuple[list[Any], Any]:
     _roll(ledger, date(2026, 6, 2), {a: {"code": "absent_illness", "reason": "発熱"}, c: present, d: present})
     _roll(ledger, date(2026, 6, 5), {a: {"code": "mourning", "reason": "祖父の葬儀"}, c: present,
                                      d: {"code": "deemed_present", "facility": "鳥取市教育支援センター"}})
-    # c leaves (withdrawal) on 8 June; a newcomer e joins on 9 June.
+    # c leaves (withdrawal) on 8 June, a day still on the roll (ADR 0024); a newcomer e joins on 9 June.
     ledger.withdraw(c, on=date(2026, 6, 8), reason="県外へ転出", recorded_by="principal")
     e = ledger.admit_student(b.ELEMENTARY, b.YEAR, 1, "1", 4, b.identity(4), admitted_on=date(2026, 6, 9),
                              admission_kind="entrance", recorded_by="registrar", different_child=True).stream_id
-    _roll(ledger, date(2026, 6, 8), {a: present, d: present})
+    _roll(ledger, date(2026, 6, 8), {a: present, c: present, d: present})
     _roll(ledger, date(2026, 6, 9), {a: present, d: present, e: present})
     # The 2 June absence was really a suspension for influenza: corrected, with the reason.
     ledger.correct_mark(a, on=date(2026, 6, 2), mark={"code": "suspended", "authority": "infection",
@@ -71,9 +71,9 @@ def test_the_june_register_counts_each_child_by_the_rules(backend: Backend, ledg
     assert (a_month["absent"], a_month["late"], a_month["present"]) == (0, 1, 3)
     assert a_month["unrecorded"] == 15  # days with no roll yet
 
-    c_month = by_id[str(c)]["month"]  # on the roll 1–5 June only (withdrew on the 8th)
-    assert c_month["school_days"] == 4
-    assert (c_month["present"], c_month["excused"]) == (3, 1)
+    c_month = by_id[str(c)]["month"]  # on the roll 1, 2, 4 (closed), 5 and 8 June (withdrew on the 8th)
+    assert c_month["school_days"] == 5
+    assert (c_month["present"], c_month["excused"]) == (4, 1)
 
     d_month = by_id[str(d)]["month"]
     assert (d_month["left_early"], d_month["deemed_present"], d_month["present"]) == (1, 1, 5)

@@ -417,7 +417,7 @@ def check_history(ledger: Ledger, runner: Runner, clock: Clock, history: list[St
             assert replayed(runner, keys, Cutoff(at=moment)) == replayed(runner, keys, position), moment
 
         # The composed forms: today == as of the head.
-        forms, upto = Forms(runner), Cutoff(position=head)
+        forms, upto = Forms(runner, clock=lambda: now), Cutoff(position=head)  # read at ``now`` (ADR 0024)
         for sid in world.students:
             today = same_or_refused(forms.cumulative_record, sid)
             assert same_or_refused(forms.cumulative_record, sid, as_of=upto) == today, sid

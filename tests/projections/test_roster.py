@@ -36,7 +36,11 @@ def test_the_roster_lists_the_class_with_current_names_and_days_on_the_roll(back
     assert whole is not None
     assert [s["number"] for s in whole["students"]] == [1, 2, 3, 4]
     assert whole["students"][0]["name"].startswith("鈴木")  # the changed name, everywhere
-    assert whole["students"][3] | {"left_on": "2026-05-11", "left_because": "withdrawal"} == whole["students"][3]
+    # Withdrawn on 11 May: on the roll that day, off it from the 12th (left_on: the first day off; ADR 0024).
+    assert whole["students"][3] | {"left_on": "2026-05-12", "left_because": "withdrawal"} == whole["students"][3]
+    on_the_day = roster(runner.store, b.ELEMENTARY, b.YEAR, 1, "1", on=date(2026, 5, 11))
+    assert on_the_day is not None
+    assert [s["student_id"] for s in on_the_day["students"]] == [str(i) for i in ids]
     on_roll = roster(runner.store, b.ELEMENTARY, b.YEAR, 1, "1", on=date(2026, 5, 12))
     assert on_roll is not None
     assert [s["student_id"] for s in on_roll["students"]] == [str(i) for i in ids[:3]]
@@ -76,7 +80,7 @@ def test_a_replay_at_a_past_position_shows_the_class_as_it_was_known_then(backen
     assert then is not None
     assert now is not None
     assert "left_on" not in then["placements"][str(ids[1])][-1]
-    assert now["placements"][str(ids[1])][-1]["left_on"] == "2026-05-11"
+    assert now["placements"][str(ids[1])][-1]["left_on"] == "2026-05-12"  # off the roll from the day after
 
 
 def test_each_event_is_applied_once_and_the_status_shows_the_lag(backend: Backend, ledger: Ledger) -> None:

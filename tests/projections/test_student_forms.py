@@ -259,8 +259,9 @@ def test_a_position_before_a_correction_shows_the_original_and_no_trail(backend:
     subjects = {r["subject"]: r for r in form2["subjects"]}
     assert (subjects["japanese"]["rating"], len(subjects["japanese"]["trail"])) == (3, 1)
     assert (subjects["arithmetic"]["rating"], subjects["arithmetic"]["trail"]) == (1, [])
-    assert canonical(record_of(f, s.a, as_of=Cutoff(at=s.at_correction))) == \
-        canonical(record_of(f, s.a, as_of=Cutoff(position=s.before_correction + 1)))
+    read_then = Forms(f.runner, clock=lambda: s.at_correction)  # both count the days up to that date (ADR 0024)
+    assert canonical(record_of(read_then, s.a, as_of=Cutoff(at=s.at_correction))) == \
+        canonical(record_of(read_then, s.a, as_of=Cutoff(position=s.before_correction + 1)))
 
 
 # ---------------------------------------------------------------- 様式2: 出欠の記録
@@ -291,7 +292,7 @@ def june(ledger: Ledger, clock: Clock | None = None) -> June:
                                     d: {"code": "deemed_present", "facility": FACILITY}})
     ledger.withdraw(c, on=date(2026, 6, 8), reason="県外へ転出", recorded_by=PRINCIPAL)
     e = admit(ledger, 4, date(2026, 6, 9))
-    roll(ledger, date(2026, 6, 8), {a: PRESENT, d: PRESENT})
+    roll(ledger, date(2026, 6, 8), {a: PRESENT, c: PRESENT, d: PRESENT})  # the withdrawal day is on the roll
     roll(ledger, date(2026, 6, 9), {a: PRESENT, d: PRESENT, e: PRESENT})
     roll(ledger, date(2026, 6, 10), {a: {"code": "absent_other"}, d: {"code": "absent_illness"}, e: PRESENT})
     before = ledger.position()
@@ -311,8 +312,8 @@ def test_attendance_is_counted_over_the_days_on_the_roll(backend: Backend, ledge
     assert attendance(record_of(f, j.a)) == figures(
         YEAR_DAYS, excused=3, absent=1, present=3, late=1, class_closed=1,  # 出席停止, 学級閉鎖, 忌引 are excused
         remarks="出席停止1日、忌引1日、学級閉鎖1日、遅刻1回、未記入206日")
-    # On the roll from 6 April to the day before the withdrawal: 45 weekdays less the grade closure.
-    assert attendance(record_of(f, j.c)) == figures(44, excused=1, present=3, class_closed=1,
+    # On the roll from 6 April to the withdrawal day, 8 June (ADR 0024): 46 weekdays less the grade closure.
+    assert attendance(record_of(f, j.c)) == figures(45, excused=1, present=4, class_closed=1,
                                                     remarks="学級閉鎖1日、未記入40日")
     assert attendance(record_of(f, j.d)) == figures(
         YEAR_DAYS, excused=1, absent=1, present=5, left_early=1, deemed_present=1, class_closed=1,
@@ -338,15 +339,17 @@ def test_a_date_before_the_withdrawal_shows_the_record_as_it_stood_then(
     assert before["form1"]["withdrawal"] is None
     assert before["form1"]["enrollments"] == [{"school_code": SCHOOL, "began_on": "2026-04-06",
                                                "school_name": "鳥取市立みどり小学校"}]
-    assert attendance(before)["school_days"] == YEAR_DAYS  # still on the roll for the whole year
+    # Still on the roll; the school days up to that Sunday, 7 June (ADR 0024): April 6–30 19 weekdays,
+    # May 21, June 1–5 5 less the grade closure of the 3rd 4: 44.
+    assert attendance(before)["school_days"] == 19 + 21 + 4
     on_the_day = record_of(f, j.c, as_of=Cutoff(on=date(2026, 6, 8)))
     assert on_the_day["form1"]["withdrawal"] == {"on": "2026-06-08", "reason": "県外へ転出"}
     assert canonical(on_the_day) == canonical(record_of(f, j.c))
     # Before the marks of 5 June and later: only the rolls of 1 and 2 June are counted.
     early = attendance(record_of(f, j.a, as_of=Cutoff(on=date(2026, 6, 2))))
-    # The corrected 2 June (出席停止; the correction is about that day) and the class closure of 4 June
-    # (the calendar's, set in April) are excused; 1 June was late.
-    assert (early["excused"], early["absent"], early["present"], early["late"]) == (2, 0, 1, 1)
+    # The corrected 2 June (出席停止; the correction is about that day) is excused; 1 June was late; the
+    # class closure of 4 June has not yet come on the 2nd (ADR 0024).
+    assert (early["excused"], early["absent"], early["present"], early["late"]) == (1, 0, 1, 1)
     # A child admitted later was not in the register on that day.
     assert f.cumulative_record(j.e, as_of=Cutoff(on=date(2026, 6, 8))) is None
     assert f.cumulative_record(j.e, as_of=Cutoff(on=date(2026, 6, 9))) is not None
