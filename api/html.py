@@ -28,6 +28,7 @@ MARK_SYMBOLS = {"present": "", "late": "チ", "left_early": "早", "absent_illne
                 "other_excused": "認"}
 SEX = {"male": "男", "female": "女"}
 LEFT_BECAUSE = {"withdrawal": "退学等", "graduation": "卒業", "leave": "休学", "transfer": "異動"}
+KIND_LABELS = {"elementary": "小学校", "junior_high": "中学校"}
 
 
 def _jdate(value: str | None) -> str:
@@ -99,7 +100,8 @@ def _environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(jdate=_jdate, jmonth=_jmonth, day=_day, jst=_jst, changes=_changes,
                        identity_trail=_identity_trail, sex=lambda v: SEX.get(v, v))
-    env.globals.update(MARK_LABELS=MARK_CODES, MARK_SYMBOLS=MARK_SYMBOLS, LEFT_BECAUSE=LEFT_BECAUSE)
+    env.globals.update(MARK_LABELS=MARK_CODES, MARK_SYMBOLS=MARK_SYMBOLS, LEFT_BECAUSE=LEFT_BECAUSE,
+                       KIND_LABELS=KIND_LABELS)
     return env
 
 

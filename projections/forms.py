@@ -46,7 +46,8 @@ class Forms:
         return report_card.compose(file, year, term, excused_label=self.label(board), school=school)
 
     def health_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Document | None:
-        """健康診断票(一般): every school year's examination on one card, as it travels with the child."""
+        """健康診断票(一般): the card of the child's school kind, one column per school year, with the
+        card of an earlier school kind sent along (health_cards.per_school_kind)."""
         file = student_file(self.runner, student_id, as_of, health=True)
         return self.cards(health_cards.health_card, file, school) if file else None
 
@@ -65,7 +66,7 @@ class Forms:
                    "birth_date": who["birth_date"]}
         schools = {c: {"name": d["name"], "kind": d["kind"]} for c, d in file.schools.items()}
         years = [file.health[y] for y in sorted(file.health) if view.mode(file.health[y]["school_code"], y)]
-        return card(student, years, schools)
+        return health_cards.per_school_kind(card, student, years, schools)
 
     def long_absence(self, school: str, year: int, *, as_of: Cutoff = NOW) -> Document:
         """The school year's children absent 30 days or more, or seven school days in a row."""

@@ -88,7 +88,10 @@ def _values(viewpoints: Viewpoints, rating: int | None) -> dict[str, Any]:
 def _record(record: YearRecord) -> Document:
     return {"moral_education": record.moral_education, "integrated_study": record.integrated_study,
             "special_activities": list(record.special_activities), "behaviour": list(record.behaviour),
-            "general_remarks": record.general_remarks}
+            "general_remarks": record.general_remarks,
+            # only when written (小3–4): the documents of every other year record keep their shape
+            **({"foreign_language_activities": record.foreign_language_activities}
+               if record.foreign_language_activities else {})}
 
 
 def _stamp(event: Event) -> Document:
