@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from api.auth import Principal
-from api.problems import ApiProblem
+from api.problems import ApiProblem, status_of
 from domain import errors
 from domain.backend import Backend
 from domain.ledger import Ledger
@@ -24,8 +24,17 @@ class AccessEntry(msgspec.Struct, frozen=True):
     action: str
     resource: str
     student_id: str | None
-    outcome: str  # "allowed", "denied" or "not-found"
+    outcome: str  # "allowed", "denied", "not-found" or (a write refused by a rule) "refused"
     status: int
+
+
+class LoggedWrite:
+    """What a logged write names, filled in as the write learns it (see ``AccessLog.writing``)."""
+
+    def __init__(self, resource: str) -> None:
+        self.resource = resource
+        self.student_id: str | None = None
+        self.status = 201
 
 
 class AccessLog:
@@ -62,6 +71,27 @@ class AccessLog:
         finally:
             self.record(staff_id=principal.staff_id, roles=principal.roles(), action=action, resource=resource,
                         student_id=student_id, outcome=outcome, status=status)
+
+    @contextmanager
+    def writing(self, principal: Principal, action: str, resource: str) -> Iterator[LoggedWrite]:
+        """Record a logged write with its outcome: the caller names the resource and the student on the
+        ``LoggedWrite`` as it learns them, and its answer's status (a repeat that records nothing is 200)."""
+        entry = LoggedWrite(resource)
+        outcome = "allowed"
+        try:
+            yield entry
+        except errors.NotFound:
+            outcome, entry.status = "not-found", 404
+            raise
+        except ApiProblem as e:
+            outcome, entry.status = "denied", e.status
+            raise
+        except errors.LedgerError as e:
+            outcome, entry.status = "refused", status_of(e)
+            raise
+        finally:
+            self.record(staff_id=principal.staff_id, roles=principal.roles(), action=action,
+                        resource=entry.resource, student_id=entry.student_id, outcome=outcome, status=entry.status)
 
     def entries(self, *, student_id: str | None = None, staff_id: str | None = None, after: int = 0,
                 limit: int = 100) -> list[AccessEntry]:

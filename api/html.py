@@ -29,6 +29,7 @@ MARK_SYMBOLS = {"present": "", "late": "チ", "left_early": "早", "absent_illne
                 "other_excused": "認"}
 SEX = {"male": "男", "female": "女"}
 LEFT_BECAUSE = {"withdrawal": "退学等", "graduation": "卒業", "leave": "休学", "transfer": "異動"}
+KIND_LABELS = {"elementary": "小学校", "junior_high": "中学校"}
 
 
 def _jdate(value: str | None) -> str:
@@ -102,7 +103,8 @@ def _environment() -> Environment:
                        identity_trail=_identity_trail, sex=lambda v: SEX.get(v, v))
     # The order things are printed in is the template's (a form's JSON objects arrive in sorted order).
     env.globals.update(MARK_LABELS=MARK_CODES, MARK_SYMBOLS=MARK_SYMBOLS, LEFT_BECAUSE=LEFT_BECAUSE,
-                       DENTAL_COUNTS=COUNTS, TOOTH_CODES=tuple(TOOTH_MEANINGS))
+                       DENTAL_COUNTS=COUNTS, TOOTH_CODES=tuple(TOOTH_MEANINGS),
+                       KIND_LABELS=KIND_LABELS)
     return env
 
 

@@ -5,7 +5,9 @@ canonicalised (RFC 8785) and signed with the ledger's Ed25519 key (JWS, domain/s
 same hand-over always gives the same bytes. Import: the packet is verified against the trust list,
 decoded strictly, checked to be addressed to the importing school, and the child is admitted there
 with the packet kept as received. The packet is its own idempotency key: importing it again
-returns the first admission and records nothing. Both reads and imports are in the access log.
+returns the first admission and records nothing. Both reads and imports are in the access log:
+an import names the packet (``/v1/transfer-packets/<issuer>/<packet id>``) once it is verified and
+addressed here, the child it admitted, and the outcome (a refusal by a rule is ``refused``).
 """
 
 from __future__ import annotations
@@ -81,20 +83,22 @@ class PacketImportController(Controller):
                   "a repeat records nothing")
     def import_packet(self, request: Req, data: JSONBody[PacketIn]) -> Response[Recorded]:
         p, svc = caller(request), services(request.app.state)
-        authorize(p, "packet.import", school_target(svc.ledger, data.school_code))
-        verified = verify(data.packet, svc.trust)
-        try:
-            packet = msgspec.json.decode(verified.payload, type=TransferPacket, strict=True)
-        except msgspec.ValidationError as e:
-            raise errors.PacketMalformed(f"the packet does not follow its schema: {e}", field="packet") from None
-        if packet.issuer != verified.issuer:
-            raise errors.PacketMalformed(
-                f"the packet names issuer {packet.issuer!r} but was signed by {verified.issuer!r}", field="packet")
-        if packet.to_school.code != data.school_code:  # before the repeat check: a first admission is the
-            raise errors.PacketWrongDestination(      # addressee's alone to see
-                f"the packet is addressed to {packet.to_school.code}, not to {data.school_code}", field="packet")
-        receipt, recorded = svc.ledger.receive_transfer(packet, data.packet, school_code=data.school_code,
-                                                        class_name=data.class_name, number=data.number,
-                                                        recorded_by=p.staff_id)
-        return Response(Recorded(str(receipt.stream_id), receipt.events, receipt.position),
-                        status_code=201 if recorded else 200)
+        with svc.access.writing(p, "packet.import", request.url.path) as logged:
+            authorize(p, "packet.import", school_target(svc.ledger, data.school_code))
+            verified = verify(data.packet, svc.trust)
+            try:
+                packet = msgspec.json.decode(verified.payload, type=TransferPacket, strict=True)
+            except msgspec.ValidationError as e:
+                raise errors.PacketMalformed(f"the packet does not follow its schema: {e}", field="packet") from None
+            if packet.issuer != verified.issuer:
+                raise errors.PacketMalformed(
+                    f"the packet names issuer {packet.issuer!r} but was signed by {verified.issuer!r}", field="packet")
+            if packet.to_school.code != data.school_code:  # before the repeat check: a first admission is the
+                raise errors.PacketWrongDestination(      # addressee's alone to see
+                    f"the packet is addressed to {packet.to_school.code}, not to {data.school_code}", field="packet")
+            logged.resource = f"{request.url.path}/{packet.issuer}/{packet.packet_id}"
+            receipt, recorded = svc.ledger.receive_transfer(packet, data.packet, school_code=data.school_code,
+                                                            class_name=data.class_name, number=data.number,
+                                                            recorded_by=p.staff_id)
+            logged.student_id, logged.status = str(receipt.stream_id), 201 if recorded else 200
+        return Response(Recorded(str(receipt.stream_id), receipt.events, receipt.position), status_code=logged.status)

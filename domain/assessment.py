@@ -56,6 +56,7 @@ class YearRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_d
     special_activities: tuple[str, ...] = ()  # 特別活動 marked ○
     behaviour: tuple[str, ...] = ()  # 行動の記録 items marked ○
     general_remarks: str = ""  # 総合所見及び指導上参考となる諸事項
+    foreign_language_activities: str = ""  # 外国語活動の記録 (小3–4 only)
 
 
 class YearRecordEntered(Event, frozen=True, tag="YearRecordEntered"):
@@ -171,6 +172,10 @@ def check_year_record(kind: str, grade: int, record: YearRecord) -> YearRecord:
         raise errors.IntegratedStudyNotInGrade(
             f"総合的な学習の時間 is not taught in grade {grade}", field="record.integrated_study"
         )
+    if record.foreign_language_activities.strip() and grade not in curriculum.FOREIGN_LANGUAGE_ACTIVITIES_GRADES[kind]:
+        raise errors.ForeignLanguageActivitiesNotInGrade(
+            f"外国語活動 is taught in grades 3–4 of elementary school, not in grade {grade} of a {kind} school",
+            field="record.foreign_language_activities")
     return YearRecord(
         moral_education=values.text(record.moral_education, "record.moral_education", max_length=1000, required=False),
         integrated_study=values.text(record.integrated_study, "record.integrated_study", max_length=1000,
@@ -179,6 +184,8 @@ def check_year_record(kind: str, grade: int, record: YearRecord) -> YearRecord:
         behaviour=tuple(sorted(set(record.behaviour))),
         general_remarks=values.text(record.general_remarks, "record.general_remarks", max_length=2000,
                                     required=False),
+        foreign_language_activities=values.text(record.foreign_language_activities,
+                                                "record.foreign_language_activities", max_length=1000, required=False),
     )
 
 

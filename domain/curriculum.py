@@ -68,6 +68,8 @@ SPECIAL_ACTIVITIES: dict[str, dict[str, tuple[str, range]]] = {
 
 # 総合的な学習の時間: from grade 3 at elementary school, every grade at junior high.
 INTEGRATED_STUDY_GRADES = {"elementary": range(3, 7), "junior_high": range(1, 4)}
+# 外国語活動: grades 3–4 at elementary school only (5–6 have 外国語 as a 教科; §2.2).
+FOREIGN_LANGUAGE_ACTIVITIES_GRADES = {"elementary": range(3, 5), "junior_high": range(0)}
 
 
 def rating_scale(kind: str, grade: int) -> range | None:

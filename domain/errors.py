@@ -128,6 +128,7 @@ RatingOutOfScale = _rule("RatingOutOfScale")
 UnknownBehaviourItem = _rule("UnknownBehaviourItem")
 UnknownSpecialActivity = _rule("UnknownSpecialActivity")
 IntegratedStudyNotInGrade = _rule("IntegratedStudyNotInGrade")
+ForeignLanguageActivitiesNotInGrade = _rule("ForeignLanguageActivitiesNotInGrade")
 
 # Health
 MeasurementOutOfRange = _rule("MeasurementOutOfRange")

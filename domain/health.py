@@ -55,6 +55,8 @@ class HealthExamination(msgspec.Struct, frozen=True, forbid_unknown_fields=True,
     other: str = ""
     doctor_remarks: str = ""  # 学校医所見
     follow_up: str = ""  # 事後措置
+    urine_other: str = ""  # 尿 その他の検査 (e.g. 潜血)
+    remarks: str = ""  # 備考
 
 
 ToothCode = str  # / C ○ △ × CO
@@ -131,7 +133,7 @@ def check_health(kind: str, grade: int, exam: HealthExamination) -> HealthExamin
             "結核 指導区分 is A–D followed by 1–3, e.g. D3", field="examination.tuberculosis_guidance"
         )
     for name in ("spine_chest_limbs", "eye", "ear_nose_throat", "skin", "tuberculosis", "heart", "other",
-                 "doctor_remarks", "follow_up"):
+                 "doctor_remarks", "follow_up", "urine_other", "remarks"):
         values.text(getattr(exam, name), f"examination.{name}", max_length=500, required=False)
     return exam
 

@@ -35,7 +35,8 @@ LABELS = {
     "present": "出席日数", "remarks": "備考", "entrance": "入学", "admission_kind": "編入学",
     "corrected": "訂正", "transfer_out": "転学・退学等", "transfer_in": "転入学", "advanced_to": "進学先",
     "copy": "写し", "abstract": "抄本", "original": "原本", "received": "受領した指導要録の写し・抄本",
-    "earlier_remarks": "各学年の所見", **curriculum.VIEWPOINTS,
+    "earlier_remarks": "各学年の所見", "foreign_language_activities": "外国語活動の記録",
+    **curriculum.VIEWPOINTS,
 }
 SEX = {"male": "男", "female": "女"}
 
@@ -161,6 +162,9 @@ def _form2(file: StudentFile, year: int, school: str, mode: str) -> Form:
         "behaviour": [{"item": b, "label": label, "marked": b in record.get("behaviour", [])}
                       for b, label in curriculum.BEHAVIOUR_ITEMS.items()],
         "general_remarks": record.get("general_remarks", ""),
+        # 外国語活動の記録: a section of 小3–4 only (§2.2), so other grades' rows do not carry it.
+        **({"foreign_language_activities": record.get("foreign_language_activities", "")}
+           if grade in curriculum.FOREIGN_LANGUAGE_ACTIVITIES_GRADES[kind] else {}),
         "year_record_trail": record_doc["trail"] if record_doc else [],
         "attendance": [{"school_code": school, "school_name": file.school(school).get("name"),
                         **figures(file, year, school)}],

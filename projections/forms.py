@@ -9,11 +9,12 @@ from uuid import UUID
 
 from domain import custody, streams
 from domain import school_year as school_years
-from projections import cumulative_record, health_cards, long_absence, report_card
+from projections import cumulative_record, health_cards, long_absence, report_card, staff
 from projections.attendance_index import codes_key, school_prefix
 from projections.attendance_register import DEFAULT_EXCUSED_LABEL, calendar_key, compose, month_key
 from projections.base import NOW, Cutoff, Form
 from projections.custody import ORIGINAL, as_it_stood, periods_of, view_for
+from projections.enrollment_record import school_key
 from projections.health_records import HealthYear
 from projections.roster import compose as roster_of
 from projections.runner import Runner
@@ -29,6 +30,11 @@ def counted_through(cutoff: Cutoff, today: date | None, known: date | None = Non
     at = school_years.school_date(cutoff.at) if cutoff.at else None
     days = [d for d in (cutoff.on, at, known, today) if d]
     return min(days).isoformat() if days else OPEN_END
+
+
+def _named(doc: Form, file: StudentFile) -> Form:
+    """A form whose trails name the staff as the child's schools know them (projections/staff.py)."""
+    return staff.named(doc, staff.directory([*file.schools.values(), *file.homerooms.values()]))
 
 
 class Forms:
@@ -74,7 +80,8 @@ class Forms:
         file = self.file(student_id, school, as_of)
         if file is None:
             return None
-        return cumulative_record.compose(file, excused_label=self.label(board), view=view_for(file.student, school))
+        return _named(cumulative_record.compose(file, excused_label=self.label(board),
+                                                view=view_for(file.student, school)), file)
 
     def report_card(self, student_id: UUID | str, year: int, term: int, *, board: str | None = None,
                     as_of: Cutoff = NOW, school: str | None = None) -> Form | None:
@@ -85,17 +92,19 @@ class Forms:
             return None
         if school is not None and view_for(file.student, school).mode(school, year) != ORIGINAL:
             return None
-        return report_card.compose(file, year, term, excused_label=self.label(board), school=school)
+        card = report_card.compose(file, year, term, excused_label=self.label(board), school=school)
+        return _named(card, file) if card is not None else None
 
     def health_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Form | None:
-        """健康診断票(一般): every school year's examination on one card, as it travels with the child."""
+        """健康診断票(一般): the card of the child's school kind, one column per school year, with the
+        card of an earlier school kind sent along (health_cards.per_school_kind)."""
         file = self.file(student_id, school, as_of, health=True)
-        return self.cards(health_cards.health_card, file, school) if file else None
+        return _named(self.cards(health_cards.health_card, file, school), file) if file else None
 
     def dental_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Form | None:
         """健康診断票(歯・口腔), with the counts computed from each year's tooth chart."""
         file = self.file(student_id, school, as_of, health=True)
-        return self.cards(health_cards.dental_card, file, school) if file else None
+        return _named(self.cards(health_cards.dental_card, file, school), file) if file else None
 
     def cards(self, card: Callable[[dict[str, Any], list[HealthYear], dict[str, dict[str, Any]]], Form],
               file: StudentFile, school: str | None) -> Form:
@@ -107,7 +116,7 @@ class Forms:
                    "birth_date": who["birth_date"]}
         schools = {c: {"name": d["name"], "kind": d["kind"]} for c, d in file.schools.items()}
         years = [file.health[y] for y in sorted(file.health) if view.mode(file.health[y]["school_code"], y)]
-        return card(student, years, schools)
+        return health_cards.per_school_kind(card, student, years, schools)
 
     def long_absence(self, school: str, year: int, *, as_of: Cutoff = NOW) -> Form:
         """The school year's children absent 30 days or more, or seven school days in a row."""
@@ -117,7 +126,12 @@ class Forms:
         found = read(self.runner, {"attendance_index": keys}, as_of)["attendance_index"] if keys else {}
         ids = sorted({sid for doc in found.values() for sid in doc["days"]})
         files = [f for sid in ids if (f := self.file(sid, school, as_of)) is not None]
-        return long_absence.compose(school, year, files)
+        return {**long_absence.compose(school, year, files), "school_name": self._school_name(school, as_of)}
+
+    def _school_name(self, school: str, as_of: Cutoff) -> str | None:
+        """The school's name as the register knows it at the cutoff (None: no such school)."""
+        doc = read(self.runner, {"enrollment_record": [school_key(school)]}, as_of)["enrollment_record"]
+        return next((str(d["name"]) for d in doc.values()), None)
 
     def roster(self, school: str, year: int, grade: int, class_name: str, on: date | None = None, *,
                as_of: Cutoff = NOW) -> Form | None:
@@ -127,7 +141,7 @@ class Forms:
         if klass is None:
             return None
         students = read(self.runner, {"roster": [f"student/{sid}" for sid in klass["placements"]]}, as_of)["roster"]
-        return roster_of(klass, students, on)
+        return {**roster_of(klass, students, on), "school_name": self._school_name(school, as_of)}
 
     def attendance_register(self, school: str, year: int, grade: int, class_name: str, month: str, *,
                             board: str | None = None, as_of: int | Cutoff | None = None) -> Form | None:
@@ -161,6 +175,11 @@ class Forms:
             known.update({("attendance_register", key): ids[month] for key in marks})
             docs = self.runner.replay_documents(wanted, cutoff, known)
         found = docs["attendance_index"]
-        return compose(klass, docs["roster"], calendar, docs["attendance_register"].get(marks[0]) if marks else None,
-                       {ym: found[key] for ym, key in codes.items() if key in found}, month,
-                       excused_label=self.label(board), through=self.through(cutoff))
+        register = compose(klass, docs["roster"], calendar,
+                           docs["attendance_register"].get(marks[0]) if marks else None,
+                           {ym: found[key] for ym, key in codes.items() if key in found}, month,
+                           excused_label=self.label(board), through=self.through(cutoff))
+        # the marks' correction trails name the staff as the school knows them (projections/staff.py)
+        offices = read(self.runner, {"enrollment_record": [school_key(school), class_key]}, cutoff)["enrollment_record"]
+        named = staff.named(register, staff.directory(offices.values()))
+        return {**named, "school_name": next((d["name"] for k, d in offices.items() if k.startswith("school/")), None)}

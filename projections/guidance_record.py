@@ -9,7 +9,7 @@ named by student and year (domain/streams.py), so a form finds them without a lo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypedDict, cast
+from typing import NotRequired, TypedDict, cast
 from uuid import UUID
 
 from domain import streams
@@ -80,6 +80,7 @@ class Record(TypedDict):
     special_activities: list[str]
     behaviour: list[str]
     general_remarks: str
+    foreign_language_activities: NotRequired[str]  # 外国語活動 (小3–4), only when written
 
 
 class RecordCorrection(Corrected):
@@ -170,9 +171,12 @@ def _viewpoints(viewpoints: Viewpoints) -> ViewpointMarks:
 
 
 def _record(record: YearRecord) -> Record:
-    return {"moral_education": record.moral_education, "integrated_study": record.integrated_study,
-            "special_activities": list(record.special_activities), "behaviour": list(record.behaviour),
-            "general_remarks": record.general_remarks}
+    out: Record = {"moral_education": record.moral_education, "integrated_study": record.integrated_study,
+                   "special_activities": list(record.special_activities), "behaviour": list(record.behaviour),
+                   "general_remarks": record.general_remarks}
+    if record.foreign_language_activities:  # only when written (小3–4): every other record keeps its shape
+        out["foreign_language_activities"] = record.foreign_language_activities
+    return out
 
 
 def _stamp(event: Event) -> Stamp:

@@ -1,7 +1,8 @@
 """The 健康診断票 (一般, 様式第二号) and (歯・口腔, 様式第三号) of a child, composed when read.
 
 A card spans the child's years at a school kind (小1–6 or 中1–3) and travels with the child, one
-column per school year, so it is composed from the student-year documents of
+column per school year (per_school_kind: the junior high's card starts afresh at 中1, with the
+elementary card sent along), so it is composed from the student-year documents of
 projections/health_records.py rather than stored: a correction shows in every card at once.
 These are pure functions of their arguments (no store, no clock), so an HTML form, a PDF and a
 test all see the same card; ``labels`` carries the Japanese wording for the template.
@@ -9,7 +10,7 @@ test all see the same card; ``labels`` carries the Japanese wording for the temp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -26,8 +27,8 @@ HEALTH_LABELS: dict[str, str] = {
     "ear_nose_throat": "耳鼻咽頭疾患", "skin": "皮膚疾患",
     "tuberculosis": "結核 疾病及び異常", "tuberculosis_guidance": "結核 指導区分",
     "heart_ecg": "心臓 臨床医学的検査(心電図等)", "heart": "心臓 疾病及び異常",
-    "urine_protein": "尿 蛋白 第1次", "urine_sugar": "尿 糖 第1次",
-    "other": "その他の疾病及び異常", "doctor_remarks": "学校医 所見", "follow_up": "事後措置",
+    "urine_protein": "尿 蛋白 第1次", "urine_sugar": "尿 糖 第1次", "urine_other": "尿 その他の検査",
+    "other": "その他の疾病及び異常", "doctor_remarks": "学校医 所見", "follow_up": "事後措置", "remarks": "備考",
 }
 HEADER_LABELS = {"name": "氏名", "name_kana": "ふりがな", "sex": "性別", "birth_date": "生年月日",
                  "school_name": "学校の名称", "year": "年度", "grade": "学年", "age": "年齢",
@@ -132,6 +133,19 @@ def _column(student: dict[str, Any], doc: Mapping[str, Any], exam: Mapping[str, 
             "age": age_on_april_first(student["birth_date"], doc["year"]) if student.get("birth_date") else None,
             "examined": exam is not None,
             **{k: (exam or {}).get(k) for k in ("examined_on", "recorded_by", "recorded_at", "version")}}
+
+
+def per_school_kind(card: Callable[..., dict[str, Any]], student: dict[str, Any], years: Sequence[Mapping[str, Any]],
+                    schools: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One card per school kind (小1–6, 中1–3; §4.3): the card of the child's latest school kind, with
+    ``earlier_cards`` the cards of the earlier kinds, oldest first, as they were sent along at 進学
+    (施行規則 §8②). ``school_kind`` names each card's kind; ``sent_along`` marks a card sent along."""
+    kinds: dict[str | None, list[Mapping[str, Any]]] = {}
+    for doc in _by_year(years):
+        kinds.setdefault(school_kind(doc["school_code"], schools), []).append(doc)
+    cards = [{**card(student, docs, schools), "school_kind": kind} for kind, docs in kinds.items()]
+    *earlier, current = cards or [{**card(student, [], schools), "school_kind": None}]
+    return {**current, "sent_along": False, "earlier_cards": [{**c, "sent_along": True} for c in earlier]}
 
 
 def _by_year(years: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -80,7 +80,9 @@ def key_of(stream_id: UUID) -> str:
 
 class HealthRecords:
     name: str = "health_records"
-    version: int = 1  # raise it when what the documents hold changes (Runner.upgrade)
+    # raise it when what the documents hold changes (Runner.upgrade); 2: every examination's values
+    # hold 尿 その他の検査 and 備考
+    version: int = 2
     topics: tuple[str, ...] = ("HealthExaminationRecorded", "HealthExaminationCorrected",
                                "DentalExaminationRecorded", "DentalExaminationCorrected")
 

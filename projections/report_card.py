@@ -2,7 +2,7 @@
 
 A school decides its report card (reference/domain-japan.md §5); this one carries what most
 print: the term's assessment of each subject (観点別 A/B/C and, where the grade has one, 評定),
-the term's 出欠 (授業日数, 出席停止・忌引等, 欠席, 遅刻, 早退), the class and its homeroom teacher,
+the term's 出欠 (授業日数, 出席停止・忌引等, 欠席, 遅刻, 早退), the class and its homeroom teacher, the principal,
 and the year record's remarks once entered. Terms are read from the school year's calendar, so
 a two-term school gets two report cards and a three-term school three.
 """
@@ -49,6 +49,7 @@ def compose(file: StudentFile, year: int, term: int, *, excused_label: str,
                              "rating": r["rating"] if r else None, "trail": r["trail"] if r else []})
     homeroom = file.homerooms.get(place(p["school_code"], year, p["grade"], p["class_name"]))
     in_term = [x for x in by_start(homeroom["homeroom_teachers"] if homeroom else []) if x["from"] <= t["ends_on"]]
+    principals = [x for x in by_start(at.get("principals", []) if at else []) if x["from"] <= t["ends_on"]]
     who = file.student["identity"]
     record = file.year_records.get(year)
     if record is not None and record["school_code"] != p["school_code"]:
@@ -61,6 +62,7 @@ def compose(file: StudentFile, year: int, term: int, *, excused_label: str,
         "year": year, "grade": p["grade"], "class_name": p["class_name"], "number": p["number"],
         "term": t, "terms_in_year": len(terms),
         "homeroom_teacher": in_term[-1]["name"] if in_term else None,
+        "principal": principals[-1]["name"] if principals else None,  # in office at the end of the term
         "subjects": subjects, "rated": curriculum.rating_scale(kind, p["grade"]) is not None,
         "attendance": figures(file, year, p["school_code"], t["starts_on"], t["ends_on"]),
         # The year's remarks belong on the last term's card, once the year record is entered.

@@ -174,3 +174,13 @@ def test_decimals_are_documented_as_msgspec_reads_them(document: dict[str, Any])
     height = validator(document, exam["properties"]["height_cm"])
     assert all(height.is_valid(v) for v in ("117.2", 117.2, 117))
     assert not any(height.is_valid(v) for v in ("", "tall", None))
+
+
+def test_the_year_record_and_the_health_examination_document_their_added_items(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    record, exam = schemas["YearRecord"]["properties"], schemas["HealthExamination"]["properties"]
+    assert record["foreign_language_activities"]["type"] == "string"  # 外国語活動の記録 (小3–4)
+    assert exam["urine_other"]["type"] == "string"  # 尿 その他の検査
+    assert exam["remarks"]["type"] == "string"  # 備考
+    assert {"foreign_language_activities"}.isdisjoint(schemas["YearRecord"].get("required", []))
+    assert {"urine_other", "remarks"}.isdisjoint(schemas["HealthExamination"].get("required", []))

@@ -259,3 +259,30 @@ def test_a_repeat_import_at_another_school_is_refused_as_wrong_destination_and_s
     assert (again.json()["rule"], again.json()["field"]) == ("packet-wrong-destination", "packet")
     assert "stream_id" not in again.json()
     assert chiba.ledger.position() == position
+
+
+def test_every_import_of_a_packet_is_written_to_the_access_log_with_its_outcome(
+        two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, chiba, _ = two_ledgers
+    _, exported = _move_out(tottori)
+    packet, packet_id = exported["packet"], exported["packet_id"]
+    resource = f"/v1/transfer-packets/{TOTTORI}/{packet_id}"
+    tampered = packet[:-4] + ("AAAA" if not packet.endswith("AAAA") else "BBBB")
+    assert _import(chiba, tampered).status_code == 422  # refused: the signature does not verify
+    first = _import(chiba, packet)
+    assert first.status_code == 201
+    child = first.json()["stream_id"]
+    assert _import(chiba, packet).status_code == 200  # the repeat records nothing, but is still logged
+    outsider = chiba.post("/v1/transfer-packets", {"school_code": CHIBA_SCHOOL, "packet": packet},
+                          chiba.auth("registrar", A, staff="R-0009"))
+    assert outsider.status_code == 404  # out of the outsider's duty: not even the packet is read
+    access = chiba.client.app.state["services"].access
+    entries = [(e.staff_id, e.roles, e.action, e.resource, e.student_id, e.outcome, e.status)
+               for e in access.entries() if e.action == "packet.import"]
+    assert entries == [
+        ("R-0500", "registrar", "packet.import", "/v1/transfer-packets", None, "refused", 422),
+        ("R-0500", "registrar", "packet.import", resource, child, "allowed", 201),
+        ("R-0500", "registrar", "packet.import", resource, child, "allowed", 200),
+        ("R-0009", "registrar", "packet.import", "/v1/transfer-packets", None, "not-found", 404),
+    ]
+    assert all(e.at for e in access.entries())

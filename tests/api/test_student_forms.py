@@ -163,3 +163,25 @@ def test_a_browser_gets_the_printable_page_and_a_program_the_json(world: Api) ->
     assert "出席停止・忌引等の日数" in register.text
     data = api.get(f"/v1/students/{sid}/forms/cumulative-record", principal)
     assert data.headers["content-type"].startswith("application/json")
+
+
+def test_the_added_record_items_are_taken_in_the_body_and_shown_on_the_forms(world: Api) -> None:
+    api = world
+    _, third = api.fresh_student(A, grade=3)
+    _, first = api.fresh_student(A, grade=1)
+    principal = api.auth("principal")
+    text = "英語の歌や挨拶に親しみ、友達と進んで自己紹介をした。"
+    body = {"year": YEAR, "record": {"foreign_language_activities": text}, "entered_on": "2027-03-15"}
+    _record(api, f"/v1/students/{third}/year-records", body, principal)
+    refused = problem_of(api.post(f"/v1/students/{first}/year-records", body, principal), 422)
+    assert (refused["rule"], refused["field"]) == ("foreign-language-activities-not-in-grade",
+                                                    "record.foreign_language_activities")
+    exam = {**HEALTH, "urine_other": "潜血 -", "remarks": "眼鏡使用"}
+    last = _record(api, f"/v1/students/{first}/health-exams", {"year": YEAR, "examination": exam,
+                                                                "examined_on": "2026-05-01"}, api.auth("nurse"))
+    record = api.get(f"/v1/students/{third}/forms/cumulative-record?wait_for={last}", principal).json()
+    assert record["form2"][0]["foreign_language_activities"] == text
+    card = api.get(f"/v1/students/{first}/forms/health-card?wait_for={last}", api.auth("nurse")).json()
+    items = card["columns"][0]["items"]
+    assert (items["urine_other"], items["remarks"]) == ("潜血 -", "眼鏡使用")
+    assert (card["school_kind"], card["earlier_cards"]) == ("elementary", [])

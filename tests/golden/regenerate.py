@@ -5,6 +5,7 @@ overwrites it by accident:
 
     python tests/golden/regenerate.py            # write events.jsonl if it does not exist yet
     python tests/golden/regenerate.py --missing  # append records only for event types it lacks
+    python tests/golden/regenerate.py --new      # append records only for (stream, version) it lacks
     python tests/golden/regenerate.py --stdout   # print what it would write
     python tests/golden/regenerate.py --force    # rewrite the whole file (only for a deliberate break)
 
@@ -213,6 +214,16 @@ def golden_events() -> list[Event]:
                                    corrects_version=2, reason="処置済の記入漏れ",
                                    examination=DentalExamination(jaw=0, bite=1, plaque=1, gums=0,
                                                                  teeth={"UL6": "○"})),
+        # fields added later with defaults (issue 11): 外国語活動 (小3–4), 尿 その他の検査 and 備考; the
+        # records above keep their bytes because a field at its default is not stored
+        YearRecordCorrected(**meta(streams.year_record(S, YEAR), 3, date(2027, 3, 24), "T-0001"),
+                            corrects_version=2, reason="外国語活動の記入漏れ", approved_by=None,
+                            record=YearRecord(behaviour=("basic_habits",),
+                                              foreign_language_activities="英語の歌や挨拶に親しんだ。")),
+        HealthExaminationCorrected(**meta(streams.health(S, YEAR), 5, date(2026, 4, 22), "nurse"),
+                                   corrects_version=3, reason="尿検査・備考の記入漏れ",
+                                   examination=msgspec.structs.replace(exam, height_cm=Decimal("129.4"),
+                                                                       urine_other="潜血 -", remarks="眼鏡使用")),
     ]
 
 
@@ -230,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--stdout", action="store_true", help="print the records instead of writing them")
     mode.add_argument("--missing", action="store_true", help="append records for event types the file lacks")
+    mode.add_argument("--new", action="store_true", help="append records for (stream, version) pairs the file lacks")
     mode.add_argument("--force", action="store_true", help="rewrite the whole file")
     args = parser.parse_args(argv)
 
@@ -242,6 +254,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.missing:
         present = {json.loads(line)["topic"] for line in GOLDEN.read_text(encoding="utf-8").splitlines() if line}
         new = [r for r in records if r.topic not in present]
+        with GOLDEN.open("a", encoding="utf-8") as f:
+            f.writelines(to_line(r) + "\n" for r in new)
+        print(f"appended {len(new)} records to {GOLDEN}")
+        return 0
+    if args.new:
+        held = {(json.loads(line)["originator_id"], json.loads(line)["originator_version"])
+                for line in GOLDEN.read_text(encoding="utf-8").splitlines() if line}
+        new = [r for r in records if (str(r.originator_id), r.originator_version) not in held]
         with GOLDEN.open("a", encoding="utf-8") as f:
             f.writelines(to_line(r) + "\n" for r in new)
         print(f"appended {len(new)} records to {GOLDEN}")

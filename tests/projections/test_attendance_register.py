@@ -90,7 +90,7 @@ def test_a_corrected_mark_shows_its_trail(backend: Backend, ledger: Ledger) -> N
     assert day["code"] == "suspended"
     assert day["trail"] == [{"code": "absent_illness", "reason": "発熱", "corrected_by": b.STAFF,
                              "corrected_at": day["trail"][0]["corrected_at"], "why": "医師の診断により出席停止",
-                             "approved_by": None}]
+                             "approved_by": None, "corrected_by_name": "山田 花子"}]  # T-0001 formed the class
     assert _register(backend, ledger)["students"][0]["student_id"] == str(a)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,16 +11,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api import html
 from domain import streams
 from domain.backend import Backend
 from domain.health import PERMANENT_TEETH, PRIMARY_TEETH
 from domain.ledger import Ledger
+from projections import runner_for
 from projections.base import canonical
+from projections.forms import Forms
 from projections.health_cards import age_on_april_first, dental_card, grade_rules, health_card, tooth_counts
 from projections.health_records import HealthRecords
 from projections.runner import Runner
 from projections.store import DocumentStore
 from tests import builders as b
+from tests.api.test_html import page
+from tests.conftest import Clock
 
 HEALTH: dict[str, Any] = {
     "height_cm": "116.4", "weight_kg": "21.1", "nutrition": "normal",
@@ -268,3 +273,63 @@ def test_every_charted_tooth_is_counted_once_as_present_or_lost(teeth: dict[str,
     assert counts["primary_untreated"] + counts["permanent_untreated"] == list(teeth.values()).count("C")
     assert counts["primary_treated"] + counts["permanent_treated"] == list(teeth.values()).count("○")
     assert tooth_counts(dict(reversed(teeth.items()))) == counts  # the order of the chart does not matter
+
+
+def test_each_school_kind_has_its_own_card_and_the_junior_high_card_starts_afresh_at_grade_1(
+        backend: Backend, ledger: Ledger, clock: Clock) -> None:
+    # §4.3: a card spans 小1–6 or 中1–3, one column per grade; 施行規則 §8②: at 進学 the elementary
+    # card is sent to the junior high, which starts its own card at 中1. The 尿 その他の検査 and 備考
+    # rows of 様式第二号 are printed from the examination.
+    b.school_with_calendar(ledger)
+    ledger.register_school(b.JUNIOR_HIGH, "鳥取市立あおば中学校", b.BOARD, "鳥取県鳥取市青葉町", recorded_by="admin")
+    (child,) = b.class_with_students(ledger, grade=6, count=1)
+    sixth = {**HEALTH, "hearing_right": None, "hearing_left": None, "heart_ecg": None}  # both may be left out in 小6
+    ledger.record_health_exam(child, b.YEAR, examination=sixth, examined_on=date(2026, 4, 20), recorded_by="nurse")
+    ledger.record_dental_exam(child, b.YEAR, examination=DENTAL, examined_on=date(2026, 5, 11), recorded_by="dentist")
+    clock.current = datetime(2027, 3, 19, 3, tzinfo=UTC)
+    ledger.graduate(child, on=date(2027, 3, 19), recorded_by=b.PRINCIPAL)
+    ledger.form_class(b.JUNIOR_HIGH, 2027, 1, "1", homeroom_teacher_id="T-0007", homeroom_teacher_name="小林 七海",
+                      on=date(2027, 4, 1), recorded_by="admin")
+    ledger.hand_over(child, kind="advancement", to_school=b.JUNIOR_HIGH, left_on=date(2027, 3, 19),
+                     accepted_on=date(2027, 4, 1), year=2027, grade=1, class_name="1", number=3, recorded_by="board")
+    first = {**HEALTH, "height_cm": "152.3", "urine_other": "潜血 -", "remarks": "眼鏡使用"}
+    ledger.record_health_exam(child, 2027, examination=first, examined_on=date(2027, 4, 21), recorded_by="nurse")
+    ledger.record_dental_exam(child, 2027, examination=DENTAL, examined_on=date(2027, 5, 12), recorded_by="dentist")
+    runner = runner_for(ledger, backend)
+    runner.catch_up()
+    forms = Forms(runner)
+
+    for reader in (b.JUNIOR_HIGH, None):  # the junior high, and a reader of the whole record
+        card = forms.health_card(child, school=reader)
+        assert card is not None
+        assert (card["school_kind"], card["sent_along"]) == ("junior_high", False)
+        assert [(c["year"], c["grade"], c["school_code"]) for c in card["columns"]] == [(2027, 1, b.JUNIOR_HIGH)]
+        assert card["student"]["school_names"] == ["鳥取市立あおば中学校"]
+        [earlier] = card["earlier_cards"]
+        assert (earlier["school_kind"], earlier["sent_along"]) == ("elementary", True)
+        assert [(c["year"], c["grade"]) for c in earlier["columns"]] == [(2026, 6)]
+        assert earlier["student"]["school_names"] == ["鳥取市立みどり小学校"]
+        items = card["columns"][0]["items"]
+        assert (items["height_cm"], items["urine_other"], items["remarks"]) == ("152.3", "潜血 -", "眼鏡使用")
+        assert (card["labels"]["urine_other"], card["labels"]["remarks"]) == ("尿 その他の検査", "備考")
+        assert earlier["columns"][0]["items"]["urine_other"] == ""  # examined, nothing written
+        dental = forms.dental_card(child, school=reader)
+        assert dental is not None
+        assert [c["year"] for c in dental["columns"]] == [2027]
+        assert [[c["year"] for c in d["columns"]] for d in dental["earlier_cards"]] == [[2026]]
+    # The elementary school holds its own card alone: the junior high's years are not its to see.
+    mine = forms.health_card(child, school=b.ELEMENTARY)
+    assert mine is not None
+    assert (mine["school_kind"], [c["year"] for c in mine["columns"]], mine["earlier_cards"]) == (
+        "elementary", [2026], [])
+
+    text = html.render("health_card", forms.health_card(child, school=b.JUNIOR_HIGH))  # type: ignore[arg-type]
+    parsed = page(text)
+    assert parsed.row("health", "尿 その他の検査", 0)[1:] == ["潜血 -"]
+    assert parsed.row("health", "備考", 0)[1:] == ["眼鏡使用"]
+    assert parsed.row("health", "学年", 0)[1:] == ["第1学年"]
+    assert parsed.row("health-elementary", "学年", 0)[1:] == ["第6学年"]
+    assert parsed.row("health-elementary", "身長 (cm)", 0)[1:] == [HEALTH["height_cm"]]
+    dental_page = html.render("dental_card", forms.dental_card(child, school=b.JUNIOR_HIGH))  # type: ignore[arg-type]
+    assert {"findings-2027", "findings-2026"} <= set(page(dental_page).tables)
+    assert "小学校の児童生徒健康診断票(歯・口腔)(進学時に送付を受けたもの)" in dental_page

@@ -29,6 +29,7 @@ from tests.conftest import Clock
 
 SCHOOL, YEAR, GRADE = b.ELEMENTARY, b.YEAR, 3
 PRINCIPAL = b.PRINCIPAL
+TEACHER, PRINCIPAL_NAME = "山田 花子", "田中 一郎"  # the names recorded for b.STAFF and b.PRINCIPAL
 FACILITY = "鳥取市教育支援センター"
 PRESENT = {"code": "present"}
 GRADE_CLOSED, CLASS_CLOSED = date(2026, 6, 3), date(2026, 6, 4)
@@ -129,7 +130,8 @@ def test_form1_prints_the_identity_as_it_stands_with_the_trail_of_changes(backen
     assert trail["identity"]["family_name_kana"] == "さとう"
     assert trail | {"identity": None} == {"identity": None, "changed_on": "2026-05-11",
                                           "reason": "保護者の婚姻による氏の変更", "recorded_by": "registrar",
-                                          "recorded_at": changed.recorded_at.isoformat()}
+                                          "recorded_at": changed.recorded_at.isoformat(),
+                                          "recorded_by_name": None}  # the registrar: no name recorded
 
 
 def test_form1_prints_the_admission_the_schools_and_the_withdrawal(backend: Backend, ledger: Ledger) -> None:
@@ -219,11 +221,13 @@ def test_form2_prints_the_year_assessment_of_each_subject_with_its_correction_tr
     assert subjects["japanese"] == {
         "subject": "japanese", "label": "国語", "viewpoints": VIEW_3, "rating": 3,  # the year's, not the term's
         "trail": [{"viewpoints": VIEW_2, "rating": 2, "corrected_by": b.STAFF, "why": "評定の転記誤り",
-                   "corrected_at": history[3].recorded_at.isoformat(), "approved_by": None}]}
+                   "corrected_at": history[3].recorded_at.isoformat(), "approved_by": None,
+                   "corrected_by_name": TEACHER}]}
     assert subjects["arithmetic"]["rating"] == 2
     assert subjects["arithmetic"]["trail"] == [
         {"viewpoints": VIEW_2, "rating": 1, "corrected_by": b.STAFF, "why": "観点の集計誤り",
-         "corrected_at": history[4].recorded_at.isoformat(), "approved_by": PRINCIPAL}]
+         "corrected_at": history[4].recorded_at.isoformat(), "approved_by": PRINCIPAL,
+         "corrected_by_name": TEACHER, "approved_by_name": PRINCIPAL_NAME}]
     assert subjects["science"] == {"subject": "science", "label": "理科", "viewpoints": None, "rating": None,
                                    "trail": []}
 
@@ -243,7 +247,8 @@ def test_form2_prints_the_year_record_with_its_trail(backend: Backend, ledger: L
     corrected = ledger.stream(streams.year_record(s.a, YEAR))[-1]
     assert form2["year_record_trail"] == [{
         "record": RECORD, "corrected_by": b.STAFF, "corrected_at": corrected.recorded_at.isoformat(),
-        "why": "所見の書き直し", "approved_by": PRINCIPAL}]
+        "why": "所見の書き直し", "approved_by": PRINCIPAL, "corrected_by_name": TEACHER,
+        "approved_by_name": PRINCIPAL_NAME}]
 
 
 def test_a_position_before_a_correction_shows_the_original_and_no_trail(backend: Backend, ledger: Ledger) -> None:
