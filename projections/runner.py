@@ -139,7 +139,9 @@ class Runner:
                 per[p.name].append((n.id, event))
         updates = {p.name: self._apply_page(p, per[p.name], None if written is None else written[p.name])
                    for p in chosen}
-        self.store.save_many(updates, page[-1].id, start)
+        # The read model stands at the end of the page's last transaction, though its last events may be
+        # of types no projection here reads (ADR 0021).
+        self.store.save_many(updates, self.ledger.transaction_end(page[-1].id), start)
         if written is not None:
             for name, (documents, _) in updates.items():
                 written[name].update(documents)

@@ -201,7 +201,8 @@ def attempt(api: Api, klass: Klass, students: list[str], w: Write) -> int | None
         case "admit":
             path, body = "/v1/students", {
                 "school_code": A, "year": YEAR, "grade": 1, "class_name": klass.name, "number": 10 + len(students),
-                "identity": identity(len(students) + 1), "admitted_on": "2026-04-06", "admission_kind": "entrance"}
+                "identity": identity(len(students) + 1), "admitted_on": "2026-04-06", "admission_kind": "entrance",
+                "different_child": True}
         case "roll":
             found = api.ledger.find_class(A, YEAR, 1, klass.name)
             members = sorted(found.members_on(DAYS[n % len(DAYS)]).items(), key=lambda m: m[1]) if found else []

@@ -34,7 +34,7 @@ def test_json_problem_health_and_schema_answers_carry_the_headers(world: Api) ->
         "404 of a record": world.get("/v1/students/00000000-0000-4000-8000-000000000000", principal),
         "400": world.post(f"/v1/students/{student}/assessments", {"year": YEAR}, principal),
         "422": world.post(f"/v1/students/{student}/assessments", {
-            "year": YEAR, "subject": "japanese", "term": 4, "assessed_on": "2026-07-17",
+            "year": YEAR, "subject": "no-such-subject", "term": 1, "assessed_on": "2026-07-17",
             "viewpoints": {"knowledge": "A", "thinking": "B", "attitude": "B"}}, principal),
         "health": world.client.get("/health"),
         "schema": world.client.get("/schema"),

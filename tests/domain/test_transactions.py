@@ -35,10 +35,11 @@ def test_every_save_records_where_its_transaction_begins_and_ends(ledger: Ledger
                               marks=[(c, {"code": "present"}) for c in children])
     assert roll.position == before + 3
     rows = _rows(ledger)
-    # one row per transaction, covering the log: the school's three, each admission's two events, the roll
-    assert [(first, last) for first, last, _ in rows] == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 6), (7, 8), (9, 10),
-                                                          (11, 13)]
-    assert before == 10
+    # one row per transaction, covering the log: the school's three, each admission's three events
+    # (the admission, the class roll, the school's admission index of ADR 0023), the roll
+    assert [(first, last) for first, last, _ in rows] == [(1, 1), (2, 2), (3, 3), (4, 4), (5, 7), (8, 10), (11, 13),
+                                                          (14, 16)]
+    assert before == 13
     first, last, known = rows[-1]
     assert (first, last) == (before + 1, before + 3)
     assert known == micros(max(e.recorded_at for e in _events_after(ledger, before)))

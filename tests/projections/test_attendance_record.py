@@ -117,9 +117,15 @@ MARKS_OF_A = [PRESENT, PRESENT, {"code": "absent_illness"}, {"code": "mourning",
 MONDAY_13 = datetime(2026, 4, 13, 1, 0, tzinfo=UTC)  # 10:00 in Japan, Monday 13 April
 
 
-def first_days(ledger: Ledger) -> tuple[UUID, UUID]:
+def first_days(ledger: Ledger, rolled_at: datetime | None = None) -> tuple[UUID, UUID]:
+    """The school, a class of two, and the rolls of 6-9 April; ``rolled_at``: the moment the rolls are
+    recorded, the school and class then recorded the morning of 6 April (Japan), when the year began."""
+    if rolled_at is not None:
+        ledger.clock.current = datetime(2026, 4, 5, 23, 0, tzinfo=UTC)  # type: ignore[attr-defined]
     b.school_with_calendar(ledger)
     a, c = b.class_with_students(ledger, grade=3, count=2)
+    if rolled_at is not None:
+        ledger.clock.current = rolled_at  # type: ignore[attr-defined]
     for day, mark in zip(APRIL[:4], MARKS_OF_A, strict=True):
         roll(ledger, day, {a: mark, c: PRESENT}, grade=3)
     return a, c
@@ -156,7 +162,8 @@ def test_a_past_date_or_time_counts_the_school_days_up_to_that_date(backend: Bac
     """as_of a time: the schools' date (JST) at that moment. 23:30 UTC on 8 April is 08:30 on
     Thursday 9 April in Japan: school days 6, 7, 8, 9 = 4; 忌引 1, required 3, 欠席 1, 出席 2,
     未記入 0. on=7 April: 6 and 7 April = 2 days, both present."""
-    a, _ = first_days(ledger)
+    # the rolls recorded on the morning of 9 April in Japan, before the moment read as of below
+    a, _ = first_days(ledger, rolled_at=datetime(2026, 4, 8, 23, 0, tzinfo=UTC))
     f = clocked(backend, ledger, MONDAY_13)
     at = f.cumulative_record(a, as_of=Cutoff(at=datetime(2026, 4, 8, 23, 30, tzinfo=UTC)))
     assert at is not None

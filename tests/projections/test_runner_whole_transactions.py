@@ -86,7 +86,7 @@ def _grouped_admissions(ledger: Ledger) -> tuple[Any, list[Any]]:
 
     alone = threading.Thread(target=admit, args=(1,))
     alone.start()
-    _until(lambda: calls == [2])
+    _until(lambda: calls == [3])  # the admission, the class roll, the admission index
     queued = [threading.Thread(target=admit, args=(n,)) for n in (2, 3)]
     for t in queued:
         t.start()
@@ -95,7 +95,7 @@ def _grouped_admissions(ledger: Ledger) -> tuple[Any, list[Any]]:
     for t in [alone, *queued]:
         t.join(10)
     ledger.recorder.insert_events = original  # type: ignore[method-assign]
-    assert calls == [2, 4]  # two events per admission: the one alone, then the two together
+    assert calls == [3, 6]  # three events per admission: the one alone, then the two together
     return receipts[1], [receipts[2], receipts[3]]
 
 
