@@ -58,7 +58,6 @@ def form1(file: StudentFile, view: View) -> Form:
     s = file.student
     who = s["identity"]
     visible = [p for p in file.places() if view.mode(p["school_code"], p["year"]) is not None]
-    shown = {p["school_code"] for p in visible}
     trail, admission, leaves = s["identity_trail"], s["admission"], s["leaves"]
     part = view.abstract_part()
     if part is not None:  # the abstract (ADR 0027): nothing of the earlier periods but what §2.3 lists
@@ -68,6 +67,7 @@ def form1(file: StudentFile, view: View) -> Form:
         admission = {**admission, "prior_history": ""}
         visible = [p for p in visible if view.mode(p["school_code"], p["year"]) != "abstract"
                    or p["school_code"] == graduated_from]
+    shown = {p["school_code"] for p in visible}
     guardian = {"guardian": who["guardian"]} if part is None or view.holds_a_period() else {}
     return {
         "name": f"{who['family_name']} {who['given_name']}",

@@ -71,6 +71,10 @@ def _assert_abstract(record: dict[str, Any]) -> None:
     assert (form1["name"], form1["sex"], form1["birth_date"], form1["graduation"]) == (
         "鈴木 陽翔1", "女", "2014-06-01", {"on": "2027-03-19"})
     assert (form1["identity_trail"], form1["prior_history"], form1["leaves"]) == ([], "", [])
+    # 学校名及び所在地: the school graduated from (and the reader's own); the earlier school is not named.
+    assert SENDING not in [x["school_code"] for x in form1["schools"]]
+    assert [x["school_code"] for x in form1["years"]] == [RECEIVING]
+    assert [(m["from_school"], m["kind"]) for m in form1["moves"]] == [(RECEIVING, "advancement")]
     assert record["received"] == []
 
 
