@@ -119,6 +119,24 @@ def mode(ps: Sequence[Period], reader: str | None, school: str, first: date, las
     return best
 
 
+def abstract_part(ps: Sequence[Period], reader: str | None) -> tuple[str, date] | None:
+    """When the reader sees the earlier periods as the abstract (抄本: a 進学 lies between; ADR 0027): the
+    school the child advanced from (the last period seen as the abstract), whose own final year the
+    abstract carries, and the first day after the abstract part (what is dated before it, and every copy
+    received in it, is not part of what the reader sees). None: no period is seen as the abstract."""
+    seen = modes(ps, reader)
+    last = max((i for i, m in enumerate(seen) if m == ABSTRACT), default=None)
+    if last is None or last + 1 >= len(ps):
+        return None
+    return ps[last].school_code, ps[last + 1].began_on
+
+
+def holds_a_period(ps: Sequence[Period], reader: str | None) -> bool:
+    """Whether the reader is a school of this ledger that held the child (not only a school outside it
+    that a packet is composed for)."""
+    return reader is None or any(p.school_code == reader and not p.external for p in ps)
+
+
 def sees_first_period(ps: Sequence[Period], reader: str | None) -> bool:
     """Whether the reader sees the child's first period here (then also what the child brought with them)."""
     seen = modes(ps, reader)

@@ -8,11 +8,14 @@ ledger, or outside it (``external``): then a signed transfer packet carries the 
 
 The class rolls move in the same transaction: off the sending class from the day after leaving,
 onto the receiving class (when the receiving school names it) from the acceptance day, so each
-school's 出欠 counts only its own days.
+school's 出欠 counts only its own days; a transfer in spring break also takes the child off the sending
+school's class of next year they were already placed in. A move is an enrollment event, not a record
+correction: a sealed year takes it as long as it changes no school day the year counted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -20,7 +23,7 @@ from domain import errors, streams, values
 from domain.enrollment_rules import check_identity
 from domain.event import Event, Stamp, stamp
 from domain.school import ClassMemberJoined, ClassMemberLeft, School, SchoolClass, SchoolYear
-from domain.sealing import require_open_year
+from domain.sealing import require_move_leaves_sealed_days
 from domain.student import Student, StudentHandedOver, StudentTransferredIn
 from domain.transfer_packet import TransferPacket
 
@@ -32,8 +35,12 @@ def hand_over(student: Student, sending: School, receiving: School | None, *, ki
               to_school_name: str, to_school_address: str, sending_class: SchoolClass | None,
               sending_year: SchoolYear | None, receiving_year: SchoolYear | None,
               receiving_class: SchoolClass | None, class_name: str, number: int, recorded_by: str,
-              now: datetime) -> list[Event]:
-    """Decide a hand-over; the events to save together (the hand-over and the class rolls it moves)."""
+              now: datetime, later_classes: Sequence[tuple[SchoolClass, SchoolYear]] = ()) -> list[Event]:
+    """Decide a hand-over; the events to save together (the hand-over and the class rolls it moves).
+
+    ``later_classes``: the sending school's classes of years after the one the child leaves in that the
+    child is already placed in (next year's class, placed during spring break); a transfer takes the child
+    off them too, from the first day of the placement, so the child is never on their rolls."""
     if kind not in KINDS:
         raise errors.InvalidHandoverKind("kind is 'transfer' (転学) or 'advancement' (進学)", field="kind")
     to_kind = values.school_kind_of(to_school, "to_school")
@@ -61,16 +68,24 @@ def hand_over(student: Student, sending: School, receiving: School | None, *, ki
         to_school_name=values.text(to_school_name, "to_school_name", max_length=100, required=external),
         to_school_address=values.text(to_school_address, "to_school_address", max_length=200, required=False),
         class_name=class_name, number=number)]
+    # A move is an enrollment event, not a record correction: a sealed year takes it as long as it changes no
+    # day the year counted (domain/sealing.py).
     if kind == "transfer" and sending_class is not None:
         if sending_year is not None:
-            require_open_year(sending_year, sending_class.year)
-        events.append(ClassMemberLeft(
-            originator_id=streams.school_class(sending.code, sending_class.year, sending_class.grade,
-                                               sending_class.name),
-            originator_version=sending_class.version + 1, **stamp(now, recorded_by, left_on + timedelta(days=1)),
-            student_id=student.id, reason="transfer"))
+            require_move_leaves_sealed_days(sending_year, sending_class.year, sending_class.grade,
+                                            left_on + timedelta(days=1), "left_on")
+        events.append(_leave(sending_class, student, left_on + timedelta(days=1), now, recorded_by))
+    if kind == "transfer":
+        for later, later_year in later_classes:
+            placed = later.last_placement(student.id)
+            if placed is None or placed.left_on is not None:
+                continue
+            off = max(left_on + timedelta(days=1), placed.joined_on)
+            require_move_leaves_sealed_days(later_year, later.year, later.grade, off, "left_on")
+            events.append(_leave(later, student, off, now, recorded_by))
     if class_name:
-        events.append(_join(receiving_class, receiving_year, student, year, grade, class_name, number, meta))
+        events.append(_join(receiving_class, receiving_year, student, year, grade, class_name, number, meta,
+                            "accepted_on"))
     elif number:
         raise errors.InvalidValue("a 出席番号 needs the class it is in", field="class_name")
     return events
@@ -117,13 +132,21 @@ def _check_advancement(student: Student, sending: School, to_kind: str, left_on:
     return left_on
 
 
+def _leave(klass: SchoolClass, student: Student, off: date, now: datetime, recorded_by: str) -> Event:
+    """Off a class's roll from ``off`` (that day included), because of the transfer."""
+    return ClassMemberLeft(
+        originator_id=streams.school_class(klass.school_code, klass.year, klass.grade, klass.name),
+        originator_version=klass.version + 1, **stamp(now, recorded_by, off), student_id=student.id,
+        reason="transfer")
+
+
 def _join(klass: SchoolClass | None, year_state: SchoolYear | None, student: Student, year: int, grade: int,
-          class_name: str, number: int, meta: Stamp) -> Event:
+          class_name: str, number: int, meta: Stamp, day_field: str) -> Event:
     if klass is None or klass.grade != grade:
         raise errors.UnknownClass(f"class {grade}-{class_name} of {year} is not formed at the receiving school",
                                   field="class_name")
     if year_state is not None:
-        require_open_year(year_state, year)
+        require_move_leaves_sealed_days(year_state, year, grade, meta["effective_on"], day_field)
     values.attendance_number(number)
     if number in klass.numbers_held_from(meta["effective_on"]):
         raise errors.DuplicateAttendanceNumber(f"出席番号 {number} is taken in class {grade}-{class_name}",
@@ -165,7 +188,8 @@ def receive(school: School, year_state: SchoolYear, klass: SchoolClass | None, e
         reason=packet.reason, class_name=class_name, number=number)]
     if class_name:
         state = Student(student_id, 0, identity)
-        events.append(_join(klass, year_state, state, packet.year, packet.grade, class_name, number, meta))
+        events.append(_join(klass, year_state, state, packet.year, packet.grade, class_name, number, meta,
+                            "packet"))
     elif number:
         raise errors.InvalidValue("a 出席番号 needs the class it is in", field="class_name")
     return events

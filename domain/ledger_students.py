@@ -106,6 +106,13 @@ class StudentCommands(LedgerBase):
             if placed is not None and placed.school_code == sending.code:
                 klass = self.find_class(sending.code, values.school_year_of(left_on), placed.grade, placed.class_name)
                 sending_year = self.school_year(sending.code, values.school_year_of(left_on))
+        later: list[tuple[SchoolClass, SchoolYear]] = []
+        if kind == "transfer" and student.custodian == sending.code:  # next year's class, placed in spring break
+            for y, p in sorted(student.placements.items()):
+                found = self.find_class(sending.code, y, p.grade, p.class_name) \
+                    if y > values.school_year_of(left_on) and p.school_code == sending.code else None
+                if found is not None:
+                    later.append((found, self.school_year(sending.code, y)))
         receiving_class = receiving_year = None
         if class_name and receiving is not None and not external:
             receiving_class = self.find_class(to_school, year, grade, class_name)
@@ -115,9 +122,10 @@ class StudentCommands(LedgerBase):
             year=year, grade=grade, reason=reason, external=external, to_school_name=to_school_name,
             to_school_address=to_school_address, sending_class=klass, sending_year=sending_year,
             receiving_year=receiving_year, receiving_class=receiving_class, class_name=class_name, number=number,
-            recorded_by=recorded_by, now=self.now())
+            recorded_by=recorded_by, now=self.now(), later_classes=later)
         judged = [self.judged_on(code, y, state) for code, y, state in (
-            (sending.code, values.school_year_of(left_on), sending_year), (to_school, year, receiving_year))
+            (sending.code, values.school_year_of(left_on), sending_year), (to_school, year, receiving_year),
+            *((sending.code, c.year, state) for c, state in later))
             if state is not None]
         return self.record(events, unchanged=judged)
 

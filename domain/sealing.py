@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from domain import errors, values
 from domain.school import School, SchoolYear
 
@@ -13,6 +15,23 @@ def require_open_year(year: SchoolYear, school_year: int) -> None:
             f"school year {school_year} was sealed on {year.sealed_on.isoformat()}; "
             "only a correction with a reason and the principal's approval is accepted",
             field="year",
+        )
+
+
+def require_move_leaves_sealed_days(year: SchoolYear, school_year: int, grade: int, from_day: date,
+                                    field: str) -> None:
+    """A move (転学 out of or into a class) is an enrollment event, not a record correction: a sealed year
+    takes it, as long as it changes no day the year counted. The class's roll changes from ``from_day``,
+    so no school day of the child's grade may remain on or after it."""
+    if year.sealed_on is None:
+        return
+    counted = sorted(d for d in year.days if d >= from_day and year.is_instructional_day(d, grade))
+    if counted:
+        raise errors.YearIsSealed(
+            f"school year {school_year} was sealed on {year.sealed_on.isoformat()}: a move in it may change the "
+            f"rolls only after its last school day, and {counted[0].isoformat()} is one; a move after the seal "
+            f"leaves on or after {counted[-1].isoformat()}",
+            field=field,
         )
 
 

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain import values
 from domain.event import Event
 
 
@@ -215,6 +216,7 @@ def evolve_student(state: Student | None, event: Event) -> Student:
             if event.kind == "transfer":  # enrolled at the sending school to the day before acceptance
                 last = state.enrollments[-1]
                 last.ended_on, last.ended_because = event.effective_on - timedelta(days=1), "transfer"
+                _unplace_later(state, event.from_school, values.school_year_of(event.left_on))
             state.enrollments[-1].passed_at = event.originator_version
             if event.external:
                 state.status = "left"
@@ -234,3 +236,11 @@ def evolve_student(state: Student | None, event: Event) -> Student:
 def _place(state: Student, year: int, placement: Placement) -> None:
     state.placements[year] = placement
     state.classes.append(placement)
+
+
+def _unplace_later(state: Student, school: str, leaving_year: int) -> None:
+    """A child who transfers out is no longer placed in a class of the sending school for a year after
+    the one they left in (a class of next year they were placed in during spring break): they never reach it."""
+    for year in [y for y, p in state.placements.items() if y > leaving_year and p.school_code == school]:
+        dropped = state.placements.pop(year)
+        state.classes = [p for p in state.classes if p is not dropped]

@@ -46,9 +46,13 @@ def compose(file: StudentFile, *, excused_label: str, view: View | None = None) 
     copy (写し) or abstract (抄本) it received, nothing after the child left it (projections/custody.py)."""
     view = view or view_for(file.student, None)
     rows = [row for y in file.years() for row in form2(file, y, view)]
-    return {"student_id": file.student_id, "form1": form1(file, view), "form2": _abstracts(rows),
+    part = view.abstract_part()
+    # A copy received in the part seen as the abstract is left out whole (ADR 0027): the packet is signed whole.
+    return {"student_id": file.student_id, "form1": form1(file, view),
+            "form2": _abstracts(rows, part[0] if part else None),
             "received": [{k: r[k] for k in ("from_ledger", "packet_id", "kind", "record_kind", "content")}
-                         for r in file.student.get("received", [])] if view.sees_first_period() else [],
+                         for r in file.student.get("received", [])]
+            if view.sees_first_period() and part is None else [],
             "labels": {**LABELS, "excused": excused_label}}
 
 
@@ -56,13 +60,23 @@ def form1(file: StudentFile, view: View) -> Form:
     s = file.student
     who = s["identity"]
     visible = [p for p in file.places() if view.mode(p["school_code"], p["year"]) is not None]
+    trail, admission, leaves = s["identity_trail"], s["admission"], s["leaves"]
+    part = view.abstract_part()
+    if part is not None:  # the abstract (ADR 0027): nothing of the earlier periods but what §2.3 lists
+        graduated_from, since = part[0], part[1].isoformat()
+        trail = [t for t in trail if t["changed_on"] >= since]
+        leaves = [x for x in leaves if x["began_on"] >= since]
+        admission = {**admission, "prior_history": ""}
+        visible = [p for p in visible if view.mode(p["school_code"], p["year"]) != "abstract"
+                   or p["school_code"] == graduated_from]
     shown = {p["school_code"] for p in visible}
+    guardian = {"guardian": who["guardian"]} if part is None or view.holds_a_period() else {}
     return {
         "name": f"{who['family_name']} {who['given_name']}",
         "name_kana": f"{who['family_name_kana']} {who['given_name_kana']}",
         "sex": SEX.get(who["sex"], who["sex"]), "birth_date": who["birth_date"], "address": who["address"],
-        "guardian": who["guardian"], "identity_trail": s["identity_trail"],
-        "prior_history": s["admission"]["prior_history"], "admission": s["admission"], "leaves": s["leaves"],
+        **guardian, "identity_trail": trail,
+        "prior_history": admission["prior_history"], "admission": admission, "leaves": leaves,
         "withdrawal": s.get("withdrawal"), "graduation": s.get("graduation"),
         "enrollments": [{**e, "school_name": file.school(e["school_code"]).get("name")}
                         for e in s["enrollments"] if e["school_code"] in shown],
@@ -124,12 +138,13 @@ def form2(file: StudentFile, year: int, view: View) -> list[Form]:
             if (mode := view.mode(school, year)) is not None]
 
 
-def _abstracts(rows: list[Form]) -> list[Form]:
-    """An abstract (抄本) keeps the final year of that school, with the earlier years' 所見."""
+def _abstracts(rows: list[Form], graduated_from: str | None) -> list[Form]:
+    """An abstract (抄本) keeps the final year of the school the child advanced from, with that school's
+    earlier years' 所見; an earlier school's rows reached it as a received copy and are left out (ADR 0027)."""
     out: list[Form] = []
     for i, row in enumerate(rows):
         later = [r for r in rows[i + 1:] if r["school_code"] == row["school_code"] and r["source"] == "abstract"]
-        if row["source"] == "abstract" and later:
+        if row["source"] == "abstract" and (later or row["school_code"] != graduated_from):
             continue
         if row["source"] == "abstract":
             earlier = [{"year": r["year"], "grade": r["grade"], "general_remarks": r["general_remarks"]}

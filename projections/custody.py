@@ -40,6 +40,13 @@ class View:
     def sees_first_period(self) -> bool:
         return custody.sees_first_period(self.periods, self.reader)
 
+    def abstract_part(self) -> tuple[str, date] | None:
+        """The school advanced from and the first day after the part seen as the abstract (ADR 0027)."""
+        return custody.abstract_part(self.periods, self.reader)
+
+    def holds_a_period(self) -> bool:
+        return custody.holds_a_period(self.periods, self.reader)
+
 
 def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None

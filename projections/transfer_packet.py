@@ -2,8 +2,9 @@
 
 The content is composed as the record stood when the child left (replayed to the hand-over's log
 position), as the receiving school is entitled to it: the copy (写し) after a transfer, the abstract
-(抄本) after an advancement, of every period here; the health and dental cards; and every packet
-this ledger itself received for the child, nested exactly as received.
+(抄本) after an advancement (the graduating school's final year only, ADR 0027); the health and
+dental cards; and, after a transfer, every packet this ledger itself received for the child, nested
+exactly as received (an abstract carries none).
 """
 
 from __future__ import annotations
@@ -53,5 +54,6 @@ def content(forms: Forms, move: StudentHandedOver, position: int, *, issuer: str
         health_card=forms.cards(health_cards.health_card, file, move.to_school),
         dental_card=forms.cards(health_cards.dental_card, file, move.to_school),
         reason=move.reason,
-        received=[r["packet"] for r in file.student.get("received", [])],
+        # an abstract leaves a received packet out whole: it is signed whole by its own issuer (ADR 0027)
+        received=[r["packet"] for r in file.student.get("received", [])] if move.kind == "transfer" else [],
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from tests.api.conftest import YEAR, A, Api, B, C, problem_of
+from tests.conftest import Clock
 
 JUNIOR_HIGH = "C131220000015"
 
@@ -197,3 +198,49 @@ def test_a_schools_principal_reads_the_history_of_its_own_custody_and_an_auditor
     assert "StudentHandedOver" in sending
     assert "StudentHandedOver" in receiving
     assert "StudentAdmitted" not in receiving  # the sending school's admission: in the copy, not its trail
+
+
+def test_a_spring_break_transfer_after_the_seal_goes_through_and_leaves_next_years_roll(world: Api) -> None:
+    """転学 in spring break (§2.4): the sending school sealed 2026 after its last school day (Wed 24 March)
+    and had already placed both children of its 1-1 in 2027's 2-1."""
+    api = world
+    clock = api.ledger.clock
+    if isinstance(clock, Clock) and clock.current < datetime(2027, 3, 26, tzinfo=UTC):
+        clock.current = datetime(2027, 3, 26, tzinfo=UTC)
+    school = api.fresh_school(students=2)
+    moving, staying = school.students
+    api.ledger.form_class(school.code, 2027, 2, "1", homeroom_teacher_id=school.homeroom,
+                          homeroom_teacher_name="山田 花子", students=[(moving, 1), (staying, 2)],
+                          on=date(2027, 4, 1), recorded_by="admin")
+    receiving_class = api.fresh_name()
+    api.ledger.form_class(B, 2027, 2, receiving_class, homeroom_teacher_id="T-0003", homeroom_teacher_name="岡 正子",
+                          on=date(2027, 4, 1), recorded_by="admin")
+    principal = api.auth("principal", school.code, staff=school.principal)
+    assert api.post(f"/v1/schools/{school.code}/years/{YEAR}/seal", {}, principal).status_code in (200, 201)
+    registrar = api.auth("registrar", school.code)
+    move = {"kind": "transfer", "to_school": B, "left_on": "2027-03-10", "accepted_on": "2027-04-01",
+            "year": 2027, "grade": 2, "reason": "保護者の転勤に伴う転居", "class_name": receiving_class, "number": 1}
+
+    # Leaving on 10 March would take the child off the sealed year's roll on counted days: refused, nothing kept.
+    before = api.ledger.position()
+    problem = problem_of(api.post(f"/v1/students/{moving}/handovers", move, registrar), 422)
+    assert (problem["rule"], problem["field"]) == ("year-is-sealed", "left_on")
+    assert api.ledger.position() == before
+
+    # Leaving on Fri 26 March changes no counted day: the move is recorded after the seal.
+    moved = api.post(f"/v1/students/{moving}/handovers", {**move, "left_on": "2027-03-26"}, registrar)
+    assert moved.status_code == 201, moved.text
+    assert moved.json()["events"] == 4  # the hand-over; off 2026's 1-1 and 2027's 2-1; onto B's 2-1
+    wait = f"wait_for={moved.json()['position']}"
+
+    def roll(headers: dict[str, str], code: str, year: int, grade: int, name: str, on: str) -> list[tuple[str, int]]:
+        got = api.get(f"/v1/schools/{code}/years/{year}/classes/{grade}/{name}/roster?on={on}&{wait}", headers)
+        assert got.status_code == 200, got.text
+        return [(r["student_id"], r["number"]) for r in got.json()["students"]]
+
+    # 2027's first school day: the sending 2-1 holds only the child who stayed (番号 2), B's 2-1 the newcomer.
+    assert roll(principal, school.code, 2027, 2, "1", "2027-04-06") == [(staying, 2)]
+    assert roll(api.auth("principal", B, staff="P-0002"), B, 2027, 2, receiving_class, "2027-04-06") == [
+        (moving, 1)]
+    # The sealed year's roll on its last school day is as it was: both children.
+    assert roll(principal, school.code, YEAR, 1, "1", "2027-03-24") == [(moving, 1), (staying, 2)]

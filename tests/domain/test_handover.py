@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +17,7 @@ from domain.transfer_packet import FORMAT, PacketSchool, TransferPacket
 from projections import runner_for
 from projections.forms import Forms
 from tests import builders as b
+from tests.conftest import Clock
 
 SENDING, RECEIVING = b.ELEMENTARY, b.OTHER_ELEMENTARY
 LEFT, ACCEPTED = date(2026, 6, 5), date(2026, 6, 8)  # Fri 5 June; accepted Mon 8 June
@@ -202,3 +203,80 @@ def test_a_packet_from_a_school_of_the_same_kind_elsewhere_is_admitted(ledger: L
     receipt, recorded = ledger.receive_transfer(_packet(), "h.p.s", school_code=RECEIVING, recorded_by="registrar")
     assert recorded
     assert ledger.student(receipt.stream_id).custodian == RECEIVING
+
+
+SPRING_LEFT = date(2027, 3, 26)  # Fri: after the last school day (Wed 24 March) and the year's seal
+NEXT_YEAR, NEXT_FIRST = 2027, date(2027, 4, 1)
+
+
+def _placed_in_next_year_and_sealed(ledger: Ledger, clock: Clock, *, seal: bool = True) -> tuple[UUID, UUID]:
+    """Both children of the sending 1-1 are placed in next year's 2-1; the receiving school has a 2-1
+    of its own for 2027; the sending school's 2026 is sealed after its last school day (unless told not)."""
+    moving, staying = _two_schools(ledger)
+    for code, members in ((SENDING, [(moving, 1), (staying, 2)]), (RECEIVING, [])):
+        ledger.form_class(code, NEXT_YEAR, 2, "1", homeroom_teacher_id="T-0200", homeroom_teacher_name="森 三郎",
+                          students=members, on=NEXT_FIRST, recorded_by="admin")
+    clock.current = datetime(2027, 3, 26, 9, 0, tzinfo=UTC)
+    if seal:
+        ledger.seal_year(SENDING, b.YEAR, recorded_by="principal")
+    return moving, staying
+
+
+def test_a_transfer_in_spring_break_after_the_seal_takes_the_child_off_this_and_next_years_rolls(
+        backend: Backend, ledger: Ledger, clock: Clock) -> None:
+    moving, staying = _placed_in_next_year_and_sealed(ledger, clock)
+    receipt = ledger.hand_over(moving, kind="transfer", to_school=RECEIVING, left_on=SPRING_LEFT,
+                               accepted_on=NEXT_FIRST, year=NEXT_YEAR, grade=2, reason="保護者の転勤に伴う転居",
+                               class_name="1", number=1, recorded_by="registrar")
+    # The hand-over; off the sending 1-1 (2026) and 2-1 (2027); onto the receiving 2-1 (2027).
+    assert receipt.events == 4
+    sending_now = ledger.school_class(SENDING, b.YEAR, 1, "1")
+    sending_next = ledger.school_class(SENDING, NEXT_YEAR, 2, "1")
+    receiving_next = ledger.school_class(RECEIVING, NEXT_YEAR, 2, "1")
+    # The sealed year's rolls stand as they were on every school day (the last one is 24 March):
+    assert all(set(sending_now.members_on(d)) == {moving, staying} for d in b.SCHOOL_DAYS)
+    # off it from the day after leaving (§2.4: 転学 counts to the day the child left),
+    assert set(sending_now.members_on(date(2027, 3, 27))) == {staying}
+    # never on next year's sending class, and on the receiving one from the day of acceptance.
+    first_days = [NEXT_FIRST + timedelta(days=d) for d in range(30)]
+    assert all(set(sending_next.members_on(d)) == {staying} for d in first_days)
+    assert all(set(receiving_next.members_on(d)) == {moving} for d in first_days)
+    student = ledger.student(moving)
+    assert (student.custodian, student.placements[NEXT_YEAR].school_code) == (RECEIVING, RECEIVING)
+
+    runner = runner_for(ledger, backend)
+    runner.catch_up()
+    forms = Forms(runner)
+    # 名簿 on the first school day of 2027: the sending 2-1 lists only the child who stayed (番号 2), and
+    # the receiving 2-1 the child who came (番号 1).
+    sending_roster = forms.roster(SENDING, NEXT_YEAR, 2, "1", date(2027, 4, 6))
+    receiving_roster = forms.roster(RECEIVING, NEXT_YEAR, 2, "1", date(2027, 4, 6))
+    assert sending_roster is not None
+    assert receiving_roster is not None
+    assert [(r["student_id"], r["number"]) for r in sending_roster["students"]] == [(str(staying), 2)]
+    assert [(r["student_id"], r["number"]) for r in receiving_roster["students"]] == [(str(moving), 1)]
+    # The 2026 1-1 roster on its last school day still lists both.
+    last_day = forms.roster(SENDING, b.YEAR, 1, "1", date(2027, 3, 24))
+    assert last_day is not None
+    assert [r["student_id"] for r in last_day["students"]] == [str(moving), str(staying)]
+
+
+def test_a_transfer_into_no_named_class_still_takes_the_child_off_next_years_roll(
+        ledger: Ledger, clock: Clock) -> None:
+    moving, staying = _placed_in_next_year_and_sealed(ledger, clock, seal=False)
+    ledger.hand_over(moving, kind="transfer", to_school=RECEIVING, left_on=SPRING_LEFT, accepted_on=date(2027, 3, 29),
+                     year=b.YEAR, grade=1, reason="保護者の転勤に伴う転居", recorded_by="registrar")
+    assert set(ledger.school_class(SENDING, NEXT_YEAR, 2, "1").members_on(date(2027, 4, 6))) == {staying}
+    assert NEXT_YEAR not in ledger.student(moving).placements
+
+
+def test_a_transfer_after_the_seal_that_would_change_a_counted_day_is_refused_and_records_nothing(
+        ledger: Ledger, clock: Clock) -> None:
+    moving, _ = _placed_in_next_year_and_sealed(ledger, clock)
+    before = ledger.position()
+    with pytest.raises(errors.YearIsSealed) as refused:  # 10 March is a school day of the sealed year
+        ledger.hand_over(moving, kind="transfer", to_school=RECEIVING, left_on=date(2027, 3, 10),
+                         accepted_on=NEXT_FIRST, year=NEXT_YEAR, grade=2, reason="保護者の転勤に伴う転居",
+                         recorded_by="registrar")
+    assert refused.value.field == "left_on"
+    assert ledger.position() == before
