@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -70,3 +73,38 @@ def class_with_students(ledger: Ledger, code: str = ELEMENTARY, grade: int = 1, 
             different_child=True)  # builders reuse identity(n) in every class: each is another child
         ids.append(receipt.stream_id)
     return ids
+
+
+def saved_together(ledger: Ledger, first: Callable[[], object], rest: Sequence[Callable[[], object]]) -> list[int]:
+    """Runs the write ``first`` and holds its save until every write of ``rest`` is queued behind it,
+    so that those are saved together in the next transaction (group commit, ADR 0017). Returns the
+    number of events of each save, in order."""
+    original, gate, calls = ledger.recorder.insert_events, threading.Event(), []
+
+    def insert_events(stored: Any, **kwargs: Any) -> Any:
+        calls.append(len(stored))
+        if len(calls) == 1:
+            gate.wait(10)
+        return original(stored, **kwargs)
+
+    def until(condition: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 10
+        while not condition():
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.005)
+
+    ledger.recorder.insert_events = insert_events  # type: ignore[method-assign]
+    try:
+        leader = threading.Thread(target=first)
+        leader.start()
+        until(lambda: len(calls) == 1)  # the first is saving alone
+        queued = [threading.Thread(target=write) for write in rest]
+        for t in queued:
+            t.start()
+        until(lambda: len(ledger.group_commit._queue) == len(rest))
+        gate.set()
+        for t in [leader, *queued]:
+            t.join(10)
+    finally:
+        ledger.recorder.insert_events = original  # type: ignore[method-assign]
+    return calls

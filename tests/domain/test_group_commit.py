@@ -12,6 +12,7 @@ from domain import errors
 from domain.backend import Backend
 from domain.group_commit import GroupCommit, Pending
 from domain.ledger import Ledger
+from tests import builders as b
 
 BOARD = "312011"
 
@@ -67,15 +68,6 @@ def test_a_conflict_in_a_batch_refuses_only_the_write_in_conflict(backend: Backe
     """Four registrations, the middle two of the same school, decided while the first is saving:
     the three queued share a transaction, which the duplicate fails; saved again one by one, only
     the second registration of that school is refused."""
-    original, gate, calls = ledger.recorder.insert_events, threading.Event(), []
-
-    def insert_events(stored: Any, **kwargs: Any) -> Any:
-        calls.append(len(stored))
-        if len(calls) == 1:
-            gate.wait(10)
-        return original(stored, **kwargs)
-
-    ledger.recorder.insert_events = insert_events  # type: ignore[method-assign]
     outcomes: dict[int, Any] = {}
 
     def register(n: int, code: str) -> None:
@@ -85,17 +77,9 @@ def test_a_conflict_in_a_batch_refuses_only_the_write_in_conflict(backend: Backe
             outcomes[n] = e
 
     before = ledger.position()
-    first = threading.Thread(target=register, args=(0, _code(1)))
-    first.start()
-    _until(lambda: calls == [1])
-    rest = [threading.Thread(target=register, args=(n, code)) for n, code in
-            [(1, _code(2)), (2, _code(2)), (3, _code(3))]]
-    for t in rest:
-        t.start()
-    _until(lambda: len(ledger.group_commit._queue) == 3)
-    gate.set()
-    for t in [first, *rest]:
-        t.join(10)
+    calls = b.saved_together(ledger, lambda: register(0, _code(1)),
+                             [lambda n=n, code=code: register(n, code)
+                              for n, code in [(1, _code(2)), (2, _code(2)), (3, _code(3))]])
 
     refused = [n for n, o in outcomes.items() if isinstance(o, errors.ConcurrencyConflict)]
     assert len(refused) == 1

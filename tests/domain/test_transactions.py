@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,13 +11,6 @@ from domain.ledger import Ledger
 from domain.transactions import micros
 from tests import builders as b
 from tests.conftest import Clock
-
-
-def _until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
 
 
 def _rows(ledger: Ledger) -> list[tuple[int, int, int]]:
@@ -57,30 +48,12 @@ def _events_after(ledger: Ledger, position: int) -> list[Any]:
 def test_writes_that_share_a_transaction_each_answer_with_its_last_position(backend: Backend, ledger: Ledger) -> None:
     """Three registrations queued behind a save in progress go in one transaction: each receipt
     names the transaction's last position, so that as of it the write is wholly there."""
-    original, gate, calls = ledger.recorder.insert_events, threading.Event(), []
-
-    def insert_events(stored: Any, **kwargs: Any) -> Any:
-        calls.append(len(stored))
-        if len(calls) == 1:
-            gate.wait(10)
-        return original(stored, **kwargs)
-
-    ledger.recorder.insert_events = insert_events  # type: ignore[method-assign]
     receipts: dict[int, Any] = {}
 
     def register(n: int) -> None:
         receipts[n] = ledger.register_school(f"B13122{n:07d}", f"学校{n}", b.BOARD, recorded_by="admin")
 
-    first = threading.Thread(target=register, args=(0,))
-    first.start()
-    _until(lambda: calls == [1])
-    rest = [threading.Thread(target=register, args=(n,)) for n in (1, 2, 3)]
-    for t in rest:
-        t.start()
-    _until(lambda: len(ledger.group_commit._queue) == 3)
-    gate.set()
-    for t in [first, *rest]:
-        t.join(10)
+    calls = b.saved_together(ledger, lambda: register(0), [lambda n=n: register(n) for n in (1, 2, 3)])
     assert calls == [1, 3]
     assert receipts[0].position == 1
     assert {receipts[n].position for n in (1, 2, 3)} == {4}
@@ -95,15 +68,6 @@ def test_a_retried_write_of_a_shared_transaction_answers_with_the_same_position(
     """The receipt an idempotency key keeps (written in the events' transaction) names the same
     position as the write's own answer: the last of the transaction it shared."""
     keys = Keys(ledger, backend)
-    original, gate, calls = ledger.recorder.insert_events, threading.Event(), []
-
-    def insert_events(stored: Any, **kwargs: Any) -> Any:
-        calls.append(len(stored))
-        if len(calls) == 1:
-            gate.wait(10)
-        return original(stored, **kwargs)
-
-    ledger.recorder.insert_events = insert_events  # type: ignore[method-assign]
     receipts: dict[int, Any] = {}
 
     def register(n: int) -> None:
@@ -111,16 +75,7 @@ def test_a_retried_write_of_a_shared_transaction_answers_with_the_same_position(
         with keys.completing("admin", f"key-{n}", 201):
             receipts[n] = ledger.register_school(f"B13122{n:07d}", f"学校{n}", b.BOARD, recorded_by="admin")
 
-    first = threading.Thread(target=register, args=(0,))
-    first.start()
-    _until(lambda: calls == [1])
-    rest = [threading.Thread(target=register, args=(n,)) for n in (1, 2)]
-    for t in rest:
-        t.start()
-    _until(lambda: len(ledger.group_commit._queue) == 2)
-    gate.set()
-    for t in [first, *rest]:
-        t.join(10)
+    calls = b.saved_together(ledger, lambda: register(0), [lambda n=n: register(n) for n in (1, 2)])
     assert calls == [1, 2]
     for n in (0, 1, 2):
         status, stored = keys.claim("admin", f"key-{n}", "digest")  # type: ignore[misc]

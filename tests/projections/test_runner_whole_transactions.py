@@ -4,8 +4,6 @@ of it; the read models never stand inside one either. On SQLite and PostgreSQL."
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import date
 from typing import Any
 
@@ -21,12 +19,6 @@ from tests import builders as b
 
 DAY = date(2026, 4, 7)
 
-
-def _until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
 
 
 def _forms(backend: Backend, ledger: Ledger, *, reuse: bool = True) -> Forms:
@@ -68,15 +60,6 @@ def _grouped_admissions(ledger: Ledger) -> tuple[Any, list[Any]]:
     """A child admitted alone, then two admitted by writers that queued meanwhile (each to a class of
     its own, so they do not conflict): those two are saved in one transaction, each with its own
     recorded time."""
-    original, gate, calls = ledger.recorder.insert_events, threading.Event(), []
-
-    def insert_events(stored: Any, **kwargs: Any) -> Any:
-        calls.append(len(stored))
-        if len(calls) == 1:
-            gate.wait(10)
-        return original(stored, **kwargs)
-
-    ledger.recorder.insert_events = insert_events  # type: ignore[method-assign]
     receipts: dict[int, Any] = {}
 
     def admit(n: int) -> None:
@@ -84,17 +67,7 @@ def _grouped_admissions(ledger: Ledger) -> tuple[Any, list[Any]]:
                                            admitted_on=date(2026, 4, 6), admission_kind="entrance",
                                            recorded_by="registrar")
 
-    alone = threading.Thread(target=admit, args=(1,))
-    alone.start()
-    _until(lambda: calls == [3])  # the admission, the class roll, the admission index
-    queued = [threading.Thread(target=admit, args=(n,)) for n in (2, 3)]
-    for t in queued:
-        t.start()
-    _until(lambda: len(ledger.group_commit._queue) == 2)
-    gate.set()
-    for t in [alone, *queued]:
-        t.join(10)
-    ledger.recorder.insert_events = original  # type: ignore[method-assign]
+    calls = b.saved_together(ledger, lambda: admit(1), [lambda: admit(2), lambda: admit(3)])
     assert calls == [3, 6]  # three events per admission: the one alone, then the two together
     return receipts[1], [receipts[2], receipts[3]]
 
