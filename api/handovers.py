@@ -20,7 +20,8 @@ from api.policy import Target, authorize
 from api.schemas import AdvancementIn, HandoverIn, YearPath
 from api.targets import school_target, student_target
 from api.writes import Recorded, if_match, write
-from domain import curriculum, errors, values
+from domain import curriculum, errors
+from domain import school_year as school_years
 from domain.ledger import Ledger
 from domain.student import Student
 
@@ -118,7 +119,7 @@ def _advance(ledger: Ledger, by: str, code: str, data: AdvancementIn, sid: str, 
         graduated = student.enrollments[-1].ended_on
         receipt = ledger.hand_over(
             student.id, kind="advancement", to_school=to_school, left_on=graduated or data.accepted_on,
-            accepted_on=data.accepted_on, year=values.school_year_of(data.accepted_on), grade=1,
+            accepted_on=data.accepted_on, year=school_years.year_of(data.accepted_on), grade=1,
             class_name=class_name, number=number, recorded_by=by)
         return Advanced(str(student.id), "advanced", to_school, position=receipt.position)
     except errors.LedgerError as e:

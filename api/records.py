@@ -28,7 +28,8 @@ from api.schemas import (
 )
 from api.targets import RecordStream, class_target, student_target
 from api.writes import Recorded, write
-from domain import streams, values
+from domain import school_year as school_years
+from domain import streams
 from domain.assessment import AssessmentRecorded
 from domain.event import Event
 from domain.ledger import Ledger, Receipt
@@ -66,7 +67,7 @@ class RecordController(Controller):
     @post("/attendance-corrections", sync_to_thread=True, summary="Correct one day's mark, with the reason")
     def correct_mark(self, request: Req, student_id: FromPath[str],
                      data: JSONBody[MarkCorrectionIn]) -> Response[Recorded]:
-        return _on_record(request, student_id, "attendance.correct", data, values.school_year_of(data.date),
+        return _on_record(request, student_id, "attendance.correct", data, school_years.year_of(data.date),
                           lambda sid, _: streams.attendance(sid, data.date), lambda ledger, p, target:
                           ledger.correct_mark(student_id, on=data.date, mark=data.mark, reason=data.reason,
                                               approved_by=approval(p, target), recorded_by=p.staff_id),

@@ -13,7 +13,8 @@ from datetime import date
 from uuid import UUID
 
 from api.policy import Seat, Target, class_key, not_found
-from domain import custody, errors, streams, values
+from domain import custody, errors, streams
+from domain import school_year as school_years
 from domain.ledger import Ledger
 from domain.school import evolve_class
 from domain.student import Placement, Student
@@ -76,7 +77,7 @@ def _year_of(student: Student, placement: Placement) -> int:
     years = [y for y, p in student.placements.items() if p is placement]
     if years:
         return years[-1]
-    return values.school_year_of(placement.since)
+    return school_years.year_of(placement.since)
 
 
 def school_target(ledger: Ledger, code: str, *, board: str | None = None, year: int | None = None) -> Target:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from domain import curriculum, errors, streams, values
+from domain import school_year as school_years
 from domain.event import Event, Stamp, stamp
 from domain.school import ClassMemberJoined, ClassMemberLeft, LeaveReason, School, SchoolClass, SchoolYear
 from domain.sealing import require_open_year
@@ -151,7 +152,7 @@ def grade_in(student: Student, school: School, year: int) -> int:
 
 def class_of(student: Student, on: date) -> tuple[str, int, int, str]:
     """The class (school, year, grade, name) a student is placed in for the school year of a day."""
-    school_year = values.school_year_of(on)
+    school_year = school_years.year_of(on)
     p = student.placements.get(school_year)
     if p is None:
         raise errors.StudentNotEnrolledAtSchool(

@@ -102,15 +102,15 @@ class StudentCommands(LedgerBase):
         receiving = self.find_school(values.school_code(to_school, "to_school"))
         klass = sending_year = None
         if kind == "transfer" and student.custodian == sending.code:
-            placed = student.placements.get(values.school_year_of(left_on))
+            placed = student.placements.get(school_years.year_of(left_on))
             if placed is not None and placed.school_code == sending.code:
-                klass = self.find_class(sending.code, values.school_year_of(left_on), placed.grade, placed.class_name)
-                sending_year = self.school_year(sending.code, values.school_year_of(left_on))
+                klass = self.find_class(sending.code, school_years.year_of(left_on), placed.grade, placed.class_name)
+                sending_year = self.school_year(sending.code, school_years.year_of(left_on))
         later: list[tuple[SchoolClass, SchoolYear]] = []
         if kind == "transfer" and student.custodian == sending.code:  # next year's class, placed in spring break
             for y, p in sorted(student.placements.items()):
                 found = self.find_class(sending.code, y, p.grade, p.class_name) \
-                    if y > values.school_year_of(left_on) and p.school_code == sending.code else None
+                    if y > school_years.year_of(left_on) and p.school_code == sending.code else None
                 if found is not None:
                     later.append((found, self.school_year(sending.code, y)))
         receiving_class = receiving_year = None
@@ -124,7 +124,7 @@ class StudentCommands(LedgerBase):
             receiving_year=receiving_year, receiving_class=receiving_class, class_name=class_name, number=number,
             recorded_by=recorded_by, now=self.now(), later_classes=later)
         judged = [self.judged_on(code, y, state) for code, y, state in (
-            (sending.code, values.school_year_of(left_on), sending_year), (to_school, year, receiving_year),
+            (sending.code, school_years.year_of(left_on), sending_year), (to_school, year, receiving_year),
             *((sending.code, c.year, state) for c, state in later))
             if state is not None]
         return self.record(events, unchanged=judged)

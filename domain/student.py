@@ -15,7 +15,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain import values
+from domain import school_year as school_years
 from domain.event import Event
 
 
@@ -216,7 +216,7 @@ def evolve_student(state: Student | None, event: Event) -> Student:
             if event.kind == "transfer":  # enrolled at the sending school to the day before acceptance
                 last = state.enrollments[-1]
                 last.ended_on, last.ended_because = event.effective_on - timedelta(days=1), "transfer"
-                _unplace_later(state, event.from_school, values.school_year_of(event.left_on))
+                _unplace_later(state, event.from_school, school_years.year_of(event.left_on))
             state.enrollments[-1].passed_at = event.originator_version
             if event.external:
                 state.status = "left"

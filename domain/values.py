@@ -100,9 +100,6 @@ def attendance_number(value: int, field: str = "number") -> int:
     return value
 
 
-school_year_of = school_years.year_of  # the school year (April to March) a day falls in
-
-
 def school_year(value: int, field: str = "year") -> int:
     if not 2000 <= value <= 2100:
         raise errors.SchoolYearOutOfRange(f"school year {value} is outside 2000–2100", field=field)
@@ -122,7 +119,7 @@ def day_not_after_today(day: date, now: datetime, field: str) -> date:
 
 
 def day_in_school_year(day: date, year: int, field: str) -> date:
-    if school_year_of(day) != year:
+    if school_years.year_of(day) != year:
         raise errors.DateOutsideSchoolYear(
             f"{day.isoformat()} is outside school year {year} ({year}-04-01 to {year + 1}-03-31)", field=field
         )
