@@ -72,6 +72,17 @@ def recorded_at(kwargs: dict[str, Any]) -> datetime | None:
 Judged = Sequence[tuple[UUID, int]]  # streams a write was decided on, with the version it read
 
 
+# The library's private methods the recorders below override or call, with the parameters they
+# are called with. At each release of eventsourcing, tests/domain/storage/test_recorders.py checks
+# they are still there as named; ADR 0029 says what else to read in the release's changes.
+PRIVATE_METHODS: tuple[tuple[type, str, tuple[str, ...]], ...] = (
+    (SQLiteApplicationRecorder, "_insert_events", ("self", "c", "stored_events")),
+    (PostgresApplicationRecorder, "_insert_events", ("self", "curs", "stored_events")),
+    (PostgresApplicationRecorder, "_fetch_ids_after_insert_events", ("self", "curs", "stored_events")),
+    (PostgresApplicationRecorder, "_lock_table", ("self", "curs")),
+)
+
+
 def _finish(tx: Tx, stored_events: Sequence[StoredEvent], ids: Sequence[int] | None, kwargs: dict[str, Any]) -> None:
     """After the events of a save, in its transaction: the keys it completes, and its boundaries."""
     for completion, response in completed(stored_events, ids or (), kwargs):
