@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import Any
 
 import msgspec
 
 from api.auth import Principal
 from api.problems import ApiProblem, status_of
 from domain import errors
-from domain.backend import Backend
 from domain.ledger import Ledger
+from domain.storage import access_log
 
 
 class AccessEntry(msgspec.Struct, frozen=True):
@@ -38,23 +36,15 @@ class LoggedWrite:
 
 
 class AccessLog:
-    def __init__(self, ledger: Ledger, backend: Backend) -> None:
-        self.datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
-        self.sqlite = backend.kind == "sqlite"
-        self.table = "access_log" if self.sqlite else f'"{backend.schema}".access_log'
-        self.p = "?" if self.sqlite else "%s"
+    """The access log of one ledger (its table: domain/storage/access_log.py)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.storage = ledger.storage
 
     def record(self, *, staff_id: str, roles: str, action: str, resource: str, student_id: str | None,
                outcome: str, status: int) -> None:
-        p = self.p
-        now: Any = datetime.now(UTC)
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                f"INSERT INTO {self.table} (at, staff_id, roles, action, resource, student_id, outcome, status) "
-                f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
-                (now.isoformat() if self.sqlite else now, staff_id, roles, action, resource, student_id, outcome,
-                 status),
-            )
+        access_log.append(self.storage, self.storage.now(), staff_id, roles, action, resource, student_id, outcome,
+                          status)
 
     @contextmanager
     def reading(self, principal: Principal, action: str, resource: str, student_id: str | None) -> Iterator[None]:
@@ -95,22 +85,5 @@ class AccessLog:
 
     def entries(self, *, student_id: str | None = None, staff_id: str | None = None, after: int = 0,
                 limit: int = 100) -> list[AccessEntry]:
-        p = self.p
-        where, params = [f"id > {p}"], [after]
-        if student_id:
-            where.append(f"student_id = {p}")
-            params.append(student_id)  # type: ignore[arg-type]
-        if staff_id:
-            where.append(f"staff_id = {p}")
-            params.append(staff_id)  # type: ignore[arg-type]
-        sql = (f"SELECT id, at, staff_id, roles, action, resource, student_id, outcome, status FROM {self.table} "
-               f"WHERE {' AND '.join(where)} ORDER BY id LIMIT {int(limit)}")
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(sql, params)
-            rows = c.fetchall()
-        out = []
-        for r in rows:
-            v = tuple(r.values()) if isinstance(r, dict) else tuple(r)
-            at = v[1] if isinstance(v[1], str) else v[1].isoformat()
-            out.append(AccessEntry(v[0], at, v[2], v[3], v[4], v[5], v[6], v[7], v[8]))
-        return out
+        return [AccessEntry(id, at.isoformat(), *rest) for id, at, *rest in
+                access_log.entries(self.storage, student_id=student_id, staff_id=staff_id, after=after, limit=limit)]

@@ -86,7 +86,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     trust = (trust or TrustList({})).merged(signing.trust())
     runner = runner_for(ledger, backend)
     stopping: list[Background] = []
-    keys = Keys(ledger, backend, idempotency_retention)
+    keys = Keys(ledger, idempotency_retention)
     @get("/health", sync_to_thread=True, summary="Is the ledger reachable, and how far is its log?",
          tags=["operations"], security=[{}],
          responses={503: ResponseSpec(Health, generate_examples=False, description="The ledger cannot be read, "
@@ -121,7 +121,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
 
     state: dict[str, Any] = {}
     if verifier is not None:
-        state["services"] = Services(ledger, backend, verifier, keys, AccessLog(ledger, backend),
+        state["services"] = Services(ledger, backend, verifier, keys, AccessLog(ledger),
                                      Forms(runner, clock=ledger.now), signing, trust)
     openapi = OpenAPIConfig(
         title="Gakuseki ledger API",

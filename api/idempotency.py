@@ -4,7 +4,7 @@
    short transaction of its own. A second request with the key finds the row: the same body gets
    the stored response once it is done, 409 while it is still in flight; another body gets 422.
 2. The events are saved with a Completion: the recorder marks the row done with the receipt in
-   the events' own transaction (domain/recorders.py).
+   the events' own transaction (domain/storage/recorders.py).
 3. A command refused by a rule releases its claim, so nothing of it stays.
 A claim left in flight by a crashed process is taken over after STALE_AFTER.
 4. A key is kept for ``retention`` (RETENTION, 24 hours, unless GAKUSEKI_IDEMPOTENCY_HOURS says
@@ -21,13 +21,13 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from api.problems import ApiProblem
-from domain.backend import Backend
 from domain.ledger import Ledger
-from domain.recorders import Completion, current_completion
+from domain.storage import idempotency_keys
+from domain.storage.recorders import Completion, current_completion
 
 STALE_AFTER = timedelta(seconds=60)
 RETENTION = timedelta(hours=24)
@@ -45,73 +45,38 @@ def in_flight() -> ApiProblem:
 
 
 class Keys:
-    """The idempotency_keys table of one ledger, on either backend."""
+    """The idempotency keys of one ledger (their table: domain/storage/idempotency_keys.py)."""
 
-    def __init__(self, ledger: Ledger, backend: Backend, retention: timedelta = RETENTION) -> None:
+    def __init__(self, ledger: Ledger, retention: timedelta = RETENTION) -> None:
         self.retention = retention
-        self.datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
-        self.sqlite = backend.kind == "sqlite"
-        table = "idempotency_keys" if self.sqlite else f'"{backend.schema}".idempotency_keys'
-        p = "?" if self.sqlite else "%s"
-        self.select = f"SELECT request_hash, state, claimed_at, status, response FROM {table} " \
-                      f"WHERE staff_id = {p} AND key = {p}"
-        self.insert = f"INSERT INTO {table} (staff_id, key, request_hash, state, claimed_at) " \
-                      f"VALUES ({p}, {p}, {p}, 'in_flight', {p}) ON CONFLICT DO NOTHING"
-        self.take_over = f"UPDATE {table} SET request_hash = {p}, claimed_at = {p} " \
-                         f"WHERE staff_id = {p} AND key = {p} AND state = 'in_flight' AND claimed_at = {p}"
-        self.release_sql = f"DELETE FROM {table} WHERE staff_id = {p} AND key = {p} AND state = 'in_flight'"
-        # A claim still in flight is never dropped under its request: only once it is stale too.
-        self.purge_sql = f"DELETE FROM {table} WHERE claimed_at < {p} AND (state = 'done' OR claimed_at < {p})"
-
-    def _now(self) -> Any:
-        now = datetime.now(UTC)
-        return now.isoformat() if self.sqlite else now
-
-    @staticmethod
-    def _changed(c: Any) -> int:
-        raw = getattr(c, "sqlite_cursor", c)  # the library wraps sqlite3's cursor
-        return int(raw.rowcount)
-
-    @staticmethod
-    def _row(row: Any) -> tuple[Any, ...]:
-        if isinstance(row, dict):
-            return tuple(row.values())
-        return tuple(row)
+        self.storage = ledger.storage
 
     def claim(self, staff_id: str, key: str, digest: str) -> tuple[int, dict[str, Any]] | None:
         """None when this request now owns the key; the stored (status, body) when it was done."""
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(self.insert, (staff_id, key, digest, self._now()))
-            if self._changed(c) == 1:
+        with self.storage.writing() as tx:
+            if idempotency_keys.claim(tx, staff_id, key, digest, self.storage.now()):
                 return None
-            c.execute(self.select, (staff_id, key))
-            found = c.fetchone()
+            found = idempotency_keys.find(tx, staff_id, key)
             if found is None:  # released between our insert and select: try once more
-                c.execute(self.insert, (staff_id, key, digest, self._now()))
-                if self._changed(c) == 1:
+                if idempotency_keys.claim(tx, staff_id, key, digest, self.storage.now()):
                     return None
                 raise in_flight()  # and claimed again by another request meanwhile
-            stored_hash, state, claimed_at, status, response = self._row(found)
-            if stored_hash != digest:
+            if found.request_hash != digest:
                 raise ApiProblem(422, "idempotency-key-reused",
                                  "this Idempotency-Key was used for a different request", field="Idempotency-Key")
-            if state == "done":
-                return int(status), json.loads(response)
-            claimed = datetime.fromisoformat(claimed_at) if isinstance(claimed_at, str) else claimed_at
-            if datetime.now(UTC) - claimed > STALE_AFTER:
-                c.execute(self.take_over, (digest, self._now(), staff_id, key, claimed_at))
-                if self._changed(c) == 1:
-                    return None
+            if found.state == "done":
+                return int(found.status or 0), json.loads(found.response or "null")
+            now = self.storage.now()
+            if now - found.claimed_at > STALE_AFTER and \
+                    idempotency_keys.take_over(tx, staff_id, key, digest, now, found.claimed_at):
+                return None
             raise in_flight()
 
     def purge(self, now: datetime | None = None) -> int:
         """Drop the keys claimed more than ``retention`` before ``now``; returns how many."""
-        now = now or datetime.now(UTC)
-        kept, stale = now - self.retention, now - max(self.retention, STALE_AFTER)
-        args = (kept.isoformat(), stale.isoformat()) if self.sqlite else (kept, stale)
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(self.purge_sql, args)
-            return self._changed(c)
+        now = now or self.storage.now()
+        with self.storage.writing() as tx:
+            return idempotency_keys.purge(tx, now - self.retention, now - max(self.retention, STALE_AFTER))
 
     def sweep_in_background(self, every: float | None = None) -> tuple[threading.Event, threading.Thread]:
         """Purge now and then every ``every`` seconds (an hour, or sooner for a short retention) in a
@@ -134,8 +99,8 @@ class Keys:
         return stop, thread
 
     def release(self, staff_id: str, key: str) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(self.release_sql, (staff_id, key))
+        with self.storage.writing() as tx:
+            idempotency_keys.release(tx, staff_id, key)
 
     @contextmanager
     def completing(self, staff_id: str, key: str, status: int) -> Iterator[None]:

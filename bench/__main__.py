@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         second.migrate()
         with Ledger.open(backend, clock=seeding_clock()) as ledger:
             ds = Seeder(ledger, scale, progress=log).seed(schema)
-            events = rebuild.log_size(ledger, backend)
+            events = rebuild.log_size(ledger)
             packet_child = len(ledger.history(ds.rolled[-1].students[-1]))
             results["dataset"] = {"log_events": events, "schools": len(ds.schools), "classes": len(ds.classes),
                                   "students": scale.students, "rolled_classes": len(ds.rolled),
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
                 "server_rss_mb": memory.rss_mb(serve.pid)["rss_mb"],
                 "projections_peak_mb": memory.rss_mb(projector.pid)["peak_mb"], "mix": mix}
             log(f"memory: server peak {records[rounds - 1]['memory']['server_peak_mb']:.0f} MB")
-            results["log_events_at_end"] = rebuild.log_size(ledger, backend)
+            results["log_events_at_end"] = rebuild.log_size(ledger)
     finally:
         for d in (first, second):
             if d is not None:

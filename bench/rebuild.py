@@ -18,14 +18,13 @@ import time
 from typing import Any
 
 from domain.ledger import Ledger
+from domain.storage import events
 from projections import runner_for
 
 
-def log_size(ledger: Ledger, backend: Any) -> int:
+def log_size(ledger: Ledger) -> int:
     """Events in the log (positions can have gaps, so count them)."""
-    with ledger.recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
-        c.execute(f'SELECT count(*) AS n FROM "{backend.schema}".gakuseki_events')
-        return int(c.fetchone()["n"])
+    return events.count(ledger.storage)
 
 
 def log_read(ledger: Ledger) -> dict[str, Any]:

@@ -57,7 +57,7 @@ class Backend:
                 "SQLITE_DBNAME": str(self.sqlite_path),
                 "SQLITE_LOCK_TIMEOUT": "10",
                 "CREATE_TABLE": "n",
-                "APPLICATION_RECORDER_TOPIC": "domain.recorders:SQLiteRecorder",
+                "APPLICATION_RECORDER_TOPIC": "domain.storage.recorders:SQLiteRecorder",
             }
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -70,7 +70,7 @@ class Backend:
             # Wait at most 5 s for the table lock each try; the library retries a few times.
             "POSTGRES_LOCK_TIMEOUT": "5",
             "CREATE_TABLE": "n",
-            "APPLICATION_RECORDER_TOPIC": "domain.recorders:PostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "domain.storage.recorders:PostgresRecorder",
         }
 
     def psycopg_conninfo(self) -> str:

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from domain.recorders import Completion
+from domain.storage.recorders import Completion
 
 
 class Pending:

@@ -17,15 +17,16 @@ from uuid import UUID, uuid4
 import msgspec
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Notification, StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain import errors, streams
 from domain.backend import Backend
 from domain.event import Event
 from domain.group_commit import GroupCommit, Pending, completions, flat, recorded_at, slices, unchanged
 from domain.mapper import EventMapper
-from domain.recorders import current_completion
 from domain.school import School, SchoolClass, SchoolYear, evolve_class, evolve_school, evolve_year
+from domain.storage import Storage
+from domain.storage import events as stored_events
+from domain.storage.recorders import current_completion
 from domain.student import Student, evolve_student
 from domain.transactions import Boundaries
 
@@ -88,9 +89,8 @@ class LedgerBase(Application[UUID]):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.new_id = new_id
         self.group_commit = GroupCommit(self._save_batch)
-        datastore: Any = self.recorder.datastore  # type: ignore[attr-defined]
-        self.boundaries = Boundaries(datastore, sqlite=isinstance(self.recorder, SQLiteApplicationRecorder),
-                                     schema=getattr(datastore, "schema", "public"))
+        self.storage = Storage.of(self.recorder)  # the database, for everything the library does not do
+        self.boundaries = Boundaries(self.storage)
 
     @classmethod
     def open(cls, backend: Backend, **kwargs: Any) -> Any:
@@ -302,32 +302,9 @@ class LedgerBase(Application[UUID]):
 
     def events_in_streams(self, stream_ids: Sequence[UUID]) -> list[tuple[int, Event]]:
         """Every event of the given streams with its log position, in log order (one indexed query)."""
-        datastore: Any = self.recorder.datastore  # type: ignore[attr-defined]
-        sqlite = isinstance(self.recorder, SQLiteApplicationRecorder)
-        out: list[tuple[int, Event]] = []
-        # SQLite: IN lists of 500; PostgreSQL: one query with the ids as an array (= ANY). No ORDER BY in
-        # SQL: with it PostgreSQL may walk the whole log in position order instead of the stream index
-        # (seen: 440 ms for 200 events of a 1.25M-event log); the rows are sorted here.
-        chunks = [stream_ids[i:i + 500] for i in range(0, len(stream_ids), 500)] if sqlite else [stream_ids]
-        for chunk in chunks:
-            if not chunk:
-                continue
-            sql = _stream_ids_sql("sqlite" if sqlite else "postgresql", getattr(datastore, "schema", ""), len(chunk))
-            if sqlite:
-                with datastore.transaction(commit=False) as c:
-                    c.execute(sql, [s.hex for s in chunk])
-                    rows = c.fetchall()
-            else:  # one statement on an autocommit connection: one round trip, no BEGIN/ROLLBACK around it
-                with datastore.get_connection() as conn, conn.cursor() as c:
-                    c.execute(sql, (list(chunk),), prepare=True)
-                    rows = c.fetchall()
-            for row in rows:
-                position, originator_id, version, topic, state = tuple(row.values()) if isinstance(row, dict) \
-                    else tuple(row)
-                stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
-                stored = StoredEvent(originator_id=stream, originator_version=version,
-                                     topic=topic, state=bytes(state))
-                out.append((int(position), self.mapper.to_domain_event(stored)))  # type: ignore[arg-type]
+        out = [(position, self.decode(StoredEvent(originator_id=stream, originator_version=version, topic=topic,
+                                                  state=state)))
+               for position, stream, version, topic, state in stored_events.in_streams(self.storage, stream_ids)]
         out.sort(key=lambda pair: pair[0])
         return out
 
@@ -353,11 +330,3 @@ def student_uuid(value: UUID | str, field: str = "student_id") -> UUID:
     except ValueError:
         raise errors.UnknownStudent(f"student {value!r} is not in the register", field=field) from None
 
-
-def _stream_ids_sql(kind: str, schema: str, count: int) -> str:
-    if kind == "sqlite":
-        marks = ",".join("?" * count)
-        return (f"SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-                f"WHERE originator_id IN ({marks})")
-    return (f'SELECT notification_id, originator_id, originator_version, topic, state FROM "{schema}".gakuseki_events '
-            "WHERE originator_id = ANY(%s::uuid[])")

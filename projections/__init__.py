@@ -24,6 +24,4 @@ def all_projections() -> list[Projection]:
 
 
 def runner_for(ledger: Ledger, backend: Backend) -> Runner:
-    store = DocumentStore(ledger.recorder.datastore, sqlite=backend.kind == "sqlite",  # type: ignore[attr-defined]
-                          schema=backend.schema)
-    return Runner(ledger, store, all_projections())
+    return Runner(ledger, DocumentStore(ledger.storage), all_projections())

@@ -1,11 +1,13 @@
-"""The tables of the read models, on SQLite or PostgreSQL, through the ledger's own datastore."""
+"""The read models' documents through the ledger's storage (their tables and SQL:
+domain/storage/documents.py): encoded and decoded here, and saved as a compare-and-set."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from domain.storage import Storage, documents
 from projections.base import Stored, canonical, decode
 
 
@@ -14,30 +16,15 @@ class StaleUpdate(RuntimeError):
 
 
 class DocumentStore:
-    def __init__(self, datastore: Any, *, sqlite: bool, schema: str = "public") -> None:
-        self.datastore = datastore
-        self.sqlite = sqlite
-        q = "" if sqlite else f'"{schema}".'
-        self.p = "?" if sqlite else "%s"
-        self.docs, self.tracking = f"{q}projection_documents", f"{q}projection_tracking"
-        self.versions_table = f"{q}projection_versions"
-
-    def _rows(self, c: Any) -> list[tuple[Any, ...]]:
-        return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in c.fetchall()]
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
 
     def position(self, projection: str) -> int:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT position FROM {self.tracking} WHERE projection = {self.p}", (projection,))
-            rows = self._rows(c)
-        return int(rows[0][0]) if rows else 0
+        return documents.position(self.storage, projection)
 
     def tracked(self) -> dict[str, tuple[int, datetime]]:
         """Every tracked projection's position and when it last moved (for /health)."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT projection, position, updated_at FROM {self.tracking}")
-            rows = self._rows(c)
-        return {name: (int(position), datetime.fromisoformat(at) if isinstance(at, str) else at)
-                for name, position, at in rows}
+        return documents.tracked(self.storage)
 
     def get(self, projection: str, key: str) -> Any:
         found = self.get_many(projection, [key])
@@ -45,30 +32,15 @@ class DocumentStore:
 
     def get_many(self, projection: str, keys: Iterable[str]) -> dict[str, Any]:
         """Documents by key (each of the shape its projection's TypedDicts declare)."""
-        keys = list(dict.fromkeys(keys))
-        out: dict[str, Any] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            marks = ",".join([self.p] * len(chunk))
-            with self.datastore.transaction(commit=False) as c:
-                c.execute(f"SELECT key, document FROM {self.docs} WHERE projection = {self.p} AND key IN ({marks})",
-                          (projection, *chunk))
-                for key, document in self._rows(c):
-                    out[key] = decode(document)
-        return out
+        return {key: decode(document)
+                for key, document in documents.by_key(self.storage, projection, list(dict.fromkeys(keys)))}
 
     def get_all(self, wanted: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
         """Documents of several projections in one query (a form's documents, read together)."""
         pairs = list(dict.fromkeys((name, key) for name, keys in wanted.items() for key in keys))
         out: dict[str, dict[str, Any]] = {name: {} for name in wanted}
-        for i in range(0, len(pairs), 400):
-            chunk = pairs[i:i + 400]
-            marks = ",".join([f"({self.p}, {self.p})"] * len(chunk))
-            with self.datastore.transaction(commit=False) as c:
-                c.execute(f"SELECT projection, key, document FROM {self.docs} WHERE (projection, key) IN ({marks})",
-                          [v for pair in chunk for v in pair])
-                for projection, key, document in self._rows(c):
-                    out[projection][key] = decode(document)
+        for projection, key, document in documents.by_pair(self.storage, pairs):
+            out[projection][key] = decode(document)
         return out
 
     def standing_at(self, wanted: dict[str, list[str]], position: int) -> tuple[dict[str, dict[str, Any]],
@@ -85,19 +57,9 @@ class DocumentStore:
         pairs = list(dict.fromkeys((name, key) for name, keys in wanted.items() for key in keys))
         found: dict[str, dict[str, Any]] = {name: {} for name in wanted}
         replay: dict[str, list[str]] = {name: [] for name in wanted}
-        p = self.p
-        for i in range(0, len(pairs), 400):
-            chunk = pairs[i:i + 400]
-            names = sorted({name for name, _ in chunk})
-            sql = (f"SELECT projection, NULL AS key, NULL AS document, position FROM {self.tracking} "
-                   f"WHERE projection IN ({','.join([p] * len(names))}) UNION ALL "
-                   f"SELECT projection, key, document, position FROM {self.docs} "
-                   f"WHERE (projection, key) IN ({','.join([f'({p}, {p})'] * len(chunk))})")
-            with self.datastore.transaction(commit=False) as c:
-                c.execute(sql, [*names, *(v for pair in chunk for v in pair)])
-                rows = self._rows(c)
-            applied = {r[0]: int(r[3]) for r in rows if r[1] is None}
-            stored = {(r[0], r[1]): (r[2], int(r[3])) for r in rows if r[1] is not None}
+        for i in range(0, len(pairs), documents.PAIRS_AT_ONCE):
+            chunk = pairs[i:i + documents.PAIRS_AT_ONCE]
+            applied, stored = documents.with_positions(self.storage, chunk)
             for name, key in chunk:
                 if applied.get(name, 0) < position:
                     replay[name].append(key)
@@ -110,15 +72,12 @@ class DocumentStore:
         return found, replay
 
     def keys_with_prefix(self, projection: str, prefix: str) -> list[str]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT key FROM {self.docs} WHERE projection = {self.p} AND key LIKE {self.p} ORDER BY key",
-                      (projection, prefix.replace("%", r"\%") + "%"))
-            return [r[0] for r in self._rows(c)]
+        return documents.keys_with_prefix(self.storage, projection, prefix)
 
-    def save(self, projection: str, documents: dict[str, Stored], positions: dict[str, int],
+    def save(self, projection: str, changed: dict[str, Stored], positions: dict[str, int],
              position: int, since: int) -> None:
         """Write changed documents and the new tracking position in one transaction."""
-        self.save_many({projection: (documents, positions)}, position, since)
+        self.save_many({projection: (changed, positions)}, position, since)
 
     def save_many(self, updates: dict[str, tuple[dict[str, Stored], dict[str, int]]], position: int,
                   since: int) -> None:
@@ -130,58 +89,28 @@ class DocumentStore:
         this page's documents are built on what it read before and would apply events twice, so
         the whole transaction is refused (StaleUpdate) and the caller reads again.
         """
-        p = self.p
-        now: Any = datetime.now(UTC)
-        upsert = (f"INSERT INTO {self.docs} (projection, key, document, position) VALUES ({p}, {p}, {p}, {p}) "
-                  "ON CONFLICT (projection, key) DO UPDATE SET document = excluded.document, "
-                  "position = excluded.position")
-        with self.datastore.transaction(commit=True) as c:
-            for projection, (documents, positions) in updates.items():
-                if not self.sqlite:
-                    # A tracking row to lock, even on a projection's first page: FOR UPDATE locks no
-                    # row that does not exist, and two first pages would both pass. A concurrent
-                    # insert makes this one wait, then do nothing, and the SELECT sees its row.
-                    # (SQLite serialises writing transactions already.)
-                    c.execute(f"INSERT INTO {self.tracking} (projection, position, updated_at) VALUES ({p}, 0, {p}) "
-                              "ON CONFLICT (projection) DO NOTHING", (projection, now))
-                c.execute(f"SELECT position FROM {self.tracking} WHERE projection = {p}"
-                          + ("" if self.sqlite else " FOR UPDATE"), (projection,))
-                rows = self._rows(c)
-                current = int(rows[0][0]) if rows else 0
+        now = self.storage.now()
+        with self.storage.writing() as tx:
+            for projection, (changed, positions) in updates.items():
+                current = documents.lock_position(tx, projection, now)
                 if current != since or position <= since:
                     raise StaleUpdate(f"{projection} stands at {current}: a page read after {since} "
                                       f"up to {position} is refused")
-                if documents:
-                    c.executemany(upsert, [(projection, key, canonical(document), positions[key])
-                                           for key, document in documents.items()])
-                c.execute(
-                    f"INSERT INTO {self.tracking} (projection, position, updated_at) VALUES ({p}, {p}, {p}) "
-                    "ON CONFLICT (projection) DO UPDATE SET position = excluded.position, "
-                    "updated_at = excluded.updated_at",
-                    (projection, position, now.isoformat() if self.sqlite else now),
-                )
+                if changed:
+                    documents.put(tx, projection, [(key, canonical(document), positions[key])
+                                                   for key, document in changed.items()])
+                documents.set_position(tx, projection, position, now)
 
     def clear(self, projection: str) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(f"DELETE FROM {self.docs} WHERE projection = {self.p}", (projection,))
-            c.execute(f"DELETE FROM {self.tracking} WHERE projection = {self.p}", (projection,))
+        documents.clear(self.storage, projection)
 
     def versions(self) -> dict[str, int]:
         """The version each projection's stored documents were built by (none recorded: unknown)."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT projection, version FROM {self.versions_table}")
-            return {name: int(version) for name, version in self._rows(c)}
+        return documents.versions(self.storage)
 
     def set_version(self, projection: str, version: int) -> None:
-        now: Any = datetime.now(UTC)
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(f"INSERT INTO {self.versions_table} (projection, version, changed_at) "
-                      f"VALUES ({self.p}, {self.p}, {self.p}) ON CONFLICT (projection) DO UPDATE SET "
-                      "version = excluded.version, changed_at = excluded.changed_at",
-                      (projection, version, now.isoformat() if self.sqlite else now))
+        documents.set_version(self.storage, projection, version)
 
     def documents(self, projection: str) -> dict[str, str]:
         """Every stored document of a projection, as stored (for comparisons and hashes)."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT key, document FROM {self.docs} WHERE projection = {self.p} ORDER BY key", (projection,))
-            return {k: d for k, d in self._rows(c)}
+        return documents.all_of(self.storage, projection)

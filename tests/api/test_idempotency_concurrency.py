@@ -3,7 +3,7 @@
 The app runs under uvicorn in a thread of this process (the server `gakuseki serve` runs), so
 requests really overlap: handlers run in worker threads against one ledger, as in production.
 
-What is promised (api/idempotency.py, domain/recorders.py):
+What is promised (api/idempotency.py, domain/storage/recorders.py):
 - a write sent several times at once with one key records once; every 2xx for the key is the
   same answer, and any other answer is 409 ``request-in-flight`` (retry later);
 - a retry after it is done gets the first answer back and records nothing;
@@ -31,9 +31,9 @@ import uvicorn
 from api.app import create_app
 from api.auth import Verifier
 from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
-from domain import recorders
 from domain.backend import Backend
 from domain.ledger import Ledger
+from domain.storage import Tx, idempotency_keys, recorders
 from tests.builders import ELEMENTARY, YEAR, class_with_students, school_with_calendar
 
 WRITES = 50
@@ -53,14 +53,10 @@ class Server:
 
     def key_rows(self, key: str, cursor: Any = None) -> list[tuple[Any, ...]]:
         """(state, status) of the key's row, through a cursor of its own or the given one."""
-        datastore: Any = self.ledger.recorder.datastore  # type: ignore[attr-defined]
         if cursor is None:
-            with datastore.transaction(commit=False) as c:
-                return self.key_rows(key, c)
-        sqlite = self.backend.kind == "sqlite"
-        table = "idempotency_keys" if sqlite else f'"{self.backend.schema}".idempotency_keys'
-        cursor.execute(f"SELECT state, status FROM {table} WHERE key = {'?' if sqlite else '%s'}", (key,))
-        return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in cursor.fetchall()]
+            with self.ledger.storage.reading() as tx:
+                return idempotency_keys.states(tx, key)
+        return idempotency_keys.states(Tx(self.ledger.storage, cursor), key)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
 from api.idempotency import RETENTION, Keys
 from domain.backend import Backend
 from domain.ledger import Ledger
+from domain.storage import idempotency_keys
 from tests.api.conftest import YEAR, Api
 from tests.builders import ELEMENTARY, class_with_students, school_with_calendar
 
@@ -32,11 +33,9 @@ def assessment(term: int = 1) -> dict[str, Any]:
             "viewpoints": {"knowledge": "A", "thinking": "B", "attitude": "B"}}
 
 
-def rows(keys: Keys, backend: Backend) -> int:
-    table = "idempotency_keys" if keys.sqlite else f'"{backend.schema}".idempotency_keys'
-    with keys.datastore.transaction(commit=False) as c:
-        c.execute(f"SELECT key FROM {table}")
-        return len(c.fetchall())
+def rows(keys: Keys) -> int:
+    with keys.storage.reading() as tx:
+        return idempotency_keys.count(tx)
 
 
 def test_a_key_is_kept_for_the_period_then_dropped_and_a_retry_after_it_is_a_new_request(api: Api) -> None:
@@ -60,7 +59,7 @@ def test_a_key_is_kept_for_the_period_then_dropped_and_a_retry_after_it_is_a_new
 
 
 def test_a_claim_still_in_flight_is_not_dropped_under_its_request(api: Api) -> None:
-    keys = Keys(api.ledger, api.backend, retention=timedelta(seconds=1))
+    keys = Keys(api.ledger, retention=timedelta(seconds=1))
     assert keys.claim("T-0001", "in-flight", "digest") is None
     now = datetime.now(UTC)
     assert keys.purge(now=now + timedelta(seconds=30)) == 0  # older than the retention, not yet stale
@@ -82,9 +81,9 @@ def test_the_server_sweeps_the_keys_in_the_background(backend: Backend, open_led
         first = client.post(f"/v1/students/{student}/assessments", json=assessment(), headers=headers)
         assert first.status_code == 201, first.text
         deadline = time.monotonic() + 60
-        while rows(keys, backend) and time.monotonic() < deadline:
+        while rows(keys) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert rows(keys, backend) == 0
+        assert rows(keys) == 0
         again = client.post(f"/v1/students/{student}/assessments", json=assessment(), headers=headers)
         assert (again.status_code, again.json()["rule"]) == (422, "already-recorded")  # a new request
 

@@ -8,14 +8,14 @@ from typing import Any
 from api.idempotency import Keys
 from domain.backend import Backend
 from domain.ledger import Ledger
-from domain.transactions import micros
+from domain.storage.log_transactions import micros
 from tests import builders as b
 from tests.conftest import Clock
 
 
 def _rows(ledger: Ledger) -> list[tuple[int, int, int]]:
-    return ledger.boundaries._rows(f"SELECT first_position, last_position, known_at_us FROM {ledger.boundaries.table} "
-                                   "ORDER BY last_position", ())  # type: ignore[return-value]
+    return ledger.storage.query("SELECT first_position, last_position, known_at_us FROM {log_transactions} "
+                                "ORDER BY last_position")  # type: ignore[return-value]
 
 
 def test_every_save_records_where_its_transaction_begins_and_ends(ledger: Ledger) -> None:
@@ -67,7 +67,7 @@ def test_a_retried_write_of_a_shared_transaction_answers_with_the_same_position(
                                                                                ledger: Ledger) -> None:
     """The receipt an idempotency key keeps (written in the events' transaction) names the same
     position as the write's own answer: the last of the transaction it shared."""
-    keys = Keys(ledger, backend)
+    keys = Keys(ledger)
     receipts: dict[int, Any] = {}
 
     def register(n: int) -> None:

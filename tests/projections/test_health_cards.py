@@ -39,9 +39,7 @@ SCHOOLS = {b.ELEMENTARY: {"name": "鳥取市立みどり小学校"}}
 
 
 def _runner(backend: Backend, ledger: Ledger) -> Runner:
-    store = DocumentStore(ledger.recorder.datastore, sqlite=backend.kind == "sqlite",  # type: ignore[attr-defined]
-                          schema=backend.schema)
-    return Runner(ledger, store, [HealthRecords()])
+    return Runner(ledger, DocumentStore(ledger.storage), [HealthRecords()])
 
 
 def _key(student_id: UUID, year: int = b.YEAR) -> str:

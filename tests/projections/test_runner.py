@@ -23,8 +23,7 @@ class OvertakenStore(DocumentStore):
     ``wait_for``) catches the projections up, so the page being saved is refused (StaleUpdate)."""
 
     def __init__(self, store: DocumentStore) -> None:
-        super().__init__(store.datastore, sqlite=store.sqlite)
-        self.docs, self.tracking, self.versions_table = store.docs, store.tracking, store.versions_table
+        super().__init__(store.storage)
         self.other: Runner | None = None
 
     def save_many(self, updates: Any, position: int, since: int) -> None:

@@ -1,5 +1,9 @@
 """The library's recorders, extended to finish an idempotent request in the events' transaction.
 
+The only subclasses of the library's classes that override its private methods, so a release of
+eventsourcing that changes them breaks here and nowhere else (ADR 0029). Each override names the
+private method it depends on; the SQL they run is in the table modules beside this one.
+
 A write that carries an Idempotency-Key is claimed first (api/idempotency.py). When its events
 are saved, the key's row is marked done with the receipt *inside the same database transaction*
 as the events: once the API answers 201 the key and the events are durable together, and a crash
@@ -17,6 +21,7 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -25,9 +30,9 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
 
-from domain import transactions
+from domain.storage import events, idempotency_keys, log_transactions
+from domain.storage.database import Storage, Tx
 
 
 @dataclass(frozen=True)
@@ -67,28 +72,54 @@ def recorded_at(kwargs: dict[str, Any]) -> datetime | None:
 Judged = Sequence[tuple[UUID, int]]  # streams a write was decided on, with the version it read
 
 
+# The library's private methods the recorders below override or call, with the parameters they
+# are called with. At each release of eventsourcing, tests/domain/storage/test_recorders.py checks
+# they are still there as named; ADR 0029 says what else to read in the release's changes.
+PRIVATE_METHODS: tuple[tuple[type, str, tuple[str, ...]], ...] = (
+    (SQLiteApplicationRecorder, "_insert_events", ("self", "c", "stored_events")),
+    (PostgresApplicationRecorder, "_insert_events", ("self", "curs", "stored_events")),
+    (PostgresApplicationRecorder, "_fetch_ids_after_insert_events", ("self", "curs", "stored_events")),
+    (PostgresApplicationRecorder, "_lock_table", ("self", "curs")),
+)
+
+
+def _finish(tx: Tx, stored_events: Sequence[StoredEvent], ids: Sequence[int] | None, kwargs: dict[str, Any]) -> None:
+    """After the events of a save, in its transaction: the keys it completes, and its boundaries."""
+    for completion, response in completed(stored_events, ids or (), kwargs):
+        idempotency_keys.complete(tx, completion.staff_id, completion.key, completion.status, response)
+    if ids and (at := recorded_at(kwargs)) is not None:
+        log_transactions.record(tx, ids, at)
+
+
 class SQLiteRecorder(SQLiteApplicationRecorder):
+    @cached_property
+    def storage(self) -> Storage:
+        return Storage.of(self)
+
+    # Overrides the library's private ``SQLiteApplicationRecorder._insert_events(c, stored_events,
+    # **kwargs)``: called by ``insert_events`` inside its writing transaction with the kwargs of
+    # ``insert_events``; returns the rowids (notification ids) of the inserted events, in order.
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
+        tx = Tx(self.storage, c)
         judged: Judged = kwargs.get("unchanged", ())
         for stream, version in judged:  # writers are serialised: nothing commits between this and the insert
-            c.execute("SELECT 1 FROM stored_events WHERE originator_id = ? AND originator_version > ? LIMIT 1",
-                      (stream.hex, version))
-            if c.fetchone() is not None:
+            if events.changed_since(tx, stream, version):
                 raise IntegrityError(f"stream {stream} changed after v{version}, which this write was judged on")
         ids = super()._insert_events(c, stored_events, **kwargs)
-        for completion, response in completed(stored_events, ids or (), kwargs):
-            c.execute(
-                "UPDATE idempotency_keys SET state = 'done', status = ?, response = ? "
-                "WHERE staff_id = ? AND key = ? AND state = 'in_flight'",
-                (completion.status, response, completion.staff_id, completion.key),
-            )
-        if ids and (at := recorded_at(kwargs)) is not None:
-            c.execute(transactions.record_sql(sqlite=True), transactions.record_params(ids, at))
+        _finish(tx, stored_events, ids, kwargs)
         return ids
 
 
 class PostgresRecorder(PostgresApplicationRecorder):
+    @cached_property
+    def storage(self) -> Storage:
+        return Storage.of(self)
+
+    # Overrides the library's private ``PostgresApplicationRecorder._insert_events(curs,
+    # stored_events, **kwargs)``: a no-op hook that ``insert_events`` calls in its pipelined
+    # transaction before ``_insert_stored_events`` (which takes the table lock and inserts).
+    # Uses the private ``_lock_table(curs)``.
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         judged: Judged = kwargs.get("unchanged", ())
         if judged:
@@ -96,21 +127,14 @@ class PostgresRecorder(PostgresApplicationRecorder):
             # other write commits between the check and this one. A change raises in the database
             # (migration 0005), which rolls the transaction back.
             self._lock_table(curs)
-            curs.execute(SQL("SELECT {}.gakuseki_require_unchanged(%s::uuid[], %s::integer[])").format(
-                Identifier(self.datastore.schema)), ([s for s, _ in judged], [v for _, v in judged]))
+            events.require_unchanged(Tx(self.storage, curs), judged)
         super()._insert_events(curs, stored_events, **kwargs)
 
+    # Overrides the library's private ``PostgresApplicationRecorder._fetch_ids_after_insert_events(
+    # curs, stored_events, **kwargs)``: called right after the INSERT, on its cursor, still in the
+    # transaction and under the table lock; returns the notification ids (RETURNING), in order.
     def _fetch_ids_after_insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
                                        **kwargs: Any) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        for completion, response in completed(stored_events, ids or (), kwargs):
-            curs.execute(
-                SQL("UPDATE {}.idempotency_keys SET state = 'done', status = %s, response = %s "
-                    "WHERE staff_id = %s AND key = %s AND state = 'in_flight'").format(
-                    Identifier(self.datastore.schema)),
-                (completion.status, response, completion.staff_id, completion.key),
-            )
-        if ids and (at := recorded_at(kwargs)) is not None:  # still under the table lock
-            curs.execute(transactions.record_sql(sqlite=False, schema=self.datastore.schema).encode(),
-                         transactions.record_params(ids, at))
+        _finish(Tx(self.storage, curs), stored_events, ids, kwargs)  # still under the table lock
         return ids

@@ -1,0 +1,55 @@
+"""Reads of the event table that the library's recorders do not offer. The table itself is the
+library's (``stored_events`` on SQLite, ``gakuseki_events`` on PostgreSQL; migration 0001), and
+the library alone writes to it (domain/storage/recorders.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+from domain.storage.database import Storage, Tx
+
+Row = tuple[int, UUID, int, str, bytes]  # position, stream, version, topic, stored state
+
+
+def in_streams(storage: Storage, stream_ids: Sequence[UUID]) -> Iterable[Row]:
+    """Every event of the given streams, in no order (the caller sorts): one indexed query on
+    PostgreSQL (the ids as an array, ``= ANY``), IN lists of 500 on SQLite. No ORDER BY in SQL: with
+    it PostgreSQL may walk the whole log in position order instead of the stream index (seen: 440 ms
+    for 200 events of a 1.25M-event log)."""
+    if storage.sqlite:
+        for i in range(0, len(stream_ids), 500):
+            chunk = stream_ids[i:i + 500]
+            yield from _rows(storage.query("SELECT rowid, originator_id, originator_version, topic, state FROM "
+                                           f"{{events}} WHERE originator_id IN ({storage.marks(len(chunk))})",
+                                           [s.hex for s in chunk]))
+    elif stream_ids:
+        yield from _rows(storage.query("SELECT notification_id, originator_id, originator_version, topic, state "
+                                       "FROM {events} WHERE originator_id = ANY(?::uuid[])", (list(stream_ids),),
+                                       prepare=True))
+
+
+def _rows(rows: list[tuple[Any, ...]]) -> Iterable[Row]:
+    for position, originator_id, version, topic, state in rows:
+        stream = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+        yield int(position), stream, int(version), topic, bytes(state)
+
+
+def count(storage: Storage) -> int:
+    """How many events the log holds (positions can have gaps)."""
+    rows = storage.query("SELECT count(*) FROM {events}")
+    return int(rows[0][0])
+
+
+def changed_since(tx: Tx, stream: UUID, version: int) -> bool:
+    """Whether a stream has an event after ``version`` (SQLite, in the writer's transaction)."""
+    return tx.execute("SELECT 1 FROM {events} WHERE originator_id = ? AND originator_version > ? LIMIT 1",
+                      (stream.hex, version)).one() is not None
+
+
+def require_unchanged(tx: Tx, judged: Sequence[tuple[UUID, int]]) -> None:
+    """Raise in the database (PostgreSQL; migration 0005's function) if one of the streams has an
+    event after the version given with it, which rolls the transaction back."""
+    tx.execute("SELECT {gakuseki_require_unchanged}(?::uuid[], ?::integer[])",
+               ([s for s, _ in judged], [v for _, v in judged]))
