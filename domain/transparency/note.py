@@ -180,6 +180,13 @@ class NoteSigner:
     private: Ed25519PrivateKey = field(repr=False)
     sig_type: int = ED25519
 
+    def __post_init__(self) -> None:
+        _check_name(self.name)  # e.g. a ledger id with '+' or a space cannot sign checkpoints
+        if not isinstance(self.private, Ed25519PrivateKey):
+            raise TypeError("a note is signed with an Ed25519 private key")
+        if self.sig_type not in (ED25519, COSIGNATURE_V1):
+            raise ValueError(f"signature type {self.sig_type:#04x} is not supported")
+
     @property
     def key(self) -> NoteKey:
         return NoteKey.of(self.name, self.private.public_key(), self.sig_type)
@@ -236,7 +243,7 @@ def parse_note(data: str | bytes) -> Note:
             data = bytes(data).decode("utf-8")
         except UnicodeDecodeError:
             raise _malformed("a signed note is UTF-8 text")
-    if _CONTROL.search(data) or "\ufffd" in data:
+    if _CONTROL.search(data):
         raise _malformed("a signed note has no control characters other than newline")
     split = data.rfind("\n\n")
     if split < 0:

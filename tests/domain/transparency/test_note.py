@@ -283,3 +283,9 @@ def test_every_refusal_names_the_checkpoint_as_its_field() -> None:
         check_consistent(checkpoint(10), checkpoint(9), [])
     assert caught.value.field == "checkpoint"
     assert caught.value.rule == "checkpoint-smaller"
+
+
+@pytest.mark.parametrize("name", ["tokyo+minato", "tokyo minato", "", "東京\u3000港区"])
+def test_a_name_with_a_plus_or_a_space_cannot_sign(name: str) -> None:
+    with pytest.raises(ValueError, match="key name"):
+        NoteSigner(name, LEDGER.private)
