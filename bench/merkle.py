@@ -41,11 +41,11 @@ def _append(n: int, store: dict[tuple[int, int], bytes]) -> tuple[float, TileBui
     return time.perf_counter() - started, builder
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leaves", type=int, default=1_000_000)
     parser.add_argument("--proof-size", type=int, default=1_300_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     store: dict[tuple[int, int], bytes] = {}
     seconds, _ = _append(args.leaves, store)
