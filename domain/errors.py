@@ -166,3 +166,25 @@ PacketAlgorithmRefused = _rule("PacketAlgorithmRefused", PacketRefused)
 PacketUnknownIssuer = _rule("PacketUnknownIssuer", PacketRefused)
 PacketSignatureInvalid = _rule("PacketSignatureInvalid", PacketRefused)
 PacketWrongDestination = _rule("PacketWrongDestination", PacketRefused)
+
+
+# The transparency log (ADR 0030): signed notes, checkpoints and cosignatures that do not verify, and
+# checkpoints the ledger or a witness must not sign or accept; the field is the checkpoint.
+
+
+class CheckpointRefused(RuleViolation):
+    """A signed note, checkpoint or cosignature was refused (base of the checkpoint rules)."""
+
+    rule = "checkpoint-refused"
+
+    def __init__(self, message: str, *, field: str | None = "checkpoint") -> None:
+        super().__init__(message, field=field)
+
+
+NoteMalformed = _rule("NoteMalformed", CheckpointRefused)  # not a C2SP signed note / checkpoint body
+NoteUnverified = _rule("NoteUnverified", CheckpointRefused)  # no signature by a known key
+NoteSignatureInvalid = _rule("NoteSignatureInvalid", CheckpointRefused)  # a known key's signature fails
+CheckpointWrongOrigin = _rule("CheckpointWrongOrigin", CheckpointRefused)  # another log's checkpoint
+CheckpointSmaller = _rule("CheckpointSmaller", CheckpointRefused)  # the tree shrank: a truncated log
+CheckpointFork = _rule("CheckpointFork", CheckpointRefused)  # same size, another root: a fork
+CheckpointInconsistent = _rule("CheckpointInconsistent", CheckpointRefused)  # the proof does not verify

@@ -1,0 +1,265 @@
+"""The tree stored as C2SP tlog-tiles: tiles of 256 hashes, tile height 8 (https://c2sp.org/tlog-tiles).
+
+Tile ``(L, N)`` holds the hashes of the perfect nodes at tree level ``8 * L`` with indexes
+``256 * N ... 256 * N + 255``: at level 0 the leaf hashes, at level 1 the roots of full level-0 tiles,
+and so on. A *full* tile has 256 hashes (8,192 bytes) and never changes again; the right edge of
+each level is a *partial* tile of ``floor(size / 256**L) mod 256`` hashes, which is a prefix of the
+full tile it becomes. A tree of size n therefore has about n/255 tiles, and any node of it is
+folded from at most 128 hashes of one tile: the nodes between stored levels are not stored.
+
+So a proof at 1.3M leaves reads a handful of tiles (about one per tile level for the path, plus
+the right-edge tiles its non-perfect subtrees fold from) instead of all leaves.
+
+The store is outside this module: ``TileBuilder`` says which tiles to write as leaves are appended,
+and ``TileReader`` turns a function that reads a stored tile into the ``merkle.NodeSource`` the
+proofs are computed from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from domain.transparency.merkle import (
+    HASH_SIZE,
+    CompactRange,
+    consistency_proof,
+    inclusion_proof,
+    node_hash,
+    range_hash,
+)
+
+__all__ = [
+    "TILE_HEIGHT",
+    "TILE_WIDTH",
+    "Tile",
+    "TileBuilder",
+    "TileReader",
+    "consistency_proof_from_tiles",
+    "inclusion_proof_from_tiles",
+    "node_position",
+    "proof_tiles",
+    "tile_path",
+    "tile_width",
+    "tiles_of",
+]
+
+TILE_HEIGHT = 8
+TILE_WIDTH = 1 << TILE_HEIGHT  # 256 hashes
+
+# (tile level, tile index, width) -> the stored tile's bytes: at least width * 32 bytes (a longer,
+# e.g. full, tile is fine: a partial tile is a prefix of the full one).
+ReadTile = Callable[[int, int, int], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    """One tile to store: ``hashes`` is ``width`` hashes of 32 bytes concatenated."""
+
+    level: int
+    index: int
+    hashes: bytes
+
+    @property
+    def width(self) -> int:
+        return len(self.hashes) // HASH_SIZE
+
+    @property
+    def full(self) -> bool:
+        return self.width == TILE_WIDTH
+
+    @property
+    def path(self) -> str:
+        return tile_path(self.level, self.index, self.width)
+
+
+def tile_path(level: int, index: int, width: int = TILE_WIDTH) -> str:
+    """The tile's tlog-tiles path: ``tile/<L>/<N>[.p/<W>]``, N in 3-digit groups, e.g. ``x001/x234/067``."""
+    if not 0 <= level <= 63 or index < 0 or not 1 <= width <= TILE_WIDTH:
+        raise ValueError(f"no tile ({level}, {index}) of width {width}")
+    digits = f"{index:03d}"
+    digits = "0" * (-len(digits) % 3) + digits
+    groups = [digits[i:i + 3] for i in range(0, len(digits), 3)]
+    n = "/".join([*(f"x{g}" for g in groups[:-1]), groups[-1]])
+    return f"tile/{level}/{n}" + ("" if width == TILE_WIDTH else f".p/{width}")
+
+
+def tile_width(level: int, index: int, size: int) -> int:
+    """How many hashes tile (level, index) holds in a tree of ``size`` leaves (0: it does not exist yet)."""
+    row = size >> (TILE_HEIGHT * level)
+    return max(0, min(TILE_WIDTH, row - index * TILE_WIDTH))
+
+
+def tiles_of(size: int) -> list[tuple[int, int, int]]:
+    """Every tile (level, index, width) of a tree of ``size`` leaves: full ones, then each level's partial."""
+    out: list[tuple[int, int, int]] = []
+    level = 0
+    while size >> (TILE_HEIGHT * level):
+        row = size >> (TILE_HEIGHT * level)
+        out.extend((level, n, TILE_WIDTH) for n in range(row // TILE_WIDTH))
+        if row % TILE_WIDTH:
+            out.append((level, row // TILE_WIDTH, row % TILE_WIDTH))
+        level += 1
+    return out
+
+
+def node_position(level: int, index: int) -> tuple[int, int, int, int]:
+    """Where the perfect node (level, index) is folded from: (tile level, tile index, first, last + 1),
+    the hashes of that tile at positions [first, last + 1)."""
+    tile_level, rest = divmod(level, TILE_HEIGHT)
+    first = index << rest
+    tile_index, offset = divmod(first, TILE_WIDTH)
+    return tile_level, tile_index, offset, offset + (1 << rest)
+
+
+# ---------------------------------------------------------------- reading
+
+
+class TileReader:
+    """The perfect nodes of a stored tree of ``size`` leaves, read from its tiles (a ``NodeSource``).
+
+    Each tile is read at most once per reader (``reads`` lists them, in order): make one reader per
+    request. Asking for a node the tree of ``size`` does not yet hold is an error (IndexError), so a
+    proof for an old size never reads past it even when the store has grown.
+    """
+
+    __slots__ = ("_cache", "_read", "reads", "size")
+
+    def __init__(self, size: int, read: ReadTile) -> None:
+        self.size = size
+        self._read = read
+        self._cache: dict[tuple[int, int], list[bytes]] = {}
+        self.reads: list[tuple[int, int, int]] = []
+
+    def tile(self, level: int, index: int) -> list[bytes]:
+        """The hashes of tile (level, index) as the tree of ``size`` has it (a partial tile is cut to its width)."""
+        key = (level, index)
+        hashes = self._cache.get(key)
+        if hashes is None:
+            width = tile_width(level, index, self.size)
+            if width == 0:
+                raise IndexError(f"a tree of {self.size} leaves has no tile ({level}, {index})")
+            data = self._read(level, index, width)
+            if len(data) < width * HASH_SIZE or len(data) % HASH_SIZE:
+                raise ValueError(f"tile ({level}, {index}) should hold {width} hashes, the store gave "
+                                 f"{len(data)} bytes")
+            hashes = [data[i:i + HASH_SIZE] for i in range(0, width * HASH_SIZE, HASH_SIZE)]
+            self._cache[key] = hashes
+            self.reads.append((level, index, width))
+        return hashes
+
+    def node(self, level: int, index: int) -> bytes:
+        if (index + 1) << level > self.size:
+            raise IndexError(f"a tree of {self.size} leaves has no perfect node ({level}, {index})")
+        tile_level, tile_index, first, last = node_position(level, index)
+        row = self.tile(tile_level, tile_index)[first:last]
+        while len(row) > 1:
+            row = [node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
+        return row[0]
+
+    def root(self) -> bytes:
+        return range_hash(0, self.size, self.node)
+
+
+def proof_tiles(ranges: Iterable[tuple[int, int]], size: int) -> set[tuple[int, int, int]]:
+    """The tiles (level, index, width) that proofs naming these leaf ranges read in a tree of ``size``.
+
+    Pass ``merkle.inclusion_ranges(i, n)`` or ``merkle.consistency_ranges(m, n)``: lets a caller fetch
+    all tiles at once (one query) before computing the proof, and lets a test count them.
+    """
+    seen: set[tuple[int, int, int]] = set()
+
+    def note(level: int, index: int) -> bytes:
+        tile_level, tile_index, _, _ = node_position(level, index)
+        seen.add((tile_level, tile_index, tile_width(tile_level, tile_index, size)))
+        return b"\x00" * HASH_SIZE
+
+    for start, end in ranges:
+        range_hash(start, end, note)
+    return seen
+
+
+def inclusion_proof_from_tiles(index: int, size: int, read: ReadTile) -> tuple[list[bytes], list[tuple[int, int, int]]]:
+    """The inclusion proof of leaf ``index`` in the stored tree of ``size`` leaves, and the tiles it read."""
+    reader = TileReader(size, read)
+    return inclusion_proof(index, size, reader.node), reader.reads
+
+
+def consistency_proof_from_tiles(size1: int, size2: int,
+                                 read: ReadTile) -> tuple[list[bytes], list[tuple[int, int, int]]]:
+    """The consistency proof from ``size1`` to ``size2`` leaves of the stored tree, and the tiles it read."""
+    reader = TileReader(size2, read)
+    return consistency_proof(size1, size2, reader.node), reader.reads
+
+
+# ---------------------------------------------------------------- building
+
+
+class TileBuilder:
+    """Appends leaf hashes and says which tiles to write: the full tiles completed and the partial
+    right-edge tiles changed since the last ``take()``.
+
+    It keeps only the compact range and each tile level's partial row (under 256 hashes per level),
+    so it can run for ever in constant memory; ``resume`` rebuilds it from stored tiles.
+    """
+
+    __slots__ = ("_dirty", "_done", "_rows", "tree")
+
+    def __init__(self) -> None:
+        self.tree = CompactRange(on_node=self._on_node)
+        self._rows: list[list[bytes]] = []  # rows[L]: the hashes of tile level L's partial tile
+        self._done: list[Tile] = []
+        self._dirty: set[int] = set()
+
+    @classmethod
+    def resume(cls, size: int, read: ReadTile) -> TileBuilder:
+        """The builder of a stored tree of ``size`` leaves, from its tiles (a compact range's worth)."""
+        builder = cls()
+        reader = TileReader(size, read)
+        builder.tree = CompactRange.at(size, reader.node, on_node=builder._on_node)
+        level = 0
+        while size >> (TILE_HEIGHT * level):
+            row = size >> (TILE_HEIGHT * level)
+            partial = row % TILE_WIDTH
+            builder._rows.append(reader.tile(level, row // TILE_WIDTH)[:partial] if partial else [])
+            level += 1
+        return builder
+
+    @property
+    def size(self) -> int:
+        return self.tree.size
+
+    def _on_node(self, level: int, index: int, h: bytes) -> None:
+        if level % TILE_HEIGHT:
+            return
+        tile_level = level // TILE_HEIGHT
+        rows = self._rows
+        if tile_level == len(rows):
+            rows.append([])
+        row = rows[tile_level]
+        row.append(h)
+        if len(row) == TILE_WIDTH:
+            self._done.append(Tile(tile_level, index // TILE_WIDTH, b"".join(row)))
+            row.clear()
+        self._dirty.add(tile_level)
+
+    def append(self, leaf: bytes) -> None:
+        """Append one leaf by its hash."""
+        self.tree.append(leaf)
+
+    def root(self) -> bytes:
+        return self.tree.root()
+
+    def take(self) -> list[Tile]:
+        """The tiles to write since the last call: completed full tiles (in order), then the current
+        partial tile of each level that changed. Writing them (upserting partials) in one transaction
+        with the leaves' tracking row keeps the stored tree equal to ``size`` leaves."""
+        out = self._done
+        self._done = []
+        for level in sorted(self._dirty):
+            row = self._rows[level]
+            if row:
+                row_size = self.size >> (TILE_HEIGHT * level)
+                out.append(Tile(level, row_size // TILE_WIDTH, b"".join(row)))
+        self._dirty.clear()
+        return out
