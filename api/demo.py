@@ -16,7 +16,7 @@ What it seeds, for the school year that holds ``today`` (April to March, domain/
   教育支援センター; a 転学 from みどり's 3-1 to みずうみ's 3-1 at the end of October;
 - the assessments of every subject for each term that ended before ``today``, a few grade-6 year
   records, the health and dental examinations of the spring (April–June, those already held),
-  and one correction of a mark and one of an assessment.
+  and corrections of two marks and of an assessment.
 
 Deterministic for a given ``today``: student ids are uuid5 of fixed paths, and every random choice
 comes from a random.Random seeded with a fixed string for that child or class. That also makes it
@@ -266,7 +266,23 @@ def _support_centre(year: int, days: Sequence[date]) -> dict[date, Mark]:
     return {d: week[d.weekday()] for d in days if d >= date(year, 6, 1)}
 
 
-MISTAKE = (f"{MIDORI}/1/1/1", 6, 10)  # an absence entered for the wrong child on the first school day from 6/10
+class Mistake(NamedTuple):
+    """A mark entered wrong on the first school day from month/day, and corrected."""
+
+    key: str
+    month: int
+    day: int
+    entered: Mark
+    right: Mark
+    reason: str
+
+
+MISTAKES = (
+    Mistake(f"{MIDORI}/1/1/1", 6, 10, Mark(code="absent_illness", reason="発熱"), PRESENT,
+            "欠席連絡の入力誤り"),  # the absence was another child's
+    Mistake(f"{MIZUUMI}/6/1/4", 11, 10, Mark(code="absent_other", reason="家庭の事情"),
+            Mark(code="late", reason="通院のため"), "遅刻の連絡を欠席と誤って入力"),
+)
 STORIES: dict[str, Story] = {
     f"{MIDORI}/3/1/5": _run(6, 1, 8, Mark(code="absent_illness", reason="体調不良")),  # 7日以上連続
     f"{MIDORI}/6/1/7": _chronic,
@@ -278,12 +294,12 @@ STORIES: dict[str, Story] = {
     f"{MIDORI}/6/1/3": _run(6, 4, 2, FUNERAL),
     f"{AOBA}/1/1/8": _run(7, 2, 2, FUNERAL),
     f"{MIDORI}/1/1/4": _run(11, 16, 2, FUNERAL),
-    MISTAKE[0]: _run(MISTAKE[1], MISTAKE[2], 1, Mark(code="absent_illness", reason="発熱")),
+    **{m.key: _run(m.month, m.day, 1, m.entered) for m in MISTAKES},
 }
 
 
-def mistake_day(year: int) -> date:
-    return school_day_from(year, date(year, MISTAKE[1], MISTAKE[2]))
+def mistake_day(year: int, m: Mistake) -> date:
+    return school_day_from(year, date(year, m.month, m.day))
 
 
 def pupil_marks(p: Pupil, days: Sequence[date]) -> dict[date, Mark]:
@@ -383,8 +399,9 @@ def seed_demo(ledger: Ledger, *, today: date, progress: bool = True, days: int |
         if demo.transferred():
             _transfer(ledger, demo)
             _seed_rolls(ledger, demo, until=demo.today, advance=advance)
-        if mistake_day(year) < demo.today:
-            _correct_mark(ledger, demo.pupil(MISTAKE[0]), mistake_day(year))
+        for m in MISTAKES:
+            if mistake_day(year, m) < demo.today:
+                _correct_mark(ledger, demo.pupil(m.key), mistake_day(year, m), m)
         for p in pupils + demo.advanced:
             _seed_assessments(ledger, demo, p)
             advance("assessments")
@@ -512,10 +529,9 @@ def _transfer(ledger: Ledger, demo: Demo) -> None:
                      reason="保護者の転居のため", recorded_by=staff_id(SCHOOLS[0].principal))
 
 
-def _correct_mark(ledger: Ledger, p: Pupil, day: date) -> None:
+def _correct_mark(ledger: Ledger, p: Pupil, day: date, m: Mistake) -> None:
     if len(ledger.stream(streams.attendance(p.id, day))) == 1:  # marked and not yet corrected
-        ledger.correct_mark(p.id, on=day, mark=PRESENT, reason="欠席連絡の入力誤り",
-                            recorded_by=staff_id(p.klass.teacher))
+        ledger.correct_mark(p.id, on=day, mark=m.right, reason=m.reason, recorded_by=staff_id(p.klass.teacher))
 
 
 def _seed_assessments(ledger: Ledger, demo: Demo, p: Pupil) -> None:

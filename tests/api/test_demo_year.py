@@ -180,6 +180,10 @@ def test_the_year_holds_what_the_day_has_seen(demo_on: Any) -> None:
     moved = ledger.student(plan.pupil(demo.TRANSFER[0]).id)
     assert [e.school_code for e in moved.enrollments] == (
         [demo.MIDORI, demo.MIZUUMI] if plan.transfer_days[1] < today else [demo.MIDORI])
+    corrected = {(e.student_id, e.effective_on) for e in _events(ledger, "AttendanceCorrected")}
+    assert corrected == {(plan.pupil(m.key).id, demo.mistake_day(year, m)) for m in demo.MISTAKES
+                         if demo.mistake_day(year, m) < today}
+    assert len(_events(ledger, "AssessmentCorrected")) == (1 if plan.ended_terms() else 0)
     aoba = ledger.school_class(demo.AOBA, year, 1, "1").members_on(today - timedelta(days=1))
     assert {p.id for p in plan.last_years_sixth} <= set(aoba)
     assert len(aoba) == demo.SCHOOLS[2].classes[0].size + demo.LAST_YEARS_SIXTH.size
