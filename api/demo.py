@@ -543,13 +543,16 @@ def _seed_assessments(ledger: Ledger, demo: Demo, p: Pupil) -> None:
         on = last_school_day(demo.year, term.ends_on)
         school = next((e.school_code for e in student.enrollments
                        if e.began_on <= on and (e.ended_on is None or on <= e.ended_on)), None)
-        if school != p.school.code:  # a child who has left is assessed by the school that holds them
+        if school is None:
             continue
+        # A child who has moved is assessed by the homeroom teacher of the class that holds them.
+        teacher = next(c.teacher for sc in SCHOOLS if sc.code == school for c in sc.classes
+                       if c.grade == p.klass.grade)
         key = p.key if term.number == 1 else f"{p.key}/term-{term.number}"
         for subject, (viewpoints, rating) in assessments_of(key, p.school.kind, p.klass.grade).items():
             if (term.number, subject) not in done:
                 ledger.record_assessment(p.id, demo.year, subject=subject, viewpoints=viewpoints, rating=rating,
-                                         term=term.number, on=on, recorded_by=staff_id(p.klass.teacher))
+                                         term=term.number, on=on, recorded_by=staff_id(teacher))
     if demo.ended_terms() and p.klass.grade == 6 and p.number <= 3 \
             and not ledger.has_stream(streams.year_record(p.id, demo.year)):
         # A draft entered at the end of term 1, so the demo shows the form filled in.

@@ -21,7 +21,8 @@ from uuid import UUID
 import pytest
 
 from api import demo
-from domain import school_year
+from domain import school_year, streams
+from domain.assessment import AssessmentRecorded
 from domain.backend import Backend
 from domain.event import TOPIC_PREFIX
 from domain.ledger import Ledger
@@ -180,6 +181,9 @@ def test_the_year_holds_what_the_day_has_seen(demo_on: Any) -> None:
     moved = ledger.student(plan.pupil(demo.TRANSFER[0]).id)
     assert [e.school_code for e in moved.enrollments] == (
         [demo.MIDORI, demo.MIZUUMI] if plan.transfer_days[1] < today else [demo.MIDORI])
+    terms_of_moved = Counter(e.term for e in ledger.stream(streams.assessments(moved.id, year))
+                             if isinstance(e, AssessmentRecorded))
+    assert set(terms_of_moved) == assessed or not assessed  # assessed each ended term, by the school holding them
     corrected = {(e.student_id, e.effective_on) for e in _events(ledger, "AttendanceCorrected")}
     assert corrected == {(plan.pupil(m.key).id, demo.mistake_day(year, m)) for m in demo.MISTAKES
                          if demo.mistake_day(year, m) < today}
