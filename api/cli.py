@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from api.config import Settings, replace
@@ -41,7 +41,10 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     backend = settings.backend
     _prepare(backend)
     with Ledger.open(backend) as ledger:
-        summary = seed_demo(ledger, progress=not args.no_progress)
+        today = ledger.today()
+        if args.today is not None and args.today > today:  # the ledger refuses a roll of a day not yet come
+            raise SystemExit(f"gakuseki: --today {args.today} has not come yet (today in Japan is {today})")
+        summary = seed_demo(ledger, today=args.today or today, progress=not args.no_progress)
     print(f"{backend.describe()}: demo jurisdiction ready: {summary}")
     return 0
 
@@ -189,6 +192,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply the schema migrations").set_defaults(run=cmd_migrate)
     demo = sub.add_parser("demo", help="seed a demo jurisdiction (running it again adds nothing)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    demo.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                      help="seed the year as it stands on this day (default: today in Japan)")
     demo.set_defaults(run=cmd_demo)
     proj = sub.add_parser("projections", help="read models: status, rebuild [NAME], run")
     proj.add_argument("action", choices=["status", "rebuild", "run"])
