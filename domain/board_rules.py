@@ -22,11 +22,11 @@ def change_settings(board: Board | None, code: str, settings: BoardSettings, eff
                     now: datetime) -> list[Event]:
     """PUT semantics: the whole settings in force from ``effective_on``; what already stands records nothing.
 
-    ``sealed``: the school years of the board's schools from the year of ``effective_on`` on (school
-    code, year, state). A change takes effect on or after the day the latest recorded change takes
-    effect (the stream reads in the order its changes apply, so a read as it stood on a day is a prefix
-    of it), and not on a day a sealed year counted, if it would count that day differently (学年末確定:
-    a sealed figure is changed only by an approved correction).
+    ``sealed``: school years of the board's schools, among them every year it sealed from the year of
+    ``effective_on`` on (school code, year, state). A change takes effect on or after the day the
+    latest recorded change takes effect (the stream reads in the order its changes apply, so a read as
+    it stood on a day is a prefix of it), and not on a day a sealed year counted, if it would count
+    that day differently (学年末確定: a sealed figure is changed only by an approved correction).
     """
     code = values.board_code(code, "board_code")
     values.school_year(school_years.year_of(effective_on), "effective_on")
