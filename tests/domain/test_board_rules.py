@@ -147,10 +147,12 @@ def test_the_command_finds_the_seals_of_the_boards_schools_and_only_theirs(ledge
     assert ledger.board(b.BOARD).changes == []  # refused: nothing recorded
     later = ledger.set_board_settings(b.BOARD, {"leave_days": "excused"}, effective_on=date(2027, 3, 25),
                                       recorded_by="E-0001")
-    assert later is not None and later.events == 1
+    assert later is not None
+    assert later.events == 1
     receipt = ledger.set_board_settings("322016", {"leave_days": "excused"}, effective_on=date(2026, 10, 1),
                                         recorded_by="E-0002")
-    assert receipt is not None and receipt.events == 1
+    assert receipt is not None
+    assert receipt.events == 1
     assert ledger.board("322016").in_force(date(2026, 10, 1)).leave_days == "excused"
     assert ledger.set_board_settings("322016", {"leave_days": "excused"}, effective_on=date(2026, 10, 1),
                                      recorded_by="E-0002") is None  # the same again: nothing recorded
