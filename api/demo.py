@@ -9,7 +9,9 @@ What it seeds, for school year 2026 (April 2026 – March 2027):
 - every daily roll of term 1, mostly present, with the stories a dashboard should show: a run
   of 7+ days absent, a child absent 30+ days (長期欠席), 出席停止 for influenza, 忌引, and
   出席扱い at the 教育支援センター; term 1 assessments of every subject; a few grade-6 year
-  records; health and dental examinations; one correction of a mark and one of an assessment.
+  records; health and dental examinations; one correction of a mark and one of an assessment;
+- the board's decision to count 休学 days in 授業日数 (among 出席停止・忌引等) from April 2027, the next
+  school year (ADR 0028): no figure of 2026 changes.
 
 Deterministic: student ids are uuid5 of fixed paths, and every random choice comes from a
 random.Random seeded with a fixed string for that child or class, so the demo holds the same
@@ -42,6 +44,7 @@ from domain.student import Guardian, Identity
 
 YEAR = 2026
 BOARD = "312011"
+NEXT_YEAR = date(2027, 4, 1)  # the board's settings change from the next school year
 ADMIN = "demo-admin"
 NURSE = "demo-yogo"  # 養護教諭, who records the examinations
 DEMO_NAMESPACE = UUID("0b6f6a52-3c1d-4f7e-8a2b-9d4c5e6f7a80")  # fixed forever: it names every demo child
@@ -285,6 +288,8 @@ def seed_demo(ledger: Ledger, *, progress: bool = True, days: int | None = None)
         for school in SCHOOLS:
             _seed_school(ledger, school)
             advance("schools")
+        # None when already in force from that day (a second run)
+        ledger.set_board_settings(BOARD, {"leave_days": "excused"}, effective_on=NEXT_YEAR, recorded_by=ADMIN)
         for p in pupils:
             _admit(ledger, p)
             advance("students")
