@@ -28,6 +28,7 @@ from litestar.openapi.spec import (
 
 from api.access_log import AccessLog
 from api.auth import Verifier
+from api.boards import BoardController
 from api.context import Services
 from api.feeds import HistoryController, LogController
 from api.forms import FormController
@@ -143,7 +144,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     if verifier is not None:
         handlers += [SchoolController, StudentController, RollController, RecordController, HistoryController,
                      LogController, FormController, StudentFormController, LongAbsenceController,
-                     HandoverController, AdvancementController, PacketExportController, PacketImportController]
+                     HandoverController, AdvancementController, PacketExportController, PacketImportController,
+                     BoardController]
     app = SecuredLitestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
                           exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state),
                           before_request=judge_request)

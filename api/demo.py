@@ -17,6 +17,8 @@ What it seeds, for the school year that holds ``today`` (April to March, domain/
 - the assessments of every subject for each term that ended before ``today``, a few grade-6 year
   records, the health and dental examinations of the spring (April–June, those already held),
   and corrections of two marks and of an assessment.
+- the board's decision to count 休学 days in 授業日数 (among 出席停止・忌引等) from 1 April of the
+  next school year (ADR 0028): no figure of this year changes.
 
 Deterministic for a given ``today``: student ids are uuid5 of fixed paths, and every random choice
 comes from a random.Random seeded with a fixed string for that child or class. That also makes it
@@ -390,6 +392,9 @@ def seed_demo(ledger: Ledger, *, today: date, progress: bool = True, days: int |
             _seed_school(ledger, demo, school)
             advance("schools")
         _seed_last_year(ledger, demo, advance)
+        # None when already in force from that day (a second run)
+        ledger.set_board_settings(BOARD, {"leave_days": "excused"}, effective_on=date(year + 1, 4, 1),
+                                  recorded_by=ADMIN)
         for p in pupils:
             _admit(ledger, p, year)
             advance("students")

@@ -10,6 +10,7 @@ from domain.ledger import Ledger
 from projections.attendance_index import AttendanceIndex
 from projections.attendance_register import AttendanceRegister
 from projections.base import Projection
+from projections.board_settings import BoardSettingsProjection
 from projections.enrollment_record import EnrollmentRecord
 from projections.guidance_record import GuidanceRecord
 from projections.health_records import HealthRecords
@@ -20,7 +21,7 @@ from projections.store import DocumentStore
 
 def all_projections() -> list[Projection]:
     return [Roster(), AttendanceRegister(), EnrollmentRecord(), GuidanceRecord(),
-            AttendanceIndex(), HealthRecords()]
+            AttendanceIndex(), HealthRecords(), BoardSettingsProjection()]
 
 
 def runner_for(ledger: Ledger, backend: Backend) -> Runner:
