@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from uuid import UUID
 
 from domain.ledger import Ledger
-from domain.storage import documents, merkle_log
+from domain.storage import documents, events, merkle_log
 from domain.transparency.leaf import event_leaf_hash
 from domain.transparency.tiles import TILE_WIDTH, Tile, TileBuilder, TileReader
 from projections.store import StaleUpdate
@@ -83,7 +82,8 @@ class MerkleLog:
         start = self._at
         if start >= head:
             return 0
-        page = self.ledger.notifications(start, self.page, stop=head)  # ends on a transaction boundary
+        # Whole transactions do not matter here: a tree of part of a transaction is a tree of committed events.
+        page = events.after(self.storage, start, self.page, stop=head)
         if not page:
             return 0
         builder, tail = self._builder, self._tail
@@ -91,16 +91,15 @@ class MerkleLog:
         first_tile = builder.size // TILE_WIDTH
         completed: list[tuple[int, list[int]]] = []
         try:
-            for n in page:
-                stream = n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id))
-                builder.append(event_leaf_hash(n.id, stream, n.originator_version, n.topic, bytes(n.state)))
-                tail.append(n.id)
+            for position, stream, version, topic, state in page:
+                builder.append(event_leaf_hash(position, stream, version, topic, state))
+                tail.append(position)
                 if len(tail) == TILE_WIDTH:
                     completed.append((first_tile + len(completed), tail))
                     tail = []
             self._tail = tail
             rows = completed + ([(first_tile + len(completed), list(tail))] if tail else [])
-            end = page[-1].id
+            end = page[-1][0]
             self._save(builder.take(), rows, start, end)
         except BaseException:
             self._builder = None  # the tree in memory went past what is stored: read it again
