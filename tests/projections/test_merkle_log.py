@@ -186,13 +186,15 @@ def test_the_poller_waits_out_a_connection_killed_mid_page_and_the_tree_ends_rig
     assert "failure 1 in a row" in caplog.text
 
 
-def test_a_page_is_the_events_as_the_library_reads_them(ledger: Ledger) -> None:
+def test_a_page_is_the_events_as_the_library_reads_them_and_their_states_hashed_as_stored(ledger: Ledger) -> None:
     """events.after (the tree's page) gives the notifications the runner reads, field for field."""
     some_writes(ledger, students=3)
     library = ledger.recorder.select_notifications(start=0, limit=10_000, inclusive_of_start=False)
     page = events.after(ledger.storage, 0, 10_000)
     assert page == [(n.id, n.originator_id, n.originator_version, n.topic, bytes(n.state)) for n in library]
     assert events.after(ledger.storage, library[2].id, 3, stop=library[4].id) == page[3:5]
+    hashed = events.digests_after(ledger.storage, 0, 10_000)  # what the tree reads: the state by its SHA-256
+    assert hashed == [(p, s, v, t, hashlib.sha256(state).digest()) for p, s, v, t, state in page]
 
 
 def test_the_leaves_commit_to_the_state_as_stored_after_the_mappers_compression(backend: Backend,
