@@ -4,9 +4,12 @@ the library alone writes to it (domain/storage/recorders.py)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
+
+from psycopg.rows import tuple_row
 
 from domain.storage.database import Storage, Tx
 
@@ -28,6 +31,36 @@ def in_streams(storage: Storage, stream_ids: Sequence[UUID]) -> Iterable[Row]:
         yield from _rows(storage.query("SELECT notification_id, originator_id, originator_version, topic, state "
                                        "FROM {events} WHERE originator_id = ANY(?::uuid[])", (list(stream_ids),),
                                        prepare=True))
+
+
+def after(storage: Storage, position: int, limit: int, stop: int | None = None) -> list[Row]:
+    """Up to ``limit`` events after log ``position`` (up to ``stop``), in log order, as stored: the
+    Merkle log's page. Tuples straight from the driver (the library's notifications are dicts made
+    into objects: a third of the time of a page at 200,000 events)."""
+    stop = (1 << 63) - 1 if stop is None else stop
+    if storage.sqlite:
+        rows = storage.query("SELECT rowid, originator_id, originator_version, topic, state FROM {events} "
+                             "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?", (position, stop, limit))
+        return list(_rows(rows))
+    with storage.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
+        c.execute(storage.sql("SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
+                              "WHERE notification_id > ? AND notification_id <= ? ORDER BY notification_id LIMIT ?"),
+                  (position, stop, limit), prepare=True)
+        return [(p, s, v, t, bytes(st)) for p, s, v, t, st in c.fetchall()]
+
+
+def digests_after(storage: Storage, position: int, limit: int, stop: int | None = None) -> list[Row]:
+    """``after``, with the SHA-256 of each stored state in place of the state: all a Merkle leaf needs
+    (ADR 0030). PostgreSQL hashes the stored bytes itself (``sha256(bytea)``) and sends 32 bytes a
+    row instead of the state; on SQLite they are hashed here."""
+    if storage.sqlite:
+        return [(p, s, v, t, hashlib.sha256(st).digest()) for p, s, v, t, st in after(storage, position, limit, stop)]
+    stop = (1 << 63) - 1 if stop is None else stop
+    with storage.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
+        c.execute(storage.sql("SELECT notification_id, originator_id, originator_version, topic, sha256(state) "
+                              "FROM {events} WHERE notification_id > ? AND notification_id <= ? "
+                              "ORDER BY notification_id LIMIT ?"), (position, stop, limit), prepare=True)
+        return c.fetchall()
 
 
 def _rows(rows: list[tuple[Any, ...]]) -> Iterable[Row]:
