@@ -16,8 +16,9 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from api import html
+from api import html, pdf
 from api.context import caller, services
+from api.negotiation import PDF, form_media_type
 from api.openapi_errors import FORM_ERRORS
 from api.policy import authorize, not_found
 from api.problems import ApiProblem
@@ -63,13 +64,33 @@ def encode(document: dict[str, Any]) -> bytes:
 
 
 def answer(request: Req, form: str, document: dict[str, Any]) -> Response[Any]:
-    """JSON, or the printable page when the client prefers ``text/html`` (a browser, a print run).
+    """JSON, the printable page (``text/html``: a browser) or the PDF (``application/pdf``: a print
+    run, an archive), as Accept or the ``format`` query asks (api/negotiation.py).
 
-    Both come from the same bytes: the page is laid out from the JSON as encoded, read back."""
+    All come from the same bytes: the page and the PDF are laid out from the JSON as encoded, read back."""
     body = encode(document)
-    if request.accept.best_match([MediaType.JSON, MediaType.HTML], default=MediaType.JSON) == MediaType.HTML:
+    media_type = form_media_type(request)
+    if media_type == MediaType.HTML:
         return Response(html.render(form, msgspec.json.decode(body)), media_type=MediaType.HTML)
+    if media_type == PDF:
+        printed = pdf.render(form, msgspec.json.decode(body), printed_at(request))
+        return Response(printed, media_type=PDF, headers={
+            "Content-Disposition": f'inline; filename="{pdf.file_name(form, document)}"'})
     return Response(body, media_type=MediaType.JSON)
+
+
+def printed_at(request: Req) -> datetime | None:
+    """The creation time a PDF carries (ADR 0035): the point in time the form was read as of (the
+    recorded time of the last whole transaction at a position, or the time asked for); none for a
+    form of today, so its bytes do not change with the clock or with writes that leave it as it is."""
+    as_of = request.query_params.get("as_of")
+    if as_of is None:
+        return None
+    when = cutoff(request, as_of)
+    if when.position is not None:
+        ledger = services(request.app.state).ledger
+        return ledger.known_time(ledger.settled(when.position))
+    return when.at
 
 
 def forms_for(request: Req, wait_for: int | None) -> Forms:
