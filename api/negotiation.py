@@ -115,3 +115,21 @@ def document_parameter(schema: Any) -> None:
         branch.minimum, branch.maximum = schema.minimum, schema.maximum
     if branches:
         schema.minimum = schema.maximum = None
+
+
+def document_form(operation: Any) -> None:
+    """A form's operation in the OpenAPI: its three media types and the ``format`` query."""
+    from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Parameter, Schema
+
+    ok = (operation.responses or {}).get("200")
+    if ok is not None and getattr(ok, "content", None) is not None:
+        ok.content[MediaType.HTML.value] = OpenAPIMediaType(schema=Schema(
+            type=OpenAPIType.STRING, description="the printable page (A4), laid out from the JSON"))
+        ok.content[PDF] = OpenAPIMediaType(schema=Schema(
+            type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY,
+            description="the form as a PDF (A4, fonts embedded, text searchable; the same bytes for the same "
+                        "form and point in time); Content-Disposition names the file"))
+    operation.parameters = [*(operation.parameters or []), Parameter(
+        name="format", param_in="query", required=False,
+        schema=Schema(type=OpenAPIType.STRING, enum=list(FORMATS)),
+        description="json, html or pdf: stands in for Accept (for a link); anything else is 400")]

@@ -219,7 +219,8 @@ class _Tree(HTMLParser):
 
 PREAMBLE = """#set document(title: {title}{date})
 #set page(paper: "a4", flipped: {landscape}, margin: 12mm,
-  footer: context align(center, text(size: 7pt, str(counter(page).get().first()) + " / " + str(counter(page).final().first()))))
+  footer: context align(center, text(size: 7pt,
+    str(counter(page).get().first()) + " / " + str(counter(page).final().first()))))
 #set text(font: "{font}", size: 9pt, lang: "ja")
 #set par(leading: 0.5em, spacing: 0.8em)
 #set table(stroke: 0.5pt, inset: (x: 3pt, y: 2pt))
@@ -315,7 +316,8 @@ class _Body:
                 rows += [(part.tag == "thead", tr) for tr in part.children if isinstance(tr, _Node) and tr.tag == "tr"]
         columns = _column_count([tr for _, tr in rows])
         plain = "head" in node.classes
-        head, cells = [], []
+        head: list[str] = []
+        cells: list[str] = []
         for in_head, tr in rows:
             for cell in tr.children:
                 if not isinstance(cell, _Node) or cell.tag not in ("td", "th"):
