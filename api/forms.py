@@ -27,6 +27,7 @@ from api.targets import class_target
 from domain.ledger_base import JST
 from projections.base import Cutoff
 from projections.forms import Forms
+from projections.store import note_changes, noted_changes
 
 Req = Request[Any, Any, Any]
 Position = Annotated[int | None, QueryParameter(ge=1, le=LAST_POSITION, description="a log position")]
@@ -80,22 +81,25 @@ def answer(request: Req, form: str, document: dict[str, Any]) -> Response[Any]:
 
 
 def printed_at(request: Req) -> datetime | None:
-    """The creation time a PDF carries (ADR 0035): the point in time the form was read as of (the
-    recorded time of the last whole transaction at a position, or the time asked for); none for a
-    form of today, so its bytes do not change with the clock or with writes that leave it as it is."""
+    """The creation time a PDF carries (ADR 0035), never the clock's: the point in time the form was
+    read as of (the recorded time of the last whole transaction at a position, or the time asked
+    for); for a form of today, the recorded time of the transaction that last changed one of the
+    documents it was composed from, so a write that leaves the form as it is leaves its bytes too."""
+    ledger = services(request.app.state).ledger
     as_of = request.query_params.get("as_of")
-    if as_of is None:
-        return None
-    when = cutoff(request, as_of)
-    if when.position is not None:
-        ledger = services(request.app.state).ledger
-        return ledger.known_time(ledger.settled(when.position))
-    return when.at
+    if as_of is not None:
+        when = cutoff(request, as_of)
+        return ledger.known_time(ledger.settled(when.position)) if when.position is not None else when.at
+    changed = noted_changes()
+    return ledger.known_time(ledger.transaction_end(max(changed))) if changed else None
 
 
 def forms_for(request: Req, wait_for: int | None) -> Forms:
+    """The forms, once the read models have reached ``wait_for``; what the handler then reads is noted
+    for the date of its PDF (``printed_at``)."""
     forms = services(request.app.state).forms
     assert forms is not None
+    note_changes()
     if wait_for is not None and wait_for > forms.runner.ledger.position():
         raise ApiProblem(422, "position-not-recorded", f"the log has no position {wait_for} yet", field="wait_for")
     if wait_for is not None and not forms.runner.wait(wait_for, timeout=5.0):

@@ -102,7 +102,9 @@ def test_a_form_pdf_has_the_same_bytes_when_read_again_after_an_unrelated_write_
     assert api.client.get(f"{path}&as_of={position}", headers=principal).content == then
     assert read(then).metadata is not None
     assert read(then).metadata.creation_date is not None
-    assert read(first).metadata is None or read(first).metadata.creation_date is None  # no clock in it
+    written = api.ledger.known_time(api.ledger.transaction_end(position))
+    assert read(first).metadata.creation_date == written.replace(microsecond=0)  # the form's last change
+    assert then == first  # as of the position of its last change, the form is today's: the same bytes
 
 
 @pytest.mark.parametrize("form", ["cumulative-record", "health-card", "dental-card", "report-card"])
