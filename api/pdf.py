@@ -269,6 +269,8 @@ class _Body:
                 self.out.append(f"#heading(level: {tag[1]}, {self.inline(child)})")
             elif tag == "table":
                 self.out.append("#" + self.table(child))
+            elif tag == "p" and "certification" in child.classes:  # a copy's certification, boxed
+                self.out.append(f"#block(stroke: 0.5pt, inset: 2mm, above: 3mm, below: 5mm, {self.inline(child)})")
             elif tag == "p":
                 self.out.append(f"#par({self.inline(child)})")
             elif tag == "ul":

@@ -9,7 +9,7 @@ from datetime import date
 import pypdf
 import pytest
 
-from tests.api.conftest import YEAR, A, Api, school_day_has_come
+from tests.api.conftest import YEAR, A, Api, B, school_day_has_come
 
 A4 = (595.28, 841.89)  # points
 PDF = {"Accept": "application/pdf"}
@@ -148,3 +148,22 @@ def test_the_class_and_school_forms_answer_a_pdf_through_the_format_query(world:
     absences = api.client.get(f"/v1/schools/{A}/years/{YEAR}/long-absence?format=pdf", headers=principal)
     assert absences.status_code == 200
     assert "長期欠席" in text_of(read(absences.content))
+
+
+def test_a_received_copy_prints_as_a_copy_certified_by_the_principal_of_the_school_that_issued_it(
+        world: Api) -> None:
+    api = world
+    _, sid = api.fresh_student(A)
+    move = {"kind": "transfer", "to_school": B, "left_on": "2026-06-05", "accepted_on": "2026-06-08",
+            "year": YEAR, "grade": 1, "reason": "保護者の転勤に伴う転居", "class_name": "1", "number": 22}
+    moved = api.post(f"/v1/students/{sid}/handovers", move, api.auth("registrar"))
+    assert moved.status_code == 201, moved.text
+    path = f"/v1/students/{sid}/forms/cumulative-record?wait_for={moved.json()['position']}&format=pdf"
+    receiving = read(api.client.get(path, headers=api.auth("principal", B, staff="P-0002")).content)
+    text = text_of(receiving)
+    assert "児童生徒指導要録（写し）鳥取市立みどり小学校" in text
+    assert "上記は児童生徒指導要録の写しであり、原本と相違ないことを証明する。2026年6月8日鳥取市立みどり小学校校長田中一郎" in text
+    # the sending school's own record is its original: no certification on it
+    sending = text_of(read(api.client.get(path, headers=api.auth("principal")).content))
+    assert "写し" not in sending.replace("受領した指導要録の写し・抄本", "")
+    assert "原本と相違ない" not in sending
