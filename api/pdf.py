@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,8 @@ class Printer:
         self._lock = threading.Lock()
 
     def compile(self, source: str, inputs: dict[str, str], at: datetime | None) -> bytes:
+        if at is not None:  # a PDF date has whole seconds (Typst refuses a fraction); a recorded time is UTC
+            at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
         with self._lock:
             out = self._compiler.compile(input=source.encode(), format="pdf", sys_inputs=inputs, timestamp=at)
         assert isinstance(out, bytes)
