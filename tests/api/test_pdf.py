@@ -168,3 +168,17 @@ def test_a_received_copy_prints_as_a_copy_certified_by_the_principal_of_the_scho
     sending = text_of(read(api.client.get(path, headers=api.auth("principal")).content))
     assert "写し" not in sending.replace("受領した指導要録の写し・抄本", "")
     assert "原本と相違ない" not in sending
+
+
+def test_a_pdf_has_the_same_bytes_after_the_read_models_are_rebuilt(api: Api) -> None:
+    school_day_has_come(api, date(2026, 4, 7))
+    klass = api.fresh_class(A, students=3)
+    position = roll(api, klass.name, klass.students, date(2026, 4, 7))
+    principal = {**api.auth("principal"), **PDF}
+    paths = [f"/v1/schools/{A}/years/{YEAR}/classes/1/{klass.name}/attendance-register?month=2026-04",
+             f"/v1/students/{klass.students[0]}/forms/cumulative-record"]
+    before = [api.client.get(f"{p}{'&' if '?' in p else '?'}wait_for={position}", headers=principal).content
+              for p in paths]
+    api.services.forms.runner.rebuild()
+    after = [api.client.get(p, headers=principal).content for p in paths]
+    assert after == before
