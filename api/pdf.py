@@ -349,7 +349,9 @@ class _Body:
                 (head if in_head else cells).append(text)
         stroke = ", stroke: none, inset: (x: 0pt, right: 8pt, y: 1pt)" if plain else ""
         header = f"table.header({', '.join(head)}), " if head else ""
-        table = f"table(columns: {columns}{stroke}, {header}{', '.join(cells)})"
+        # as wide as the page, as the HTML's tables are: the last column takes what the others leave
+        widths = str(columns) if plain else "(" + "auto, " * (columns - 1) + "1fr)"
+        table = f"table(columns: {widths}{stroke}, {header}{', '.join(cells)})"
         if caption:
             table = f"block(above: 2mm, below: 3mm, {{ text(size: 9pt, {caption}); v(1mm, weak: true); {table} }})"
         else:
