@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> None:
         forms = Forms(runner)
         register = forms.attendance_register(SCHOOL, YEAR, 1, "1", "2026-06", board=BOARD)
         record = forms.cumulative_record(children[0], board=BOARD)
-        assert register is not None and record is not None
+        assert register is not None
+        assert record is not None
         print(f"出席簿 of {len(register['students'])} children × {len(register['instructional_days'])} days "
               f"(June 2026); typst {pdf.typst.__version__}")
 
