@@ -35,7 +35,7 @@ from api.forms import FormController
 from api.handovers import AdvancementController, HandoverController
 from api.idempotency import RETENTION, Keys
 from api.keys import LedgerKey
-from api.negotiation import document_integer, document_parameter, judge_request
+from api.negotiation import document_form, document_integer, document_parameter, judge_request
 from api.packets import PacketExportController, PacketImportController
 from api.problems import HANDLERS
 from api.records import RecordController, RollController
@@ -223,6 +223,8 @@ def _document(app: Litestar) -> None:
             if operation is None or not path.startswith("/v1/"):
                 continue
             if method == "get":
+                if "forms" in (operation.tags or ()):
+                    document_form(operation)  # JSON, HTML and PDF (ADR 0035)
                 if path == "/v1/students/{student_id}" and operation.responses and "200" in operation.responses:
                     ok = operation.responses["200"]
                     if not isinstance(ok, Reference):

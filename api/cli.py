@@ -1,4 +1,4 @@
-"""The `gakuseki` command: serve, migrate, demo, projections, token, keys.
+"""The `gakuseki` command: serve, migrate, demo, projections, token, keys, print.
 
 Settings come from the environment (GAKUSEKI_DATABASE_URL, GAKUSEKI_HOST, GAKUSEKI_PORT),
 read here once; flags override them.
@@ -184,6 +184,45 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_print(settings: Settings, args: argparse.Namespace) -> int:
+    """The PDFs of a class (名簿, 出席簿 of each month up to --through, each child's forms) or of one
+    child, written to --out; asked of the app in this process with the caller's token (api/printing.py)."""
+    import os
+
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from api.printing import Printer
+    from domain import school_year as school_years
+    from domain.ledger import Ledger
+    from projections import runner_for
+
+    token = args.token or os.environ.get("GAKUSEKI_TOKEN")
+    if not token:
+        print("gakuseki: print reads the forms as the holder of a token: --token or $GAKUSEKI_TOKEN "
+              "(a development one from `gakuseki token --role principal --school CODE`)", file=sys.stderr)
+        return 2
+    backend = settings.backend
+    _prepare(backend)
+    with Ledger.open(backend) as ledger:
+        runner_for(ledger, backend).catch_up()  # the read models, up to now, before the first form
+        through = args.through or ledger.today()
+        year = args.year or school_years.year_of(through)
+        app = create_app(ledger, backend, settings.verifier(), run_projections=False)
+        with TestClient(app=app) as client:
+            headers = {"Authorization": f"Bearer {token}"}
+            printer = Printer(lambda path: client.get(path, headers=headers), Path(args.out), ledger.position())
+            if args.what == "class":
+                school, grade, name = args.target
+                printer.klass(school, year, int(grade), name, through)
+            else:
+                printer.student(args.target[0], year)
+    for path, status, why in printer.printed.refused:
+        print(f"gakuseki: {path}: {status} {why}", file=sys.stderr)
+    print(f"gakuseki: wrote {len(printer.printed.written)} PDFs to {args.out}")
+    return 1 if printer.printed.refused else 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gakuseki", description="The official student register as an event ledger.")
     p.add_argument("--database-url", help="sqlite:///FILE or postgresql://USER@HOST:PORT/DB[?schema=S] "
@@ -223,11 +262,23 @@ def parser() -> argparse.ArgumentParser:
     keys.add_argument("--force", action="store_true", help="generate: replace an existing key file")
     keys.add_argument("--json", action="store_true", help="print the JSON alone")
     keys.set_defaults(run=cmd_keys)
+    printing = sub.add_parser("print", help="write the PDFs of a class or of one child to a folder")
+    printing.add_argument("what", choices=["class", "student"])
+    printing.add_argument("target", nargs="+", metavar="ARG",
+                          help="class: SCHOOL_CODE GRADE NAME (of --year); student: STUDENT_ID")
+    printing.add_argument("--out", required=True, help="the folder to write to (made if missing)")
+    printing.add_argument("--year", type=int, help="the school year (default: the year of --through)")
+    printing.add_argument("--through", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                          help="print the 出席簿 of each month begun by this day (default: today in Japan)")
+    printing.add_argument("--token", help="the token the forms are read with (default $GAKUSEKI_TOKEN)")
+    printing.set_defaults(run=cmd_print)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "what", None) is not None and len(args.target) != (3 if args.what == "class" else 1):
+        parser().error("print class takes SCHOOL_CODE GRADE NAME; print student takes STUDENT_ID")
     settings = Settings.from_env()
     if args.database_url:
         settings = replace(settings, database_url=args.database_url)

@@ -60,6 +60,8 @@ def test_the_readme_walkthrough_works_against_a_fresh_demo_server(tmp_path: Path
     history = json.loads(next(line for line in out.splitlines() if line.startswith("[")))
     assert [e["type"] for e in history] == ["StudentAdmitted", "AttendanceMarked"]
     assert history[0]["stream_id"] == student
+    register = tmp_path / "attendance-register-B131220000013-2026-2-2-2026-11.pdf"
+    assert register.read_bytes().startswith(b"%PDF-")
     assert "HTTP/1.1 404" in out
     assert '"detail":"no such student"' in out
     assert "application/problem+json" in out
