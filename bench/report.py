@@ -175,7 +175,8 @@ def details(results: dict[str, Any]) -> str:
     d = results.get("dataset", {})
     if d:
         seeded = ", ".join(f"{k} {v:.0f} s" for k, v in d.get("seed_seconds", {}).items())
-        lines.append(f"- dataset: {d['log_events']:,} events in the log; {d['students']:,} students in "
+        lines.append(f"- dataset ({d.get('layout', 'by_class')}): {d['log_events']:,} events in the log; "
+                     f"{d['students']:,} students in "
                      f"{d['classes']:,} classes of {d['schools']} schools; {d['rolls_seeded']:,} rolls seeded for "
                      f"{d['rolled_classes']} classes; the six-year child has {d['six_year_child_events']:,} events, "
                      f"a packet child {d['packet_child_events']}; seeded in {seeded}")
