@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from datetime import date
+from pathlib import Path
 
 from bench.config import SCALES
 from bench.dataset import Seeder, seeding_clock
 from domain.attendance import AttendanceMarked
 from domain.backend import Backend
+from domain.event import Event
 from domain.ledger import Ledger
 from migrations.apply import apply
 
 SCALE = replace(SCALES["tiny"], students=120, rolled_classes=2, roll_days=12, hot_classes=1, six_year_days=2)
 
 
-def seeded(tmp_path, layout: str) -> tuple[Ledger, list]:  # type: ignore[no-untyped-def]
+def seeded(tmp_path: Path, layout: str) -> tuple[Ledger, list[Event]]:
     backend = Backend.from_url(f"sqlite:///{tmp_path}/{layout}.sqlite3")
     apply(backend)
     ledger = Ledger.open(backend, clock=seeding_clock())
@@ -29,15 +32,15 @@ def seeded(tmp_path, layout: str) -> tuple[Ledger, list]:  # type: ignore[no-unt
 
 
 def test_both_layouts_hold_the_same_kinds_of_events_and_the_interleaved_one_marks_every_class_each_morning(
-        tmp_path) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path) -> None:
     by_class, old = seeded(tmp_path, "by_class")
     interleaved, new = seeded(tmp_path, "interleaved")
     try:
         assert Counter(type(e).__name__ for e in old) == Counter(type(e).__name__ for e in new)
 
-        def days_in_order(events: list) -> list:  # type: ignore[type-arg]
+        def days_in_order(events: list[Event]) -> list[tuple[date, int, str]]:
             """The (day, class) of each roll in log order, one entry per roll."""
-            rolls: list = []  # type: ignore[type-arg]
+            rolls: list[tuple[date, int, str]] = []
             for e in events:
                 if isinstance(e, AttendanceMarked) and e.effective_on.year == 2026 and e.school_code.endswith(
                         "00000013"):
