@@ -14,7 +14,9 @@ of 1,000 from the start to the head, each notification decoded to its event by t
 ``python -m bench.rebuild [--scale small] [--rounds 2] [--profile DIR]`` measures this alone, on
 both layouts of the dataset (bench/dataset.py: ``by_class`` and ``interleaved``, each in a schema of
 its own), in the same run: each round reads and rebuilds one ledger, then the other, each rebuild
-beside its own log read. ``--profile DIR`` records the first round's rebuilds with cProfile
+beside its own log read. ``--before FILE`` also rebuilds each round with the ``Runner`` of that
+file (a ``projections/runner.py`` of an earlier commit: ``git show <commit>:projections/runner.py
+> FILE``), for a before and after in the same run. ``--profile DIR`` records the first round's rebuilds with cProfile
 (``DIR/rebuild-<layout>.prof``) and prints the functions where most of the time went.
 """
 
@@ -51,8 +53,8 @@ def log_read(ledger: Ledger) -> dict[str, Any]:
     return {"events": read, "seconds": wall, "events_per_s": read / wall}
 
 
-def rebuild(ledger: Ledger, backend: Any, events: int, *, each: bool = False) -> dict[str, Any]:
-    runner = runner_for(ledger, backend)
+def rebuild(ledger: Ledger, backend: Any, events: int, *, each: bool = False, runner: Any = None) -> dict[str, Any]:
+    runner = runner or runner_for(ledger, backend)
     names = list(runner.projections)
     t0 = time.perf_counter()
     read = runner.rebuild(names)
@@ -91,8 +93,18 @@ def compare(argv: list[str] | None = None) -> int:
     p.add_argument("--layouts", default=",".join(LAYOUTS), help="comma-separated (default: both)")
     p.add_argument("--url", default=os.environ.get("GAKUSEKI_BENCH_URL") or DEFAULT_URL)
     p.add_argument("--profile", type=Path, metavar="DIR", help="cProfile the first round's rebuilds into DIR")
+    p.add_argument("--before", type=Path, metavar="FILE", help="also rebuild with the Runner of this runner.py")
     p.add_argument("--keep", action="store_true")
     args = p.parse_args(argv)
+    before = None
+    if args.before:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("runner_before", args.before)
+        if spec is None or spec.loader is None:
+            raise SystemExit(f"--before {args.before}: not a Python file")
+        before = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(before)
     scale, layouts = SCALES[args.scale], args.layouts.split(",")
     base = args.url.split("?")[0]
     conninfo = Backend.from_url(base).psycopg_conninfo()
@@ -128,6 +140,17 @@ def compare(argv: list[str] | None = None) -> int:
                 vacuum_analyze(conninfo, schemas[layout])
                 ratio = built["events_per_s"] / read["events_per_s"]
                 results[layout].append({"log_read": read, "rebuild": built, "ratio": ratio})
+                if before is not None:
+                    from projections import all_projections
+                    from projections.store import DocumentStore
+
+                    old = rebuild(ledger, backend, log_size(ledger),
+                                  runner=before.Runner(ledger, DocumentStore(ledger.storage), all_projections()))
+                    vacuum_analyze(conninfo, schemas[layout])
+                    results[layout][-1]["before"] = old
+                    log(f"round {r + 1} {layout}: the runner of {args.before.name}: "
+                        f"{old['events_per_s']:,.0f} events/s ({old['seconds']:.1f} s): "
+                        f"{old['events_per_s'] / read['events_per_s']:.2f}×")
                 log(f"round {r + 1} {layout}: rebuild {built['events_per_s']:,.0f} events/s "
                     f"({built['seconds']:.1f} s), "
                     f"log read {read['events_per_s']:,.0f} events/s: {ratio:.2f}×")
@@ -149,6 +172,10 @@ def compare(argv: list[str] | None = None) -> int:
         print(f"  {layout:12} {rows[0]['rebuild']['log_events']:>9,} events  rebuild {rb:>9,.0f}/s  "
               f"log read {rd:>9,.0f}/s  ratio of medians {rb / rd:.2f}× (rounds {ratios})"
               f"  {'met' if rb / rd >= REBUILD_TARGET else 'MISSED'}")
+        if before is not None:
+            ob = median(x["before"]["events_per_s"] for x in rows)
+            print(f"  {'':12} {'':>9}         before {ob:>9,.0f}/s  ({args.before.name}) ratio of medians "
+                  f"{ob / rd:.2f}×; after/before {rb / ob:.2f}×")
     return 0
 
 
