@@ -40,7 +40,7 @@ def log_size(ledger: Ledger) -> int:
 def log_read(ledger: Ledger) -> dict[str, Any]:
     head = ledger.position()
     start, read = 0, 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     while True:
         page = ledger.recorder.select_notifications(start=start, limit=1000, stop=head, inclusive_of_start=False)
         for n in page:
@@ -50,16 +50,19 @@ def log_read(ledger: Ledger) -> dict[str, Any]:
             break
         start = page[-1].id
     wall = time.perf_counter() - t0
-    return {"events": read, "seconds": wall, "events_per_s": read / wall}
+    return {"events": read, "seconds": wall, "events_per_s": read / wall, "cpu_seconds": time.process_time() - c0}
 
 
 def rebuild(ledger: Ledger, backend: Any, events: int, *, each: bool = False, runner: Any = None) -> dict[str, Any]:
     runner = runner or runner_for(ledger, backend)
     names = list(runner.projections)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     read = runner.rebuild(names)
-    wall = time.perf_counter() - t0
-    out: dict[str, Any] = {"log_events": events, "events_read": read, "seconds": wall, "events_per_s": events / wall}
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    # cpu: this process's own CPU time (every thread), not the database's: steadier than the wall time
+    # on a machine shared with other work, for comparing two versions of the runner.
+    out: dict[str, Any] = {"log_events": events, "events_read": read, "seconds": wall, "events_per_s": events / wall,
+                           "cpu_seconds": cpu}
     if each:
         per: dict[str, dict[str, float]] = {}
         for name in names:
@@ -169,13 +172,18 @@ def compare(argv: list[str] | None = None) -> int:
         rb = median(x["rebuild"]["events_per_s"] for x in rows)
         rd = median(x["log_read"]["events_per_s"] for x in rows)
         ratios = ", ".join(f"{x['ratio']:.2f}" for x in rows)
+        cpu = median(x["rebuild"]["cpu_seconds"] for x in rows)
+        cpu_read = median(x["log_read"]["cpu_seconds"] for x in rows)
         print(f"  {layout:12} {rows[0]['rebuild']['log_events']:>9,} events  rebuild {rb:>9,.0f}/s  "
               f"log read {rd:>9,.0f}/s  ratio of medians {rb / rd:.2f}× (rounds {ratios})"
               f"  {'met' if rb / rd >= REBUILD_TARGET else 'MISSED'}")
+        print(f"  {'':12} {'':>9}         CPU of this process: rebuild {cpu:.1f} s, log read {cpu_read:.1f} s "
+              f"({cpu_read / cpu:.2f}×)")
         if before is not None:
             ob = median(x["before"]["events_per_s"] for x in rows)
+            ocpu = median(x["before"]["cpu_seconds"] for x in rows)
             print(f"  {'':12} {'':>9}         before {ob:>9,.0f}/s  ({args.before.name}) ratio of medians "
-                  f"{ob / rd:.2f}×; after/before {rb / ob:.2f}×")
+                  f"{ob / rd:.2f}×; after/before {rb / ob:.2f}×; CPU {ocpu:.1f} s, after/before {cpu / ocpu:.2f}×")
     return 0
 
 

@@ -15,7 +15,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -132,45 +131,32 @@ class Runner:
         held: dict[str, dict[str, Stored]] = {p.name: {} for p in chosen}  # as applied, saved or not
         changed: dict[str, dict[str, int]] = {p.name: {} for p in chosen}  # since the last save: key -> position
         pending = 0
-
-        def read(after: int) -> tuple[list[Any], int]:
-            """The page after ``after`` and where it ends; a page ends on a transaction boundary, so a save
-            never holds part of a transaction (ADR 0021)."""
-            page = self.ledger.notifications(after, batch, stop=head, topics=topics) if after < head else []
-            return page, self.ledger.transaction_end(page[-1].id) if page else head
-
-        # On PostgreSQL the next page is read while this one is applied (the database works on the
-        # other core meanwhile); SQLite is read in turn.
-        ahead = None if self.ledger.storage.sqlite else ThreadPoolExecutor(1, thread_name_prefix="gakuseki-rebuild")
-        following = None
-        try:
-            while True:
-                page, end = following.result() if following is not None else read(start)
-                following = ahead.submit(read, end) if ahead is not None and page else None
-                if page:
-                    self._apply_to_held(chosen, page, held, changed, saved)
-                    pending += len(page)
-                start = end
-                if page and pending < save_every:
-                    continue
-                if start > since:  # (with no page: nothing more of their types, current up to the head)
-                    updates = {p.name: ({k: d for k in changed[p.name] if (d := held[p.name][k]) is not None},
-                                        changed[p.name]) for p in chosen}
-                    self.store.save_many(updates, start, since)
-                    applied[0] += pending
-                    since, pending = start, 0
-                    for name, keys in changed.items():
-                        if saved is not None:
-                            saved[name].update(keys)
-                        # Keep the documents this save wrote, the ones the next pages most likely change
-                        # again (this month's registers); the others are read back if they are needed.
-                        held[name] = {k: held[name][k] for k in keys}
-                        changed[name] = {}
-                if not page:
-                    return
-        finally:
-            if ahead is not None:
-                ahead.shutdown(wait=True, cancel_futures=True)
+        while True:
+            # A page ends on a transaction boundary: a save never holds part of one (ADR 0021).
+            page = self.ledger.notifications(start, batch, stop=head, topics=topics) if start < head else []
+            if page:
+                self._apply_to_held(chosen, page, held, changed, saved)
+                start = self.ledger.transaction_end(page[-1].id)
+                pending += len(page)
+            else:
+                start = head  # nothing more of their types: current up to the head
+            if page and pending < save_every:
+                continue
+            if start > since:
+                updates = {p.name: ({k: d for k in changed[p.name] if (d := held[p.name][k]) is not None},
+                                    changed[p.name]) for p in chosen}
+                self.store.save_many(updates, start, since)
+                applied[0] += pending
+                since, pending = start, 0
+                for name, keys in changed.items():
+                    if saved is not None:
+                        saved[name].update(keys)
+                    # Keep the documents this save wrote, the ones the next pages most likely change
+                    # again (this month's registers); the others are read back if they are needed.
+                    held[name] = {k: held[name][k] for k in keys}
+                    changed[name] = {}
+            if not page:
+                return
 
     def _apply_to_held(self, chosen: Sequence[Projection], page: Sequence[Any], held: dict[str, dict[str, Stored]],
                        changed: dict[str, dict[str, int]], saved: dict[str, set[str]] | None) -> None:
