@@ -39,6 +39,7 @@ from api.negotiation import document_form, document_integer, document_parameter,
 from api.packets import PacketExportController, PacketImportController
 from api.problems import HANDLERS
 from api.records import RecordController, RollController
+from api.reference import ReferencePlugin
 from api.schemas import EXAMPLES
 from api.schools import SchoolController
 from api.security import SecuredLitestar
@@ -157,8 +158,9 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
                         "sensitive reads.")}),
         security=[{"bearer": []}],
         # The document itself, not a viewer page that loads scripts from a CDN into the register's
-        # origin: every page it serves allows only its own content (api/security.py, ADR 0022).
-        render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin()],
+        # origin: every page it serves allows only its own content (api/security.py, ADR 0022); the
+        # reader's page is laid out on the server and loads nothing (api/reference.py, ADR 0037).
+        render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin(), ReferencePlugin()],
     )
     handlers: list[Any] = [health]
     if verifier is not None:
