@@ -8,7 +8,14 @@ documentation, not a second composer: tests/api/test_openapi_for_readers.py vali
 every form against the schemas made from them, so a composer that changes its shape fails there.
 """
 
-from typing import Any, NotRequired, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
+
+from litestar.params import KwargDefinition
+
+
+def said(description: str) -> KwargDefinition:
+    """A member's description in the OpenAPI (Litestar reads it from the annotation)."""
+    return KwargDefinition(description=description)
 
 
 class Teacher(TypedDict):
@@ -20,13 +27,13 @@ class RosterRow(TypedDict):
     """One stay of a child on the class's roll (a child who left and came back has two rows)."""
 
     student_id: str
-    number: int  # 出席番号
+    number: Annotated[int, said("出席番号")]
     name: str
     name_kana: str
-    sex: str  # male | female
+    sex: Annotated[str, said("male | female")]
     joined_on: str
     left_on: NotRequired[str]
-    left_because: NotRequired[str]  # withdrawal | graduation | leave | transfer
+    left_because: NotRequired[Annotated[str, said("withdrawal | graduation | leave | transfer")]]
     leave_until: NotRequired[str]
 
 
@@ -49,11 +56,12 @@ class RegisterRow(TypedDict):
     number: int
     name: str
     name_kana: str
-    days: dict[str, Any]  # by ISO date: the mark, its reason and its correction trail
-    month: dict[str, Any]  # 授業日数, 出席停止・忌引等, 出席しなければならない日数, 欠席, 出席, 遅刻, 早退 …
-    terms: dict[str, Any]  # the same totals by term number
-    year: dict[str, Any]  # and for the school year to the day read
-    deemed_present_at: list[Any]  # where days counted as 出席扱い were spent (備考)
+    days: Annotated[dict[str, Any], said("by ISO date: the mark, its reason and its correction trail")]
+    month: Annotated[dict[str, Any], said(
+        "授業日数, 出席停止・忌引等, 出席しなければならない日数, 欠席, 出席, 遅刻, 早退 …")]
+    terms: Annotated[dict[str, Any], said("the same totals by term number")]
+    year: Annotated[dict[str, Any], said("and for the school year to the day read")]
+    deemed_present_at: Annotated[list[Any], said("where days counted as 出席扱い were spent (備考)")]
 
 
 class AttendanceRegisterForm(TypedDict):
@@ -64,11 +72,11 @@ class AttendanceRegisterForm(TypedDict):
     year: int
     grade: int
     class_name: str
-    month: str  # YYYY-MM
+    month: Annotated[str, said("YYYY-MM")]
     homeroom_teacher: Teacher
-    instructional_days: list[str]  # the month's 授業日 of the grade
-    class_closures: list[Any]  # days the class alone was closed (counted as 出席停止・忌引等)
-    labels: dict[str, str]  # the board's label of the excused column
+    instructional_days: Annotated[list[str], said("the month's 授業日 of the grade")]
+    class_closures: Annotated[list[Any], said("days the class alone was closed (counted as 出席停止・忌引等)")]
+    labels: Annotated[dict[str, str], said("the board's label of the excused column")]
     students: list[RegisterRow]
 
 
@@ -76,10 +84,14 @@ class CumulativeRecordForm(TypedDict):
     """指導要録: 様式1 (学籍に関する記録) and 様式2 (指導に関する記録), one entry per school year."""
 
     student_id: str
-    form1: dict[str, Any]  # name, kana, sex, birth date, address, guardian, admission, moves, leaves, graduation …
-    form2: list[dict[str, Any]]  # per year: subjects (観点, 評定), 特別活動, 行動の記録, 出欠の記録, 所見 …
-    received: list[Any]  # the copies (写し) or the abstract (抄本) received at a move, as they were sent
-    labels: dict[str, str]  # the Japanese labels of the form's items
+    form1: Annotated[dict[str, Any], said(
+        "name, kana, sex, birth date, address, guardian, admission, moves, "
+        "leaves, graduation …")]
+    form2: Annotated[list[dict[str, Any]], said(
+        "per year: subjects (観点, 評定), 特別活動, 行動の記録, 出欠の記録, 所見 …")]
+    received: Annotated[list[Any], said(
+        "the copies (写し) or the abstract (抄本) received at a move, as they were sent")]
+    labels: Annotated[dict[str, str], said("the Japanese labels of the form's items")]
 
 
 class TermDates(TypedDict):
@@ -102,11 +114,13 @@ class ReportCardForm(TypedDict):
     number: int
     name: str
     sex: str
-    homeroom_teacher: str | None  # the homeroom teacher at the end of the term
-    principal: str | None  # the principal in office at the end of the term
-    rated: bool  # whether the grade has 評定 (小3–6, 中)
-    subjects: list[dict[str, Any]]  # per subject: its label, the viewpoints (A/B/C), the rating, the trail
-    attendance: dict[str, Any]  # the term's 出欠 totals
+    homeroom_teacher: Annotated[str | None, said("the homeroom teacher at the end of the term")]
+    principal: Annotated[str | None, said("the principal in office at the end of the term")]
+    rated: Annotated[bool, said("whether the grade has 評定 (小3–6, 中)")]
+    subjects: Annotated[list[dict[str, Any]], said(
+        "per subject: its label, the viewpoints (A/B/C), the rating, the "
+        "trail")]
+    attendance: Annotated[dict[str, Any], said("the term's 出欠 totals")]
     general_remarks: str
     labels: dict[str, str]
 
@@ -125,14 +139,14 @@ class HealthCardForm(TypedDict):
 
     title: str
     form: str
-    school_kind: str | None  # elementary | junior_high; None on a card with no examination yet
-    sent_along: bool  # an earlier school kind's card, sent along at 進学
+    school_kind: Annotated[str | None, said("elementary | junior_high; None on a card with no examination yet")]
+    sent_along: Annotated[bool, said("an earlier school kind's card, sent along at 進学")]
     student: CardStudent
-    items: list[str]  # the examination items, in the card's order
-    columns: list[dict[str, Any]]  # per school year: the items' values, the trail of corrections
-    meanings: dict[str, Any]  # what each code of an item means
+    items: Annotated[list[str], said("the examination items, in the card's order")]
+    columns: Annotated[list[dict[str, Any]], said("per school year: the items' values, the trail of corrections")]
+    meanings: Annotated[dict[str, Any], said("what each code of an item means")]
     labels: dict[str, str]
-    earlier_cards: list[Any]  # the card of an earlier school kind (小 at 中), each of this shape
+    earlier_cards: Annotated[list[Any], said("the card of an earlier school kind (小 at 中), each of this shape")]
 
 
 class DentalCardForm(TypedDict):
@@ -143,8 +157,10 @@ class DentalCardForm(TypedDict):
     school_kind: str | None
     sent_along: bool
     student: CardStudent
-    chart_rows: list[list[str]]  # the tooth chart's rows of tooth names, as printed
-    columns: list[dict[str, Any]]  # per school year: jaw, bite, plaque, gums, teeth, counts, remarks, trail
+    chart_rows: Annotated[list[list[str]], said("the tooth chart's rows of tooth names, as printed")]
+    columns: Annotated[list[dict[str, Any]], said(
+        "per school year: jaw, bite, plaque, gums, teeth, counts, "
+        "remarks, trail")]
     meanings: dict[str, Any]
     labels: dict[str, str]
     earlier_cards: list[Any]
@@ -158,9 +174,9 @@ class AbsenceRow(TypedDict):
     absent: int
     absent_by_reason: dict[str, int]
     deemed_present: int
-    long_absence: bool  # 30 days or more
-    runs_of_seven: list[dict[str, Any]]  # runs of 7 school days absent: from, to, days, illness only
-    notice_due: bool  # the principal notifies the board
+    long_absence: Annotated[bool, said("30 days or more")]
+    runs_of_seven: Annotated[list[dict[str, Any]], said("runs of 7 school days absent: from, to, days, illness only")]
+    notice_due: Annotated[bool, said("the principal notifies the board")]
 
 
 class LongAbsenceForm(TypedDict):
@@ -187,15 +203,15 @@ class StudentSummary(TypedDict):
     """The student as the register stands now (as a reader's school holds them)."""
 
     student_id: str
-    version: int  # the ETag, for If-Match
+    version: Annotated[int, said("the ETag, for If-Match")]
     status: str
-    custodian: str | None  # the school code that holds the child
+    custodian: Annotated[str | None, said("the school code that holds the child")]
     name: str
     name_kana: str
     sex: str
     birth_date: str
     enrollments: list[Enrollment]
-    classes: dict[str, Any]  # by school year: school_code, grade, class_name, number
+    classes: Annotated[dict[str, Any], said("by school year: school_code, grade, class_name, number")]
 
 
 # The 200 shape of each read that answers a plain object, by its path (Litestar's, parameters untyped).

@@ -35,7 +35,7 @@ WRITE = "The answer names the events recorded and the log `position` to pass as 
 DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("get", "/health"): "Whether the ledger answers, its last log position, and each projection's position, lag "
                         "and whether it has stopped advancing; 503 when the ledger cannot be read, a projection "
-                        "stalled or the ledger refused to sign a checkpoint. No token needed.",
+                        "stalled or the ledger refused to sign a checkpoint.",
     ("put", "/v1/schools/{school_code}"): "Records the school (name, kind, board) in the board's register. The "
                                           f"board of that board code may. {WRITE} The same details again: 200, "
                                           "nothing recorded.",

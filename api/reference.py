@@ -65,12 +65,17 @@ def type_of(schema: Any) -> dict[str, Any]:
 
 
 def _bounds(schema: dict[str, Any], low: str, high: str, unit: str) -> str:
-    lo, hi = schema.get(low), schema.get(high)
+    lo, hi = (_number(schema.get(k)) for k in (low, high))
     if lo is None and hi is None:
         return ""
     if lo is not None and hi is not None:
         return f", {lo}–{hi}{unit}"
     return f", at least {lo}{unit}" if lo is not None else f", at most {hi}{unit}"
+
+
+def _number(value: Any) -> Any:
+    """2000.0 as 2000 (Litestar writes a parameter's bounds as floats)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _example(node: dict[str, Any], document: dict[str, Any]) -> str | None:

@@ -132,6 +132,7 @@ def test_the_page_shows_an_operations_parameters_body_responses_and_examples(
 
 def test_a_schema_reads_as_its_type_bounds_and_the_component_it_names() -> None:
     assert type_of({"type": "integer", "minimum": 1, "maximum": 6}) == {"text": "integer, 1–6", "ref": None}
+    assert type_of({"type": "integer", "minimum": 2000.0, "maximum": 2100.0})["text"] == "integer, 2000–2100"
     assert type_of({"$ref": "#/components/schemas/RollMark"}) == {"text": "RollMark", "ref": "RollMark"}
     assert type_of({"type": "array", "items": {"$ref": "#/components/schemas/RollMark"}, "maxItems": 60}) == {
         "text": "array of RollMark, at most 60 items", "ref": "RollMark"}
