@@ -200,3 +200,23 @@ def test_the_receiving_schools_record_of_a_transferred_child_shows_both_schools(
     text = "".join(pages_of(pdf.render("cumulative_record", doc)))
     assert in_order(text, ["出欠の記録", "第3学年(写し)鳥取市立みどり小学校", f"第3学年{OTHER_NAME}"])
     assert "鳥取市立みどり小学校の学年の記録は児童指導要録の写しであり、原本と相違ないことを証明する。" in text
+
+
+# ---------------------------------------------------------------- 健康診断票
+
+
+def test_the_health_card_has_a_column_per_grade_in_html_and_pdf(backend: Backend, ledger: Ledger,
+                                                                clock: Clock) -> None:
+    child = through_three_grades(ledger, clock)
+    card = forms(backend, ledger).health_card(child)
+    assert card is not None
+    parsed = page(html.render("health_card", card))
+    assert parsed.tables["health"][0] == ["学年", *(f"第{g}学年" for g in range(1, 7))]
+    assert parsed.row("health", "身長 (cm)", 0)[1:] == ["120.0", "125.0", "130.0", "", "", ""]
+    assert parsed.row("health", "年度", 0)[1:4] == [f"{y}年度" for y in YEARS]
+    body = pdf.render("health_card", card)
+    assert body == pdf.render("health_card", card)
+    (sheet,) = pages_of(body)  # one A4 sheet
+    assert "学年第1学年第2学年第3学年第4学年第5学年第6学年" in sheet
+    assert "身長(cm)120.0125.0130.0体重(kg)" in sheet
+    assert in_order(sheet, [card["labels"][k].replace(" ", "") for k in card["items"]])

@@ -408,13 +408,15 @@ def test_the_health_card_prints_every_item_label_and_the_demo_examination(docume
     parsed = page(html.render("health_card", doc))
     (column,) = doc["columns"]
     rows = {r[0]: r[1:] for r in parsed.tables["health"]}
-    assert rows[doc["labels"]["year"]] == [f"{column['year']}年度"]
-    assert rows[doc["labels"]["age"]] == [f"{column['age']}歳"]
+    at = column["grade"] - 1  # a column per grade of the school kind, the child's in its grade's place
+    assert len(rows[doc["labels"]["grade"]]) == (6 if doc["school_kind"] == "elementary" else 3)
+    assert rows[doc["labels"]["year"]][at] == f"{column['year']}年度"
+    assert rows[doc["labels"]["age"]][at] == f"{column['age']}歳"
     for key in doc["items"]:
         value = column["items"][key]
         shown = doc["meanings"]["nutrition"].get(value) if key == "nutrition" else (
             doc["meanings"]["hearing"].get(value) if key.startswith("hearing") else value)
-        assert rows[doc["labels"][key]] == ["" if shown is None else str(shown)], key
+        assert rows[doc["labels"][key]][at] == ("" if shown is None else str(shown)), key
 
 
 def test_the_dental_card_prints_the_findings_the_chart_and_the_counts(documents: dict[str, Any]) -> None:
