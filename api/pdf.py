@@ -186,8 +186,9 @@ def _string(text: str) -> str:
 
 
 class _Node:
-    def __init__(self, tag: str, attrs: dict[str, str]) -> None:
-        self.tag, self.attrs, self.children = tag, attrs, []  # type: ignore[var-annotated]
+    def __init__(self, tag: str, attrs: dict[str, str], children: list[Any] | None = None) -> None:
+        self.tag, self.attrs = tag, attrs
+        self.children: list[Any] = children if children is not None else []
 
     @property
     def classes(self) -> set[str]:
@@ -282,6 +283,16 @@ class _Body:
                 self.out.append(f"#block(stroke: 0.5pt, inset: 2mm, above: 3mm, below: 5mm, {self.inline(child)})")
             elif tag == "p":
                 self.out.append(f"#par({self.inline(child)})")
+            elif "side-by-side" in child.classes:  # tables set beside each other (the 歯式 of each grade)
+                boxes = []
+                for part in child.children:
+                    if isinstance(part, _Node):
+                        inner = _Body()
+                        inner.blocks(_Node("div", {}, [part]))
+                        boxes.append("[" + "\n".join(inner.out) + "]")
+                if boxes:
+                    columns = int(child.attrs.get("data-columns") or 2)
+                    self.out.append(f"#grid(columns: {columns}, column-gutter: 4mm, {', '.join(boxes)})")
             elif tag == "ul":
                 items = [self.inline(li) for li in child.children if isinstance(li, _Node) and li.tag == "li"]
                 size = "7.5pt" if "small" in child.classes else "9pt"

@@ -16,7 +16,7 @@ from domain.ledger import Ledger
 from projections import runner_for
 from projections.forms import Forms
 from tests import builders as b
-from tests.api.test_html import HEALTH, page
+from tests.api.test_html import DENTAL, HEALTH, page
 from tests.conftest import Clock
 
 SCHOOL = b.ELEMENTARY
@@ -64,6 +64,8 @@ def through_three_grades(ledger: Ledger, clock: Clock) -> UUID:
         ledger.record_health_exam(child, year, examination={**HEALTH, "height_cm": f"1{15 + 5 * grade}.0",
                                                             "heart_ecg": "異常なし" if grade == 1 else None},
                                   examined_on=date(year, 4, 20), recorded_by="nurse")
+        ledger.record_dental_exam(child, year, examination={**DENTAL, "plaque": grade - 1},
+                                  examined_on=date(year, 5, 11), recorded_by="dentist")
     return child
 
 
@@ -220,3 +222,22 @@ def test_the_health_card_has_a_column_per_grade_in_html_and_pdf(backend: Backend
     assert "学年第1学年第2学年第3学年第4学年第5学年第6学年" in sheet
     assert "身長(cm)120.0125.0130.0体重(kg)" in sheet
     assert in_order(sheet, [card["labels"][k].replace(" ", "") for k in card["items"]])
+
+
+def test_the_dental_card_has_a_column_per_grade_and_each_grades_chart_in_html_and_pdf(
+        backend: Backend, ledger: Ledger, clock: Clock) -> None:
+    child = through_three_grades(ledger, clock)
+    card = forms(backend, ledger).dental_card(child)
+    assert card is not None
+    parsed = page(html.render("dental_card", card))
+    assert parsed.tables["dental"][0] == ["学年", *(f"第{g}学年" for g in range(1, 7))]
+    assert parsed.row("dental", "歯垢の状態", 0)[1:] == ["0", "1", "2", "", "", ""]
+    assert {f"chart-{y}" for y in YEARS} <= set(parsed.tables)
+    body = pdf.render("dental_card", card)
+    assert body == pdf.render("dental_card", card)
+    (sheet,) = pages_of(body)  # one A4 sheet
+    assert "学年第1学年第2学年第3学年第4学年第5学年第6学年" in sheet
+    assert "歯垢の状態012歯肉の状態" in sheet
+    assert in_order(sheet, ["顎関節", "歯列・咬合", "歯垢の状態", "歯肉の状態", "乳歯現在数", "永久歯喪失数",
+                            "その他の疾病及び異常", "学校歯科医所見", "事後措置",
+                            "歯式第1学年(2026年度)", "歯式第2学年(2027年度)", "歯式第3学年(2028年度)"])

@@ -330,5 +330,5 @@ def test_each_school_kind_has_its_own_card_and_the_junior_high_card_starts_afres
     assert parsed.row("health-elementary", "学年", 0)[1:] == [f"第{g}学年" for g in range(1, 7)]
     assert parsed.row("health-elementary", "身長 (cm)", 0)[1:] == ["", "", "", "", "", HEALTH["height_cm"]]
     dental_page = html.render("dental_card", forms.dental_card(child, school=b.JUNIOR_HIGH))  # type: ignore[arg-type]
-    assert {"findings-2027", "findings-2026"} <= set(page(dental_page).tables)
+    assert {"dental", "dental-elementary", "chart-2027", "chart-2026"} <= set(page(dental_page).tables)
     assert "小学校の児童生徒健康診断票(歯・口腔)(進学時に送付を受けたもの)" in dental_page
