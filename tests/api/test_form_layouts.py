@@ -241,3 +241,26 @@ def test_the_dental_card_has_a_column_per_grade_and_each_grades_chart_in_html_an
     assert in_order(sheet, ["顎関節", "歯列・咬合", "歯垢の状態", "歯肉の状態", "乳歯現在数", "永久歯喪失数",
                             "その他の疾病及び異常", "学校歯科医所見", "事後措置",
                             "歯式第1学年(2026年度)", "歯式第2学年(2027年度)", "歯式第3学年(2028年度)"])
+
+
+def test_the_junior_highs_record_of_an_advanced_child_puts_the_elementary_years_first_labelled_so(
+        backend: Backend, ledger: Ledger, clock: Clock) -> None:
+    b.school_with_calendar(ledger)
+    ledger.register_school(b.JUNIOR_HIGH, "鳥取市立あおば中学校", b.BOARD, "鳥取県鳥取市青葉町", recorded_by="admin")
+    (child,) = b.class_with_students(ledger, grade=6, count=1)
+    clock.current = datetime(2027, 3, 19, 3, tzinfo=UTC)
+    ledger.graduate(child, on=date(2027, 3, 19), recorded_by=b.PRINCIPAL)
+    ledger.form_class(b.JUNIOR_HIGH, 2027, 1, "1", homeroom_teacher_id="T-0007", homeroom_teacher_name="小林 七海",
+                      on=date(2027, 4, 1), recorded_by="admin")
+    ledger.hand_over(child, kind="advancement", to_school=b.JUNIOR_HIGH, left_on=date(2027, 3, 19),
+                     accepted_on=date(2027, 4, 1), year=2027, grade=1, class_name="1", number=3, recorded_by="board")
+    doc = forms(backend, ledger).cumulative_record(child, school=b.JUNIOR_HIGH)
+    assert doc is not None
+    text = html.render("cumulative_record", doc)
+    parsed = page(text)
+    assert "<title>生徒指導要録" in text
+    head = parsed.tables["subjects"][0]
+    assert head[-3:] == ["第1学年", "第2学年", "第3学年"]
+    assert head[1:-3] and all(h.startswith("小学校第6学年") for h in head[1:-3])  # the 小 year(s) first
+    printed = "".join(pages_of(pdf.render("cumulative_record", doc)))
+    assert printed.startswith("生徒指導要録")
