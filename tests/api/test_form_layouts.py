@@ -261,6 +261,7 @@ def test_the_junior_highs_record_of_an_advanced_child_puts_the_elementary_years_
     assert "<title>生徒指導要録" in text
     head = parsed.tables["subjects"][0]
     assert head[-3:] == ["第1学年", "第2学年", "第3学年"]
-    assert head[1:-3] and all(h.startswith("小学校第6学年") for h in head[1:-3])  # the 小 year(s) first
+    assert head[1:-3]  # the 小's year(s) first, labelled so
+    assert all(h.startswith("小学校第6学年") for h in head[1:-3])
     printed = "".join(pages_of(pdf.render("cumulative_record", doc)))
     assert printed.startswith("生徒指導要録")
