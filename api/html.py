@@ -16,8 +16,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from domain import curriculum
 from domain.attendance import MARK_CODES
 from projections.health_cards import COUNTS, TOOTH_MEANINGS
+from projections.health_cards import school_kind as kind_of_school
 
 FORMS = ("roster", "attendance_register", "cumulative_record", "report_card", "long_absence", "health_card",
          "dental_card")
@@ -30,6 +32,9 @@ MARK_SYMBOLS = {"present": "", "late": "チ", "left_early": "早", "absent_illne
 SEX = {"male": "男", "female": "女"}
 LEFT_BECAUSE = {"withdrawal": "退学等", "graduation": "卒業", "leave": "休学", "transfer": "異動"}
 KIND_LABELS = {"elementary": "小学校", "junior_high": "中学校"}
+# The grades a 指導要録 or 健康診断票 has a column for, by school kind (小1–6, 中1–3), and its title.
+GRADES = {"elementary": range(1, 7), "junior_high": range(1, 4)}
+RECORD_TITLES = {"elementary": "児童指導要録", "junior_high": "生徒指導要録"}
 
 
 def _jdate(value: str | None) -> str:
@@ -110,12 +115,57 @@ def _certification(doc: dict[str, Any], school_code: str) -> dict[str, str]:
     return {"on": on, "school": school, "principal": served[-1]["name"] if served else ""}
 
 
+def _record_kind(doc: dict[str, Any]) -> str:
+    """The school kind a 指導要録 is kept by: that of the school of its latest year (小 unless a 中)."""
+    codes = [y["school_code"] for y in doc["form1"].get("years", [])] + [g["school_code"] for g in doc.get("form2", [])]
+    return (kind_of_school(codes[-1], {}) if codes else None) or "elementary"
+
+
+def _grade_columns(entries: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    """The grade columns of a form kept by a school of ``kind``, as on paper: 学年 1–6 (小) or 1–3 (中),
+    each column one entry (a year of 様式1 or 様式2, a card's examination); a grade with two entries
+    (a child who moved during the year: one per school) has two columns, a grade not reached yet an
+    empty one. Entries of the other school kind (a 小's 抄本 kept at the 中) come first, labelled so."""
+    def kind_of(e: dict[str, Any]) -> str:
+        return kind_of_school(e["school_code"], {}) or kind if e.get("school_code") else kind
+
+    out = [{"grade": e["grade"], "entry": e, "kind": kind_of(e)} for e in entries if kind_of(e) != kind]
+    for grade in GRADES.get(kind, range(1, 7)):
+        mine = [e for e in entries if kind_of(e) == kind and e["grade"] == grade]
+        out += [{"grade": grade, "entry": e, "kind": kind} for e in mine] or [{"grade": grade, "entry": None,
+                                                                               "kind": kind}]
+    out += [{"grade": e["grade"], "entry": e, "kind": kind} for e in entries
+            if kind_of(e) == kind and e["grade"] not in GRADES.get(kind, range(1, 7))]
+    for c in out:
+        c["other_kind"] = c["kind"] != kind
+    return out
+
+
+def _rows(columns: list[dict[str, Any]], part: str, kind: str) -> list[tuple[str, str]]:
+    """The rows of a part of 様式2 (``subjects``, ``special_activities``): every item of the school
+    kind's curriculum, in its order, and any other item a column carries (a 小's year at the 中)."""
+    table = {"subjects": curriculum.SUBJECTS, "special_activities": curriculum.SPECIAL_ACTIVITIES}[part]
+    labels = {code: label for code, (label, _) in table.get(kind, table["elementary"]).items()}
+    key = "subject" if part == "subjects" else "item"
+    for c in columns:
+        for item in (c["entry"] or {}).get(part, []):
+            labels.setdefault(item[key], item["label"])
+    order = [*table["elementary"], *table["junior_high"]]
+    return [(code, labels[code]) for code in dict.fromkeys([*order, *labels]) if code in labels]
+
+
+def _find(items: list[dict[str, Any]], key: str, code: str) -> dict[str, Any] | None:
+    return next((i for i in items if i.get(key) == code), None)
+
+
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(jdate=_jdate, jmonth=_jmonth, day=_day, jst=_jst, changes=_changes,
                        identity_trail=_identity_trail, sex=lambda v: SEX.get(v, v))
-    env.globals.update(certification=_certification)
+    env.globals.update(certification=_certification, record_kind=_record_kind, grade_columns=_grade_columns,
+                       form_rows=_rows, find=_find, RECORD_TITLES=RECORD_TITLES,
+                       BEHAVIOUR=list(curriculum.BEHAVIOUR_ITEMS.items()))
     # The order things are printed in is the template's (a form's JSON objects arrive in sorted order).
     env.globals.update(MARK_LABELS=MARK_CODES, MARK_SYMBOLS=MARK_SYMBOLS, LEFT_BECAUSE=LEFT_BECAUSE,
                        DENTAL_COUNTS=COUNTS, TOOTH_CODES=tuple(TOOTH_MEANINGS),

@@ -12,7 +12,10 @@
   page and half the time, with the same selectable, searchable text (ADR 0035).
 - The 出席簿 has a layout of its own (templates/attendance_register.typ: one A4 landscape sheet per
   class-month). The other forms are typeset from their HTML view (``typeset``): the same items,
-  labels and correction trails, as a clean A4 document; the official 様式 layouts are a later step.
+  labels, correction trails and grid, so the page and the PDF show one layout. The 指導要録 and the
+  健康診断票 pages are laid out as the official forms, the grades side by side (ADR 0036): a table of
+  class ``grid`` shares the page's width equally among its grade columns after its
+  ``data-labels`` label columns; ``data-widths`` gives a table its own Typst column widths.
 """
 
 from __future__ import annotations
@@ -183,8 +186,9 @@ def _string(text: str) -> str:
 
 
 class _Node:
-    def __init__(self, tag: str, attrs: dict[str, str]) -> None:
-        self.tag, self.attrs, self.children = tag, attrs, []  # type: ignore[var-annotated]
+    def __init__(self, tag: str, attrs: dict[str, str], children: list[Any] | None = None) -> None:
+        self.tag, self.attrs = tag, attrs
+        self.children: list[Any] = children if children is not None else []
 
     @property
     def classes(self) -> set[str]:
@@ -279,6 +283,16 @@ class _Body:
                 self.out.append(f"#block(stroke: 0.5pt, inset: 2mm, above: 3mm, below: 5mm, {self.inline(child)})")
             elif tag == "p":
                 self.out.append(f"#par({self.inline(child)})")
+            elif "side-by-side" in child.classes:  # tables set beside each other (the 歯式 of each grade)
+                boxes = []
+                for part in child.children:
+                    if isinstance(part, _Node):
+                        inner = _Body()
+                        inner.blocks(_Node("div", {}, [part]))
+                        boxes.append("[" + "\n".join(inner.out) + "]")
+                if boxes:
+                    columns = int(child.attrs.get("data-columns") or 2)
+                    self.out.append(f"#grid(columns: {columns}, column-gutter: 4mm, {', '.join(boxes)})")
             elif tag == "ul":
                 items = [self.inline(li) for li in child.children if isinstance(li, _Node) and li.tag == "li"]
                 size = "7.5pt" if "small" in child.classes else "9pt"
@@ -349,9 +363,18 @@ class _Body:
                 (head if in_head else cells).append(text)
         stroke = ", stroke: none, inset: (x: 0pt, right: 8pt, y: 1pt)" if plain else ""
         header = f"table.header({', '.join(head)}), " if head else ""
-        # as wide as the page, as the HTML's tables are: the last column takes what the others leave
-        widths = str(columns) if plain else "(" + "auto, " * (columns - 1) + "1fr)"
+        # as wide as the page, as the HTML's tables are: the last column takes what the others leave;
+        # a grid of grades (class "grid": its first ``data-labels`` columns are labels) shares the rest equally
+        if node.attrs.get("data-widths"):  # a form's own column widths (the 出欠の記録 of the 指導要録)
+            widths = node.attrs["data-widths"]
+        elif "grid" in node.classes:
+            labels = int(node.attrs.get("data-labels") or 1)
+            widths = "(" + "auto, " * labels + "1fr, " * (columns - labels) + ")"
+        else:
+            widths = str(columns) if plain else "(" + "auto, " * (columns - 1) + "1fr)"
         table = f"table(columns: {widths}{stroke}, {header}{', '.join(cells)})"
+        if "grid" in node.classes or node.attrs.get("data-widths"):
+            table = f"text(size: 7.5pt, {table})"
         if caption:
             table = f"block(above: 2mm, below: 3mm, {{ text(size: 9pt, {caption}); v(1mm, weak: true); {table} }})"
         else:

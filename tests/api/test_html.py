@@ -333,23 +333,27 @@ def test_the_cumulative_record_has_both_forms_the_ten_behaviour_items_every_subj
     assert labels["form1"].startswith("様式1")
     assert labels["form2"].startswith("様式2")
     assert f"<h2>{labels['form1']}</h2>" in text
-    assert f"<h2>{labels['form2']}</h2>" in text
+    assert labels["form2"] in text
     assert f"<td>{doc['form1']['name']}</td>" in text
     (year,) = doc["form2"]
-    behaviour = parsed.tables["behaviour-2026"]
-    assert behaviour[0] == list(curriculum.BEHAVIOUR_ITEMS.values())
-    assert behaviour[1] == ["○" if i["marked"] else "" for i in year["behaviour"]]
+    grade = year["grade"]  # the grades side by side: the sixth-grader's year is the sixth column
+    behaviour = parsed.tables["behaviour"]
+    assert behaviour[0] == [labels["behaviour"], *(f"第{g}学年" for g in range(1, 7))]
+    assert [r[0] for r in behaviour[1:]] == list(curriculum.BEHAVIOUR_ITEMS.values())
+    assert [r[grade] for r in behaviour[1:]] == ["○" if i["marked"] else "" for i in year["behaviour"]]
     assert any(i["marked"] for i in year["behaviour"])  # a grade-6 child of the demo has a year record
-    activities = parsed.tables["special_activities-2026"]
-    assert activities[0] == [a["label"] for a in year["special_activities"]]
-    subjects = parsed.tables["subjects-2026"]
-    assert subjects[0] == ["教科", labels["knowledge"], labels["thinking"], labels["attitude"], labels["rating"]]
-    assert [r[0] for r in subjects[1:]] == [s["label"] for s in year["subjects"]]
-    assert len(subjects) == 10  # the nine subjects of grade 6 (年度末の評価 not yet entered: blank cells)
+    activities = parsed.tables["special_activities"]
+    assert [r[0] for r in activities[1:]] == [a["label"] for a in year["special_activities"]]
+    subjects = parsed.tables["subjects"]
+    assert subjects[0] == [labels["subjects"], *(f"第{g}学年" for g in range(1, 7))]
+    named = [r[0] for r in subjects[1:] if len(r) == 8]  # a subject's first row: its name, 観点, six grades
+    assert [s["label"] for s in year["subjects"]] == [n for n in named if n != "生活"]  # 生活: 小1–2 only
+    assert [r[0] for r in subjects[2:5]] == [labels["thinking"], labels["attitude"], labels["rating"]]
     (attendance,) = year["attendance"]
-    header, row = parsed.tables["attendance-2026"]
-    assert header[1:7] == [labels.get(k, "未記入") for k in PERIOD_FIGURES]
-    assert row == [attendance["school_name"], *figures(attendance, PERIOD_FIGURES), attendance["remarks"]]
+    header = parsed.tables["attendance"][0]
+    assert header[2:8] == [labels.get(k, "未記入") for k in PERIOD_FIGURES]
+    row = parsed.row("attendance", f"第{grade}学年", 0)
+    assert row[1:] == [attendance["school_name"], *figures(attendance, PERIOD_FIGURES), attendance["remarks"]]
     assert labels["excused"] == BOARD_LABEL
     assert BOARD_LABEL in text
     assert year["moral_education"] in text
@@ -404,13 +408,15 @@ def test_the_health_card_prints_every_item_label_and_the_demo_examination(docume
     parsed = page(html.render("health_card", doc))
     (column,) = doc["columns"]
     rows = {r[0]: r[1:] for r in parsed.tables["health"]}
-    assert rows[doc["labels"]["year"]] == [f"{column['year']}年度"]
-    assert rows[doc["labels"]["age"]] == [f"{column['age']}歳"]
+    at = column["grade"] - 1  # a column per grade of the school kind, the child's in its grade's place
+    assert len(rows[doc["labels"]["grade"]]) == (6 if doc["school_kind"] == "elementary" else 3)
+    assert rows[doc["labels"]["year"]][at] == f"{column['year']}年度"
+    assert rows[doc["labels"]["age"]][at] == f"{column['age']}歳"
     for key in doc["items"]:
         value = column["items"][key]
         shown = doc["meanings"]["nutrition"].get(value) if key == "nutrition" else (
             doc["meanings"]["hearing"].get(value) if key.startswith("hearing") else value)
-        assert rows[doc["labels"][key]] == ["" if shown is None else str(shown)], key
+        assert rows[doc["labels"][key]][at] == ("" if shown is None else str(shown)), key
 
 
 def test_the_dental_card_prints_the_findings_the_chart_and_the_counts(documents: dict[str, Any]) -> None:
@@ -418,18 +424,18 @@ def test_the_dental_card_prints_the_findings_the_chart_and_the_counts(documents:
     text = html.render("dental_card", doc)
     parsed = page(text)
     (column,) = doc["columns"]
+    at = column["grade"]  # a column per grade, the child's in its grade's place
     for k in ("jaw", "bite", "plaque", "gums"):
-        assert f"<tr><th>{doc['labels'][k]}</th>" in text
-        assert f"{column[k]['code']} {column[k]['meaning']}" in text
+        assert parsed.row("dental", doc["labels"][k], 0)[at] == str(column[k]["code"])
+        assert f"{column[k]['code']} {column[k]['meaning']}" in text  # the codes' legend
     chart = parsed.tables[f"chart-{column['year']}"]
     assert chart[0] == list("8765432112345678")
     for r in range(4):  # a row of tooth names, then the row of their codes (a primary row padded to the width)
         pad = (16 - len(doc["chart_rows"][r])) // 2
         assert chart[2 * r + 1][pad:16 - pad] == [c or "" for c in column["chart"][r]]
     assert any(c for row in column["chart"] for c in row)
-    counts = parsed.tables[f"counts-{column['year']}"]
-    assert counts[0] == [doc["labels"][k] for k in column["counts"]]
-    assert counts[1] == [str(v) for v in column["counts"].values()]
+    for k, v in column["counts"].items():
+        assert parsed.row("dental", doc["labels"][k], 0)[at] == str(v)
 
 
 # ---------------------------------------------------------------- corrections and escaping, small ledgers
@@ -463,23 +469,24 @@ def test_a_corrected_year_assessment_year_record_and_name_keep_the_original_read
 
     text = html.render("cumulative_record", doc)
     parsed = page(text)
-    row = parsed.row("subjects-2026", "算数", 0)
-    assert row[2].startswith("AB")
-    assert "「評定の転記誤り」" in row[2]
-    assert "T-0002" in row[2]
-    assert row[4].startswith("32")
+    subjects = parsed.tables["subjects"]
+    at = subjects.index(parsed.row("subjects", "算数", 0))
+    thinking, rating = subjects[at + 1][3], subjects[at + 3][3]  # the third grade's column
+    assert thinking.startswith("AB")
+    assert "「評定の転記誤り」" in thinking
+    assert "T-0002" in thinking
+    assert rating.startswith("32")
     assert {"B", "2", "よく発言した。", "佐藤 陽翔1"} <= set(parsed.struck)
     assert "粘り強く取り組んだ。" in text
     assert "「別の児童の所見と取り違え」" in text
-    behaviour = parsed.tables["behaviour-2026"]
-    marks = dict(zip(behaviour[0], behaviour[1], strict=True))
+    marks = {r[0]: r[3] for r in parsed.tables["behaviour"][1:]}
     assert marks["創意工夫"].startswith("○（空欄）")
     assert marks["公正・公平"].startswith("○")
     name = parsed.row("identity", "氏名", 0)
     assert name[1].startswith("鈴木 陽翔1佐藤 陽翔1")
     assert "変更 2026年9月1日 registrar「保護者の婚姻による改姓」" in name[1]
-    kana = parsed.row("identity", "ふりがな", 0)
-    assert kana[1] == "さとう はると"  # unchanged by the change: nothing struck
+    kana = parsed.row("identity", "ふりがな", 1)
+    assert kana[2] == "さとう はると"  # unchanged by the change: nothing struck
 
 
 def test_a_corrected_examination_shows_the_original_height_and_tooth_struck_through(
@@ -506,8 +513,7 @@ def test_a_corrected_examination_shows_the_original_height_and_tooth_struck_thro
     assert "C" in parsed.struck
     assert "○C※" in text.replace("<del>", "").replace("</del>", "")
     assert any("「処置済の記入漏れ」" in i and "dentist" in i for i in parsed.items)
-    counts = parsed.tables["counts-2026"]
-    treated = dict(zip(counts[0], counts[1], strict=True))["永久歯 処置数"]
+    treated = parsed.row("dental", "永久歯 処置数", 0)[1]
     assert treated.startswith("10")
     assert "「処置済の記入漏れ」" in treated
 

@@ -161,8 +161,8 @@ def test_a_received_copy_prints_as_a_copy_certified_by_the_principal_of_the_scho
     path = f"/v1/students/{sid}/forms/cumulative-record?wait_for={moved.json()['position']}&format=pdf"
     receiving = read(api.client.get(path, headers=api.auth("principal", B, staff="P-0002")).content)
     text = text_of(receiving)
-    assert "児童生徒指導要録（写し）鳥取市立みどり小学校" in text
-    assert ("上記は児童生徒指導要録の写しであり、原本と相違ないことを証明する。"
+    assert "児童指導要録（写し）鳥取市立みどり小学校" in text
+    assert ("上記のうち鳥取市立みどり小学校の学年の記録は児童指導要録の写しであり、原本と相違ないことを証明する。"
             "2026年6月8日鳥取市立みどり小学校校長田中一郎") in text
     # the sending school's own record is its original: no certification on it
     sending = text_of(read(api.client.get(path, headers=api.auth("principal")).content))

@@ -155,7 +155,7 @@ def test_a_browser_gets_the_printable_page_and_a_program_the_json(world: Api) ->
                           headers={**principal, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "児童生徒指導要録" in page.text
+    assert "児童指導要録" in page.text
     assert "行動の記録" in page.text
     register = api.client.get(f"/v1/schools/{A}/years/{YEAR}/classes/1/{klass.name}/attendance-register",
                               params={"month": "2026-04"}, headers={**principal, "Accept": "text/html"})

@@ -71,12 +71,12 @@ def test_form1_of_the_receiving_school_prints_the_transfer_in(backend: Backend, 
     f = forms(backend, ledger)
     record = f.cumulative_record(a, school=OTHER)
     assert record is not None
-    rows = {r[0]: r[1] for r in page(html.render("cumulative_record", record)).tables["table3"] if len(r) == 2}
+    rows = {r[0]: r[1] for r in page(html.render("cumulative_record", record)).tables["register"] if len(r) == 2}
     on = f"{accepted.year}年{accepted.month}月{accepted.day}日"
     assert " ".join(rows["転入学"].split()) == f"{on} 第3学年 鳥取市立みどり小学校 鳥取県鳥取市 保護者の転勤に伴う転居"
     # The sending school, which does not see the child's time at the receiving school, prints no 転入学.
     sending = page(html.render("cumulative_record", f.cumulative_record(a, school=SCHOOL)))  # type: ignore[arg-type]
-    assert "転入学" not in {r[0] for r in sending.tables["table3"]}
+    assert "転入学" not in {r[0] for r in sending.tables["register"]}
 
 
 def test_form1_of_a_child_admitted_from_a_packet_does_not_call_the_move_a_henyuugaku(
@@ -90,7 +90,7 @@ def test_form1_of_a_child_admitted_from_a_packet_does_not_call_the_move_a_henyuu
                      "from_school_name": "よその小学校", "from_school_address": "遠い町", "left_on": "2027-03-19",
                      "from_ledger": "other"}
         doc: dict[str, Any] = {**record, "form1": {**record["form1"], "admission": admission}}
-        rows = {r[0]: r[1] for r in page(html.render("cumulative_record", doc)).tables["table3"] if len(r) == 2}
+        rows = {r[0]: r[1] for r in page(html.render("cumulative_record", doc)).tables["register"] if len(r) == 2}
         assert " ".join(rows["入学・編入学等"].split()) == expected, kind
         assert "編入学" not in rows["入学・編入学等"]
 
@@ -134,17 +134,18 @@ def test_form1_of_the_junior_high_prints_its_own_entrance_after_an_advancement(
                      year=2027, grade=1, class_name="1", number=3, recorded_by="board")
     f = forms(backend, ledger)
     rows = {r[0]: r[1] for r in page(html.render("cumulative_record", f.cumulative_record(  # type: ignore[arg-type]
-        a, school=b.JUNIOR_HIGH))).tables["table3"] if len(r) == 2}
+        a, school=b.JUNIOR_HIGH))).tables["register"] if len(r) == 2}
     assert " ".join(rows["入学・編入学等"].split()).endswith("2027年4月1日 入学 第1学年 鳥取市立あおば中学校")
     assert " ".join(rows["進学先"].split()) == "鳥取市立あおば中学校 鳥取県鳥取市青葉町 第1学年"
     # The elementary school, which does not see the junior high's period, prints only its 進学先.
     sending = {r[0]: r[1] for r in page(html.render("cumulative_record", f.cumulative_record(  # type: ignore[arg-type]
-        a, school=SCHOOL))).tables["table3"] if len(r) == 2}
+        a, school=SCHOOL))).tables["register"] if len(r) == 2}
     assert "中学校" not in sending["入学・編入学等"]
 
 
-def _subjects_head(text: str, year: int) -> list[str]:
-    return page(text).tables[f"subjects-{year}"][0]
+def _rating_row(text: str) -> list[str]:
+    """The 評定 row of 国語 on 様式2 (the grid's rows: a subject's three 観点, then its 評定)."""
+    return page(text).tables["subjects"][4]
 
 
 def test_grades_without_a_rating_or_integrated_study_print_neither(backend: Backend, ledger: Ledger) -> None:
@@ -158,9 +159,13 @@ def test_grades_without_a_rating_or_integrated_study_print_neither(backend: Back
     assert (low["form2"][0]["rated"], low["form2"][0]["integrated_study_taught"]) == (False, False)
     assert (high["form2"][0]["rated"], high["form2"][0]["integrated_study_taught"]) == (True, True)
     low_page, high_page = html.render("cumulative_record", low), html.render("cumulative_record", high)
-    assert "評定" not in _subjects_head(low_page, YEAR)  # 小1–2 have no 評定 (§2.2)
-    assert "評定" in _subjects_head(high_page, YEAR)
-    assert "総合的な学習の時間の記録" not in low_page  # from grade 3 at elementary school
+    # 小1–2 have no 評定 (§2.2): the cell of the first grade's column is shaded, the third's open
+    assert _rating_row(low_page)[:3] == ["評定", "", ""]
+    assert '<td class="mark closed"></td>' in low_page.split("評定</th>", 1)[1].split("</tr>", 1)[0]
+    assert '<td class="mark closed"></td>' not in high_page.split("評定</th>", 1)[1].split("</tr>", 1)[0].split(
+        "<td", 3)[3]
+    # 総合的な学習の時間: from grade 3 at elementary school, so the form has no row for grades 1–2
+    assert [r[0] for r in page(low_page).tables["integrated_study"][1:]] == [f"第{g}学年" for g in range(3, 7)]
     assert "総合的な学習の時間の記録" in high_page
     card = f.report_card(first, YEAR, 1)
     assert card is not None
@@ -192,8 +197,8 @@ def test_form1_prints_the_period_each_principal_served_in_a_year_with_a_change(
     (a,) = b.class_with_students(ledger, grade=GRADE, count=1)
     ledger.appoint_principal(SCHOOL, "P-0002", "鈴木 二郎", on=date(2026, 10, 1), recorded_by="admin")
     text = page(html.render("cumulative_record", forms(backend, ledger).cumulative_record(a)))  # type: ignore[arg-type]
-    (row,) = text.tables["years"][1:]
-    assert row[4] == "田中 一郎 (2026年4月1日〜2026年9月30日)鈴木 二郎 (2026年10月1日〜)"
+    principals = text.row("staff", "校長氏名", 0)
+    assert principals[GRADE] == "田中 一郎(2026年4月1日〜2026年9月30日)鈴木 二郎(2026年10月1日〜)"
 
 
 def test_a_closure_of_a_class_the_child_had_left_does_not_break_their_run_or_their_count(

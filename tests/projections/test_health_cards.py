@@ -323,11 +323,12 @@ def test_each_school_kind_has_its_own_card_and_the_junior_high_card_starts_afres
 
     text = html.render("health_card", forms.health_card(child, school=b.JUNIOR_HIGH))  # type: ignore[arg-type]
     parsed = page(text)
-    assert parsed.row("health", "尿 その他の検査", 0)[1:] == ["潜血 -"]
-    assert parsed.row("health", "備考", 0)[1:] == ["眼鏡使用"]
-    assert parsed.row("health", "学年", 0)[1:] == ["第1学年"]
-    assert parsed.row("health-elementary", "学年", 0)[1:] == ["第6学年"]
-    assert parsed.row("health-elementary", "身長 (cm)", 0)[1:] == [HEALTH["height_cm"]]
+    # a column per grade of the card's school kind (中1–3, 小1–6), the grades not examined blank
+    assert parsed.row("health", "尿 その他の検査", 0)[1:] == ["潜血 -", "", ""]
+    assert parsed.row("health", "備考", 0)[1:] == ["眼鏡使用", "", ""]
+    assert parsed.row("health", "学年", 0)[1:] == ["第1学年", "第2学年", "第3学年"]
+    assert parsed.row("health-elementary", "学年", 0)[1:] == [f"第{g}学年" for g in range(1, 7)]
+    assert parsed.row("health-elementary", "身長 (cm)", 0)[1:] == ["", "", "", "", "", HEALTH["height_cm"]]
     dental_page = html.render("dental_card", forms.dental_card(child, school=b.JUNIOR_HIGH))  # type: ignore[arg-type]
-    assert {"findings-2027", "findings-2026"} <= set(page(dental_page).tables)
+    assert {"dental", "dental-elementary", "chart-2027", "chart-2026"} <= set(page(dental_page).tables)
     assert "小学校の児童生徒健康診断票(歯・口腔)(進学時に送付を受けたもの)" in dental_page
