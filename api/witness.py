@@ -156,7 +156,7 @@ class WitnessClient:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(self.url.rstrip("/") + path, data=data, headers=headers, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (the ledger's URL)
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return bytes(response.read())
         except urllib.error.HTTPError as e:
             detail = e.read().decode("utf-8", "replace")[:500]

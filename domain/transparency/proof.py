@@ -22,12 +22,12 @@ from collections.abc import Sequence
 import msgspec
 
 from domain import errors
-from domain.transparency.leaf import read_leaf
+from domain.transparency.leaf import Leaf, read_leaf
 from domain.transparency.merkle import HASH_SIZE, leaf_hash, verify_inclusion
 from domain.transparency.note import Checkpoint, Cosignature, NoteKey, open_checkpoint
 
 __all__ = ["PROOF_FILE_FORMAT", "TLOG_PROOF_HEADER", "ProofEntry", "ProofFile", "TlogProof",
-           "proof_entry", "verify_proof_file"]
+           "proof_entry", "verify_proof_file", "verify_tlog_proof"]
 
 TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
 PROOF_FILE_FORMAT = "gakuseki-proof/1"
@@ -140,9 +140,10 @@ def verify_proof_file(file: ProofFile, log: NoteKey, witnesses: Sequence[NoteKey
             raise errors.NoteMalformed(f"{where}: {e}", field=where)
         if (fields.position, str(fields.stream_id), fields.version, fields.topic, fields.state_sha256.hex()) != (
                 entry.position, entry.stream_id, entry.version, entry.topic, entry.state_sha256):
-            raise errors.CheckpointInconsistent(f"{where}: the leaf does not commit to the entry's fields", field=where)
-        if entry.state is not None:
-            if hashlib.sha256(_unb64(entry.state, f"{where}.state")).hexdigest() != entry.state_sha256:
+            raise errors.CheckpointInconsistent(f"{where}: the leaf does not commit to the entry's fields",
+                                                field=where)
+        if entry.state is not None and \
+                hashlib.sha256(_unb64(entry.state, f"{where}.state")).hexdigest() != entry.state_sha256:
                 raise errors.CheckpointInconsistent(f"{where}: the state bytes are not the ones the leaf commits to",
                                                     field=where)
         proof = [_unb64(h, f"{where}.inclusion") for h in entry.inclusion]
@@ -150,3 +151,21 @@ def verify_proof_file(file: ProofFile, log: NoteKey, witnesses: Sequence[NoteKey
             raise errors.CheckpointInconsistent(f"{where}: the inclusion proof of leaf {entry.index} does not "
                                                 f"verify against the checkpoint of {checkpoint.size}", field=where)
     return checkpoint, cosignatures
+
+
+def verify_tlog_proof(proof: TlogProof, log: NoteKey, witnesses: Sequence[NoteKey] = (),
+                      origin: str | None = None) -> tuple[Checkpoint, list[Cosignature], Leaf]:
+    """Check one c2sp.org/tlog-proof@v1 the ledger served: its checkpoint's signature (and the known
+    witnesses'), and the inclusion of the leaf its ``extra`` holds. The leaf's fields come back."""
+    checkpoint, cosignatures = open_checkpoint(proof.checkpoint, log, witnesses, origin or log.name)
+    if not proof.extra:
+        raise errors.NoteMalformed("this tlog-proof carries no leaf (its extra line): nothing to check it against",
+                                   field="proof")
+    try:
+        leaf = read_leaf(proof.extra)
+    except ValueError as e:
+        raise errors.NoteMalformed(f"the extra data is not a leaf: {e}", field="proof")
+    if not verify_inclusion(proof.index, checkpoint.size, leaf_hash(proof.extra), proof.hashes, checkpoint.root):
+        raise errors.CheckpointInconsistent(f"the inclusion proof of leaf {proof.index} does not verify against "
+                                            f"the checkpoint of {checkpoint.size}", field="proof")
+    return checkpoint, cosignatures, leaf

@@ -17,8 +17,15 @@ from collections.abc import Sequence
 import msgspec
 
 from domain import errors
-from domain.transparency.note import Checkpoint, NoteKey, NoteSigner, Signature, check_consistent, cosign, \
-    open_checkpoint
+from domain.transparency.note import (
+    Checkpoint,
+    NoteKey,
+    NoteSigner,
+    Signature,
+    check_consistent,
+    cosign,
+    open_checkpoint,
+)
 
 __all__ = ["WitnessState", "judge", "witness"]
 
