@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -43,10 +43,12 @@ from api.schools import SchoolController
 from api.security import SecuredLitestar
 from api.student_forms import LongAbsenceController, StudentFormController
 from api.students import StudentController
+from api.transparency import StudentProofController, TransparencyController
 from api.writes import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, Recorded
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.signing import TrustList
+from domain.transparency.note import NoteKey
 from projections import runner_for
 from projections.forms import Forms
 from projections.runner import Background
@@ -75,12 +77,13 @@ class Health(msgspec.Struct, frozen=True):
 
 def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = None, *,
                run_projections: bool = False, signing: LedgerKey | None = None,
-               trust: TrustList | None = None, stall_after: float = STALL_AFTER,
+               trust: TrustList | None = None, witnesses: Sequence[NoteKey] = (), stall_after: float = STALL_AFTER,
                idempotency_retention: timedelta = RETENTION, sweep_every: float | None = None) -> Litestar:
     """The app over one ledger; ``run_projections`` polls the read models in a thread of the server
     (the embedded default; a PostgreSQL deployment runs `gakuseki projections run` instead).
     ``signing`` signs the transfer packets it issues (a key of its own for this process when not
-    given) and ``trust`` lists whose packets it imports (always its own). Idempotency keys are kept for
+    given) and ``trust`` lists whose packets it imports (always its own); ``witnesses`` are the keys whose
+    cosignatures of its checkpoints it keeps (ADR 0033). Idempotency keys are kept for
     ``idempotency_retention`` and swept in a thread of the server (ADR 0022)."""
     signing = signing or LedgerKey.of("gakuseki-dev", Ed25519PrivateKey.generate())
     trust = (trust or TrustList({})).merged(signing.trust())
@@ -122,7 +125,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     state: dict[str, Any] = {}
     if verifier is not None:
         state["services"] = Services(ledger, backend, verifier, keys, AccessLog(ledger),
-                                     Forms(runner, clock=ledger.now), signing, trust)
+                                     Forms(runner, clock=ledger.now), signing, trust, tuple(witnesses))
     openapi = OpenAPIConfig(
         title="Gakuseki ledger API",
         version="1.0.0",
@@ -143,7 +146,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     if verifier is not None:
         handlers += [SchoolController, StudentController, RollController, RecordController, HistoryController,
                      LogController, FormController, StudentFormController, LongAbsenceController,
-                     HandoverController, AdvancementController, PacketExportController, PacketImportController]
+                     HandoverController, AdvancementController, PacketExportController, PacketImportController,
+                     TransparencyController, StudentProofController]
     app = SecuredLitestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
                           exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state),
                           before_request=judge_request)
