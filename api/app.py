@@ -245,7 +245,9 @@ def _document(app: Litestar) -> None:
                 document_integer(prop, f.type)
 
 
-NATURALLY_IDEMPOTENT = frozenset({"/v1/transfer-packets", "/v1/schools/{school_code}/years/{year}/advancements"})
+# A witness's cosignature too: a key's first cosignature of a checkpoint is kept, a repeat answers 200.
+NATURALLY_IDEMPOTENT = frozenset({"/v1/transfer-packets", "/v1/schools/{school_code}/years/{year}/advancements",
+                                  "/v1/transparency/cosignatures"})
 
 
 def _structs(types: Any, seen: set[type] | None = None) -> Iterator[msgspec.inspect.StructType]:

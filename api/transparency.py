@@ -24,14 +24,14 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Body, FromPath, QueryParameter
-from msgspec import Meta
+from litestar.openapi.spec import Example
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.context import caller, services
 from api.openapi_errors import ERRORS
 from api.policy import Target, authorize, viewing_school
 from api.problems import ApiProblem
-from api.schemas import LAST_POSITION
+from api.schemas import LAST_POSITION, CosignatureIn
 from api.targets import student_target, year_of
 from domain import errors, streams
 from domain.ledger import Ledger
@@ -50,7 +50,7 @@ LOG_HEADS = Target(transparency=True, kind="resource")
 TEXT = "text/plain; charset=utf-8"
 
 TreeSize = Annotated[int | None, QueryParameter(
-    ge=0, le=LAST_POSITION, description="the tree size of a signed checkpoint (default: the latest); any other "
+    ge=1, le=LAST_POSITION, description="the tree size of a signed checkpoint (default: the latest); any other "
                                         "size is refused: a proof against a tree nobody signed proves nothing")]
 
 
@@ -102,15 +102,6 @@ class ConsistencyOut(msgspec.Struct, frozen=True):
     hashes: list[str] = []  # base64
     from_checkpoint: str = ""  # both signed notes, with their cosignatures
     to_checkpoint: str = ""
-
-
-class CosignatureIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    tree_size: Annotated[int, Meta(ge=1, le=LAST_POSITION, description="the size of the signed checkpoint cosigned")]
-    cosignature: Annotated[str, Meta(min_length=10, max_length=1000, description=(
-        "the C2SP cosignature/v1 signature line: an em dash, a space, the witness's key name, a space, "
-        "base64(key ID || timestamp || Ed25519 signature)"), examples=[
-        "— board-312011 3Yc9xAAAAABpdhXVkP+0jFxx0Ww6N7Vb5yFdFhsmOpMNZ1Ib0ZlJXKmknYz0ErT0dWmmSn2rEy5qn1QK4bKm"
-        "GcGczX6B1Z9t4YkMJhTH4sr0Bw==\n"])]
 
 
 class CosignatureOut(msgspec.Struct, frozen=True):
@@ -178,18 +169,41 @@ def _log_vkey(request: Req) -> str:
     return NoteKey.of(signing.ledger_id, signing.public_key).vkey
 
 
+READS = {k: v for k, v in ERRORS.items() if k in (400, 401, 403, 404, 406, 422)}
+WRITES = {k: v for k, v in ERRORS.items() if k in (400, 401, 403, 404, 406, 409, 413, 415, 422)}
+_NOTE = ("gakuseki-dev\n1042\nM3mqtK2YYo4zygCJ4nQ2IVbY4kIfWlG3Ig0nRVILSPk=\n\n"
+         "\u2014 gakuseki-dev wBhX6dtEsYGAYfRCzUZGqyqRgqcU3W7sDzTIUsJCO8WcXc9tazQva+jrbhqZSSi876fF6Ew/"
+         "RcY9OoSMIkhLFiKb9gw=\n"
+         "\u2014 board-312011 3Yc9xAAAAABpdhXVkP+0jFxx0Ww6N7Vb5yFdFhsmOpMNZ1Ib0ZlJXKmknYz0ErT0dWmmSn2rEy5qn1QK4bKm"
+         "GcGczX6B1Z9t4YkMJhTH4sr0Bw==\n")
+
+
+def _example(summary: str, value: Any) -> list[Example]:
+    return [Example(summary=summary, value=value)]
+
+
 class TransparencyController(Controller):
     path = "/v1/transparency"
     tags = ["transparency"]
-    responses = {k: v for k, v in ERRORS.items() if k in (400, 401, 404, 406, 422)}
+    responses = READS
 
     @get("/checkpoint", sync_to_thread=True, summary="The latest signed checkpoint with its witnesses' cosignatures",
          description="The ledger signs a C2SP tlog-checkpoint (origin = the ledger id, tree size, root hash) when the "
                      "log has grown, at most every GAKUSEKI_CHECKPOINT_SECONDS; witnesses cosign it. "
                      "`Accept: text/plain` answers the signed note itself (what `gakuseki witness` and other C2SP "
                      "tools read), JSON the same with its parts. `tree_size` names an earlier checkpoint.",
-         responses={200: ResponseSpec(CheckpointOut, description="JSON, or text/plain: the signed note with "
-                                      "every cosignature line", examples=None)})
+         responses={**READS, 200: ResponseSpec(CheckpointOut, description="JSON, or text/plain: the signed note "
+                                               "with every cosignature line", examples=_example("A checkpoint", {
+                                                   "origin": "gakuseki-dev", "tree_size": 1042,
+                                                   "root": "M3mqtK2YYo4zygCJ4nQ2IVbY4kIfWlG3Ig0nRVILSPk=",
+                                                   "signed_at": "2026-12-07T01:16:10Z",
+                                                   "log_vkey": "gakuseki-dev+1c4e9d8a+AXk0Yq1E1y5bG0pQ3c8Hjz4mS2kT6vV"
+                                                               "8wX0yZ2aB4cD6e", "note": _NOTE,
+                                                   "cosignatures": [{"witness": "board-312011", "key_id": "ddc73dc4",
+                                                                     "cosigned_at": 1800000000,
+                                                                     "received_at": "2026-12-07T01:16:12Z",
+                                                                     "line": _NOTE.split("\n")[-2] + "\n",
+                                                                     "trusted": True}]}))})
     def checkpoint(self, request: Req, tree_size: TreeSize = None) -> Response[Any]:
         p, ledger = caller(request), services(request.app.state).ledger
         authorize(p, "log.verify", LOG_HEADS)
@@ -227,8 +241,17 @@ class TransparencyController(Controller):
                      "the tree of the signed checkpoint of `tree_size` (default: the latest). `Accept: text/plain` "
                      "answers a c2sp.org/tlog-proof@v1 whose `extra` line is the leaf bytes, to keep as a "
                      "`.tlog-proof` file and check offline with `gakuseki verify --proof`.",
-         responses={200: ResponseSpec(InclusionOut, description="JSON, or text/plain: c2sp.org/tlog-proof@v1",
-                                      examples=None)})
+         responses={**READS, 200: ResponseSpec(InclusionOut, description="JSON, or text/plain: "
+                                               "c2sp.org/tlog-proof@v1 (extra = the leaf bytes)",
+                                               examples=_example("The proof of position 7 in a tree of 1042", {
+                                                   "origin": "gakuseki-dev", "tree_size": 1042, "index": 6,
+                                                   "position": 7, "stream_id": "0b6f3c52-8a3e-4f0e-9b61-2d3c4e5f6a7b",
+                                                   "version": 1, "topic": "gakuseki:StudentAdmitted",
+                                                   "state_sha256": "9f86d081884c7d659a2feaa0c55ad015"
+                                                                   "a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                                                   "leaf": "AQAAAAAAAAAHC28zUoo+Tw6bYS08Tl9qewAAAAAAAAAB",
+                                                   "hashes": ["7h0bKfhKu6DpsRrYTwZGD1Z9uWfJp4gdWrq6bOJMe0w="],
+                                                   "checkpoint": _NOTE}))})
     def inclusion(self, request: Req,
                   position: Annotated[int, QueryParameter(ge=1, le=LAST_POSITION, description="the event's log "
                                                           "position (as GET /v1/log and the histories give it)")],
@@ -285,11 +308,13 @@ class TransparencyController(Controller):
                       "verifies over the checkpoint this ledger signed of that size; a cosignature over another "
                       "root (a witness shown another tree) is refused. Sending it again is harmless: 200, the first "
                       "one kept stays.",
-          responses={200: ResponseSpec(CosignatureOut, description="This key's cosignature of this checkpoint was "
-                                       "already kept (nothing new)", examples=None),
-                     403: ERRORS[403], 422: ERRORS[422]})
-    def cosign(self, request: Req, data: Annotated[CosignatureIn, Body(
-            description="The checkpoint's size and the witness's signature line")]) -> Response[CosignatureOut]:
+          responses={**WRITES, 200: ResponseSpec(CosignatureOut, description="This key's cosignature of this "
+                                                 "checkpoint was already kept (nothing new)",
+                                                 examples=_example("A repeat", {
+                                                     "tree_size": 1042, "witness": "board-312011",
+                                                     "key_id": "ddc73dc4", "cosigned_at": 1800000000,
+                                                     "kept": "already"}))})
+    def cosign(self, request: Req, data: JSONBody[CosignatureIn]) -> Response[CosignatureOut]:
         svc = services(request.app.state)
         p, ledger = caller(request), svc.ledger
         authorize(p, "log.cosign", LOG_HEADS)
@@ -369,7 +394,7 @@ def proof_file(ledger: Ledger, stream_ids: list[Any], checkpoint: StoredCheckpoi
 class StudentProofController(Controller):
     path = "/v1/students/{student_id:str}/proof"
     tags = ["transparency"]
-    responses = {k: v for k, v in ERRORS.items() if k in (400, 401, 403, 404, 406, 422)}
+    responses = READS
 
     @get("/", sync_to_thread=True, summary="The events behind a child's forms, each proven in one signed checkpoint",
          description="The proof file an auditor keeps (`gakuseki-proof/1`, docs in ADR 0033): every event of the "
