@@ -13,7 +13,7 @@ from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
 from api.keys import LedgerKey, load_trust_list
 from domain.backend import DEFAULT_URL, Backend
 from domain.signing import TrustList
-from domain.transparency.note import COSIGNATURE_V1, NoteKey
+from domain.transparency.note import COSIGNATURE_V1, NoteKey, NoteSigner
 
 __all__ = ["Settings", "replace"]
 
@@ -42,6 +42,16 @@ def witness_keys(value: str) -> tuple[NoteKey, ...]:
     return tuple(keys)
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 24 * 3600:
+        raise ValueError(f"GAKUSEKI_CHECKPOINT_SECONDS={value!r}: a number of seconds, more than 0, at most a day")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_URL
@@ -58,6 +68,8 @@ class Settings:
     # The witnesses whose cosignatures of the checkpoints are kept (ADR 0033): note vkeys of type 0x04,
     # separated by spaces, commas or newlines.
     witness_keys: tuple[NoteKey, ...] = ()
+    # At most one checkpoint of the Merkle log signed per this many seconds, when it grew (ADR 0030)
+    checkpoint_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -74,6 +86,7 @@ class Settings:
             trust_list=env.get("GAKUSEKI_TRUST_LIST") or None,
             idempotency_hours=_hours(env.get("GAKUSEKI_IDEMPOTENCY_HOURS") or "24"),
             witness_keys=witness_keys(env.get("GAKUSEKI_WITNESS_KEYS") or ""),
+            checkpoint_seconds=_seconds(env.get("GAKUSEKI_CHECKPOINT_SECONDS") or "10"),
         )
 
     @property
@@ -101,6 +114,11 @@ class Settings:
                 if not path.exists():  # not another process making it at the same moment
                     raise
         return LedgerKey.load(path, self.ledger_id)
+
+    def checkpoint_signer(self, key: LedgerKey | None = None) -> NoteSigner:
+        """The ledger's key as it signs the Merkle log's checkpoints: named by the ledger id (ADR 0031)."""
+        key = key or self.ledger_key()
+        return NoteSigner(key.ledger_id, key.private)
 
     def trust(self, key: LedgerKey | None = None) -> TrustList:
         """The trust list file's ledgers, and always this ledger's own key (a packet it issued is accepted back)."""

@@ -16,7 +16,7 @@ from domain.transparency.merkle import leaf_hash, verify_consistency, verify_inc
 from domain.transparency.note import COSIGNATURE_V1, Checkpoint, NoteSigner, cosign, open_checkpoint, sign_checkpoint
 from domain.transparency.proof import ProofFile, TlogProof, verify_proof_file, verify_tlog_proof
 from tests.api.conftest import A, Api, problem_of
-from tests.api.transparency_log import ledger_signer, log_key, publish
+from tests.api.transparency_log import ledger_signer, log_key, not_a_checkpoint, publish
 
 WITNESS = NoteSigner("board-312011", Ed25519PrivateKey.generate(), COSIGNATURE_V1)
 STRANGER = NoteSigner("someone-else", Ed25519PrivateKey.generate(), COSIGNATURE_V1)
@@ -81,7 +81,8 @@ def test_an_inclusion_proof_verifies_against_the_checkpoints_root_as_json_and_as
 def test_an_inclusion_proof_is_refused_for_a_size_no_checkpoint_has_and_for_a_position_not_in_the_tree(
         log: Api) -> None:
     size = publish(log.ledger, ledger_signer(log.services)).tree_size
-    made_up = problem_of(log.client.get(f"/v1/transparency/inclusion?position=1&tree_size={size - 1}",
+    made_up = problem_of(log.client.get(f"/v1/transparency/inclusion?position=1&tree_size="
+                                        f"{not_a_checkpoint(log.ledger, size)}",
                                         headers=auditor(log)), 422)
     assert (made_up["field"], made_up["rule"]) == ("tree_size", "not-a-checkpoint")
     later = log.ledger.position() + 1
@@ -114,7 +115,8 @@ def test_a_consistency_proof_is_refused_between_sizes_that_are_not_checkpoints_o
     log.fresh_class()
     newer = publish(log.ledger, ledger_signer(log.services))
     path = "/v1/transparency/consistency?from={}&to={}"
-    made_up = problem_of(log.client.get(path.format(older.tree_size + 1, newer.tree_size), headers=auditor(log)), 422)
+    made_up = problem_of(log.client.get(path.format(not_a_checkpoint(log.ledger, newer.tree_size), newer.tree_size),
+                                        headers=auditor(log)), 422)
     assert (made_up["field"], made_up["rule"]) == ("from", "not-a-checkpoint")
     later = problem_of(log.client.get(path.format(older.tree_size, newer.tree_size + 5), headers=auditor(log)), 422)
     assert (later["field"], later["rule"]) == ("to", "not-a-checkpoint")
