@@ -163,6 +163,7 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from api.keys import LedgerKey
+    from domain.transparency.note import NoteKey
 
     if args.action == "generate":
         key = LedgerKey.generate(settings.signing_key, settings.ledger_id, force=args.force)
@@ -177,6 +178,8 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     if not args.json:
         print(f"ledger: {key.ledger_id}")
         print(f"kid: {key.kid}")
+        # what a witness passes as --log-key: the same key verifies the Merkle log's checkpoints (ADR 0031)
+        print(f"checkpoint vkey: {NoteKey.of(key.ledger_id, key.public_key).vkey}")
     print(json.dumps(document, indent=2, ensure_ascii=False))
     return 0
 
