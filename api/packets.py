@@ -22,7 +22,7 @@ from litestar.params import FromPath, JSONBody
 from api.context import caller, services
 from api.openapi_errors import ERRORS, READ_ERRORS
 from api.policy import authorize, not_found, viewing_school
-from api.schemas import PacketIn
+from api.schemas import PACKET_MAX, PacketIn
 from api.targets import school_target, student_target
 from api.transparency import packet_proof
 from api.writes import Recorded
@@ -78,8 +78,9 @@ class PacketImportController(Controller):
     tags = ["hand-overs"]
     responses = ERRORS
 
-    @post("/", sync_to_thread=True, responses={**ERRORS, 200: ResponseSpec(
-        Recorded, generate_examples=False,
+    # larger than the app's bound: a packet carries its proofs (api/schemas.py PACKET_MAX)
+    @post("/", sync_to_thread=True, request_max_body_size=PACKET_MAX + 64 * 1024, responses={
+        **ERRORS, 200: ResponseSpec(Recorded, generate_examples=False,
         description="Imported before: the first admission (its student and position); nothing recorded")},
           summary="Import a transfer packet: verify, decode, admit the child here (registrar); "
                   "a repeat records nothing")

@@ -32,6 +32,9 @@ Version = Annotated[int, Meta(ge=1, le=2**31 - 1, description="a version (positi
 # The same bounds on the integers of paths and queries.
 YearPath = Annotated[int, PathParameter(ge=2000, le=2100, description="school year (年度), 2000–2100")]
 GradePath = Annotated[int, PathParameter(ge=1, le=9, description="grade (学年); a school's kind allows fewer")]
+# A transfer packet carries the inclusion proof of every event it was built from (about 1 KB each: a
+# school year of marks is some 250 KB), and the packets received before, as received (ADR 0033).
+PACKET_MAX = 8 * 1024 * 1024
 LAST_POSITION = 2**53 - 1  # a log position: the largest integer every JSON reader reads exactly
 After = Annotated[int, QueryParameter(ge=0, le=LAST_POSITION, description="the position (id) to read after")]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="at most this many")]
@@ -153,7 +156,7 @@ class PacketIn(Body, frozen=True):
     """A transfer packet to import into a school of this ledger (the receiving school's registrar)."""
 
     school_code: SchoolCode  # the importing school: the packet must be addressed to it
-    packet: Annotated[str, Meta(max_length=200_000, description="the JWS compact serialization, as received")]
+    packet: Annotated[str, Meta(max_length=PACKET_MAX, description="the JWS compact serialization, as received")]
     class_name: Annotated[str, Meta(max_length=8)] = ""
     number: NumberOrNone = 0
 
