@@ -1,4 +1,4 @@
-"""The `gakuseki` command: serve, migrate, demo, projections, token, keys, witness-key, witness.
+"""The `gakuseki` command: serve, migrate, demo, projections, token, keys, print, witness-key, witness.
 
 Settings come from the environment (GAKUSEKI_DATABASE_URL, GAKUSEKI_HOST, GAKUSEKI_PORT),
 read here once; flags override them.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from api.config import Settings, replace
@@ -41,7 +41,10 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     backend = settings.backend
     _prepare(backend)
     with Ledger.open(backend) as ledger:
-        summary = seed_demo(ledger, progress=not args.no_progress)
+        today = ledger.today()
+        if args.today is not None and args.today > today:  # the ledger refuses a roll of a day not yet come
+            raise SystemExit(f"gakuseki: --today {args.today} has not come yet (today in Japan is {today})")
+        summary = seed_demo(ledger, today=args.today or today, progress=not args.no_progress)
     print(f"{backend.describe()}: demo jurisdiction ready: {summary}")
     return 0
 
@@ -229,6 +232,45 @@ def cmd_witness(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
 
+def cmd_print(settings: Settings, args: argparse.Namespace) -> int:
+    """The PDFs of a class (名簿, 出席簿 of each month up to --through, each child's forms) or of one
+    child, written to --out; asked of the app in this process with the caller's token (api/printing.py)."""
+    import os
+
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from api.printing import Printer
+    from domain import school_year as school_years
+    from domain.ledger import Ledger
+    from projections import runner_for
+
+    token = args.token or os.environ.get("GAKUSEKI_TOKEN")
+    if not token:
+        print("gakuseki: print reads the forms as the holder of a token: --token or $GAKUSEKI_TOKEN "
+              "(a development one from `gakuseki token --role principal --school CODE`)", file=sys.stderr)
+        return 2
+    backend = settings.backend
+    _prepare(backend)
+    with Ledger.open(backend) as ledger:
+        runner_for(ledger, backend).catch_up()  # the read models, up to now, before the first form
+        through = args.through or ledger.today()
+        year = args.year or school_years.year_of(through)
+        app = create_app(ledger, backend, settings.verifier(), run_projections=False)
+        with TestClient(app=app) as client:
+            headers = {"Authorization": f"Bearer {token}"}
+            printer = Printer(lambda path: client.get(path, headers=headers), Path(args.out), ledger.position())
+            if args.what == "class":
+                school, grade, name = args.target
+                printer.klass(school, year, int(grade), name, through)
+            else:
+                printer.student(args.target[0], year)
+    for path, status, why in printer.printed.refused:
+        print(f"gakuseki: {path}: {status} {why}", file=sys.stderr)
+    print(f"gakuseki: wrote {len(printer.printed.written)} PDFs to {args.out}")
+    return 1 if printer.printed.refused else 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gakuseki", description="The official student register as an event ledger.")
     p.add_argument("--database-url", help="sqlite:///FILE or postgresql://USER@HOST:PORT/DB[?schema=S] "
@@ -241,6 +283,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply the schema migrations").set_defaults(run=cmd_migrate)
     demo = sub.add_parser("demo", help="seed a demo jurisdiction (running it again adds nothing)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    demo.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                      help="seed the year as it stands on this day (default: today in Japan)")
     demo.set_defaults(run=cmd_demo)
     proj = sub.add_parser("projections", help="read models: status, rebuild [NAME], run")
     proj.add_argument("action", choices=["status", "rebuild", "run"])
@@ -284,11 +328,23 @@ def parser() -> argparse.ArgumentParser:
                      "1 refused (fork, inconsistent, smaller, bad signature), 3 the ledger unreachable")
     wit.add_argument("--interval", type=float, default=60.0, help="seconds between rounds (default 60)")
     wit.set_defaults(run=cmd_witness)
+    printing = sub.add_parser("print", help="write the PDFs of a class or of one child to a folder")
+    printing.add_argument("what", choices=["class", "student"])
+    printing.add_argument("target", nargs="+", metavar="ARG",
+                          help="class: SCHOOL_CODE GRADE NAME (of --year); student: STUDENT_ID")
+    printing.add_argument("--out", required=True, help="the folder to write to (made if missing)")
+    printing.add_argument("--year", type=int, help="the school year (default: the year of --through)")
+    printing.add_argument("--through", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                          help="print the 出席簿 of each month begun by this day (default: today in Japan)")
+    printing.add_argument("--token", help="the token the forms are read with (default $GAKUSEKI_TOKEN)")
+    printing.set_defaults(run=cmd_print)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "what", None) is not None and len(args.target) != (3 if args.what == "class" else 1):
+        parser().error("print class takes SCHOOL_CODE GRADE NAME; print student takes STUDENT_ID")
     settings = Settings.from_env()
     if args.database_url:
         settings = replace(settings, database_url=args.database_url)

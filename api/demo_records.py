@@ -15,7 +15,8 @@ from domain.student import Identity
 
 
 def assessments_of(key: str, kind: str, grade: int) -> dict[str, tuple[Viewpoints, int | None]]:
-    """Term 1 of every subject taught in the grade: mostly B, about a quarter A and a tenth C."""
+    """One term's assessments of every subject taught in the grade (``key`` names the child and,
+    after term 1, the term): mostly B, about a quarter A and a tenth C."""
     rng = random.Random(f"demo/assessments/{key}")
     ability = rng.gauss(0, 1)
     out = {}

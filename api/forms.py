@@ -16,8 +16,9 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from api import html
+from api import html, pdf
 from api.context import caller, services
+from api.negotiation import PDF, form_media_type
 from api.openapi_errors import FORM_ERRORS
 from api.policy import authorize, not_found
 from api.problems import ApiProblem
@@ -26,6 +27,7 @@ from api.targets import class_target
 from domain.ledger_base import JST
 from projections.base import Cutoff
 from projections.forms import Forms
+from projections.store import note_changes, noted_changes
 
 Req = Request[Any, Any, Any]
 Position = Annotated[int | None, QueryParameter(ge=1, le=LAST_POSITION, description="a log position")]
@@ -63,18 +65,41 @@ def encode(document: dict[str, Any]) -> bytes:
 
 
 def answer(request: Req, form: str, document: dict[str, Any]) -> Response[Any]:
-    """JSON, or the printable page when the client prefers ``text/html`` (a browser, a print run).
+    """JSON, the printable page (``text/html``: a browser) or the PDF (``application/pdf``: a print
+    run, an archive), as Accept or the ``format`` query asks (api/negotiation.py).
 
-    Both come from the same bytes: the page is laid out from the JSON as encoded, read back."""
+    All come from the same bytes: the page and the PDF are laid out from the JSON as encoded, read back."""
     body = encode(document)
-    if request.accept.best_match([MediaType.JSON, MediaType.HTML], default=MediaType.JSON) == MediaType.HTML:
+    media_type = form_media_type(request)
+    if media_type == MediaType.HTML:
         return Response(html.render(form, msgspec.json.decode(body)), media_type=MediaType.HTML)
+    if media_type == PDF:
+        printed = pdf.render(form, msgspec.json.decode(body), printed_at(request))
+        return Response(printed, media_type=PDF, headers={
+            "Content-Disposition": f'inline; filename="{pdf.file_name(form, document)}"'})
     return Response(body, media_type=MediaType.JSON)
 
 
+def printed_at(request: Req) -> datetime | None:
+    """The creation time a PDF carries (ADR 0035), never the clock's: the point in time the form was
+    read as of (the recorded time of the last whole transaction at a position, or the time asked
+    for); for a form of today, the recorded time of the transaction that last changed one of the
+    documents it was composed from, so a write that leaves the form as it is leaves its bytes too."""
+    ledger = services(request.app.state).ledger
+    as_of = request.query_params.get("as_of")
+    if as_of is not None:
+        when = cutoff(request, as_of)
+        return ledger.known_time(ledger.settled(when.position)) if when.position is not None else when.at
+    changed = noted_changes()
+    return ledger.known_time(ledger.transaction_end(max(changed))) if changed else None
+
+
 def forms_for(request: Req, wait_for: int | None) -> Forms:
+    """The forms, once the read models have reached ``wait_for``; what the handler then reads is noted
+    for the date of its PDF (``printed_at``)."""
     forms = services(request.app.state).forms
     assert forms is not None
+    note_changes()
     if wait_for is not None and wait_for > forms.runner.ledger.position():
         raise ApiProblem(422, "position-not-recorded", f"the log has no position {wait_for} yet", field="wait_for")
     if wait_for is not None and not forms.runner.wait(wait_for, timeout=5.0):

@@ -96,11 +96,26 @@ def _identity_trail(trail: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**entry, "identity": _identity_view(entry["identity"])} for entry in trail]
 
 
+def _certification(doc: dict[str, Any], school_code: str) -> dict[str, str]:
+    """The certification under a copy (写し) or abstract (抄本) a school received from ``school_code``:
+    that school's name, the day custody passed (the receiving school's acceptance, when the copy is
+    due, 学校教育法施行規則 §24) and the principal who served there then (原本と相違ないことを証明する)."""
+    f = doc["form1"]
+    move = next((m for m in f.get("moves", []) if m["from_school"] == school_code), None)
+    on = move["accepted_on"] if move else ""
+    school = (move or {}).get("from_school_name") or next(
+        (s["name"] for s in f.get("schools", []) if s["school_code"] == school_code), school_code)
+    served = [p for y in f.get("years", []) if y["school_code"] == school_code for p in y["principals"]
+              if not on or p["from"] < on]
+    return {"on": on, "school": school, "principal": served[-1]["name"] if served else ""}
+
+
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(jdate=_jdate, jmonth=_jmonth, day=_day, jst=_jst, changes=_changes,
                        identity_trail=_identity_trail, sex=lambda v: SEX.get(v, v))
+    env.globals.update(certification=_certification)
     # The order things are printed in is the template's (a form's JSON objects arrive in sorted order).
     env.globals.update(MARK_LABELS=MARK_CODES, MARK_SYMBOLS=MARK_SYMBOLS, LEFT_BECAUSE=LEFT_BECAUSE,
                        DENTAL_COUNTS=COUNTS, TOOTH_CODES=tuple(TOOTH_MEANINGS),

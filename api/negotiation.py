@@ -6,9 +6,10 @@
   has it. Path and query parameters are text by nature and must parse as their declared type;
   every integer, wherever it comes from, has bounds (api/schemas.py).
 - ``Accept`` must name something the route answers: JSON (and problem+json for refusals) on every
-  route, the printable page (``text/html``) on the forms as well, ``text/plain`` (C2SP signed notes and
-  proofs) on the transparency routes; anything else is 406. A missing
-  ``Accept`` or ``*/*`` takes JSON.
+  route, the printable page (``text/html``) and the PDF (``application/pdf``, ADR 0035) on the forms
+  as well, ``text/plain`` (C2SP signed notes and proofs) on the transparency routes; anything else
+  is 406. A missing ``Accept`` or ``*/*`` takes JSON. A form's ``format`` query (``json``, ``html`` or
+  ``pdf``, for a link) stands in for ``Accept``; any other value is 400.
 """
 
 from __future__ import annotations
@@ -23,8 +24,20 @@ from litestar.exceptions import ValidationException
 from api.problems import MEDIA_TYPE, ApiProblem
 
 JSON_ANSWERS = (MediaType.JSON, MEDIA_TYPE)
-FORM_ANSWERS = (*JSON_ANSWERS, MediaType.HTML)
+PDF = "application/pdf"
+FORM_ANSWERS = (*JSON_ANSWERS, MediaType.HTML, PDF)
 NOTE_ANSWERS = (*JSON_ANSWERS, MediaType.TEXT)  # the transparency log: C2SP notes and proofs are text
+# What a form's ``format`` query asks for, in place of Accept (a link cannot send a header).
+FORMATS = {"json": MediaType.JSON.value, "html": MediaType.HTML.value, "pdf": PDF}
+
+
+def form_media_type(request: Request[Any, Any, Any]) -> str:
+    """What a form is answered as: ``format`` if given, else the best match of Accept (JSON by default)."""
+    asked = request.query_params.get("format")
+    if asked is not None:
+        return FORMATS[asked]
+    return request.accept.best_match([MediaType.JSON.value, MediaType.HTML.value, PDF],
+                                     default=MediaType.JSON.value) or MediaType.JSON.value
 
 
 async def judge_request(request: Request[Any, Any, Any]) -> Any:
@@ -34,8 +47,13 @@ async def judge_request(request: Request[Any, Any, Any]) -> Any:
         return None
     handler = request.route_handler
     tags = handler.resolve_tags() or ()
-    offered = FORM_ANSWERS if "forms" in tags else NOTE_ANSWERS if "transparency" in tags else JSON_ANSWERS
-    if request.headers.get("accept", "").strip() and request.accept.best_match(list(offered)) is None:
+    form = "forms" in tags
+    offered = FORM_ANSWERS if form else NOTE_ANSWERS if "transparency" in tags else JSON_ANSWERS
+    asked = request.query_params.get("format") if form else None
+    if asked is not None and asked not in FORMATS:
+        raise ApiProblem(400, "invalid-request", f"format is one of {', '.join(FORMATS)}, not {asked!r}",
+                         field="format")
+    if asked is None and request.headers.get("accept", "").strip() and request.accept.best_match(list(offered)) is None:
         raise ApiProblem(406, "not-acceptable", f"this route answers {', '.join(offered)}; Accept names none of them",
                          field="Accept")
     data = handler.parsed_fn_signature.parameters.get("data")
@@ -100,3 +118,21 @@ def document_parameter(schema: Any) -> None:
         branch.minimum, branch.maximum = schema.minimum, schema.maximum
     if branches:
         schema.minimum = schema.maximum = None
+
+
+def document_form(operation: Any) -> None:
+    """A form's operation in the OpenAPI: its three media types and the ``format`` query."""
+    from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Parameter, Schema
+
+    ok = (operation.responses or {}).get("200")
+    if ok is not None and getattr(ok, "content", None) is not None:
+        ok.content[MediaType.HTML.value] = OpenAPIMediaType(schema=Schema(
+            type=OpenAPIType.STRING, description="the printable page (A4), laid out from the JSON"))
+        ok.content[PDF] = OpenAPIMediaType(schema=Schema(
+            type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY,
+            description="the form as a PDF (A4, fonts embedded, text searchable; the same bytes for the same "
+                        "form and point in time); Content-Disposition names the file"))
+    operation.parameters = [*(operation.parameters or []), Parameter(
+        name="format", param_in="query", required=False,
+        schema=Schema(type=OpenAPIType.STRING, enum=list(FORMATS)),
+        description="json, html or pdf: stands in for Accept (for a link); anything else is 400")]

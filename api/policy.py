@@ -35,11 +35,12 @@ ACTIONS: dict[str, frozenset[str]] = {
                             "attendance.correct", "assessment.record", "assessment.correct", "year_record.enter",
                             "year_record.correct", "health.record", "health.correct", "correction.approve",
                             "record.read", "report_card.read", "health.read", "long_absence.read",
-                            "student.handover", "packet.import", "packet.export"}),
+                            "student.handover", "packet.import", "packet.export", "board_settings.read"}),
     "board": frozenset({"student.read", "school.register", "principal.appoint", "long_absence.read",
-                        "advancement.bulk", "log.verify", "log.cosign"}),
+                        "advancement.bulk", "board_settings.set", "board_settings.read", "log.verify", "log.cosign"}),
     "auditor": frozenset({"student.read", "attendance.read", "student.history", "log.read", "access_log.read",
-                          "record.read", "health.read", "long_absence.read", "log.verify", "proof.read"}),
+                          "record.read", "health.read", "long_absence.read", "board_settings.read", "log.verify",
+                          "proof.read"}),
     "operator": frozenset(),
 }
 # What a school that handed the child over may still do: read its own period (originals, read-only).
@@ -82,6 +83,8 @@ class Target:
     seats: tuple[Seat, ...] = ()
     day: str | None = None  # ISO date
     day_field: str | None = None  # the request's field that names it
+    # A board's own record (its settings): the schools of that board among the caller's (their staff see it).
+    board_schools: frozenset[str] = frozenset()
 
     @property
     def past_schools(self) -> frozenset[str]:
@@ -106,13 +109,14 @@ def _sees(p: Principal, g: Grant, t: Target) -> bool:
         if t.ledger_wide:
             return False  # a scoped auditor has no ledger-wide feed: it answers as a route that does not exist
         if g.school is not None:
-            return g.school == t.school or g.school in t.past_schools
+            return g.school == t.school or g.school in t.past_schools or g.school in t.board_schools
         return g.board == t.board or any(board == g.board for _, board in t.held_by)
     if g.role == "operator" or t.ledger_wide:
         return False
     if g.role == "board":
         return g.board is not None and g.board == t.board
-    if g.school is None or (g.school != t.school and g.school not in t.past_schools):
+    if g.school is None or (g.school != t.school and g.school not in t.past_schools
+                            and g.school not in t.board_schools):
         return False
     if g.role in ("principal", "registrar", "nurse"):
         return True
@@ -135,8 +139,10 @@ def _may(g: Grant, action: str, t: Target) -> bool:
 
 def _in_custody(g: Grant, action: str, t: Target) -> bool:
     """A school writes only what it holds: the days the child was in its custody, while it holds them;
-    a school the child has left reads its period and writes nothing (domain/custody.py)."""
-    return g.school is None or g.school == t.school or action in READS or t.transparency
+    a school the child has left reads its period and writes nothing (domain/custody.py). A board's own
+    record (its settings) is in no school's custody: its schools' staff are taken as they are."""
+    return g.school is None or g.school == t.school or action in READS or g.school in t.board_schools \
+        or t.transparency
 
 
 def _allows(g: Grant, action: str, t: Target) -> bool:

@@ -11,6 +11,7 @@ from msgspec import Meta
 
 from domain.assessment import Viewpoints, YearRecord
 from domain.attendance import Mark
+from domain.board import BoardSettings
 from domain.health import DentalExamination, HealthExamination
 from domain.school import Closure, Term
 from domain.student import Identity
@@ -222,6 +223,15 @@ class CorrectionIn(Body, frozen=True):
     value: dict[str, Any]
 
 
+class BoardSettingsIn(Body, frozen=True):
+    """A board's whole settings, in force from ``effective_on`` (a setting left out is its default)."""
+
+    settings: BoardSettings
+    effective_on: Annotated[date, Meta(description=(
+        "the first day the settings count by: on or after the day the board's latest change takes effect, "
+        "and after the last school day of every year its schools sealed when it counts a day differently"))]
+
+
 class SealIn(Body, frozen=True):
     pass
 
@@ -260,6 +270,7 @@ EXAMPLES: dict[type[Body], dict[str, Any]] = {
     ReturnIn: {"on": "2026-09-01", "number": 12},
     WithdrawalIn: {"on": "2026-07-20", "reason": "海外転出のため"},
     GraduationIn: {"on": "2027-03-24"},
+    BoardSettingsIn: {"settings": {"leave_days": "excused"}, "effective_on": "2027-04-01"},
     RollIn: {"school_code": "B131220000013", "year": 2026, "grade": 1, "class_name": "1", "date": "2026-04-07",
              "marks": [{"student_id": _STUDENT, "code": "present"}]},
     MarkCorrectionIn: {"date": "2026-04-07", "mark": {"code": "absent_illness", "reason": "発熱"},

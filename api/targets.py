@@ -105,3 +105,14 @@ def class_target(ledger: Ledger, code: str, year: int, grade: int, name: str) ->
     klass = ledger.find_class(code, year, grade, name)
     return Target(school=code, board=board, class_key=class_key(year, grade, name),
                   homeroom=klass.homeroom_teacher_id if klass else None, kind="class")
+
+
+def board_target(ledger: Ledger, code: str, schools: Sequence[str | None]) -> Target:
+    """A board's own record (its settings): seen by the board, and by the staff of its schools among
+    ``schools`` (the schools of the caller's grants; each is read, none is looked for)."""
+    mine = []
+    for school in dict.fromkeys(s for s in schools if s):
+        found = ledger.find_school(school)
+        if found is not None and found.board_code == code:
+            mine.append(school)
+    return Target(board=code, board_schools=frozenset(mine), kind="board")

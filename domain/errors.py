@@ -86,6 +86,10 @@ UnknownClass = _rule("UnknownClass", NotFound)
 YearAlreadySealed = _rule("YearAlreadySealed")
 YearIsSealed = _rule("YearIsSealed")
 
+# Boards (ADR 0028)
+InvalidBoardSetting = _rule("InvalidBoardSetting")
+EffectiveBeforeLatestChange = _rule("EffectiveBeforeLatestChange")
+
 # Students and enrollment
 UnknownStudent = _rule("UnknownStudent", NotFound)
 StudentAlreadyExists = _rule("StudentAlreadyExists")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.ledger_base import LedgerBase, Receipt
+from domain.ledger_board import BoardCommands
 from domain.ledger_records import RecordCommands
 from domain.ledger_school import SchoolCommands
 from domain.ledger_students import StudentCommands
@@ -10,7 +11,7 @@ from domain.ledger_students import StudentCommands
 __all__ = ["Ledger", "Receipt"]
 
 
-class Ledger(SchoolCommands, StudentCommands, RecordCommands, LedgerBase):
+class Ledger(SchoolCommands, StudentCommands, RecordCommands, BoardCommands, LedgerBase):
     """The official register (公簿) of one jurisdiction."""
 
     name = "Gakuseki"  # pinned: it names the PostgreSQL tables (gakuseki_events)

@@ -15,11 +15,12 @@ from domain.school import Closure, Term, evolve_school
 
 class SchoolCommands(LedgerBase):
     def register_school(self, code: str, name: str, board_code: str, address: str = "", *,
-                        recorded_by: str) -> Receipt | None:
-        """Register a school, or record changed details; None when nothing changed."""
+                        on: date | None = None, recorded_by: str) -> Receipt | None:
+        """Register a school, or record changed details, effective ``on`` (today when not given: a
+        register taken over from paper gives the day the school stood so); None when nothing changed."""
         values.school_code(code)
         state = self._fold(streams.school(code), evolve_school)
-        events = school_rules.register_school(state, code, name, board_code, address, on=self.today(),
+        events = school_rules.register_school(state, code, name, board_code, address, on=on or self.today(),
                                               recorded_by=recorded_by, now=self.now())
         return self.record(events) if events else None
 
@@ -31,15 +32,16 @@ class SchoolCommands(LedgerBase):
         return self.record(events) if events else None
 
     def set_calendar(self, code: str, year: int, *, terms: Sequence[Any], instructional_days: Sequence[date],
-                     closures: Sequence[Any] = (), recorded_by: str) -> Receipt | None:
-        """Set the school year's calendar; None when it is already exactly this one."""
+                     closures: Sequence[Any] = (), on: date | None = None, recorded_by: str) -> Receipt | None:
+        """Set the school year's calendar, effective ``on`` (today when not given); None when it is
+        already exactly this one."""
         school = self.school(code)
         events = school_rules.set_calendar(
             school, self.school_year(code, year), year,
             [as_value(t, Term, f"terms[{i}]") for i, t in enumerate(terms)],
             [as_value(d, date, f"instructional_days[{i}]") for i, d in enumerate(instructional_days)],
             [as_value(c, Closure, f"closures[{i}]") for i, c in enumerate(closures)],
-            on=self.today(), recorded_by=recorded_by, now=self.now(),
+            on=on or self.today(), recorded_by=recorded_by, now=self.now(),
         )
         return self.record(events) if events else None
 

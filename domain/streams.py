@@ -82,3 +82,8 @@ def health(student_id: UUID, year: int) -> UUID:
 def received(issuer: str, packet_id: str) -> UUID:
     """The student admitted from another ledger's packet: one id per packet, so a re-import finds it."""
     return _id(f"/packets/{issuer}/{packet_id}")
+
+
+def board(code: str) -> UUID:
+    """A board of education's settings (教育委員会コード)."""
+    return _id(f"/boards/{code}")

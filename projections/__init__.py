@@ -11,6 +11,7 @@ from domain.transparency.note import NoteSigner
 from projections.attendance_index import AttendanceIndex
 from projections.attendance_register import AttendanceRegister
 from projections.base import Projection
+from projections.board_settings import BoardSettingsProjection
 from projections.checkpoints import EVERY, CheckpointPublisher
 from projections.enrollment_record import EnrollmentRecord
 from projections.guidance_record import GuidanceRecord
@@ -23,7 +24,7 @@ from projections.store import DocumentStore
 
 def all_projections() -> list[Projection]:
     return [Roster(), AttendanceRegister(), EnrollmentRecord(), GuidanceRecord(),
-            AttendanceIndex(), HealthRecords()]
+            AttendanceIndex(), HealthRecords(), BoardSettingsProjection()]
 
 
 def runner_for(ledger: Ledger, backend: Backend, signer: NoteSigner | None = None,

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from projections.attendance_arithmetic import Tally, on_roll, tallies
+from projections.attendance_arithmetic import Tally, on_leave, on_roll, tallies
+from projections.board_settings import leave_days_counted
 from projections.enrollment_record import Placement
 from projections.student_file import StudentFile, place
 
@@ -38,6 +39,22 @@ def days_on_roll(file: StudentFile, year: int, school_code: str | None = None) -
     return out
 
 
+def leave_days(file: StudentFile, year: int, p: Placement) -> list[str]:
+    """The child's 休学 days from class ``p`` that count in 授業日数: the grade's school days that have come
+    (up to ``file.through``) on which the child was on leave from the class and the board of the school
+    counted such days by its setting in force that day (ADR 0028; by default none)."""
+    key = place(p["school_code"], year, p["grade"], p["class_name"])
+    roll, calendar = file.rolls.get(key), file.calendars.get(f"{p['school_code']}/{year}")
+    periods = roll["placements"].get(file.student_id, []) if roll else []
+    if not periods or calendar is None:
+        return []
+    off = {c["on"] for c in calendar["closures"]
+           if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == p["grade"])}
+    days = on_leave([d for d in calendar["instructional_days"] if d not in off and d <= file.through], periods)
+    board = file.school(p["school_code"]).get("board_code")
+    return leave_days_counted(file.boards.get(board) if board else None, days) if days else []
+
+
 def class_closures(file: StudentFile, year: int, p: Placement) -> set[str]:
     """The days the child's class ``p`` was closed (学級閉鎖)."""
     calendar = file.calendars[f"{p['school_code']}/{year}"]
@@ -56,7 +73,8 @@ def figures(file: StudentFile, year: int, school_code: str | None = None, first:
     seen: set[str] = set()
     for p, days in days_on_roll(file, year, school_code):
         closed = class_closures(file, year, p)
-        for k, v in tallies(days, codes, closed, [(first, last)])[0].as_dict().items():
+        leave = leave_days(file, year, p)
+        for k, v in tallies(sorted([*days, *leave]), codes, closed, [(first, last)], leave)[0].as_dict().items():
             total[k] += v
         span = [d for d in days if first <= d <= last and d not in closed]
         notes.update(map(codes.get, span))
@@ -75,6 +93,8 @@ def remarks(total: dict[str, int], notes: dict[str, int], facilities: list[str])
             parts.append(f"{MARK_LABELS[code]}{notes[code]}日")
     if total["class_closed"]:
         parts.append(f"学級閉鎖{total['class_closed']}日")
+    if total["on_leave"]:
+        parts.append(f"休学{total['on_leave']}日")  # counted in 授業日数 by the board's setting (ADR 0028)
     for code in ("late", "left_early"):
         if total[code]:
             parts.append(f"{MARK_LABELS[code]}{total[code]}回")

@@ -13,6 +13,7 @@ from projections import cumulative_record, health_cards, long_absence, report_ca
 from projections.attendance_index import codes_key, school_prefix
 from projections.attendance_register import DEFAULT_EXCUSED_LABEL, calendar_key, compose, month_key
 from projections.base import NOW, Cutoff, Form
+from projections.board_settings import board_key
 from projections.custody import ORIGINAL, as_it_stood, periods_of, view_for
 from projections.enrollment_record import school_key
 from projections.health_records import HealthYear
@@ -154,15 +155,19 @@ class Forms:
         cutoff = as_of if isinstance(as_of, Cutoff) else Cutoff(position=as_of) if as_of else NOW
         class_key = f"class/{streams.school_class(school, year, grade, class_name)}"
         cal_key = calendar_key(school, year)
-        first = read(self.runner, {"roster": [class_key], "attendance_register": [cal_key]}, cutoff)
+        first = read(self.runner, {"roster": [class_key], "attendance_register": [cal_key],
+                                   "enrollment_record": [school_key(school)]}, cutoff)
         klass, calendar = first["roster"].get(class_key), first["attendance_register"].get(cal_key)
         if klass is None or calendar is None:
             return None
+        # how a 休学 day counts is the school's board's setting (ADR 0028): read with the month's documents
+        board_code = next((d["board_code"] for d in first["enrollment_record"].values()), None)
+        boards = [board_key(board_code)] if board_code else []
         firsts = {f.isoformat()[:7]: f for f in school_years.month_firsts(year)}
         codes = {ym: codes_key(school, year, grade, class_name, f) for ym, f in firsts.items()}
         marks = [month_key(school, year, grade, class_name, firsts[month])] if month in firsts else []
         wanted = {"roster": [f"student/{sid}" for sid in klass["placements"]],
-                  "attendance_register": marks, "attendance_index": list(codes.values())}
+                  "attendance_register": marks, "attendance_index": list(codes.values()), "board_settings": boards}
         if cutoff.today:
             docs = read(self.runner, wanted, cutoff)
         else:
@@ -178,7 +183,8 @@ class Forms:
         register = compose(klass, docs["roster"], calendar,
                            docs["attendance_register"].get(marks[0]) if marks else None,
                            {ym: found[key] for ym, key in codes.items() if key in found}, month,
-                           excused_label=self.label(board), through=self.through(cutoff))
+                           excused_label=self.label(board), through=self.through(cutoff),
+                           board=docs["board_settings"].get(boards[0]) if boards else None)
         # the marks' correction trails name the staff as the school knows them (projections/staff.py)
         offices = read(self.runner, {"enrollment_record": [school_key(school), class_key]}, cutoff)["enrollment_record"]
         named = staff.named(register, staff.directory(offices.values()))

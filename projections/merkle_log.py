@@ -2,7 +2,8 @@
 
 Every event in the log is one leaf (domain/transparency/leaf.py): its position, stream, version,
 topic and the SHA-256 of its state bytes as the event table stores them (the notification's
-``state``, after the mapper's compression or encryption). Leaves are numbered 0, 1, 2, ... in log
+``state``, after the mapper's compression or encryption; PostgreSQL hashes them where they are
+stored and sends the 32 bytes, ``events.digests_after``). Leaves are numbered 0, 1, 2, ... in log
 order without gaps; ``merkle_leaf_positions`` maps leaf indexes to positions where positions have gaps.
 
 Like the read models it pulls pages of the log after its tracked position and writes what a page
@@ -20,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from domain.ledger import Ledger
 from domain.storage import documents, events, merkle_log
-from domain.transparency.leaf import event_leaf_hash
+from domain.transparency.leaf import leaf_hash_of_digest
 from domain.transparency.tiles import TILE_WIDTH, Tile, TileBuilder, TileReader
 from projections.store import StaleUpdate
 
@@ -82,12 +83,13 @@ class MerkleLog:
                 if ahead is not None and ahead[0] == start:
                     page = ahead[1].result()
                 else:
-                    page = events.after(self.storage, start, self.page, stop=head)
+                    page = events.digests_after(self.storage, start, self.page, stop=head)
                 ahead = None
                 if not page:
                     return total
                 if page[-1][0] < head:
-                    ahead = (page[-1][0], reader.submit(events.after, self.storage, page[-1][0], self.page, head))
+                    ahead = (page[-1][0], reader.submit(events.digests_after, self.storage, page[-1][0], self.page,
+                                                        head))
                 try:
                     total += self._apply(start, page)
                 except StaleUpdate:  # another runner moved it: resume from what it stored
@@ -100,7 +102,7 @@ class MerkleLog:
         start = self._at
         if start >= head:
             return 0
-        page = events.after(self.storage, start, self.page, stop=head)
+        page = events.digests_after(self.storage, start, self.page, stop=head)
         return self._apply(start, page) if page else 0
 
     def _apply(self, start: int, page: list[events.Row]) -> int:
@@ -111,8 +113,8 @@ class MerkleLog:
         first_tile = builder.size // TILE_WIDTH
         completed: list[tuple[int, list[int]]] = []
         try:
-            for position, stream, version, topic, state in page:
-                builder.append(event_leaf_hash(position, stream, version, topic, state))
+            for position, stream, version, topic, state_sha256 in page:
+                builder.append(leaf_hash_of_digest(position, stream, version, topic, state_sha256))
                 tail.append(position)
                 if len(tail) == TILE_WIDTH:
                     completed.append((first_tile + len(completed), tail))

@@ -32,6 +32,9 @@ class RollPeriod(TypedDict):
     joined_on: str
     left_on: NotRequired[str]
     left_because: NotRequired[str]
+    # A child who left the class while on 休学 from it (withdrew, moved): the first day no longer on leave.
+    # A leave the child came back from ends on the next period's ``joined_on`` (ADR 0028).
+    leave_until: NotRequired[str]
 
 
 class RosterClass(TypedDict):
@@ -58,7 +61,7 @@ RosterDocument = RosterClass | RosterStudent
 
 class Roster:
     name: str = "roster"
-    version: int = 2  # raise it when what the documents hold changes (Runner.upgrade)
+    version: int = 3  # raise it when what the documents hold changes (Runner.upgrade)
     topics: tuple[str, ...] = ("ClassFormed", "HomeroomTeacherChanged", "ClassMemberJoined", "ClassMemberLeft",
               "StudentAdmitted", "IdentityDetailsChanged", "StudentTransferredIn")
 
@@ -103,6 +106,7 @@ class Roster:
                     periods[-1]["left_because"] = event.reason
                 elif periods and periods[-1].get("left_because") == "leave":
                     periods[-1]["left_because"] = event.reason
+                    periods[-1]["leave_until"] = off_roll_from(event.reason, event.effective_on).isoformat()
                 placements[str(event.student_id)] = periods
                 left: RosterClass = {**doc, "placements": placements}
                 return left

@@ -4,11 +4,29 @@ domain/storage/documents.py): encoded and decoded here, and saved as a compare-a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
 from domain.storage import Storage, documents
 from projections.base import Stored, canonical, decode
+
+# The log positions that last changed the documents read from today's read models in this context,
+# once ``note_changes`` asked for them: a form's PDF is dated by the newest (api/pdf.py, ADR 0035).
+_changes: ContextVar[list[int] | None] = ContextVar("document_changes", default=None)
+
+
+def note_changes() -> list[int]:
+    """From now on in this context (a request's handler), note the position that last changed each
+    document read by ``get_all``; returns the list the positions go into."""
+    noted: list[int] = []
+    _changes.set(noted)
+    return noted
+
+
+def noted_changes() -> list[int]:
+    """The positions noted since ``note_changes`` in this context (empty when it was not asked)."""
+    return _changes.get() or []
 
 
 class StaleUpdate(RuntimeError):
@@ -39,8 +57,11 @@ class DocumentStore:
         """Documents of several projections in one query (a form's documents, read together)."""
         pairs = list(dict.fromkeys((name, key) for name, keys in wanted.items() for key in keys))
         out: dict[str, dict[str, Any]] = {name: {} for name in wanted}
-        for projection, key, document in documents.by_pair(self.storage, pairs):
+        noted = _changes.get()
+        for projection, key, document, changed in documents.by_pair(self.storage, pairs):
             out[projection][key] = decode(document)
+            if noted is not None:
+                noted.append(int(changed))
         return out
 
     def standing_at(self, wanted: dict[str, list[str]], position: int) -> tuple[dict[str, dict[str, Any]],

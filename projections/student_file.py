@@ -19,6 +19,7 @@ from domain import streams
 from projections.attendance_index import MonthCodes, child_codes, codes_key
 from projections.attendance_register import Calendar, calendar_key
 from projections.base import Cutoff
+from projections.board_settings import BoardDocument, board_key
 from projections.enrollment_record import (
     ClassRecord,
     Placement,
@@ -61,6 +62,9 @@ class StudentFile:
     # class-months of projections/attendance_index.py.
     attendance: dict[int, ChildMarks] = field(default_factory=dict)
     health: dict[int, HealthYear] = field(default_factory=dict)
+    # The settings of the boards of the child's schools, by board code: read only for a child who was
+    # on 休学 (how its days count is a board's setting, ADR 0028).
+    boards: dict[str, BoardDocument] = field(default_factory=dict)
     # The last day (ISO) whose school days are counted: days after it have not yet come (ADR 0024).
     through: str = "9999-12-31"
 
@@ -154,6 +158,10 @@ def student_file(runner: Runner, student_id: UUID | str, cutoff: Cutoff, *, heal
         _put(file.attendance, y, _marks(file.student_id, y, months, docs["attendance_index"]))
         if health:
             _put(file.health, y, docs["health_records"].get(health_key(file.student_id, y)))
+    if file.student["leaves"]:  # the boards of the schools, named by the school documents just read
+        keys = sorted({board_key(s["board_code"]) for s in file.schools.values()})
+        for doc in read(runner, {"board_settings": keys}, cutoff)["board_settings"].values():
+            file.boards[doc["board_code"]] = doc
     return file
 
 

@@ -35,11 +35,12 @@ def by_key(storage: Storage, projection: str, keys: Sequence[str]) -> Iterable[t
                                  f"AND key IN ({storage.marks(len(chunk))})", (projection, *chunk))
 
 
-def by_pair(storage: Storage, pairs: Sequence[tuple[str, str]]) -> Iterable[tuple[str, str, str]]:
-    """(projection, key, document) of the given (projection, key) pairs, several projections at once."""
+def by_pair(storage: Storage, pairs: Sequence[tuple[str, str]]) -> Iterable[tuple[str, str, str, int]]:
+    """(projection, key, document, the position that last changed it) of the given (projection, key)
+    pairs, several projections at once."""
     for i in range(0, len(pairs), PAIRS_AT_ONCE):
         chunk = pairs[i:i + PAIRS_AT_ONCE]
-        yield from storage.query("SELECT projection, key, document FROM {projection_documents} "
+        yield from storage.query("SELECT projection, key, document, position FROM {projection_documents} "
                                  f"WHERE (projection, key) IN ({storage.marks(len(chunk), '(?, ?)')})",
                                  [v for pair in chunk for v in pair])
 

@@ -4,6 +4,7 @@ the library alone writes to it (domain/storage/recorders.py)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
@@ -46,6 +47,20 @@ def after(storage: Storage, position: int, limit: int, stop: int | None = None) 
                               "WHERE notification_id > ? AND notification_id <= ? ORDER BY notification_id LIMIT ?"),
                   (position, stop, limit), prepare=True)
         return [(p, s, v, t, bytes(st)) for p, s, v, t, st in c.fetchall()]
+
+
+def digests_after(storage: Storage, position: int, limit: int, stop: int | None = None) -> list[Row]:
+    """``after``, with the SHA-256 of each stored state in place of the state: all a Merkle leaf needs
+    (ADR 0030). PostgreSQL hashes the stored bytes itself (``sha256(bytea)``) and sends 32 bytes a
+    row instead of the state; on SQLite they are hashed here."""
+    if storage.sqlite:
+        return [(p, s, v, t, hashlib.sha256(st).digest()) for p, s, v, t, st in after(storage, position, limit, stop)]
+    stop = (1 << 63) - 1 if stop is None else stop
+    with storage.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
+        c.execute(storage.sql("SELECT notification_id, originator_id, originator_version, topic, sha256(state) "
+                              "FROM {events} WHERE notification_id > ? AND notification_id <= ? "
+                              "ORDER BY notification_id LIMIT ?"), (position, stop, limit), prepare=True)
+        return c.fetchall()
 
 
 def _rows(rows: list[tuple[Any, ...]]) -> Iterable[Row]:

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from domain.transparency.merkle import leaf_hash
 
-__all__ = ["LEAF_VERSION", "Leaf", "event_leaf_hash", "leaf_bytes", "read_leaf"]
+__all__ = ["LEAF_VERSION", "Leaf", "event_leaf_hash", "leaf_bytes", "leaf_bytes_of_digest", "leaf_hash_of_digest",
+           "read_leaf"]
 
 LEAF_VERSION = 1
 _HEAD = struct.Struct(">BQ16sQH")  # version, position, stream id, originator version, topic length
@@ -37,6 +38,14 @@ _U64 = 1 << 64
 
 def leaf_bytes(position: int, stream_id: uuid.UUID, version: int, topic: str, state: bytes) -> bytes:
     """The leaf of one stored event (layout in the module documentation). ``state`` is the stored bytes."""
+    return leaf_bytes_of_digest(position, stream_id, version, topic, hashlib.sha256(state).digest())
+
+
+def leaf_bytes_of_digest(position: int, stream_id: uuid.UUID, version: int, topic: str, state_sha256: bytes) -> bytes:
+    """The same leaf from the SHA-256 of the stored state bytes (computed where they are: the Merkle
+    projection has PostgreSQL hash them, rather than fetch them)."""
+    if len(state_sha256) != 32:
+        raise ValueError(f"a state's SHA-256 is 32 bytes, not {len(state_sha256)}")
     if not 0 <= position < _U64:
         raise ValueError(f"a position is an unsigned 64-bit integer, not {position}")
     if not 0 <= version < _U64:
@@ -46,13 +55,17 @@ def leaf_bytes(position: int, stream_id: uuid.UUID, version: int, topic: str, st
     encoded = topic.encode("utf-8")
     if not encoded or len(encoded) > 0xFFFF:
         raise ValueError(f"a topic is 1 to 65535 bytes of UTF-8, not {len(encoded)}")
-    return (_HEAD.pack(LEAF_VERSION, position, stream_id.bytes, version, len(encoded)) + encoded
-            + hashlib.sha256(state).digest())
+    return _HEAD.pack(LEAF_VERSION, position, stream_id.bytes, version, len(encoded)) + encoded + state_sha256
 
 
 def event_leaf_hash(position: int, stream_id: uuid.UUID, version: int, topic: str, state: bytes) -> bytes:
     """The tree's hash of an event's leaf: ``SHA-256(0x00 || leaf_bytes(...))``."""
     return leaf_hash(leaf_bytes(position, stream_id, version, topic, state))
+
+
+def leaf_hash_of_digest(position: int, stream_id: uuid.UUID, version: int, topic: str, state_sha256: bytes) -> bytes:
+    """``event_leaf_hash`` from the SHA-256 of the stored state bytes."""
+    return leaf_hash(leaf_bytes_of_digest(position, stream_id, version, topic, state_sha256))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,10 @@ of its board. "other" targets the nearest thing outside it: for teachers another
 A; for the nurse, registrar and principal school B (same board); for a board (and the auditor and
 operator) school C of another board.
 
+A board's settings (ADR 0028) are the board's own record: "own" is the board of school A, "other"
+the board of the scene's school (for the nurse, registrar and principal school B's board, the same
+one: the staff of its schools see it; its principals read it).
+
 Outcomes. Allowed is 2xx with a valid body. Visible but not allowed is 403. Out of sight is 404,
 with the same problem body (apart from ``instance``) as for a record that does not exist. Each
 cell builds the objects it touches (a class, a student, a year) through the Ledger, so the cells
@@ -98,6 +102,8 @@ inclusion              404              404             404     404       404   
 consistency            404              404             404     404       404       200     200     404
 cosignature            404              404             404     404       404       201     403     404
 student-proof          403/404          403/404         403/404 403/404   403/404   403/404 200/200 404/404
+put-board-settings     404/404          404/404         403/403 403/403   403/403   201/404 403/403 404/404
+get-board-settings     404/404          404/404         403/403 403/403   200/200   200/404 200/200 404/404
 """
 
 
@@ -191,6 +197,15 @@ def _principal_body(code: str, n: int) -> dict[str, Any]:
 def _seal_of_a_fresh_year(api: Api, code: str) -> str:
     """A year no other cell uses, with its calendar (a school that does not exist gets none)."""
     return f"/years/{api.fresh_year(code, calendar=code != MISSING_SCHOOL)}/seal"
+
+
+def _board_settings(method: str) -> Callable[[Api, Scene], Call]:
+    def stage(api: Api, scene: Scene) -> Call:
+        # 2099: after every year the cells seal (a change of how days count takes effect after them)
+        body = {"settings": {"leave_days": "excused"}, "effective_on": "2099-04-01"} if method == "PUT" else None
+        missing = Call(method, "/v1/boards/471234/settings", body)  # a board no school of the ledger has
+        return Call(method, f"/v1/boards/{board_of(scene.school)}/settings", body, None, [missing])
+    return stage
 
 
 def _put_calendar(api: Api, scene: Scene) -> Call:
@@ -405,6 +420,8 @@ ROUTES: dict[str, Callable[[Api, Scene], Call]] = {
     "consistency": _transparency(lambda c: f"/v1/transparency/consistency?from={c.tree_size}"),
     "cosignature": _cosignature,
     "student-proof": _on_student("GET", "/proof", prepare=lambda api, sid: _sign_now(api)),
+    "put-board-settings": _board_settings("PUT"),
+    "get-board-settings": _board_settings("GET"),
     "advancements": _on_school("POST", lambda api, code: f"/years/{YEAR}/advancements", lambda code, n: {
         "accepted_on": "2027-04-07", "to_school": "C131220000015", "students": []}),
 }
@@ -486,6 +503,7 @@ def test_cell_on_postgresql(postgres_world: Api, route: str, role: str, scope: s
 # child as that school holds them); outside it, and on the ledger-wide feeds, as if nothing existed.
 SCOPED_AUDITORS: dict[str, tuple[dict[str, str], str]] = {
     "school": ({"role": "auditor", "school": A}, B), "board": ({"role": "auditor", "board": BOARD}, C)}
+BOARD_ROUTES = frozenset({"put-board-settings", "get-board-settings"})
 SCOPED_CELLS = [(route, claim) for route in sorted(ROUTES) for claim in sorted(SCOPED_AUDITORS)]
 
 
@@ -506,7 +524,8 @@ def test_an_auditor_with_a_school_or_board_claim_is_scoped_to_it_on_every_route(
         assert problem_of(response, expected)["rule"] == ("forbidden" if expected == 403 else "not-found")
     if (route, "auditor", "own") not in EXPECTED:
         return
-    call = ROUTES[route](api, Scene(outside, "T-0009"))
+    # a board's settings are seen from every school of the board: outside a school claim is another board's
+    call = ROUTES[route](api, Scene(C if route in BOARD_ROUTES else outside, "T-0009"))
     body = problem_of(api.call(call.method, call.path, headers, call.body), 404)
     for missing in call.missing:  # out of scope reads exactly as does not exist
         answer = problem_of(api.call(missing.method, missing.path, headers, missing.body), 404)

@@ -140,6 +140,18 @@ def test_a_rebuild_reports_that_the_documents_are_identical(tmp_path: Path,
     assert "(identical to before)" in out
 
 
+def test_demo_seeds_the_year_of_a_past_day_and_refuses_a_day_not_yet_come(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path}/ledger.sqlite3"
+    with pytest.raises(SystemExit, match="--today 2999-04-10 has not come yet"):
+        main(["--database-url", url, "demo", "--no-progress", "--today", "2999-04-10"])
+    assert main(["--database-url", url, "demo", "--no-progress", "--today", "2026-04-10"]) == 0
+    assert "demo jurisdiction ready" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # not a day: argparse's usage error
+        main(["--database-url", url, "demo", "--today", "2026-02-30"])
+    assert "invalid fromisoformat value" in capsys.readouterr().err
+
+
 def test_a_rebuild_of_the_merkle_log_reports_the_same_tiles(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     from domain.ledger import Ledger

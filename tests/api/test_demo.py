@@ -1,4 +1,7 @@
-"""The demo seeder: a whole jurisdiction, judged against the ledger's own state; idempotent and resumable."""
+"""The demo seeder: a whole jurisdiction, judged against the ledger's own state; idempotent and resumable.
+
+Seeded as it stands the day after term 1 (TODAY): every roll of term 1, its assessments, the
+spring's examinations. tests/api/test_demo_year.py seeds other days and checks the forms' figures."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from domain.ledger import Ledger
 from migrations.apply import apply
 
 YEAR = 2026
+TODAY = date(2026, 7, 21)  # the day after term 1 (7/20 is 海の日)
 ABSENT = {"absent_illness", "absent_other"}
 
 
@@ -38,7 +42,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Any:
     backend = Backend.from_url(f"sqlite:///{tmp_path_factory.mktemp('demo')}/ledger.sqlite3")
     apply(backend)
     ledger = Ledger.open(backend, clock=Clock())
-    summary = demo.seed_demo(ledger, progress=False)
+    summary = demo.seed_demo(ledger, today=TODAY, progress=False)
     yield ledger, summary
     ledger.close()
 
@@ -89,17 +93,18 @@ def test_term_1_is_its_weekdays_without_the_national_holidays(seeded: Any) -> No
     assert {"grade", "class"} <= scopes
 
 
-def test_term_1_has_a_roll_for_every_class_on_every_open_day(seeded: Any) -> None:
+def test_every_class_has_a_roll_on_every_open_day_before_today(seeded: Any) -> None:
+    """This year's classes up to the day before TODAY, and last year's 6-1 up to its 卒業."""
     ledger, _ = seeded
     expected = 0
     for formed in events(ledger, "ClassFormed"):
-        year = ledger.school_year(formed.school_code, YEAR)
-        klass = ledger.school_class(formed.school_code, YEAR, formed.grade, formed.class_name)
-        term = year.calendar.terms[0]
+        year = ledger.school_year(formed.school_code, formed.year)
+        klass = ledger.school_class(formed.school_code, formed.year, formed.grade, formed.class_name)
         expected += sum(
             len(klass.members_on(d)) for d in year.calendar.instructional_days
-            if term.starts_on <= d <= term.ends_on and year.is_instructional_day(d, klass.grade)
+            if d < TODAY and year.is_instructional_day(d, klass.grade)
             and not year.class_closed(d, klass.grade, klass.name))
+    assert {e.year for e in events(ledger, "ClassFormed")} == {YEAR - 1, YEAR}
     assert len(events(ledger, "AttendanceMarked")) == expected > 60 * 60
 
 
@@ -162,6 +167,7 @@ def test_every_child_has_a_health_and_a_dental_examination_of_the_spring(seeded:
         assert {e.student_id for e in exams} == ids
         assert len(exams) == len(ids)
         assert all(date(2026, 4, 20) <= e.effective_on <= date(2026, 6, 30) for e in exams)
+        assert all(e.school_code == ledger.student(e.student_id).custodian for e in exams)
     for e in events(ledger, "HealthExaminationRecorded"):
         assert (e.examination.heart_ecg is not None) == (e.grade == 1)
         assert 100 < e.examination.height_cm < 185
@@ -169,7 +175,7 @@ def test_every_child_has_a_health_and_a_dental_examination_of_the_spring(seeded:
 
 def test_seeding_again_adds_nothing(seeded: Any) -> None:
     ledger, summary = seeded
-    again = demo.seed_demo(ledger, progress=True)  # the progress bar's path, too
+    again = demo.seed_demo(ledger, today=TODAY, progress=True)  # the progress bar's path, too
     assert again.events_recorded == 0
     assert ledger.position() == summary.position == again.position
     assert again[:3] == summary[:3]
@@ -180,45 +186,54 @@ def test_an_interrupted_demo_completes_on_the_next_run(sqlite_backend: Backend, 
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     ledger = open_ledger(sqlite_backend)
     calls = 0
-    record_assessment = ledger.record_assessment
+    record_roll = ledger.record_roll
 
     def failing(*args: Any, **kwargs: Any) -> Any:
         nonlocal calls
         calls += 1
-        if calls > 100:
+        if calls > 100:  # in the middle of last year's rolls
             raise ConnectionError("the database went away")
-        return record_assessment(*args, **kwargs)
+        return record_roll(*args, **kwargs)
 
-    monkeypatch.setattr(ledger, "record_assessment", failing)
+    monkeypatch.setattr(ledger, "record_roll", failing)
     with pytest.raises(ConnectionError):
-        demo.seed_demo(ledger, progress=False, days=3)
+        demo.seed_demo(ledger, today=TODAY, progress=False, days=3)
     monkeypatch.undo()
-    demo.seed_demo(ledger, progress=False, days=3)
+    demo.seed_demo(ledger, today=TODAY, progress=False, days=3)
 
     fresh = Backend.from_url(f"sqlite:///{tmp_path}/fresh.sqlite3")
     apply(fresh)
     complete = open_ledger(fresh)
-    demo.seed_demo(complete, progress=False, days=3)
+    demo.seed_demo(complete, today=TODAY, progress=False, days=3)
     assert topics(ledger) == topics(complete)
-    assert len(events(ledger, "AttendanceMarked")) == 3 * len(list(ledger.student_ids()))
+    this_year = len(demo.plan_pupils(YEAR)) + len(demo.advanced(YEAR))
+    last_year = last_years_marks()
+    assert len(events(ledger, "AttendanceMarked")) == 3 * this_year + last_year
+
+
+def last_years_marks() -> int:
+    """Last year's 6-1 has a roll of every school day up to its 卒業."""
+    days = demo.roll_days(YEAR - 1, demo.SCHOOLS[0], demo.LAST_YEARS_SIXTH, demo.Demo(TODAY).graduation_day)
+    return len(demo.last_years_sixth(YEAR)) * (len(days) + 1)
 
 
 def test_the_demo_is_the_same_every_time() -> None:
-    first, second = demo.plan_pupils(), demo.plan_pupils()
+    first, second = demo.plan_pupils(YEAR), demo.plan_pupils(YEAR)
     assert first == second
     assert len({p.id for p in first}) == len(first)
-    assert [demo.pupil_marks(p, demo.roll_days(p.school, p.klass)) for p in first[:20]] == [
-        demo.pupil_marks(p, demo.roll_days(p.school, p.klass)) for p in second[:20]]
+    assert [demo.pupil_marks(p, demo.roll_days(YEAR, p.school, p.klass)) for p in first[:20]] == [
+        demo.pupil_marks(p, demo.roll_days(YEAR, p.school, p.klass)) for p in second[:20]]
 
 
 @pytest.mark.postgres
 def test_the_demo_on_postgresql(postgres_backend: Backend, open_ledger: Callable[[Backend], Ledger]) -> None:
     ledger = open_ledger(postgres_backend)
     # Five days of rolls instead of the term: the full demo takes about 18 s on PostgreSQL.
-    summary = demo.seed_demo(ledger, progress=False, days=5)
+    summary = demo.seed_demo(ledger, today=TODAY, progress=False, days=5)
     assert summary.students == len(list(ledger.student_ids())) >= 60
-    assert len(events(ledger, "AttendanceMarked")) == 5 * summary.students
-    again = demo.seed_demo(ledger, progress=False, days=5)
+    last_year = last_years_marks()
+    assert len(events(ledger, "AttendanceMarked")) == 5 * summary.students + last_year
+    again = demo.seed_demo(ledger, today=TODAY, progress=False, days=5)
     assert again.events_recorded == 0
     assert ledger.position() == summary.position
 

@@ -184,14 +184,30 @@ def test_json_any_type_no_accept_or_problem_json_are_answered(world: Api, accept
     assert response.headers["content-type"].startswith("application/json")
 
 
-def test_a_form_answers_html_and_json_but_not_another_type(world: Api) -> None:
+@pytest.mark.parametrize("accept", ["text/csv", "application/xml", "image/png", "text/plain"])
+def test_a_form_answers_html_json_and_pdf_but_not_another_type(world: Api, accept: str) -> None:
     path = f"/v1/schools/{A}/years/{YEAR}/classes/1/1/roster"
     principal = world.auth("principal")
-    assert world.client.get(path, headers={**principal, "Accept": "text/html"}).headers["content-type"] \
-        .startswith("text/html")
-    assert world.client.get(path, headers={**principal, "Accept": "application/json"}).headers["content-type"] \
-        .startswith("application/json")
-    problem_of(world.client.get(path, headers={**principal, "Accept": "application/pdf"}), 406)
+    for asked in ("text/html", "application/json", "application/pdf"):
+        assert world.client.get(path, headers={**principal, "Accept": asked}).headers["content-type"] \
+            .startswith(asked)
+    problem = problem_of(world.client.get(path, headers={**principal, "Accept": accept}), 406)
+    assert (problem["rule"], problem["field"]) == ("not-acceptable", "Accept")
+
+
+@pytest.mark.parametrize("value", ["xml", "PDF", "", "csv"])
+def test_a_form_format_other_than_json_html_or_pdf_is_refused_naming_the_field(world: Api, value: str) -> None:
+    path = f"/v1/schools/{A}/years/{YEAR}/classes/1/1/roster?format={value}"
+    problem = problem_of(world.client.get(path, headers=world.auth("principal")), 400)
+    assert problem["field"] == "format"
+
+
+def test_a_form_format_query_stands_in_for_accept(world: Api) -> None:
+    path = f"/v1/schools/{A}/years/{YEAR}/classes/1/1/roster"
+    principal = {**world.auth("principal"), "Accept": "application/json"}
+    for value, media_type in (("pdf", "application/pdf"), ("html", "text/html"), ("json", "application/json")):
+        assert world.client.get(f"{path}?format={value}", headers=principal).headers["content-type"] \
+            .startswith(media_type)
 
 
 def test_a_number_without_a_fraction_is_an_integer_as_json_schema_says(world: Api) -> None:

@@ -185,3 +185,15 @@ def test_the_year_record_and_the_health_examination_document_their_added_items(d
     assert exam["remarks"]["type"] == "string"  # 備考
     assert {"foreign_language_activities"}.isdisjoint(schemas["YearRecord"].get("required", []))
     assert {"urine_other", "remarks"}.isdisjoint(schemas["HealthExamination"].get("required", []))
+
+
+def test_every_form_route_documents_json_html_and_pdf_and_its_format_query(document: dict[str, Any]) -> None:
+    forms = {path: item["get"] for path, item in document["paths"].items()
+             if "get" in item and "forms" in item["get"].get("tags", [])}
+    assert len(forms) >= 7  # 名簿, 出席簿, 指導要録, 通知表, 健康診断票 (一般, 歯), 長期欠席
+    for path, operation in forms.items():
+        content = operation["responses"]["200"]["content"]
+        assert {"application/json", "text/html", "application/pdf"} <= set(content), path
+        assert content["application/pdf"]["schema"]["format"] == "binary"
+        (fmt,) = [p for p in operation["parameters"] if p["name"] == "format"]
+        assert (fmt["in"], fmt["schema"]["enum"]) == ("query", ["json", "html", "pdf"])

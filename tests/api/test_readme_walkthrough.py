@@ -36,7 +36,9 @@ def test_the_readme_walkthrough_works_against_a_fresh_demo_server(tmp_path: Path
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env["PYTHONPATH"] = str(ROOT)
     port = _free_port()
-    subprocess.run(["gakuseki", "demo", "--no-progress"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    # the demo of school year 2026 (the walkthrough writes to it), as it stood on 7 December
+    subprocess.run(["gakuseki", "demo", "--no-progress", "--today", "2026-12-07"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True)
     server = subprocess.Popen(["gakuseki", "serve", "--port", str(port)], cwd=tmp_path, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -58,6 +60,8 @@ def test_the_readme_walkthrough_works_against_a_fresh_demo_server(tmp_path: Path
     history = json.loads(next(line for line in out.splitlines() if line.startswith("[")))
     assert [e["type"] for e in history] == ["StudentAdmitted", "AttendanceMarked"]
     assert history[0]["stream_id"] == student
+    register = tmp_path / "attendance-register-B131220000013-2026-2-2-2026-11.pdf"
+    assert register.read_bytes().startswith(b"%PDF-")
     assert "HTTP/1.1 404" in out
     assert '"detail":"no such student"' in out
     assert "application/problem+json" in out

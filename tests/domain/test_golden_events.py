@@ -53,6 +53,7 @@ STABLE_NAMES = frozenset({
     "HealthExaminationCorrected",
     "DentalExaminationRecorded",
     "DentalExaminationCorrected",
+    "BoardSettingsChanged",
 })
 
 

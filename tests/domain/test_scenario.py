@@ -283,3 +283,20 @@ def test_a_student_back_from_leave_is_on_the_roll_again(ledger: Ledger, three: l
     klass = ledger.school_class(SCHOOL, YEAR, GRADE, "1")
     assert klass.members_on(date(2026, 4, 9)) == {three[0]: 1, three[1]: 2, three[2]: 3}
     assert ledger.student_summary(three[0])["status"] == "enrolled"
+
+
+def test_a_school_and_its_calendar_taken_over_from_paper_stand_from_the_day_given(ledger: Ledger) -> None:
+    """A register set up mid-year (the demo, a migration) records the school and the calendar as
+    they stood from 1 April, so a read ``on`` a day of May has them; without a day, today."""
+    code = "B131220000099"
+    ledger.register_school(code, "鳥取市立さくら小学校", "312011", on=date(2026, 4, 1), recorded_by="admin")
+    ledger.set_calendar(code, YEAR, terms=b.TERMS, instructional_days=b.SCHOOL_DAYS, on=date(2026, 4, 1),
+                        recorded_by="admin")
+    ledger.register_school(b.JUNIOR_HIGH, "鳥取市立あおば中学校", "312011", recorded_by="admin")
+    ledger.set_calendar(b.JUNIOR_HIGH, YEAR, terms=b.TERMS, instructional_days=b.SCHOOL_DAYS, recorded_by="admin")
+    [registered, calendar] = ledger.stream(streams.school(code)) + ledger.stream(streams.school_year(code, YEAR))
+    assert (registered.effective_on, calendar.effective_on) == (date(2026, 4, 1), date(2026, 4, 1))
+    assert isinstance(registered, SchoolRegistered)
+    assert isinstance(calendar, SchoolCalendarSet)
+    assert ledger.stream(streams.school(b.JUNIOR_HIGH))[0].effective_on == ledger.today() == date(2027, 3, 31)
+    assert ledger.stream(streams.school_year(b.JUNIOR_HIGH, YEAR))[0].effective_on == ledger.today()

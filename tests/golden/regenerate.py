@@ -36,6 +36,7 @@ from domain.assessment import (
     YearRecordEntered,
 )
 from domain.attendance import AttendanceCorrected, AttendanceMarked, Mark
+from domain.board import BoardSettings, BoardSettingsChanged
 from domain.event import Event
 from domain.health import (
     DentalExamination,
@@ -224,6 +225,12 @@ def golden_events() -> list[Event]:
                                    corrects_version=3, reason="尿検査・備考の記入漏れ",
                                    examination=msgspec.structs.replace(exam, height_cm=Decimal("129.4"),
                                                                        urine_other="潜血 -", remarks="眼鏡使用")),
+        # a board's settings (issue 11, ADR 0028): 休学 days counted among 出席停止・忌引等 from 1 October,
+        # and back to the default (stored as no setting at all: a field at its default is not stored)
+        BoardSettingsChanged(**meta(streams.board("312011"), 1, date(2026, 10, 1), "E-0001"), board_code="312011",
+                             settings=BoardSettings(leave_days="excused")),
+        BoardSettingsChanged(**meta(streams.board("312011"), 2, date(2027, 4, 1), "E-0001"), board_code="312011",
+                             settings=BoardSettings()),
     ]
 
 

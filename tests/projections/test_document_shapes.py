@@ -22,6 +22,7 @@ from domain.ledger import Ledger
 from projections import (
     attendance_index,
     attendance_register,
+    board_settings,
     enrollment_record,
     guidance_record,
     health_records,
@@ -43,6 +44,7 @@ SHAPES: dict[tuple[str, str], Any] = {
     ("guidance_record", "year_record"): guidance_record.YearRecordDocument,
     ("attendance_index", "codes"): attendance_index.MonthCodes,
     ("health_records", "health"): health_records.HealthYear,
+    ("board_settings", "board"): board_settings.BoardDocument,
 }
 HEALTH: dict[str, Any] = {"height_cm": "116.7", "weight_kg": "21.8", "nutrition": "normal",
                           "vision": {"right_naked": "A", "left_naked": "A"}, "urine_protein": "-",
@@ -88,7 +90,9 @@ def a_history_with_every_kind_of_document(ledger: Ledger) -> None:
         reason="転居", on=date(2026, 4, 20), recorded_by="registrar")
     ledger.begin_leave(second, on=date(2026, 5, 1), reason="病気療養", recorded_by="registrar")
     ledger.end_leave(second, on=date(2026, 6, 1), recorded_by="registrar")
-    ledger.withdraw(third, on=date(2026, 6, 30), reason="海外転出", recorded_by=b.PRINCIPAL)
+    ledger.begin_leave(third, on=date(2026, 6, 1), reason="病気療養", recorded_by="registrar")
+    ledger.withdraw(third, on=date(2026, 6, 30), reason="海外転出", recorded_by=b.PRINCIPAL)  # while on leave
+    ledger.set_board_settings(b.BOARD, {"leave_days": "excused"}, effective_on=date(2026, 4, 1), recorded_by="E-0001")
     ledger.hand_over(fourth, kind="transfer", to_school=b.OTHER_ELEMENTARY, left_on=date(2026, 4, 28),
                      accepted_on=date(2026, 5, 1), year=b.YEAR, grade=1, class_name="1", number=10,
                      reason="転居", recorded_by="registrar")
@@ -127,5 +131,7 @@ def test_the_history_fills_the_optional_members(history: dict[str, dict[str, str
     assert {"authority", "facility", "trail"} <= {m for e in entries for m in e}
     codes = [decode(t) for t in history["attendance_index"].values()]
     assert any("facilities" in c for c in codes)
+    rolls = [decode(t) for k, t in history["roster"].items() if k.startswith("class/")]
+    assert any("leave_until" in p for r in rolls for ps in r["placements"].values() for p in ps)
     health = [decode(t) for t in history["health_records"].values()]
     assert any("health" in h and "dental" in h and h["dental"]["trail"] for h in health)

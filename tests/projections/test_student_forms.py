@@ -87,12 +87,13 @@ def attendance(record: dict[str, Any], year: int = YEAR) -> dict[str, Any]:
 
 
 def figures(school_days: int, excused: int = 0, absent: int = 0, present: int = 0, *, late: int = 0,
-            left_early: int = 0, deemed_present: int = 0, class_closed: int = 0, remarks: str = "") -> dict[str, Any]:
+            left_early: int = 0, deemed_present: int = 0, class_closed: int = 0, on_leave: int = 0,
+            remarks: str = "") -> dict[str, Any]:
     """The expected tally: required and unrecorded follow from the rest."""
     return {"school_days": school_days, "excused": excused, "required": school_days - excused, "absent": absent,
             "present": present, "late": late, "left_early": left_early, "deemed_present": deemed_present,
             "class_closed": class_closed, "unrecorded": school_days - excused - absent - present,
-            "remarks": remarks}
+            "on_leave": on_leave, "remarks": remarks}
 
 
 # ---------------------------------------------------------------- 様式1

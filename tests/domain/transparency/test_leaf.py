@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.transparency.leaf import Leaf, event_leaf_hash, leaf_bytes, read_leaf
+from domain.transparency.leaf import (
+    Leaf,
+    event_leaf_hash,
+    leaf_bytes,
+    leaf_bytes_of_digest,
+    leaf_hash_of_digest,
+    read_leaf,
+)
 from domain.transparency.merkle import leaf_hash
 
 STREAM = uuid.UUID("0190d6a8-3c4e-7b1a-9f00-6a2b4c8d1e2f")
@@ -90,3 +97,15 @@ def test_values_that_do_not_fit_the_layout_are_refused(args: tuple, error: type[
 def test_bytes_that_are_not_a_leaf_are_not_read_as_one(data: bytes, why: str) -> None:
     with pytest.raises(ValueError, match=why):
         read_leaf(data)
+
+
+def test_a_leaf_made_from_the_states_sha256_is_the_leaf_of_the_state() -> None:
+    """The Merkle projection has PostgreSQL hash the stored state: the leaf must be the same bytes."""
+    stream, state = uuid.UUID("12345678-1234-5678-1234-567812345678"), b'{"type":"AttendanceMarked"}'
+    digest = hashlib.sha256(state).digest()
+    assert leaf_bytes_of_digest(7, stream, 2, "gakuseki:AttendanceMarked", digest) == \
+        leaf_bytes(7, stream, 2, "gakuseki:AttendanceMarked", state)
+    assert leaf_hash_of_digest(7, stream, 2, "gakuseki:AttendanceMarked", digest) == \
+        event_leaf_hash(7, stream, 2, "gakuseki:AttendanceMarked", state)
+    with pytest.raises(ValueError, match="32 bytes"):
+        leaf_bytes_of_digest(7, stream, 2, "gakuseki:AttendanceMarked", digest[:31])

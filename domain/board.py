@@ -1,0 +1,77 @@
+"""A board of education (教育委員会) and the settings its schools' registers are counted by.
+
+One small stream per board (``streams.board``): each ``BoardSettingsChanged`` records the whole
+settings in force from its ``effective_on`` day (ADR 0028). Every setting has a default, the rule
+the reference gives, in force from the first day of any register; a later setting is a field added
+to ``BoardSettings`` with its default, so every earlier event keeps its bytes and its meaning.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, TypeVar
+
+import msgspec
+
+from domain.event import Event
+
+# 休学 days (ADR 0028): off the roll and out of 授業日数 (the reference's rule, the default), or
+# in 授業日数 and counted among 出席停止・忌引等 (a board's choice; the days a child must attend are the same).
+LEAVE_DAYS = ("excluded", "excused")
+
+
+class BoardSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """What a board decides for the registers of its schools. A field left out is its default."""
+
+    leave_days: Annotated[str, msgspec.Meta(
+        examples=["excused"],
+        description="休学 days: `excluded` (off the roll, not in 授業日数: the default, as the reference "
+                    "counts days on the roll) or `excused` (in 授業日数, counted among 出席停止・忌引等)")] = "excluded"
+
+
+DEFAULTS = BoardSettings()
+
+
+class BoardSettingsChanged(Event, frozen=True, tag="BoardSettingsChanged"):
+    """The board's settings in force from ``effective_on`` (until a later change takes effect)."""
+
+    board_code: str
+    settings: BoardSettings
+
+
+# ---------------------------------------------------------------- state (rule-free evolve)
+
+
+@dataclass
+class Board:
+    code: str
+    version: int = 0
+    changes: list[BoardSettingsChanged] = field(default_factory=list)  # in the order recorded (and taking effect)
+
+    def in_force(self, day: date) -> BoardSettings:
+        return in_force([(c.effective_on, c.settings) for c in self.changes], day, DEFAULTS)
+
+
+def evolve_board(state: Board | None, event: Event) -> Board:
+    match event:
+        case BoardSettingsChanged():
+            state = state or Board(event.board_code)
+            state.changes.append(event)
+        case _:
+            raise ValueError(f"{type(event).__name__} cannot follow a board")
+    state.version = event.originator_version
+    return state
+
+
+D = TypeVar("D", date, str)  # a day as a date or as its ISO text (the projections' documents)
+S = TypeVar("S")
+
+
+def in_force(changes: Sequence[tuple[D, S]], day: D, default: S) -> S:
+    """The settings in force on ``day``: those of the last change taking effect on or before it (changes
+    take effect in the order recorded; of two for the same day the later one), else the defaults."""
+    at = bisect.bisect_right([d for d, _ in changes], day)
+    return changes[at - 1][1] if at else default
