@@ -36,9 +36,11 @@ from api.handovers import AdvancementController, HandoverController
 from api.idempotency import RETENTION, Keys
 from api.keys import LedgerKey
 from api.negotiation import document_form, document_integer, document_parameter, judge_request
+from api.openapi_docs import describe, read_response
 from api.packets import PacketExportController, PacketImportController
 from api.problems import HANDLERS
 from api.records import RecordController, RollController
+from api.reference import ReferencePlugin
 from api.schemas import EXAMPLES
 from api.schools import SchoolController
 from api.security import SecuredLitestar
@@ -159,8 +161,9 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
                         "sensitive reads.")}),
         security=[{"bearer": []}],
         # The document itself, not a viewer page that loads scripts from a CDN into the register's
-        # origin: every page it serves allows only its own content (api/security.py, ADR 0022).
-        render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin()],
+        # origin: every page it serves allows only its own content (api/security.py, ADR 0022); the
+        # reader's page is laid out on the server and loads nothing (api/reference.py, ADR 0037).
+        render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), YamlRenderPlugin(), ReferencePlugin()],
     )
     handlers: list[Any] = [health]
     if verifier is not None:
@@ -213,6 +216,8 @@ def _document(app: Litestar) -> None:
             responses = dict(handler.responses or declared or {})
             if "PUT" in handler.http_methods and handler.status_code == 201:
                 responses.setdefault(200, UNCHANGED)
+            if "GET" in handler.http_methods and (shape := read_response(route.path)) is not None:
+                responses[200] = shape  # a form's typed shape, not "any object" (api/openapi_docs.py)
             handler.responses = responses or None
             if "data" in handler.parsed_fn_signature.parameters:
                 bodies.append(handler.parsed_fn_signature.parameters["data"].annotation)
@@ -251,6 +256,7 @@ def _document(app: Litestar) -> None:
             for parameter in (operation.parameters or []) if operation else []:
                 if isinstance(parameter, Parameter) and isinstance(parameter.schema, Schema):
                     document_parameter(parameter.schema)
+    describe(schema)  # each operation's description, each read's example (api/openapi_docs.py)
     components = {s.title: s for s in (schema.components.schemas or {}).values() if isinstance(s, Schema)}
     for struct in _structs(msgspec.inspect.multi_type_info(bodies)):
         component = components.get(struct.cls.__name__)

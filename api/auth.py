@@ -10,6 +10,13 @@ does not hold (at most once a minute, so a flood of made-up kids costs one fetch
 on a schedule (hourly, on the first request after the hour), so a rotation at the identity
 provider is followed and a withdrawn key stops being trusted. A fetch that fails, or brings a
 document that is not a valid JWKS, keeps the keys already held.
+
+A token verified once is remembered, by its exact text, with the principal it names, until its
+``exp`` (ADR 0034): a teacher's client sends the same token with every request for hours, and the
+signature check and claim parsing were a measurable part of a write. A remembered token counts only
+while the key that verified it is still the one held under its kid: a fetch that withdraws or
+replaces the key (the schedule, or an unknown kid) ends it, and the token is verified afresh (and
+refused). Past its ``exp`` it is verified afresh too, which refuses it once the leeway has passed.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ ROLES = ("homeroom_teacher", "subject_teacher", "nurse", "registrar", "principal
 ALGORITHMS = frozenset({"EdDSA", "ES256", "ES384", "RS256", "PS256"})
 REFRESH_EVERY = 3600.0  # seconds between scheduled fetches of a JWKS URL
 REFETCH_AFTER = 60.0  # at least this long between two fetches (an unknown kid, a failed fetch)
+REMEMBERED = 4096  # verified tokens remembered at most (each a few hundred bytes; the oldest goes first)
 log = logging.getLogger("gakuseki.auth")
 
 
@@ -64,13 +72,19 @@ class Verifier:
 
     def __init__(self, jwks: dict[str, Any], *, issuer: str, audience: str, leeway: int = 30,
                  fetch: Callable[[], dict[str, Any]] | None = None, refresh_every: float = REFRESH_EVERY,
-                 refetch_after: float = REFETCH_AFTER, clock: Callable[[], float] = time.monotonic) -> None:
-        """``fetch``: where the keys come from again (a URL's); None: ``jwks`` is all there is."""
+                 refetch_after: float = REFETCH_AFTER, clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time) -> None:
+        """``fetch``: where the keys come from again (a URL's); None: ``jwks`` is all there is.
+        ``clock``: for the fetches' schedule; ``wall``: the time a remembered token's ``exp`` is read against."""
         self.issuer, self.audience, self.leeway = issuer, audience, leeway
         self.keys: dict[str, PyJWK] = self._load(jwks)
         self._fetch, self.refresh_every, self.refetch_after, self._clock = fetch, refresh_every, refetch_after, clock
         self._loaded = self._tried = clock()
         self._lock = threading.Lock()
+        self._wall = wall
+        # token text -> (principal, kid, the key that verified it, exp); dicts keep insertion order
+        self._verified: dict[str, tuple[Principal, str, PyJWK, float]] = {}
+        self._remembering = threading.Lock()
 
     @staticmethod
     def _load(jwks: dict[str, Any]) -> dict[str, PyJWK]:
@@ -121,6 +135,23 @@ class Verifier:
             return cls(json.load(f), **kwargs)
 
     def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            principal, kid, key, expires = known
+            self._refresh(unknown_kid=False)  # the schedule runs whether or not tokens are remembered
+            if self._wall() < expires and self.keys.get(kid) is key:
+                return principal
+            with self._remembering:  # expired, or its key withdrawn or replaced: verified afresh
+                self._verified.pop(token, None)
+        principal, kid, key, expires = self._verify(token)
+        with self._remembering:
+            while len(self._verified) >= REMEMBERED:
+                self._verified.pop(next(iter(self._verified)))
+            self._verified[token] = (principal, kid, key, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, str, PyJWK, float]:
+        """The principal a token names, the kid and key that verified it, and its ``exp``."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -147,4 +178,5 @@ class Verifier:
         if any(g.role not in ROLES for g in grants):
             raise unauthenticated(f"the token names an unknown role; roles are {', '.join(ROLES)}")
         amr = claims.get("amr") or []
-        return Principal(staff_id=str(claims["sub"]), grants=grants, mfa=isinstance(amr, list) and "mfa" in amr)
+        principal = Principal(staff_id=str(claims["sub"]), grants=grants, mfa=isinstance(amr, list) and "mfa" in amr)
+        return principal, kid, key, float(claims["exp"])

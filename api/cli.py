@@ -66,7 +66,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                      idempotency_retention=timedelta(hours=settings.idempotency_hours),
                      checkpoint_seconds=settings.checkpoint_seconds)
     host, port = args.host or settings.host, args.port or settings.port
-    print(f"gakuseki: serving {backend.describe()} at http://{host}:{port} (health: /health, API: /schema)",
+    print(f"gakuseki: serving {backend.describe()} at http://{host}:{port} (health: /health, API: /schema/reference)",
           flush=True)
     if not settings.jwks:
         print(f"gakuseki: trusting the development key {settings.dev_key}; get a token with "

@@ -7,7 +7,8 @@ One rule for every answer the server sends (a route's, a problem+json, a 404 of 
   proxy must keep none of them; the few that carry none (/health, /schema) lose nothing by it;
 - ``Referrer-Policy: no-referrer`` (a URL names a student id);
 - ``Content-Security-Policy``: nothing may be loaded and no page may frame the answer; an HTML page
-  (the printable forms) may use exactly its own inline style sheets, allowed by their SHA-256.
+  (the printable forms, the API reference at /schema/reference) may use exactly its own inline style
+  sheets, allowed by their SHA-256.
 The HTML body is held until it is complete to hash its style sheets (the pages are small and never
 streamed).
 """

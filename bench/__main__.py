@@ -1,14 +1,15 @@
 """`python -m bench`: build a dataset on PostgreSQL, measure the product beside the raw library, report.
 
     python -m bench [--scale tiny|small|full] [--rounds N] [--url postgresql://USER@HOST:PORT/DB]
-                    [--json PATH] [--keep]
+                    [--json PATH] [--keep] [--profile DIR] [--dataset by_class|interleaved]
 
 The run, in order (each measurement module says what it measures and how):
 1. three schemas of its own in the database at ``--url`` (default $GAKUSEKI_BENCH_URL, else
    postgresql://postgres@127.0.0.1:5432/postgres): ``bench_<id>`` (the ledger), ``bench_<id>_import``
    (a second ledger, for packet imports) and ``bench_<id>_raw`` (the raw baselines); both ledgers
    migrated with `gakuseki migrate`;
-2. the dataset (bench/dataset.py), then VACUUM ANALYZE of the ledger's tables (what autovacuum does
+2. the dataset (bench/dataset.py; ``--dataset``: its layout, class by class or interleaved day by
+   day as a real log grows), then VACUUM ANALYZE of the ledger's tables (what autovacuum does
    after a bulk load; the bench does it itself, as the server's autovacuum may be off);
 3. rebuild rounds (bench/rebuild.py), each beside the raw log read, with no server running, each
    followed by VACUUM ANALYZE (a rebuild deletes and rewrites every read-model row), then the
@@ -44,7 +45,7 @@ from psycopg import sql
 from bench import forms, http_client, http_load, memory, packets, rebuild, report
 from bench.baseline import Raw, pg_read
 from bench.config import CONCURRENCY, SCALES, STEADY_WRITES_PER_S, WRITE_CLIENTS
-from bench.dataset import Dataset, Seeder, seeding_clock, terms_of
+from bench.dataset import LAYOUTS, Dataset, Seeder, seeding_clock, terms_of
 from bench.profile import Spy
 from bench.server import Deployment, Tokens, remove
 from domain.backend import Backend
@@ -66,6 +67,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="PostgreSQL database to create the bench schemas in (default $GAKUSEKI_BENCH_URL or "
                         f"{DEFAULT_URL})")
     p.add_argument("--json", type=Path, help="where to write the results (default bench/results/…)")
+    p.add_argument("--dataset", choices=LAYOUTS, default="by_class",
+                   help="the log's layout: each class's year in turn (default), or every class every morning, "
+                        "interleaved (bench/dataset.py)")
     p.add_argument("--keep", action="store_true", help="keep the schemas and the working folder")
     p.add_argument("--profile", type=Path, metavar="DIR",
                    help="record the server with py-spy during each HTTP phase of round 1 (bench/profile.py)")
@@ -164,10 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         first.migrate()
         second.migrate()
         with Ledger.open(backend, clock=seeding_clock()) as ledger:
-            ds = Seeder(ledger, scale, progress=log).seed(schema)
+            ds = Seeder(ledger, scale, progress=log, layout=args.dataset).seed(schema)
             events = rebuild.log_size(ledger)
             packet_child = len(ledger.history(ds.rolled[-1].students[-1]))
-            results["dataset"] = {"log_events": events, "schools": len(ds.schools), "classes": len(ds.classes),
+            results["dataset"] = {"layout": ds.layout, "log_events": events, "schools": len(ds.schools),
+                                  "classes": len(ds.classes),
                                   "students": scale.students, "rolled_classes": len(ds.rolled),
                                   "rolls_seeded": len(ds.rolled) * scale.roll_days,
                                   "six_year_child_events": ds.six_year.events, "packet_child_events": packet_child,

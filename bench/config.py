@@ -61,12 +61,17 @@ class Target:
 TARGETS = [
     Target("roll_events_per_s_c8", ">=", 0.6, ratio=True, stretch=1.0),
     Target("roll_events_per_s_c32", ">=", 0.6, ratio=True, stretch=1.0),
-    Target("assessment_p99_ms_c32", "<", 25.0),
+    # Issue 12 restated the assessment p99 < 25 ms at 32 closed-loop clients (a capacity figure) as two:
+    # single writes at 32 clients at least the library's one-event saves, and the p99 at a stated
+    # offered rate (open loop).
+    Target("assessment_per_s_c32", ">=", 1.0, ratio=True),
+    Target("assessment_steady_p99_ms", "<", 25.0),
     Target("form_cumulative_record_p99_ms", "<", 10.0),
     Target("form_attendance_register_p99_ms", "<", 10.0),
     Target("as_of_six_year_ms_http", "<", 50.0),
     Target("rebuild_events_per_s", ">=", 20_000.0),
     Target("merkle_append_events_per_s", ">=", 50_000.0),
+    Target("rebuild_vs_log_read", ">=", 0.5, ratio=True),  # issue 12
     Target("packet_export_ms_http", "<", 50.0),
     Target("packet_import_ms_http", "<", 50.0),
     Target("server_peak_rss_mb", "<", 300.0),

@@ -14,6 +14,14 @@ placements) is decided by the same pure decision functions the commands call
 (``school_rules.form_class``, ``enrollment_rules.admit``, ``attendance.take_roll``) on state kept
 in memory with the same ``evolve`` functions, and saved with ``Ledger.record`` many decisions to a
 transaction: the stored events are exactly the events the commands would store, only batched.
+
+Two layouts of the same events (``layout``, ``python -m bench --dataset``):
+- ``by_class`` (the default, as every earlier run): each rolled class's whole year of rolls, class
+  after class, then every class's assessments. A page of the log touches one or two classes.
+- ``interleaved``: the way a real log grows. School day by school day, every rolled class takes its
+  roll, class after class; in the last five school days of each term each class's subject teachers
+  record a fifth of that term's assessments right after the class's roll. A page of the log then
+  touches every class-month of every rolled class, and each document is changed on many pages.
 """
 
 from __future__ import annotations
@@ -47,6 +55,8 @@ def school_code(n: int, prefecture: str = "31") -> str:
 
 
 SIX_YEAR_SCHOOL = school_code(9_000_001)
+LAYOUTS = ("by_class", "interleaved")
+ASSESSMENT_DAYS = 5  # the last school days of a term on which the interleaved layout records its assessments
 
 
 def terms_of(year: int) -> list[Term]:
@@ -99,6 +109,7 @@ class Dataset:
     six_year: SixYear
     events: int  # the log's head position after seeding
     seconds: dict[str, float] = field(default_factory=dict)  # seeding time per phase
+    layout: str = "by_class"  # LAYOUTS
 
 
 class Batch:
@@ -160,8 +171,11 @@ def seeding_clock(years: int = 6) -> Callable[[], datetime]:
 
 
 class Seeder:
-    def __init__(self, ledger: Ledger, scale: Scale, progress: Callable[[str], None] = print) -> None:
-        self.ledger, self.scale, self.progress = ledger, scale, progress
+    def __init__(self, ledger: Ledger, scale: Scale, progress: Callable[[str], None] = print,
+                 layout: str = "by_class") -> None:
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout {layout!r}: one of {', '.join(LAYOUTS)}")
+        self.ledger, self.scale, self.progress, self.layout = ledger, scale, progress, layout
         self.rng = random.Random(f"gakuseki-bench/{scale.name}")
         self._schools: dict[str, School] = {}
 
@@ -208,24 +222,58 @@ class Seeder:
 
     def assessments(self, batch: Batch, c: Klass, students: list[Student], school_year: SchoolYear) -> None:
         """Every subject of every term for each child, as the subject teachers would record them."""
+        histories: dict[UUID, list[Event]] = {}
+        for term in terms_of(c.year):
+            self.term_assessments(batch, c, students, school_year, term, histories)
+
+    def term_assessments(self, batch: Batch, c: Klass, students: Sequence[Student], school_year: SchoolYear,
+                         term: Term, histories: dict[UUID, list[Event]]) -> None:
+        """Every subject of one term for each of ``students`` (``histories``: each child's assessments
+        of the year so far, extended here)."""
         school = self._school(c.code)
         subjects = [s for s, (_, grades) in curriculum.SUBJECTS["elementary"].items() if c.grade in grades]
         for student in students:
-            history: list[Event] = []
-            for term in terms_of(c.year):
-                for subject in subjects:
-                    v = Viewpoints(*(self.rng.choice("AABBBBC") for _ in range(3)))
-                    event = assessment.record_assessment(
-                        school, school_year, student, history, c.year, term.number, subject, v,
-                        rating_of(v, "elementary", c.grade), on=term.ends_on, recorded_by=f"S-{c.code[5:12]}",
-                        now=self.ledger.now())
-                    history.append(event)
-                    batch.add([event])
+            history = histories.setdefault(student.id, [])
+            for subject in subjects:
+                v = Viewpoints(*(self.rng.choice("AABBBBC") for _ in range(3)))
+                event = assessment.record_assessment(
+                    school, school_year, student, history, c.year, term.number, subject, v,
+                    rating_of(v, "elementary", c.grade), on=term.ends_on, recorded_by=f"S-{c.code[5:12]}",
+                    now=self.ledger.now())
+                history.append(event)
+                batch.add([event])
 
     def rolls(self, batch: Batch, c: Klass, klass: SchoolClass, school_year: SchoolYear, days: Sequence[date]) -> None:
         for day in days:
-            marks = [(sid, daily_mark(self.rng)) for sid in klass.members_on(day)]
-            batch.add(take_roll(school_year, klass, day, marks, recorded_by=c.homeroom, now=self.ledger.now()))
+            self.roll(batch, c, klass, school_year, day)
+
+    def roll(self, batch: Batch, c: Klass, klass: SchoolClass, school_year: SchoolYear, day: date) -> None:
+        marks = [(sid, daily_mark(self.rng)) for sid in klass.members_on(day)]
+        batch.add(take_roll(school_year, klass, day, marks, recorded_by=c.homeroom, now=self.ledger.now()))
+
+    def school_days(self, batch: Batch, rolled: list[Klass], states: dict[tuple[str, int, str], SchoolClass],
+                    years: dict[str, SchoolYear], admitted: list[list[Student]], days: Sequence[date]) -> None:
+        """The interleaved layout: day by day, every rolled class's roll, class after class; on the last
+        ASSESSMENT_DAYS school days of a term, a fifth of the class's assessments of that term after it."""
+        histories: dict[UUID, list[Event]] = {}
+        assessing: dict[date, tuple[Term, int]] = {}  # day -> (term, which fifth of the class)
+        for term in terms_of(YEAR):
+            last = [d for d in days if term.starts_on <= d <= term.ends_on][-ASSESSMENT_DAYS:]
+            assessing.update({d: (term, i) for i, d in enumerate(last)})
+        for n, day in enumerate(days):
+            for c, students in zip(rolled, admitted, strict=True):
+                self.roll(batch, c, states[(c.code, c.grade, c.name)], years[c.code], day)
+                if day in assessing:
+                    term, fifth = assessing[day]
+                    share = students[fifth::ASSESSMENT_DAYS]
+                    self.term_assessments(batch, c, share, years[c.code], term, histories)
+            if n % 20 == 19:
+                self.progress(f"seed: {n + 1} of {len(days)} school days")
+        # A term whose last days are beyond the seeded days still has its assessments, after them.
+        for term in terms_of(YEAR):
+            if not any(d in assessing and assessing[d][0] == term for d in days):
+                for c, students in zip(rolled, admitted, strict=True):
+                    self.term_assessments(batch, c, students, years[c.code], term, histories)
 
     def _school(self, code: str) -> School:
         if code not in self._schools:
@@ -270,26 +318,33 @@ class Seeder:
         t0 = time.perf_counter()
         days = school_days(YEAR)
         rolled, hot = classes[:s.rolled_classes], classes[s.rolled_classes:s.rolled_classes + s.hot_classes]
-        for i, c in enumerate(rolled):
-            self.rolls(batch, c, states[(c.code, c.grade, c.name)], years[c.code], days[:s.roll_days])
-            if i % 20 == 19:
-                self.progress(f"seed: rolled {i + 1} of {len(rolled)} classes")
-        batch.flush()
-        seconds["rolls"] = time.perf_counter() - t0
-        self.progress(f"seed: {len(rolled) * s.roll_days} class rolls ({seconds['rolls']:.1f} s)")
+        if self.layout == "interleaved":
+            self.school_days(batch, rolled, states, years, admitted, days[:s.roll_days])
+            batch.flush()
+            seconds["school_days"] = time.perf_counter() - t0
+            self.progress(f"seed: {s.roll_days} school days of {len(rolled)} classes, interleaved "
+                          f"({seconds['school_days']:.1f} s)")
+        else:
+            for i, c in enumerate(rolled):
+                self.rolls(batch, c, states[(c.code, c.grade, c.name)], years[c.code], days[:s.roll_days])
+                if i % 20 == 19:
+                    self.progress(f"seed: rolled {i + 1} of {len(rolled)} classes")
+            batch.flush()
+            seconds["rolls"] = time.perf_counter() - t0
+            self.progress(f"seed: {len(rolled) * s.roll_days} class rolls ({seconds['rolls']:.1f} s)")
 
-        t0 = time.perf_counter()
-        for c, students in zip(rolled, admitted, strict=True):
-            self.assessments(batch, c, students, years[c.code])
-        batch.flush()
-        seconds["assessments"] = time.perf_counter() - t0
-        self.progress(f"seed: three terms of assessments of {len(rolled)} classes ({seconds['assessments']:.1f} s)")
+            t0 = time.perf_counter()
+            for c, students in zip(rolled, admitted, strict=True):
+                self.assessments(batch, c, students, years[c.code])
+            batch.flush()
+            seconds["assessments"] = time.perf_counter() - t0
+            self.progress(f"seed: three terms of assessments of {len(rolled)} classes ({seconds['assessments']:.1f} s)")
 
         t0 = time.perf_counter()
         six = self.six_year_child(batch)
         seconds["six_year_child"] = time.perf_counter() - t0
         self.progress(f"seed: the six-year child has {six.events} events ({seconds['six_year_child']:.1f} s)")
-        return Dataset(schema, codes, classes, rolled, hot, days, six, ledger.position(), seconds)
+        return Dataset(schema, codes, classes, rolled, hot, days, six, ledger.position(), seconds, self.layout)
 
     def six_year_child(self, batch: Batch) -> SixYear:
         """A class of 30 from grade 1 (2026) to grade 6 (2031): rolls every school day; the first child

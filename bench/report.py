@@ -88,6 +88,8 @@ FIGURES = [
            what="the same, every document replayed from the events (no read model)"),
     Figure("rebuild_events_per_s", "events/s", ("rebuild", "events_per_s"), "baseline_log_read_events_per_s",
            what="every projection rebuilt from scratch: log events / wall time"),
+    Figure("rebuild_vs_log_read", "events/s", ("rebuild", "events_per_s"), "baseline_log_read_events_per_s",
+           what="the same figure, judged on its ratio to the decoded log read (issue 12: >= 0.5)"),
     Figure("rebuild_seconds", "s", ("rebuild", "seconds")),
     Figure("merkle_append_events_per_s", "events/s", ("merkle_append", "events_per_s"),
            "baseline_log_read_events_per_s",
@@ -178,7 +180,8 @@ def details(results: dict[str, Any]) -> str:
     d = results.get("dataset", {})
     if d:
         seeded = ", ".join(f"{k} {v:.0f} s" for k, v in d.get("seed_seconds", {}).items())
-        lines.append(f"- dataset: {d['log_events']:,} events in the log; {d['students']:,} students in "
+        lines.append(f"- dataset ({d.get('layout', 'by_class')}): {d['log_events']:,} events in the log; "
+                     f"{d['students']:,} students in "
                      f"{d['classes']:,} classes of {d['schools']} schools; {d['rolls_seeded']:,} rolls seeded for "
                      f"{d['rolled_classes']} classes; the six-year child has {d['six_year_child_events']:,} events, "
                      f"a packet child {d['packet_child_events']}; seeded in {seeded}")

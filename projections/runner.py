@@ -121,11 +121,18 @@ class Runner:
             except StaleUpdate:  # another runner applied this page first: read on from where it is now
                 continue
 
-    def rebuild(self, names: str | Sequence[str] | None = None, batch: int = 5000) -> int:
+    def rebuild(self, names: str | Sequence[str] | None = None, batch: int = 5000, save_every: int = 50_000) -> int:
         """Drop the named (or every) projection's documents and position, then apply the whole log
         again in one pass: each event is read and decoded once, whatever number of projections read
-        it, and each page's documents and positions are saved in one transaction. The Merkle log, when
-        named (it is by default), is rebuilt in a pass of its own. Returns events read (by the longer pass)."""
+        it. The Merkle log, when named (it is by default), is rebuilt in a pass of its own. Returns
+        events read (by the longer pass).
+
+        The documents a rebuild has built stay in memory from page to page, and are saved (with every
+        projection's position, in one transaction) once ``save_every`` events have been applied
+        since the last save, and at the end: in a log as it grows, every class-month is changed on
+        every page, and reading, decoding, encoding and writing it again on each page cost more than
+        applying the events (ADR 0034). A save holds whole transactions and its documents are
+        exactly those of the log up to its position, as after a page of ``catch_up``."""
         wanted = [names] if isinstance(names, str) else list(names or self.names())
         merkle = self._merkle(wanted)
         chosen = [self.projections[n] for n in wanted]
@@ -135,29 +142,83 @@ class Runner:
             tree = self.merkle_log.rebuild()
         if not chosen:
             return tree
-        total = 0
         for p in chosen:
             self.store.clear(p.name)
         head = self.ledger.position()
-        # The keys this rebuild has written: any other is not in the emptied tables yet, so its
-        # first page need not look it up (at 100,000 children, most keys of a page are new).
-        written: dict[str, set[str]] | None = {p.name: set() for p in chosen}
+        # The keys this rebuild has saved: any other is not in the emptied tables yet, so it is not
+        # looked up (at 100,000 children, most keys of a page are new).
+        saved: dict[str, set[str]] | None = {p.name: set() for p in chosen}
+        applied = [0]  # events of the saves so far
         while True:
             try:
-                read = self._advance(chosen, self.store.position(chosen[0].name), head, batch, written)
-            except StaleUpdate:  # a poller running beside the rebuild took this page: read on from it,
-                written = None  # looking every key up, since the poller wrote keys of its own
+                self._build(chosen, head, batch, save_every, saved, applied)
+                return max(applied[0], tree)
+            except StaleUpdate:  # a poller running beside the rebuild saved first: what was built since
+                saved = None  # the last save is dropped; read on from where the poller left it, looking every key up
+
+    def _build(self, chosen: Sequence[Projection], head: int, batch: int, save_every: int,
+               saved: dict[str, set[str]] | None, applied: list[int]) -> None:
+        """Apply the log from the projections' common position up to ``head``, holding documents in
+        memory between saves (see ``rebuild``). ``saved``: when given, the only keys the store holds
+        for each projection, extended with those saved here; ``applied[0]`` counts the events saved."""
+        topics = sorted({TOPIC_PREFIX + t for p in chosen for t in p.topics})
+        since = start = self.store.position(chosen[0].name)
+        held: dict[str, dict[str, Stored]] = {p.name: {} for p in chosen}  # as applied, saved or not
+        changed: dict[str, dict[str, int]] = {p.name: {} for p in chosen}  # since the last save: key -> position
+        pending = 0
+        while True:
+            # A page ends on a transaction boundary: a save never holds part of one (ADR 0021).
+            page = self.ledger.notifications(start, batch, stop=head, topics=topics) if start < head else []
+            if page:
+                self._apply_to_held(chosen, page, held, changed, saved)
+                start = self.ledger.transaction_end(page[-1].id)
+                pending += len(page)
+            else:
+                start = head  # nothing more of their types: current up to the head
+            if page and pending < save_every:
                 continue
-            if read == 0:
-                return max(total, tree)
-            total += read
+            if start > since:
+                updates = {p.name: ({k: d for k in changed[p.name] if (d := held[p.name][k]) is not None},
+                                    changed[p.name]) for p in chosen}
+                self.store.save_many(updates, start, since)
+                applied[0] += pending
+                since, pending = start, 0
+                for name, keys in changed.items():
+                    if saved is not None:
+                        saved[name].update(keys)
+                    # Keep the documents this save wrote, the ones the next pages most likely change
+                    # again (this month's registers); the others are read back if they are needed.
+                    held[name] = {k: held[name][k] for k in keys}
+                    changed[name] = {}
+            if not page:
+                return
 
-    def _advance(self, chosen: Sequence[Projection], start: int, head: int, batch: int,
-                 written: dict[str, set[str]] | None = None) -> int:
-        """Apply the next page after ``start`` (up to ``head``) to projections standing at ``start``.
+    def _apply_to_held(self, chosen: Sequence[Projection], page: Sequence[Any], held: dict[str, dict[str, Stored]],
+                       changed: dict[str, dict[str, int]], saved: dict[str, set[str]] | None) -> None:
+        """Decode each event of the page once and apply it to the documents of every projection that
+        reads it, taking each document from memory, else from the store (when it may be there)."""
+        readers: dict[str, list[Projection]] = {}
+        for p in chosen:
+            for t in p.topics:
+                readers.setdefault(TOPIC_PREFIX + t, []).append(p)
+        per: dict[str, list[tuple[int, Event]]] = {p.name: [] for p in chosen}
+        for n in page:
+            event = self.ledger.decode(n)
+            for p in readers[n.topic]:
+                per[p.name].append((n.id, event))
+        for p in chosen:
+            documents, positions = held[p.name], changed[p.name]
+            keyed = [(position, event, tuple(p.keys(event))) for position, event in per[p.name]]
+            missing = {key: None for _, _, keys in keyed for key in keys if key not in documents}
+            lookup = [k for k in missing if saved is None or k in saved[p.name]]
+            documents.update(self.store.get_many(p.name, lookup) if lookup else {})
+            for position, event, keys in keyed:
+                for key in keys:
+                    documents[key] = p.apply(documents.get(key), event)
+                    positions[key] = position
 
-        ``written``: when given, the only keys the store may hold for each projection (a rebuild's);
-        it is extended with the keys this page writes."""
+    def _advance(self, chosen: Sequence[Projection], start: int, head: int, batch: int) -> int:
+        """Apply the next page after ``start`` (up to ``head``) to projections standing at ``start``."""
         readers: dict[str, list[Projection]] = {}
         for p in chosen:
             for t in p.topics:
@@ -173,24 +234,17 @@ class Runner:
             event = self.ledger.decode(n)
             for p in readers[n.topic[len(TOPIC_PREFIX):]]:
                 per[p.name].append((n.id, event))
-        updates = {p.name: self._apply_page(p, per[p.name], None if written is None else written[p.name])
-                   for p in chosen}
+        updates = {p.name: self._apply_page(p, per[p.name]) for p in chosen}
         # The read model stands at the end of the page's last transaction, though its last events may be
         # of types no projection here reads (ADR 0021).
         self.store.save_many(updates, self.ledger.transaction_end(page[-1].id), start)
-        if written is not None:
-            for name, (documents, _) in updates.items():
-                written[name].update(documents)
         return len(page)
 
-    def _apply_page(self, p: Projection, events: list[tuple[int, Event]], stored: set[str] | None = None,
-                    ) -> tuple[dict[str, Stored], dict[str, int]]:
-        """The documents a page of events changes, and the position each was last changed at.
-        ``stored``: the keys the store may hold (None: any)."""
+    def _apply_page(self, p: Projection, events: list[tuple[int, Event]]) -> tuple[dict[str, Stored], dict[str, int]]:
+        """The documents a page of events changes, and the position each was last changed at."""
         keyed = [(position, event, tuple(p.keys(event))) for position, event in events]
         touched = {key: None for _, _, keys in keyed for key in keys}
-        lookup = touched if stored is None else [k for k in touched if k in stored]
-        documents: dict[str, Stored | None] = {**touched, **(self.store.get_many(p.name, lookup) if lookup else {})}
+        documents: dict[str, Stored | None] = {**touched, **self.store.get_many(p.name, touched)}
         positions: dict[str, int] = {}
         for position, event, keys in keyed:
             for key in keys:

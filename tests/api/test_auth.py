@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -182,3 +183,54 @@ def test_the_server_follows_a_rotation_of_the_identity_provider(provider: Provid
             assert refused.status_code == 401
     finally:
         ledger.close()
+
+
+# ---------------------------------------------------------------- remembered tokens (ADR 0034)
+
+
+def test_a_verified_token_is_remembered_and_answers_the_same_principal(provider: Provider) -> None:
+    verifier = Verifier.from_url(provider.url, issuer=DEV_ISSUER, audience=AUDIENCE, clock=Clock())
+    token = provider.keys[0].token("P-0001", GRANTS)
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first  # not verified again: the principal remembered
+    other = provider.keys[0].token("P-0002", GRANTS)
+    assert verifier.verify(other).staff_id == "P-0002"  # another token's text is another entry
+
+
+def test_a_remembered_token_still_expires(provider: Provider) -> None:
+    verifier = Verifier.from_url(provider.url, issuer=DEV_ISSUER, audience=AUDIENCE, clock=Clock(), leeway=0)
+    token = provider.keys[0].token("P-0001", GRANTS, ttl=1)
+    assert verifier.verify(token).staff_id == "P-0001"
+    time.sleep(2.1)  # the real clock: the signature library reads it too
+    with pytest.raises(ApiProblem) as refused:
+        verifier.verify(token)
+    assert refused.value.status == 401
+    assert "expired" in refused.value.detail
+
+
+def test_a_remembered_token_is_refused_once_its_key_is_withdrawn(provider: Provider) -> None:
+    old, new = provider.keys[0], DevKey(Ed25519PrivateKey.generate())
+    clock = Clock()
+    verifier = Verifier.from_url(provider.url, issuer=DEV_ISSUER, audience=AUDIENCE, clock=clock)
+    token = old.token("P-0001", GRANTS)
+    assert verifier.verify(token).staff_id == "P-0001"
+    assert verifier.verify(token).staff_id == "P-0001"  # remembered
+    provider.keys = [new]  # the provider withdraws the key; the hourly fetch learns it
+    clock.now += 3601
+    with pytest.raises(ApiProblem) as refused:
+        verifier.verify(token)
+    assert refused.value.status == 401
+    assert provider.fetches == 2
+
+
+def test_a_remembered_token_is_refused_once_a_fetch_for_an_unknown_kid_withdraws_its_key(provider: Provider) -> None:
+    old, new = provider.keys[0], DevKey(Ed25519PrivateKey.generate())
+    clock = Clock()
+    verifier = Verifier.from_url(provider.url, issuer=DEV_ISSUER, audience=AUDIENCE, clock=clock)
+    token = old.token("P-0001", GRANTS)
+    assert verifier.verify(token).staff_id == "P-0001"
+    provider.keys = [new]
+    clock.now += 61
+    assert accepts(verifier, new)  # the new kid fetches the keys again: the old key is gone
+    with pytest.raises(ApiProblem):
+        verifier.verify(token)

@@ -52,6 +52,23 @@ def test_a_page_another_runner_saved_first_is_read_again_and_the_projections_end
     assert {name: fresh.fingerprint(name) for name in fresh.projections} == before
 
 
+def test_a_rebuild_overtaken_by_another_runner_reads_on_from_it_and_ends_with_the_same_documents(
+        backend: Backend, ledger: Ledger) -> None:
+    b.school_with_calendar(ledger)
+    ids = b.class_with_students(ledger, count=3)
+    ledger.withdraw(ids[2], on=date(2026, 5, 11), reason="転居", recorded_by="principal")
+    plain = runner_for(ledger, backend)
+    plain.catch_up()
+    before = {name: plain.fingerprint(name) for name in plain.projections}
+    store = OvertakenStore(plain.store)
+    runner = Runner(ledger, store, all_projections())
+    store.other = runner_for(ledger, backend)  # its first save is overtaken: the rest is read again
+    runner.rebuild(batch=2, save_every=2)
+    assert store.other is None
+    assert {name: runner.fingerprint(name) for name in runner.projections} == before
+    assert all(row["lag"] == 0 for row in runner.status())
+
+
 class BrokenRoster(Roster):
     """A roster with a bug: it cannot apply a change of name."""
 
