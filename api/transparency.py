@@ -25,7 +25,6 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.context import caller, services
@@ -172,17 +171,6 @@ def _log_vkey(request: Req) -> str:
 
 READS = {k: v for k, v in ERRORS.items() if k in (400, 401, 403, 404, 406, 422)}
 WRITES = {k: v for k, v in ERRORS.items() if k in (400, 401, 403, 404, 406, 409, 413, 415, 422)}
-_NOTE = ("gakuseki-dev\n1042\nM3mqtK2YYo4zygCJ4nQ2IVbY4kIfWlG3Ig0nRVILSPk=\n\n"
-         "\u2014 gakuseki-dev wBhX6dtEsYGAYfRCzUZGqyqRgqcU3W7sDzTIUsJCO8WcXc9tazQva+jrbhqZSSi876fF6Ew/"
-         "RcY9OoSMIkhLFiKb9gw=\n"
-         "\u2014 board-312011 3Yc9xAAAAABpdhXVkP+0jFxx0Ww6N7Vb5yFdFhsmOpMNZ1Ib0ZlJXKmknYz0ErT0dWmmSn2rEy5qn1QK4bKm"
-         "GcGczX6B1Z9t4YkMJhTH4sr0Bw==\n")
-
-
-def _example(summary: str, value: Any) -> list[Example]:
-    return [Example(summary=summary, value=value)]
-
-
 class TransparencyController(Controller):
     path = "/v1/transparency"
     tags = ["transparency"]
@@ -194,17 +182,7 @@ class TransparencyController(Controller):
                      "`Accept: text/plain` answers the signed note itself (what `gakuseki witness` and other C2SP "
                      "tools read), JSON the same with its parts. `tree_size` names an earlier checkpoint.",
          responses={**READS, 200: ResponseSpec(CheckpointOut, description="JSON, or text/plain: the signed note "
-                                               "with every cosignature line", examples=_example("A checkpoint", {
-                                                   "origin": "gakuseki-dev", "tree_size": 1042,
-                                                   "root": "M3mqtK2YYo4zygCJ4nQ2IVbY4kIfWlG3Ig0nRVILSPk=",
-                                                   "signed_at": "2026-12-07T01:16:10Z",
-                                                   "log_vkey": "gakuseki-dev+1c4e9d8a+AXk0Yq1E1y5bG0pQ3c8Hjz4mS2kT6vV"
-                                                               "8wX0yZ2aB4cD6e", "note": _NOTE,
-                                                   "cosignatures": [{"witness": "board-312011", "key_id": "ddc73dc4",
-                                                                     "cosigned_at": 1800000000,
-                                                                     "received_at": "2026-12-07T01:16:12Z",
-                                                                     "line": _NOTE.split("\n")[-2] + "\n",
-                                                                     "trusted": True}]}))})
+                                               "with every cosignature line", generate_examples=False)})
     def checkpoint(self, request: Req, tree_size: TreeSize = None) -> Response[Any]:
         p, ledger = caller(request), services(request.app.state).ledger
         authorize(p, "log.verify", LOG_HEADS)
@@ -244,15 +222,7 @@ class TransparencyController(Controller):
                      "`.tlog-proof` file and check offline with `gakuseki verify --proof`.",
          responses={**READS, 200: ResponseSpec(InclusionOut, description="JSON, or text/plain: "
                                                "c2sp.org/tlog-proof@v1 (extra = the leaf bytes)",
-                                               examples=_example("The proof of position 7 in a tree of 1042", {
-                                                   "origin": "gakuseki-dev", "tree_size": 1042, "index": 6,
-                                                   "position": 7, "stream_id": "0b6f3c52-8a3e-4f0e-9b61-2d3c4e5f6a7b",
-                                                   "version": 1, "topic": "gakuseki:StudentAdmitted",
-                                                   "state_sha256": "9f86d081884c7d659a2feaa0c55ad015"
-                                                                   "a3bf4f1b2b0b822cd15d6c15b0f00a08",
-                                                   "leaf": "AQAAAAAAAAAHC28zUoo+Tw6bYS08Tl9qewAAAAAAAAAB",
-                                                   "hashes": ["7h0bKfhKu6DpsRrYTwZGD1Z9uWfJp4gdWrq6bOJMe0w="],
-                                                   "checkpoint": _NOTE}))})
+                                               generate_examples=False)})
     def inclusion(self, request: Req,
                   position: Annotated[int, QueryParameter(ge=1, le=LAST_POSITION, description="the event's log "
                                                           "position (as GET /v1/log and the histories give it)")],
@@ -311,10 +281,7 @@ class TransparencyController(Controller):
                       "one kept stays.",
           responses={**WRITES, 200: ResponseSpec(CosignatureOut, description="This key's cosignature of this "
                                                  "checkpoint was already kept (nothing new)",
-                                                 examples=_example("A repeat", {
-                                                     "tree_size": 1042, "witness": "board-312011",
-                                                     "key_id": "ddc73dc4", "cosigned_at": 1800000000,
-                                                     "kept": "already"}))})
+                                                 generate_examples=False)})
     def cosign(self, request: Req, data: JSONBody[CosignatureIn]) -> Response[CosignatureOut]:
         svc = services(request.app.state)
         p, ledger = caller(request), svc.ledger
