@@ -7,8 +7,9 @@
   every integer, wherever it comes from, has bounds (api/schemas.py).
 - ``Accept`` must name something the route answers: JSON (and problem+json for refusals) on every
   route, the printable page (``text/html``) and the PDF (``application/pdf``, ADR 0035) on the forms
-  as well; anything else is 406. A missing ``Accept`` or ``*/*`` takes JSON. A form's ``format``
-  query (``json``, ``html`` or ``pdf``, for a link) stands in for ``Accept``; any other value is 400.
+  as well, ``text/plain`` (C2SP signed notes and proofs) on the transparency routes; anything else
+  is 406. A missing ``Accept`` or ``*/*`` takes JSON. A form's ``format`` query (``json``, ``html`` or
+  ``pdf``, for a link) stands in for ``Accept``; any other value is 400.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from api.problems import MEDIA_TYPE, ApiProblem
 JSON_ANSWERS = (MediaType.JSON, MEDIA_TYPE)
 PDF = "application/pdf"
 FORM_ANSWERS = (*JSON_ANSWERS, MediaType.HTML, PDF)
+NOTE_ANSWERS = (*JSON_ANSWERS, MediaType.TEXT)  # the transparency log: C2SP notes and proofs are text
 # What a form's ``format`` query asks for, in place of Accept (a link cannot send a header).
 FORMATS = {"json": MediaType.JSON.value, "html": MediaType.HTML.value, "pdf": PDF}
 
@@ -44,8 +46,9 @@ async def judge_request(request: Request[Any, Any, Any]) -> Any:
     if not path.startswith("/v1/") and path != "/health":  # the OpenAPI pages are Litestar's own
         return None
     handler = request.route_handler
-    form = "forms" in (handler.resolve_tags() or ())
-    offered = FORM_ANSWERS if form else JSON_ANSWERS
+    tags = handler.resolve_tags() or ()
+    form = "forms" in tags
+    offered = FORM_ANSWERS if form else NOTE_ANSWERS if "transparency" in tags else JSON_ANSWERS
     asked = request.query_params.get("format") if form else None
     if asked is not None and asked not in FORMATS:
         raise ApiProblem(400, "invalid-request", f"format is one of {', '.join(FORMATS)}, not {asked!r}",

@@ -22,13 +22,14 @@ from litestar.params import FromPath, JSONBody
 from api.context import caller, services
 from api.openapi_errors import ERRORS, READ_ERRORS
 from api.policy import authorize, not_found, viewing_school
-from api.schemas import PacketIn
+from api.schemas import PACKET_MAX, PacketIn
 from api.targets import school_target, student_target
+from api.transparency import packet_proof
 from api.writes import Recorded
 from domain import errors
 from domain.signing import canonical, verify
 from domain.student import StudentHandedOver
-from domain.transfer_packet import TransferPacket
+from domain.transfer_packet import TransferPacket, verify_proof
 from projections import transfer_packet
 
 Req = Request[Any, Any, Any]
@@ -67,6 +68,7 @@ class PacketExportController(Controller):
             packet = transfer_packet.content(forms, move, position, issuer=svc.signing.ledger_id, board=target.board)
             if packet is None:
                 raise not_found("transfer packet")
+            packet = msgspec.structs.replace(packet, proof=packet_proof(svc.ledger, str(student.id), position))
             token = svc.signing.sign(canonical(msgspec.to_builtins(packet)))
             return PacketOut(token, packet.packet_id, svc.signing.ledger_id, svc.signing.kid, move.to_school)
 
@@ -76,8 +78,9 @@ class PacketImportController(Controller):
     tags = ["hand-overs"]
     responses = ERRORS
 
-    @post("/", sync_to_thread=True, responses={**ERRORS, 200: ResponseSpec(
-        Recorded, generate_examples=False,
+    # larger than the app's bound: a packet carries its proofs (api/schemas.py PACKET_MAX)
+    @post("/", sync_to_thread=True, request_max_body_size=PACKET_MAX + 64 * 1024, responses={
+        **ERRORS, 200: ResponseSpec(Recorded, generate_examples=False,
         description="Imported before: the first admission (its student and position); nothing recorded")},
           summary="Import a transfer packet: verify, decode, admit the child here (registrar); "
                   "a repeat records nothing")
@@ -93,6 +96,8 @@ class PacketImportController(Controller):
             if packet.issuer != verified.issuer:
                 raise errors.PacketMalformed(
                     f"the packet names issuer {packet.issuer!r} but was signed by {verified.issuer!r}", field="packet")
+            # its events, proven in the issuer's signed log (a /2 packet), with the key the JWS verified under
+            verify_proof(packet, svc.trust[packet.issuer].values())
             if packet.to_school.code != data.school_code:  # before the repeat check: a first admission is the
                 raise errors.PacketWrongDestination(      # addressee's alone to see
                     f"the packet is addressed to {packet.to_school.code}, not to {data.school_code}", field="packet")

@@ -33,6 +33,9 @@ Version = Annotated[int, Meta(ge=1, le=2**31 - 1, description="a version (positi
 # The same bounds on the integers of paths and queries.
 YearPath = Annotated[int, PathParameter(ge=2000, le=2100, description="school year (年度), 2000–2100")]
 GradePath = Annotated[int, PathParameter(ge=1, le=9, description="grade (学年); a school's kind allows fewer")]
+# A transfer packet carries the inclusion proof of every event it was built from (about 1 KB each: a
+# school year of marks is some 250 KB), and the packets received before, as received (ADR 0033).
+PACKET_MAX = 8 * 1024 * 1024
 LAST_POSITION = 2**53 - 1  # a log position: the largest integer every JSON reader reads exactly
 After = Annotated[int, QueryParameter(ge=0, le=LAST_POSITION, description="the position (id) to read after")]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="at most this many")]
@@ -154,7 +157,7 @@ class PacketIn(Body, frozen=True):
     """A transfer packet to import into a school of this ledger (the receiving school's registrar)."""
 
     school_code: SchoolCode  # the importing school: the packet must be addressed to it
-    packet: Annotated[str, Meta(max_length=200_000, description="the JWS compact serialization, as received")]
+    packet: Annotated[str, Meta(max_length=PACKET_MAX, description="the JWS compact serialization, as received")]
     class_name: Annotated[str, Meta(max_length=8)] = ""
     number: NumberOrNone = 0
 
@@ -233,6 +236,15 @@ class SealIn(Body, frozen=True):
     pass
 
 
+class CosignatureIn(Body, frozen=True):
+    """A witness's cosignature of a signed checkpoint (api/transparency.py)."""
+
+    tree_size: Annotated[int, Meta(ge=1, le=LAST_POSITION, description="the size of the signed checkpoint cosigned")]
+    cosignature: Annotated[str, Meta(min_length=10, max_length=1000, description=(
+        "the C2SP cosignature/v1 signature line: an em dash, a space, the witness's key name, a space, "
+        "base64(key ID || timestamp || Ed25519 signature)"))]
+
+
 _IDENTITY = {"family_name": "佐藤", "given_name": "陽翔", "family_name_kana": "さとう", "given_name_kana": "はると",
              "sex": "male", "birth_date": "2019-06-01", "address": "鳥取県鳥取市東町1-220",
              "guardian": {"name": "佐藤 健", "name_kana": "さとう けん", "relation": "父"}}
@@ -284,6 +296,9 @@ EXAMPLES: dict[type[Body], dict[str, Any]] = {
     HandoverIn: {"kind": "transfer", "to_school": "B131220000021", "left_on": "2026-06-05",
                  "accepted_on": "2026-06-08", "year": 2026, "grade": 1, "reason": "保護者の転勤に伴う転居",
                  "class_name": "1", "number": 31},
+    CosignatureIn: {"tree_size": 1042,
+                    "cosignature": "\u2014 board-312011 3Yc9xAAAAABpdhXVkP+0jFxx0Ww6N7Vb5yFdFhsmOpMNZ1Ib0ZlJXKmknYz0ErT"
+                                   "0dWmmSn2rEy5qn1QK4bKmGcGczX6B1Z9t4YkMJhTH4sr0Bw==\n"},
     AdvancementIn: {"accepted_on": "2027-04-07", "to_school": "C131220000015", "classes": ["1"]},
     PacketIn: {"school_code": "B131220000021", "class_name": "1", "number": 12,
                "packet": "eyJhbGciOiJFZERTQSIsImlzcyI6ImpwLTEyLWNoaWJhIiwia2lkIjoiLi4uIiwidHlwIjoiZ2FrdXNla2ktdHJhbn"

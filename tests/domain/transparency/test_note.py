@@ -289,3 +289,13 @@ def test_every_refusal_names_the_checkpoint_as_its_field() -> None:
 def test_a_name_with_a_plus_or_a_space_cannot_sign(name: str) -> None:
     with pytest.raises(ValueError, match="key name"):
         NoteSigner(name, LEDGER.private)
+
+
+def test_a_vkey_whose_base64_key_holds_a_plus_reads_back() -> None:
+    """The key's base64 may contain '+': a vkey splits at its first two '+' only, as Go's note does."""
+    for _ in range(200):
+        key = NoteKey.of("board-312011", Ed25519PrivateKey.generate().public_key(), COSIGNATURE_V1)
+        if "+" in key.vkey.split("+", 2)[2]:
+            assert NoteKey.from_vkey(key.vkey) == key
+            return
+    pytest.fail("no key with a '+' in its base64 in 200 tries")
