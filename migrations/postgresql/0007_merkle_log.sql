@@ -1,0 +1,64 @@
+-- The transparency log of issue 12 (ADR 0030): a Merkle tree whose leaves are the events of the
+-- log, kept by a projection (projections/merkle_log.py), and the checkpoints the ledger signs of it.
+-- The SQL that reads and writes these tables is domain/storage/merkle_log.py.
+-- Runs with search_path set to the ledger's schema.
+--
+-- merkle_tiles: the tree as C2SP tlog-tiles (domain/transparency/tiles.py). Tile (level, tile_index)
+--   holds `width` hashes of 32 bytes. A full tile (width 256) never changes again; the partial
+--   right-edge tile of each level is replaced as it grows. Written with the projection's position
+--   in one transaction; a rebuild clears it and reaches the same bytes.
+CREATE TABLE merkle_tiles (
+    level integer NOT NULL,
+    tile_index bigint NOT NULL,
+    width integer NOT NULL CHECK (width BETWEEN 1 AND 256),
+    hashes bytea NOT NULL,
+    PRIMARY KEY (level, tile_index),
+    CHECK (octet_length(hashes) = width * 32)
+);
+
+-- merkle_leaf_positions: the log positions of the leaves of level-0 tile `tile_index` (leaves
+--   256 * tile_index onwards), packed as unsigned 64-bit big-endian integers, 8 bytes a leaf. Leaf
+--   indexes are dense where positions have gaps; this maps one to the other without a row per event.
+CREATE TABLE merkle_leaf_positions (
+    tile_index bigint PRIMARY KEY,
+    first_position bigint NOT NULL,
+    positions bytea NOT NULL,
+    CHECK (octet_length(positions) BETWEEN 8 AND 2048 AND octet_length(positions) % 8 = 0)
+);
+
+CREATE INDEX merkle_leaf_positions_first ON merkle_leaf_positions (first_position);
+
+-- merkle_checkpoints: every checkpoint the ledger signed (C2SP tlog-checkpoint in a signed note),
+--   by tree size. Part of the record: never changed, never removed (the function of migration 0001).
+CREATE TABLE merkle_checkpoints (
+    tree_size bigint PRIMARY KEY CHECK (tree_size >= 0),
+    root bytea NOT NULL CHECK (octet_length(root) = 32),
+    note text NOT NULL,
+    signed_at timestamptz NOT NULL
+);
+
+CREATE TRIGGER merkle_checkpoints_never_changed BEFORE UPDATE OR DELETE ON merkle_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION gakuseki_refuse_change();
+
+CREATE TRIGGER merkle_checkpoints_never_truncated BEFORE TRUNCATE ON merkle_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION gakuseki_refuse_change();
+
+-- merkle_cosignatures: a witness's cosignature of a checkpoint, as the witness sent it.
+--   key_id: the witness key's 4-byte id (C2SP signed-note), as an unsigned integer;
+--   cosigned_at: the cosignature's own timestamp (seconds since 1970-01-01 UTC);
+--   line: the whole signature line ("— <name> <base64>"), so the note can be shown cosigned.
+CREATE TABLE merkle_cosignatures (
+    tree_size bigint NOT NULL REFERENCES merkle_checkpoints (tree_size),
+    key_id bigint NOT NULL,
+    witness text NOT NULL,
+    cosigned_at bigint NOT NULL,
+    line text NOT NULL,
+    received_at timestamptz NOT NULL,
+    PRIMARY KEY (tree_size, key_id)
+);
+
+CREATE TRIGGER merkle_cosignatures_never_changed BEFORE UPDATE OR DELETE ON merkle_cosignatures
+    FOR EACH ROW EXECUTE FUNCTION gakuseki_refuse_change();
+
+CREATE TRIGGER merkle_cosignatures_never_truncated BEFORE TRUNCATE ON merkle_cosignatures
+    FOR EACH STATEMENT EXECUTE FUNCTION gakuseki_refuse_change();
