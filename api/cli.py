@@ -1,4 +1,4 @@
-"""The `gakuseki` command: serve, migrate, demo, projections, token, keys.
+"""The `gakuseki` command: serve, migrate, demo, projections, token, keys, witness-key, witness.
 
 Settings come from the environment (GAKUSEKI_DATABASE_URL, GAKUSEKI_HOST, GAKUSEKI_PORT),
 read here once; flags override them.
@@ -177,6 +177,49 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_witness_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Make a witness's cosignature key (note skey, mode 0600) and print its vkey, for GAKUSEKI_WITNESS_KEYS."""
+    from api.witness import generate_key
+
+    signer = generate_key(args.key, args.name)
+    print(f"# witness {signer.name}: new cosignature key in {args.key}; the ledger accepts its cosignatures "
+          "once this vkey is in its GAKUSEKI_WITNESS_KEYS", file=sys.stderr)
+    print(signer.key.vkey)
+    return 0
+
+
+def _vkey(value: str) -> str:
+    """A vkey given as itself or as a file holding it."""
+    path = Path(value)
+    return path.read_text(encoding="utf-8").strip() if "+" not in value and path.exists() else value.strip()
+
+
+def cmd_witness(settings: Settings, args: argparse.Namespace) -> int:
+    """Cosign the ledger's checkpoints: once, or every --interval seconds (api/witness.py)."""
+    import logging
+    import os
+    import signal
+    import threading
+
+    from api.witness import WitnessClient, load_key, run
+    from domain.transparency.note import NoteKey
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_key = NoteKey.from_vkey(_vkey(args.log_key))
+    signer = load_key(args.key)
+    token = args.token or os.environ.get("GAKUSEKI_WITNESS_TOKEN") or None
+    client = WitnessClient(args.url, token)
+    stop = threading.Event()
+    if not args.once:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        print(f"gakuseki witness: {signer.name} witnessing {log_key.name} at {args.url} every "
+              f"{args.interval:g} s (Ctrl-C to stop)", flush=True)
+    try:
+        return run(client, log_key, signer, args.state, once=args.once, interval=args.interval, stop=stop)
+    except KeyboardInterrupt:
+        return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gakuseki", description="The official student register as an event ledger.")
     p.add_argument("--database-url", help="sqlite:///FILE or postgresql://USER@HOST:PORT/DB[?schema=S] "
@@ -214,6 +257,24 @@ def parser() -> argparse.ArgumentParser:
     keys.add_argument("--force", action="store_true", help="generate: replace an existing key file")
     keys.add_argument("--json", action="store_true", help="print the JSON alone")
     keys.set_defaults(run=cmd_keys)
+    wkey = sub.add_parser("witness-key", help="make a witness's cosignature key (note skey, mode 0600); "
+                          "prints its vkey for the ledger's GAKUSEKI_WITNESS_KEYS")
+    wkey.add_argument("--name", required=True, help="the witness's key name (no spaces or '+'), e.g. board-312011")
+    wkey.add_argument("--key", default="gakuseki-witness.key", help="where to write it (never replaced)")
+    wkey.set_defaults(run=cmd_witness_key)
+    wit = sub.add_parser("witness", help="verify and cosign the ledger's checkpoints (C2SP tlog-cosignature)")
+    wit.add_argument("--url", required=True, help="the ledger's base URL, e.g. http://127.0.0.1:8000")
+    wit.add_argument("--log-key", required=True, metavar="VKEY",
+                     help="the ledger's checkpoint verifier key (vkey), or a file holding it")
+    wit.add_argument("--key", default="gakuseki-witness.key", help="this witness's key (from `gakuseki witness-key`)")
+    wit.add_argument("--state", default="gakuseki-witness.state.json",
+                     help="the last checkpoint this witness cosigned (made on the first round)")
+    wit.add_argument("--token", help="a bearer token of the board or auditor role "
+                     "(default $GAKUSEKI_WITNESS_TOKEN)")
+    wit.add_argument("--once", action="store_true", help="one round; exit 0 cosigned or nothing new, "
+                     "1 refused (fork, inconsistent, smaller, bad signature), 3 the ledger unreachable")
+    wit.add_argument("--interval", type=float, default=60.0, help="seconds between rounds (default 60)")
+    wit.set_defaults(run=cmd_witness)
     return p
 
 
