@@ -1,4 +1,5 @@
-"""The `gakuseki` command: serve, migrate, demo, projections, token, keys, witness-key, witness.
+"""The `gakuseki` command: serve, migrate, demo, projections, token, keys, witness-key, witness, verify,
+export-log (the auditor's two: api/audit_cli.py).
 
 Settings come from the environment (GAKUSEKI_DATABASE_URL, GAKUSEKI_HOST, GAKUSEKI_PORT),
 read here once; flags override them.
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from api.audit_cli import add_commands as add_audit_commands
 from api.config import Settings, replace
 from domain.backend import Backend
 from migrations.apply import MigrationError, apply, pending
@@ -275,6 +277,7 @@ def parser() -> argparse.ArgumentParser:
                      "1 refused (fork, inconsistent, smaller, bad signature), 3 the ledger unreachable")
     wit.add_argument("--interval", type=float, default=60.0, help="seconds between rounds (default 60)")
     wit.set_defaults(run=cmd_witness)
+    add_audit_commands(sub)
     return p
 
 
