@@ -47,7 +47,10 @@ from api.writes import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, Recorded
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.signing import TrustList
+from domain.storage import merkle_log
+from domain.transparency.note import NoteSigner
 from projections import runner_for
+from projections.checkpoints import EVERY
 from projections.forms import Forms
 from projections.runner import Background
 
@@ -66,7 +69,9 @@ class ProjectionStatus(msgspec.Struct, frozen=True):
 
 
 class Health(msgspec.Struct, frozen=True):
-    status: str  # "ok"; "stalled" when a projection stopped advancing (503); "unavailable": no ledger (503)
+    # "ok"; "stalled" when a projection stopped advancing (503); "refused" when the ledger refused to sign a
+    # checkpoint of its Merkle log (503, ADR 0030); "unavailable": no ledger (503)
+    status: str
     backend: str  # "sqlite" or "postgresql"
     position: int | None  # log position of the last recorded event
     detail: str = ""
@@ -76,21 +81,26 @@ class Health(msgspec.Struct, frozen=True):
 def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = None, *,
                run_projections: bool = False, signing: LedgerKey | None = None,
                trust: TrustList | None = None, stall_after: float = STALL_AFTER,
-               idempotency_retention: timedelta = RETENTION, sweep_every: float | None = None) -> Litestar:
+               idempotency_retention: timedelta = RETENTION, sweep_every: float | None = None,
+               checkpoint_seconds: float = EVERY) -> Litestar:
     """The app over one ledger; ``run_projections`` polls the read models in a thread of the server
     (the embedded default; a PostgreSQL deployment runs `gakuseki projections run` instead).
     ``signing`` signs the transfer packets it issues (a key of its own for this process when not
     given) and ``trust`` lists whose packets it imports (always its own). Idempotency keys are kept for
-    ``idempotency_retention`` and swept in a thread of the server (ADR 0022)."""
+    ``idempotency_retention`` and swept in a thread of the server (ADR 0022). Where the server runs
+    the projections it also keeps the Merkle log and signs its checkpoints with ``signing``, at most
+    every ``checkpoint_seconds`` (ADR 0030)."""
     signing = signing or LedgerKey.of("gakuseki-dev", Ed25519PrivateKey.generate())
     trust = (trust or TrustList({})).merged(signing.trust())
-    runner = runner_for(ledger, backend)
+    signer = NoteSigner(signing.ledger_id, signing.private) if run_projections else None
+    runner = runner_for(ledger, backend, signer, checkpoint_seconds)
     stopping: list[Background] = []
     keys = Keys(ledger, idempotency_retention)
     @get("/health", sync_to_thread=True, summary="Is the ledger reachable, and how far is its log?",
          tags=["operations"], security=[{}],
          responses={503: ResponseSpec(Health, generate_examples=False, description="The ledger cannot be read, "
-                                      "or a projection has stopped advancing while the log grows (named in detail)")})
+                                      "a projection has stopped advancing while the log grows, or the ledger "
+                                      "refused to sign a checkpoint of its Merkle log (named in detail)")})
     def health() -> Response[Health]:
         try:
             position = ledger.position()
@@ -104,6 +114,14 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
         if stalled:  # the forms no longer change: in-server poller or `projections run` stopped (ADR 0022)
             detail = f"not advancing for {stall_after:g} s while the log grows: {', '.join(stalled)}"
             return Response(Health("stalled", backend.kind, position, detail, projections), status_code=503)
+        try:
+            refused = merkle_log.refusal(ledger.storage)
+        except Exception:  # not migrated yet: nothing was signed, nothing refused
+            refused = None
+        if refused is not None:  # the poller stopped signing checkpoints: the tree does not extend the last one
+            detail = (f"merkle_log: signing refused at {refused.tree_size} leaves after the checkpoint of "
+                      f"{refused.checkpoint_size} ({refused.refused_at.isoformat()}): {refused.reason}")
+            return Response(Health("refused", backend.kind, position, detail, projections), status_code=503)
         return Response(Health("ok", backend.kind, position, projections=projections))
 
     def start(_: Any = None) -> None:

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from domain.backend import Backend
 from domain.ledger import Ledger
+from domain.transparency.note import NoteSigner
 from projections.attendance_index import AttendanceIndex
 from projections.attendance_register import AttendanceRegister
 from projections.base import Projection
+from projections.checkpoints import EVERY, CheckpointPublisher
 from projections.enrollment_record import EnrollmentRecord
 from projections.guidance_record import GuidanceRecord
 from projections.health_records import HealthRecords
+from projections.merkle_log import MerkleLog
 from projections.roster import Roster
 from projections.runner import Runner
 from projections.store import DocumentStore
@@ -23,5 +26,9 @@ def all_projections() -> list[Projection]:
             AttendanceIndex(), HealthRecords()]
 
 
-def runner_for(ledger: Ledger, backend: Backend) -> Runner:
-    return Runner(ledger, DocumentStore(ledger.storage), all_projections())
+def runner_for(ledger: Ledger, backend: Backend, signer: NoteSigner | None = None,
+               checkpoint_seconds: float = EVERY) -> Runner:
+    """The runner of every read model and of the Merkle log; with ``signer`` (the ledger's key, named
+    by the ledger id) its poller also signs checkpoints, at most every ``checkpoint_seconds``."""
+    return Runner(ledger, DocumentStore(ledger.storage), all_projections(), merkle_log=MerkleLog(ledger),
+                  publisher=None if signer is None else CheckpointPublisher(ledger, signer, checkpoint_seconds))

@@ -25,6 +25,8 @@ from eventsourcing import persistence
 from domain.event import TOPIC_PREFIX, Event, type_name
 from domain.ledger import Ledger
 from projections.base import Cutoff, Projection, Stored, settled, sources
+from projections.checkpoints import CheckpointPublisher
+from projections.merkle_log import MerkleLog
 from projections.store import DocumentStore, StaleUpdate
 
 log = logging.getLogger("gakuseki.projections")
@@ -42,12 +44,29 @@ def transient(error: BaseException) -> bool:
 
 class Runner:
     def __init__(self, ledger: Ledger, store: DocumentStore, projections: Sequence[Projection], *,
-                 reuse_read_models: bool = True) -> None:
+                 reuse_read_models: bool = True, merkle_log: MerkleLog | None = None,
+                 publisher: CheckpointPublisher | None = None) -> None:
         self.ledger, self.store = ledger, store
         self.projections = {p.name: p for p in projections}
+        # The transparency log's tree (ADR 0030): kept by the poller and rebuilt with the read models,
+        # but no read waits for it (``wait`` and ``catch_up()`` without names leave it to the poller).
+        self.merkle_log = merkle_log
+        # Signs checkpoints of that tree on its cadence, from the poller only (never in a write's path).
+        self.publisher = publisher
         # A point in time by log position takes the documents unchanged since from the read model;
         # False replays everything from the events (the tests compare the two).
         self.reuse_read_models = reuse_read_models
+
+    def names(self) -> list[str]:
+        """Every projection this runner keeps: the read models, then the Merkle log if it keeps one."""
+        return [*self.projections, *([self.merkle_log.name] if self.merkle_log is not None else [])]
+
+    def _merkle(self, names: list[str]) -> bool:
+        """Whether the Merkle log is named (and takes it out of ``names``)."""
+        if self.merkle_log is not None and self.merkle_log.name in names:
+            names.remove(self.merkle_log.name)
+            return True
+        return False
 
     def _topics(self, p: Projection) -> list[str]:
         return [TOPIC_PREFIX + t for t in p.topics]
@@ -62,11 +81,15 @@ class Runner:
         model built before versions were recorded counts as version 1.
         """
         stored, cleared = self.store.versions(), []
-        for name, p in self.projections.items():
-            version = getattr(p, "version", 1)
+        kept: list[Any] = [*self.projections.values(), *([self.merkle_log] if self.merkle_log else [])]
+        for p in kept:
+            name, version = p.name, getattr(p, "version", 1)
             built = stored.get(name, 1 if self.store.position(name) > 0 else None)
             if built is not None and built != version:
-                self.store.clear(name)
+                if isinstance(p, MerkleLog):
+                    p.clear()
+                else:
+                    self.store.clear(name)
                 cleared.append(name)
             if stored.get(name) != version:
                 self.store.set_version(name, version)
@@ -81,6 +104,9 @@ class Runner:
         the projection first is read again from where that runner left it (ADR 0014).
         """
         names = [name] if isinstance(name, str) else list(name or self.projections)
+        if self._merkle(names):  # the read models first: the forms wait for them, nothing waits for the tree
+            assert self.merkle_log is not None
+            return (self.catch_up(names, batch) if names else 0) + self.merkle_log.catch_up()
         total = 0
         while True:
             head = self.ledger.position()
@@ -98,11 +124,21 @@ class Runner:
     def rebuild(self, names: str | Sequence[str] | None = None, batch: int = 5000) -> int:
         """Drop the named (or every) projection's documents and position, then apply the whole log
         again in one pass: each event is read and decoded once, whatever number of projections read
-        it, and each page's documents and positions are saved in one transaction. Returns events read."""
-        chosen = [self.projections[n] for n in ([names] if isinstance(names, str) else names or self.projections)]
+        it, and each page's documents and positions are saved in one transaction. The Merkle log, when
+        named (it is by default), is rebuilt in a pass of its own. Returns events read (by the longer pass)."""
+        wanted = [names] if isinstance(names, str) else list(names or self.names())
+        merkle = self._merkle(wanted)
+        chosen = [self.projections[n] for n in wanted]
+        tree = 0
+        if merkle:  # its own pass: it reads the stored bytes of every event and decodes none
+            assert self.merkle_log is not None
+            tree = self.merkle_log.rebuild()
+        if not chosen:
+            return tree
+        total = 0
         for p in chosen:
             self.store.clear(p.name)
-        head, total = self.ledger.position(), 0
+        head = self.ledger.position()
         # The keys this rebuild has written: any other is not in the emptied tables yet, so its
         # first page need not look it up (at 100,000 children, most keys of a page are new).
         written: dict[str, set[str]] | None = {p.name: set() for p in chosen}
@@ -113,7 +149,7 @@ class Runner:
                 written = None  # looking every key up, since the poller wrote keys of its own
                 continue
             if read == 0:
-                return total
+                return max(total, tree)
             total += read
 
     def _advance(self, chosen: Sequence[Projection], start: int, head: int, batch: int,
@@ -163,7 +199,10 @@ class Runner:
         return {k: d for k, d in documents.items() if d is not None and k in positions}, positions
 
     def fingerprint(self, name: str) -> str:
-        """SHA-256 over every stored document of a projection (key and canonical bytes)."""
+        """SHA-256 over every stored document of a projection (key and canonical bytes); of the
+        Merkle log, over its tiles."""
+        if self.merkle_log is not None and name == self.merkle_log.name:
+            return self.merkle_log.fingerprint()
         digest = hashlib.sha256()
         for key, document in self.store.documents(name).items():
             digest.update(key.encode() + b"\0" + document.encode() + b"\n")
@@ -261,7 +300,7 @@ class Runner:
         head = self.ledger.position()
         tracked = self.store.tracked()
         rows = []
-        for n in self.projections:
+        for n in self.names():
             position, moved = tracked.get(n, (0, None))
             row: dict[str, Any] = {"projection": n, "position": position, "head": head, "lag": max(0, head - position)}
             if stalled_after is not None:
@@ -309,9 +348,10 @@ class Runner:
         failures = 0
         broken: dict[str, tuple[float, int]] = {}  # projection -> (monotonic time to try again, failures)
         while not stop.is_set():
-            due = [n for n in self.projections if n not in broken or broken[n][0] <= time.monotonic()]
+            due = [n for n in self.names() if n not in broken or broken[n][0] <= time.monotonic()]
             try:
                 read = self._catch_up_apart(due, broken, interval, max_retry)
+                self._publish(broken)
             except Exception as e:  # the loop must not die
                 failures += 1
                 delay = min(max_backoff, interval * 2 ** min(failures, 30))
@@ -328,6 +368,20 @@ class Runner:
                 failures = 0
             if read == 0:
                 stop.wait(interval)
+
+    def _publish(self, broken: dict[str, tuple[float, int]]) -> None:
+        """Sign a checkpoint if one is due. A transient failure is raised to the loop's backoff; any
+        other is logged and tried again at the next round (a refusal to sign is no failure: the
+        publisher records it and /health reports it)."""
+        if self.publisher is None or (self.merkle_log is not None and self.merkle_log.name in broken):
+            return
+        try:
+            self.publisher.publish()
+        except Exception as e:
+            if transient(e):
+                raise
+            log.error("checkpoints: unexpected %s while signing; trying again at the next round", type(e).__name__,
+                      exc_info=True)
 
     def _catch_up_apart(self, names: list[str], broken: dict[str, tuple[float, int]], interval: float,
                         max_retry: float) -> int:

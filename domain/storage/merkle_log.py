@@ -21,19 +21,23 @@ from domain.transparency.tiles import TILE_WIDTH, Tile
 __all__ = [
     "StoredCheckpoint",
     "StoredCosignature",
+    "StoredRefusal",
     "checkpoint_at",
     "checkpoints",
     "clear_tree",
     "cosignatures",
     "keep_checkpoint",
     "keep_cosignature",
+    "keep_refusal",
     "latest_checkpoint",
     "leaf_index_of",
     "pack_positions",
     "position_of",
     "put_tiles",
     "read_tiles",
+    "refusal",
     "tile_positions",
+    "tiles_in_order",
     "tree_size",
     "unpack_positions",
 ]
@@ -110,6 +114,20 @@ def read_tiles(db: Db, keys: Iterable[TileKey]) -> dict[TileKey, bytes]:
                                           [v for pair in chunk for v in pair]):
             found[(int(level), int(index))] = bytes(hashes)
     return found
+
+
+def tiles_in_order(db: Db, *, page: int = 1000) -> Iterator[tuple[int, int, bytes]]:
+    """Every stored tile as (level, index, hashes), by level then index (read a page at a time)."""
+    after = (-1, -1)
+    while True:
+        rows = _rows(db, "SELECT level, tile_index, hashes FROM {merkle_tiles} WHERE level > ? OR "
+                         "(level = ? AND tile_index > ?) ORDER BY level, tile_index LIMIT ?",
+                     (after[0], after[0], after[1], page))
+        for level, index, hashes in rows:
+            yield int(level), int(index), bytes(hashes)
+        if len(rows) < page:
+            return
+        after = (int(rows[-1][0]), int(rows[-1][1]))
 
 
 def tree_size(db: Db) -> int:
@@ -241,3 +259,39 @@ def cosignatures(db: Db, size: int) -> list[StoredCosignature]:
             for s, k, w, c, line, r in _rows(db, "SELECT tree_size, key_id, witness, cosigned_at, line, received_at "
                                                  "FROM {merkle_cosignatures} WHERE tree_size = ? ORDER BY key_id",
                                              (size,))]
+
+
+# ---------------------------------------------------------------- refusals to sign
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRefusal:
+    """The ledger refused to sign a checkpoint of ``tree_size`` leaves after the one of
+    ``checkpoint_size`` (the last it signed), for ``reason``."""
+
+    checkpoint_size: int
+    tree_size: int
+    refused_at: datetime
+    reason: str
+
+
+def keep_refusal(db: Db, checkpoint_size: int, size: int, reason: str, at: datetime) -> bool:
+    """Record that signing after the checkpoint of ``checkpoint_size`` was refused (the first
+    refusal after a checkpoint is kept; False if one is already there)."""
+    if isinstance(db, Storage):
+        with db.writing() as tx:
+            return keep_refusal(tx, checkpoint_size, size, reason, at)
+    db.execute("INSERT INTO {merkle_refusals} (checkpoint_size, tree_size, refused_at, reason) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT (checkpoint_size) DO NOTHING", (checkpoint_size, size, db.storage.moment(at), reason))
+    return db.changed == 1
+
+
+def refusal(db: Db) -> StoredRefusal | None:
+    """The refusal that stops signing now: one naming the last checkpoint kept (None: signing goes on)."""
+    rows = _rows(db, "SELECT checkpoint_size, tree_size, refused_at, reason FROM {merkle_refusals} "
+                     "WHERE checkpoint_size >= coalesce((SELECT max(tree_size) FROM {merkle_checkpoints}), -1) "
+                     "ORDER BY checkpoint_size DESC LIMIT 1")
+    if not rows:
+        return None
+    checkpoint_size, size, at, reason = rows[0]
+    return StoredRefusal(int(checkpoint_size), int(size), _storage(db).parse_moment(at), reason)

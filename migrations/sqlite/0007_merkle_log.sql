@@ -46,6 +46,18 @@ BEGIN
     SELECT RAISE(ABORT, 'the register is append-only: a signed checkpoint is never deleted');
 END;
 
+-- merkle_refusals: when the ledger refused to sign a checkpoint (the fork rule of ADR 0030: the tree
+--   it holds does not extend the last checkpoint it signed, or that checkpoint does not open with its
+--   key). One row per last checkpoint (checkpoint_size: its tree size); signing stays stopped while
+--   a refusal names the last checkpoint, and /health says so (503). Tiles and checkpoints are left
+--   as they are, as evidence; an operator who has investigated deletes the row to let signing resume.
+CREATE TABLE merkle_refusals (
+    checkpoint_size INTEGER PRIMARY KEY,
+    tree_size INTEGER NOT NULL,
+    refused_at TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+
 -- merkle_cosignatures: a witness's cosignature of a checkpoint, as the witness sent it.
 --   key_id: the witness key's 4-byte id (C2SP signed-note), as an unsigned integer;
 --   cosigned_at: the cosignature's own timestamp (seconds since 1970-01-01 UTC);

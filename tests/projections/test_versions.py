@@ -23,7 +23,8 @@ def _built(ledger: Ledger, backend: Backend):  # type: ignore[no-untyped-def]
 
 def test_a_new_database_records_each_projections_version(backend: Backend, ledger: Ledger) -> None:
     runner = _built(ledger, backend)
-    assert runner.store.versions() == {name: p.version for name, p in runner.projections.items()}
+    assert runner.store.versions() == {**{name: p.version for name, p in runner.projections.items()},
+                                       "merkle_log": 1}  # the Merkle log's too (its leaf layout)
     assert runner.upgrade() == []
 
 
@@ -54,3 +55,17 @@ def test_a_read_model_built_before_versions_were_recorded_counts_as_version_one(
     documents.forget_versions(runner.store.storage)
     runner.projections["attendance_index"].version = 2  # type: ignore[misc]
     assert runner.upgrade() == ["attendance_index"]
+
+
+def test_a_raised_version_of_the_merkle_log_clears_its_tiles_and_the_poller_builds_the_same_tree(
+        backend: Backend, ledger: Ledger) -> None:
+    runner = _built(ledger, backend)
+    tree = runner.merkle_log
+    assert tree is not None
+    runner.catch_up(runner.names())
+    fingerprint, root = tree.fingerprint(), tree.root()
+    tree.version += 1  # as a release with another leaf layout would
+    assert runner.upgrade() == ["merkle_log"]
+    assert (tree.size(), tree.position()) == (0, 0)
+    runner.catch_up(runner.names())
+    assert (tree.fingerprint(), tree.root()) == (fingerprint, root)

@@ -1,0 +1,153 @@
+"""The transparency log's Merkle tree, kept as a projection of the event log (ADR 0030, issue 12).
+
+Every event in the log is one leaf (domain/transparency/leaf.py): its position, stream, version,
+topic and the SHA-256 of its state bytes as the event table stores them (the notification's
+``state``, after the mapper's compression or encryption). Leaves are numbered 0, 1, 2, ... in log
+order without gaps; ``merkle_leaf_positions`` maps leaf indexes to positions where positions have gaps.
+
+Like the read models it pulls pages of the log after its tracked position and writes what a page
+changed (completed tiles, the partial right-edge tiles, the leaf positions of its level-0 tiles) and
+its new position in one transaction, under the lock of its tracking row (ADR 0029), so a write never
+waits for it and a restart resumes from the stored tiles. It reads every event whatever its type and
+decodes none: only the stored bytes count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from uuid import UUID
+
+from domain.ledger import Ledger
+from domain.storage import documents, merkle_log
+from domain.transparency.leaf import event_leaf_hash
+from domain.transparency.tiles import TILE_WIDTH, Tile, TileBuilder, TileReader
+from projections.store import StaleUpdate
+
+NAME = "merkle_log"  # its row in projection_tracking (and projection_versions)
+# What a leaf holds: raised with a new leaf layout, so the stored tree is cleared and built again
+# (Runner.upgrade). The checkpoints signed of the old tree stay, and the publisher then refuses to
+# sign a tree they do not extend: a new layout is a new log, decided by an ADR, not a release note.
+VERSION = 1
+PAGE = 5000  # events a page: its tiles and positions are one statement each, in one transaction
+
+
+class MerkleLog:
+    """The tree of every event of one ledger, in the tables of domain/storage/merkle_log.py."""
+
+    name = NAME
+    version = VERSION
+
+    def __init__(self, ledger: Ledger, page: int = PAGE) -> None:
+        self.ledger, self.storage, self.page = ledger, ledger.storage, page
+        # The tree as this process last wrote or read it, and the log position it stands at: kept
+        # between pages so a page costs no reads of the tiles; dropped whenever a page is refused.
+        self._builder: TileBuilder | None = None
+        self._at = 0
+        self._tail: list[int] = []  # positions of the leaves of the partial level-0 tile
+
+    def position(self) -> int:
+        """The log position the stored tree has applied."""
+        return documents.position(self.storage, NAME)
+
+    def size(self) -> int:
+        return merkle_log.tree_size(self.storage)
+
+    def root(self, size: int | None = None) -> bytes:
+        """The root of the stored tree (at ``size`` leaves, default all of it), from its tiles."""
+        size = self.size() if size is None else size
+        return TileReader(size, self.read_tile).root()
+
+    def read_tile(self, level: int, index: int, width: int) -> bytes:
+        return merkle_log.read_tiles(self.storage, [(level, index)]).get((level, index), b"")
+
+    # ------------------------------------------------------------ keeping up
+
+    def catch_up(self, stop: int | None = None) -> int:
+        """Apply the log up to ``stop`` (default: the head now); returns events read."""
+        head = self.ledger.position() if stop is None else stop
+        total = 0
+        while True:
+            try:
+                read = self.advance(head)
+            except StaleUpdate:  # another runner moved it: resume from what it stored
+                continue
+            if read == 0:
+                return total
+            total += read
+
+    def advance(self, head: int) -> int:
+        """Apply one page after the tree's position, up to ``head``; returns events read (0: current)."""
+        if self._builder is None:
+            self._resume()
+        start = self._at
+        if start >= head:
+            return 0
+        page = self.ledger.notifications(start, self.page, stop=head)  # ends on a transaction boundary
+        if not page:
+            return 0
+        builder, tail = self._builder, self._tail
+        assert builder is not None
+        first_tile = builder.size // TILE_WIDTH
+        completed: list[tuple[int, list[int]]] = []
+        try:
+            for n in page:
+                stream = n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id))
+                builder.append(event_leaf_hash(n.id, stream, n.originator_version, n.topic, bytes(n.state)))
+                tail.append(n.id)
+                if len(tail) == TILE_WIDTH:
+                    completed.append((first_tile + len(completed), tail))
+                    tail = []
+            self._tail = tail
+            rows = completed + ([(first_tile + len(completed), list(tail))] if tail else [])
+            end = page[-1].id
+            self._save(builder.take(), rows, start, end)
+        except BaseException:
+            self._builder = None  # the tree in memory went past what is stored: read it again
+            raise
+        self._at = end
+        return len(page)
+
+    def _save(self, tiles: Iterable[Tile], rows: list[tuple[int, list[int]]], start: int,
+              end: int) -> None:
+        now = self.storage.now()
+        with self.storage.writing() as tx:
+            current = documents.lock_position(tx, NAME, now)
+            if current != start:
+                raise StaleUpdate(f"{NAME} stands at {current}: a page read after {start} up to {end} is refused")
+            merkle_log.put_tiles(tx, tiles, rows)
+            documents.set_position(tx, NAME, end, now)
+
+    def _resume(self) -> None:
+        """Take up the stored tree: its position first, then its tiles. Tiles stored by another runner
+        after the position was read make the next page's position check fail, and this runs again."""
+        self._at = self.position()
+        size = merkle_log.tree_size(self.storage)
+        self._builder = TileBuilder.resume(size, self.read_tile)
+        self._tail = merkle_log.tile_positions(self.storage, size // TILE_WIDTH) if size % TILE_WIDTH else []
+        if len(self._tail) != size % TILE_WIDTH:
+            raise RuntimeError(f"the stored tree has {size} leaves but its last tile lists {len(self._tail)} "
+                               "positions")
+
+    # ------------------------------------------------------------ rebuilding
+
+    def clear(self) -> None:
+        """Drop the tiles, the leaf positions and the tracking position, in one transaction (the
+        checkpoints stay: they are the record a rebuilt tree must extend)."""
+        with self.storage.writing() as tx:
+            merkle_log.clear_tree(tx)
+            tx.execute("DELETE FROM {projection_tracking} WHERE projection = ?", (NAME,))
+        self._builder = None
+
+    def rebuild(self) -> int:
+        """Build the tree again from the events: the same tiles, byte for byte, and the same root."""
+        self.clear()
+        return self.catch_up()
+
+    def fingerprint(self) -> str:
+        """SHA-256 over every stored tile (level, index, hashes) in order: two builds of one log agree."""
+        digest = hashlib.sha256()
+        for level, index, hashes in merkle_log.tiles_in_order(self.storage):
+            digest.update(b"%d/%d:" % (level, index) + hashes)
+        return digest.hexdigest()
+
