@@ -2,11 +2,9 @@
 with database rights would (the event table's triggers dropped or disabled in a transaction that is
 rolled back afterwards), for the audit's tests.
 
-The events are written through the ledger's own commands. The tiles and checkpoints are made here
-with the pure core (domain/transparency: leaf.py, tiles.py, note.py) and stored with
-domain/storage/merkle_log.py, exactly as the Merkle projection stores them; the leaves are computed
-with ``leaf.leaf_bytes`` from the rows the library reads back, independently of the auditor's raw
-reading (``audit_rows``).
+The events are written through the ledger's own commands; the Merkle projection (projections/
+merkle_log.py) stores the tree and the checkpoint publisher (projections/checkpoints.py) signs it,
+as in a running ledger; a witness's cosignature of each checkpoint is kept beside it.
 """
 
 from __future__ import annotations
@@ -27,9 +25,9 @@ from domain.storage import merkle_log
 from domain.storage.audit_reads import AuditDatabase
 from domain.transparency.audit import AuditReport, audit
 from domain.transparency.audit_checkpoints import AuditKeys
-from domain.transparency.leaf import event_leaf_hash
-from domain.transparency.note import COSIGNATURE_V1, Checkpoint, NoteSigner, cosign, sign_checkpoint
-from domain.transparency.tiles import TILE_WIDTH, TileBuilder
+from domain.transparency.note import COSIGNATURE_V1, NoteSigner, cosign
+from projections.checkpoints import CheckpointPublisher
+from projections.merkle_log import MerkleLog
 from tests.builders import ELEMENTARY, YEAR, class_with_students, school_with_calendar
 
 ORIGIN = "gakuseki-audit-test"
@@ -67,28 +65,19 @@ def write_events(ledger: Ledger, students: int) -> None:
 
 
 def sign(ledger: Ledger, signer: NoteSigner, witness: NoteSigner, sizes: Sequence[int]) -> list[tuple[int, UUID, int, str, bytes]]:
-    """Store the tree of the log's events as the projection does, sign a checkpoint at each size (the last
-    is the whole log), and keep the witness's cosignature of each."""
+    """Run the Merkle projection up to each size and let the checkpoint publisher sign it (the last size
+    is the whole log); the witness cosigns each checkpoint and the ledger keeps the cosignature."""
     rows = _events(ledger)
-    builder = TileBuilder()
-    storage = ledger.storage
-    done = 0
-    for size in sorted({*sizes, len(rows)}):
-        for position, stream, version, topic, state in rows[done:size]:
-            builder.append(event_leaf_hash(position, stream, version, topic, state))
-        positions = [r[0] for r in rows[:size]]
-        tiles = builder.take()
-        level0 = [(n, positions[n * TILE_WIDTH:(n + 1) * TILE_WIDTH])
-                  for n in range(done // TILE_WIDTH, (size + TILE_WIDTH - 1) // TILE_WIDTH)]
-        with storage.writing() as tx:
-            merkle_log.put_tiles(tx, tiles, level0)
-        done = size
-        if size in sizes:
-            note = sign_checkpoint(Checkpoint(ORIGIN, size, builder.root()), signer)
-            merkle_log.keep_checkpoint(storage, size, builder.root(), note, AT)
-            line = cosign(note, witness, 1_800_000_000 + size)
-            merkle_log.keep_cosignature(storage, size, witness.key.key_id, witness.name, 1_800_000_000 + size,
-                                        line.line, AT)
+    tree = MerkleLog(ledger)
+    publisher = CheckpointPublisher(ledger, signer, every=0.5)  # the test clock moves 1 s a reading
+    for size in sorted(set(sizes)):
+        tree.catch_up(stop=rows[size - 1][0])
+        kept = publisher.publish()
+        assert kept is not None and kept.tree_size == size, (size, kept)
+        line = cosign(kept.note, witness, 1_800_000_000 + size)
+        merkle_log.keep_cosignature(ledger.storage, size, witness.key.key_id, witness.name, 1_800_000_000 + size,
+                                    line.line, AT)
+    tree.catch_up()
     return rows
 
 
