@@ -5,12 +5,12 @@ leaf hash, the explanations are tried in this order, and each is accepted only w
 it (SHA-256 second-preimage resistance: a wrong explanation does not reproduce a signed hash):
 
 1. the rows end before leaf ``i``: a truncated tail;
-2. one stored column of the row at ``i`` changed: a single-bit change of one column (position,
+2. rows were swapped: the row at ``i`` holds what is signed at another leaf ``j`` and the one at
+   ``j`` what is signed at ``i`` (two signed leaves given back);
+3. one stored column of the row at ``i`` changed: a single-bit change of one column (position,
    stream id, version, topic, state up to 4 KiB) that gives back the signed leaf names the column
    and the bit; a value the ledger never writes (``audit_rows.Malformed``) names the column too;
-3. the next row is the signed leaf ``i``: a row was inserted before it;
-4. rows were swapped: the row at ``i`` holds what is signed at another leaf ``j`` and the one at
-   ``j`` what is signed at ``i``;
+4. the next row is the signed leaf ``i``: a row was inserted before it;
 5. the row at ``i`` is the signed leaf ``i + 1``: the row signed at ``i`` is missing, unless a row
    elsewhere is it with one bit of its position changed (the row moved: a changed position);
 6. otherwise: the row at ``i`` was changed, the column not told (several bits, or a long state).
@@ -152,18 +152,7 @@ def diagnose(first: int, rows: int, window: Sequence[Seen], mismatched: Sequence
                        f"{first} on have no row" + (f" (positions {where} onwards)" if where is not None else ""),
                        leaf=first, position=where)
     here = window[0]
-    # 2. one column of this row
-    found = _column_changed(here, signed)
-    if found is not None:
-        return found
-    if here.malformed is not None:
-        return Finding(Kind.CHANGED_ROW, f"the row holds a value the ledger never writes ({here.malformed})",
-                       leaf=first, position=here.row[0], column=here.malformed.column)
-    # 3. inserted before the next row
-    if len(window) > 1 and window[1].leaf is not None and window[1].leaf == signed.leaf(first):
-        return Finding(Kind.INSERTED_ROW, f"the row at position {here.row[0]} is not signed, and the signed leaf "
-                       f"{first} is the next row (position {window[1].row[0]})", leaf=first, position=here.row[0])
-    # 4. swapped with another row
+    # 2. swapped with another row (before 3: two positions one bit apart, swapped, are not one changed position)
     for other in mismatched:
         if other.index <= first:
             continue
@@ -172,6 +161,17 @@ def diagnose(first: int, rows: int, window: Sequence[Seen], mismatched: Sequence
         if a is not None and a == signed.leaf(first) and b == signed.leaf(other.index):
             return Finding(Kind.REORDERED_ROWS, f"the rows signed at positions {here.row[0]} and {other.row[0]} "
                            f"(leaves {first} and {other.index}) were swapped", leaf=first, position=here.row[0])
+    # 3. one column of this row
+    found = _column_changed(here, signed)
+    if found is not None:
+        return found
+    if here.malformed is not None:
+        return Finding(Kind.CHANGED_ROW, f"the row holds a value the ledger never writes ({here.malformed})",
+                       leaf=first, position=here.row[0], column=here.malformed.column)
+    # 4. inserted before the next row
+    if len(window) > 1 and window[1].leaf is not None and window[1].leaf == signed.leaf(first):
+        return Finding(Kind.INSERTED_ROW, f"the row at position {here.row[0]} is not signed, and the signed leaf "
+                       f"{first} is the next row (position {window[1].row[0]})", leaf=first, position=here.row[0])
     # 5. the signed row of this leaf is gone (or moved by a changed position)
     if here.leaf is not None and here.leaf == signed.leaf(first + 1):
         expected = signed.position(first)
