@@ -96,9 +96,10 @@ def signed_ledger(backend: Backend, clock: Any, students: int = 80, sizes: Seque
 
 
 @contextmanager
-def tampering(backend: Backend) -> Iterator[Any]:
+def tampering(backend: Backend, *, keep: bool = False) -> Iterator[Any]:
     """A connection to the ledger's database, in a transaction, with the event table's (and the Merkle
-    tables') triggers out of the way; everything is rolled back when the block ends."""
+    tables') triggers out of the way; everything is rolled back when the block ends (committed, the
+    triggers' removal included, with ``keep``: for a test that runs the command line on it)."""
     if backend.kind == "sqlite":
         conn = sqlite3.connect(str(backend.sqlite_path), isolation_level=None)
         conn.execute("BEGIN")
@@ -107,7 +108,7 @@ def tampering(backend: Backend) -> Iterator[Any]:
         try:
             yield conn
         finally:
-            conn.execute("ROLLBACK")
+            conn.execute("COMMIT" if keep else "ROLLBACK")
             conn.close()
         return
     import psycopg
@@ -118,7 +119,10 @@ def tampering(backend: Backend) -> Iterator[Any]:
     try:
         yield pg
     finally:
-        pg.rollback()
+        if keep:
+            pg.commit()
+        else:
+            pg.rollback()
         pg.close()
 
 
