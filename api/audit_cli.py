@@ -186,10 +186,10 @@ def cmd_export_log(settings: Settings, args: argparse.Namespace) -> int:
         vkey = NoteKey.of(key.ledger_id, key.public_key).vkey
     backend = settings.backend
     started = time.monotonic()
-    with AuditDatabase.open(backend) as db:
-        with _progress(_show_progress(args), "exporting", db.count_events()) as progress:
-            count = write_export(args.file, db, origin=args.origin or settings.ledger_id, log_key=vkey,
-                                 backend=backend.kind, progress=progress)
+    with AuditDatabase.open(backend) as db, _progress(_show_progress(args), "exporting",
+                                                      db.count_events()) as progress:
+        count = write_export(args.file, db, origin=args.origin or settings.ledger_id, log_key=vkey,
+                             backend=backend.kind, progress=progress)
     print(f"gakuseki export-log: {backend.describe()}: {count} events in {time.monotonic() - started:.2f} s",
           file=sys.stderr)
     print(f"exported {count} events to {args.file}" + ("" if vkey else " (no ledger key written: give --log-key "

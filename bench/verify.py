@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> None:
                 MerkleLog(ledger).catch_up()
                 projected = time.perf_counter() - started
                 kept = CheckpointPublisher(ledger, signer, every=0.001).publish()
-                assert kept is not None and kept.tree_size == args.events
+                assert kept is not None
+                assert kept.tree_size == args.events
             print(f"{backend.describe()}: seeded {args.events:,} events in {seeded:.1f} s")
             print(f"Merkle projection: {args.events:,} events in {projected:.2f} s = "
                   f"{args.events / projected:,.0f} events/s")

@@ -110,17 +110,14 @@ class _Walk:
 def _stored_leaves(log: AuditedLog) -> tuple[bytearray, array[int]]:
     """The stored leaf hashes (level-0 tiles, contiguous from tile 0) and their stored positions."""
     hashes = bytearray()
-    expected = 0
-    for index, data in log.leaf_tiles():
+    for expected, (index, data) in enumerate(log.leaf_tiles()):
         if index != expected or len(data) % 32:
             break  # a missing tile ends what is stored; what follows cannot be placed
         hashes += data
-        expected += 1
         if len(data) < TILE_WIDTH * 32:
             break  # the partial right-edge tile is the last
     positions: array[int] = array("Q")
-    expected = 0
-    for index, packed in log.leaf_positions():
+    for expected, (index, packed) in enumerate(log.leaf_positions()):
         if index != expected or len(packed) % 8:
             break
         part = array("Q")
@@ -128,7 +125,6 @@ def _stored_leaves(log: AuditedLog) -> tuple[bytearray, array[int]]:
         if sys.byteorder == "little":
             part.byteswap()  # stored big-endian
         positions.extend(part)
-        expected += 1
         if len(packed) < TILE_WIDTH * 8:
             break
     return hashes, positions

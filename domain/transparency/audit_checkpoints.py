@@ -112,16 +112,16 @@ def check_checkpoints(stored: Iterable[CheckpointRow], cosignatures: Iterable[Co
         if text is None:
             continue  # its checkpoint did not verify (already a finding) or is not stored
         try:
-            note = parse_note(text + "\n" + cosignature.line.rstrip("\n") + "\n")
+            cosigned = parse_note(text + "\n" + cosignature.line.rstrip("\n") + "\n")
         except errors.CheckpointRefused as e:
             findings.append(Finding(Kind.BAD_SIGNATURE, f"the cosignature of {cosignature.witness} kept with the "
                                     f"checkpoint of {cosignature.tree_size} leaves: {e.message}"))
             continue
-        ours = [known[(s.name, s.key_id)] for s in note.signatures if (s.name, s.key_id) in known]
+        ours = [known[(s.name, s.key_id)] for s in cosigned.signatures if (s.name, s.key_id) in known]
         if not ours:
             continue  # a witness the auditor did not name: ignored
         try:
-            open_note(note, ours)
+            open_note(cosigned, ours)
         except errors.CheckpointRefused:
             findings.append(Finding(Kind.BAD_SIGNATURE, f"the cosignature of {cosignature.witness} kept with the "
                                     f"checkpoint of {cosignature.tree_size} leaves does not verify over it "

@@ -81,7 +81,8 @@ def single_bit_changes(row: RawRow) -> Iterator[tuple[str, str, RawRow]]:
             yield "topic", f"bit {k} (byte {k // 8})", (position, stream, version, _flip(text, k), state)
     if isinstance(state, bytes) and len(state) <= STATE_SEARCHED:
         for k in range(8 * len(state)):
-            yield "state", f"bit {k} (byte {k // 8} of {len(state)})", (position, stream, version, topic, _flip(state, k))
+            yield ("state", f"bit {k} (byte {k // 8} of {len(state)})",
+                   (position, stream, version, topic, _flip(state, k)))
 
 
 def _leaf(row: RawRow) -> bytes | None:
@@ -134,9 +135,9 @@ def _column_changed(seen: Seen, signed: _Signed) -> Finding | None:
     return None
 
 
-def diagnose(first: int, rows: int, window: Sequence[Seen], mismatched: Sequence[Seen], signed_hashes: bytes | bytearray,
-             positions: Sequence[int], signed_size: int, previous_position: int | None,
-             find_rows: Callable[[set[int]], list[RawRow]]) -> Finding:
+def diagnose(first: int, rows: int, window: Sequence[Seen], mismatched: Sequence[Seen],
+             signed_hashes: bytes | bytearray, positions: Sequence[int], signed_size: int,
+             previous_position: int | None, find_rows: Callable[[set[int]], list[RawRow]]) -> Finding:
     """The finding that explains the first difference at leaf ``first`` (see the module's documentation).
 
     ``rows``: how many rows there are; ``window``: the rows at leaves ``first``, ``first + 1``, ...
@@ -188,5 +189,6 @@ def diagnose(first: int, rows: int, window: Sequence[Seen], mismatched: Sequence
                        leaf=first, position=expected)
     # 6. changed, column not told
     same_next = len(window) > 1 and window[1].leaf is not None and window[1].leaf == signed.leaf(first + 1)
-    return Finding(Kind.CHANGED_ROW, "the row's leaf is not the signed one; no single-bit change of one column explains "
-                   "it" + ("" if same_next else ", and the rows after it differ too"), leaf=first, position=here.row[0])
+    return Finding(Kind.CHANGED_ROW, "the row's leaf is not the signed one; no single-bit change of one column "
+                   "explains it" + ("" if same_next else ", and the rows after it differ too"),
+                   leaf=first, position=here.row[0])

@@ -187,7 +187,7 @@ class ExportedLog:
 
     def events(self) -> Iterator[RawRow]:
         text_ids = self.text_ids
-        UUID = uuid.UUID
+        from_bytes = uuid.UUID
         ended = False
         with _open(self.path, "r") as f:
             for record in _records(f):
@@ -195,7 +195,7 @@ class ExportedLog:
                 if tag == "event":
                     _, position, stream, version, topic, state = record
                     if not text_ids and isinstance(stream, bytes) and len(stream) == 16:
-                        stream = UUID(bytes=stream)
+                        stream = from_bytes(bytes=stream)
                     yield position, stream, version, topic, state
                 elif tag == "end":
                     ended = True

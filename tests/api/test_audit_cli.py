@@ -64,9 +64,8 @@ def test_the_auditors_connection_cannot_write(backend: Backend, clock: Any) -> N
     with Ledger.open(backend, clock=clock):
         pass
     with AuditDatabase.open(backend) as db:
-        with pytest.raises(PermissionError):
-            with db.storage.writing():
-                pass
+        with pytest.raises(PermissionError), db.storage.writing():
+            pass
         refused = sqlite3.OperationalError if backend.kind == "sqlite" else psycopg.errors.ReadOnlySqlTransaction
         with pytest.raises(refused):
             db.connection.execute(f"DELETE FROM {db.storage.table('merkle_tiles')}")
@@ -81,7 +80,8 @@ def test_an_exported_log_verifies_offline_and_shows_what_was_altered_before_the_
     # The key written in the export is used when none is given (and said so on stderr)...
     assert main(["verify", "--log", str(exported), "--no-progress"]) == 0
     captured = capsys.readouterr()
-    assert captured.out.startswith(f"VERIFIED: {len(signed.rows)} events") and "using the ledger key" in captured.err
+    assert captured.out.startswith(f"VERIFIED: {len(signed.rows)} events")
+    assert "using the ledger key" in captured.err
     # ...and the auditor's own key is what counts when given.
     stranger = NoteSigner(signed.signer.name, signed.witness.private)
     assert main(["verify", "--log", str(exported), "--log-key", stranger.key.vkey, "--no-progress"]) == 3

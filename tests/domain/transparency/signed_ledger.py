@@ -31,6 +31,7 @@ from projections.merkle_log import MerkleLog
 from tests.builders import ELEMENTARY, YEAR, class_with_students, school_with_calendar
 
 ORIGIN = "gakuseki-audit-test"
+Row = tuple[int, UUID, int, str, bytes]  # position, stream id, version, topic, stored state
 AT = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 
 
@@ -39,7 +40,7 @@ class SignedLedger:
     backend: Backend
     signer: NoteSigner
     witness: NoteSigner
-    rows: list[tuple[int, UUID, int, str, bytes]]  # as the library reads them back, in log order
+    rows: list[Row]  # as the library reads them back, in log order
     sizes: list[int]  # the checkpoints signed
 
     @property
@@ -47,12 +48,12 @@ class SignedLedger:
         return AuditKeys(self.signer.key, (self.witness.key,), ORIGIN)
 
 
-def _events(ledger: Ledger) -> list[tuple[int, UUID, int, str, bytes]]:
+def _events(ledger: Ledger) -> list[Row]:
     storage = ledger.storage
-    sql = ("SELECT rowid, originator_id, originator_version, topic, state FROM {events} ORDER BY rowid" if storage.sqlite
-           else "SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
-                "ORDER BY notification_id")
-    return [(int(p), s if isinstance(s, UUID) else UUID(s), int(v), t, bytes(st)) for p, s, v, t, st in storage.query(sql)]
+    position = "rowid" if storage.sqlite else "notification_id"
+    sql = f"SELECT {position}, originator_id, originator_version, topic, state FROM {{events}} ORDER BY {position}"
+    return [(int(p), s if isinstance(s, UUID) else UUID(s), int(v), t, bytes(st))
+            for p, s, v, t, st in storage.query(sql)]
 
 
 def write_events(ledger: Ledger, students: int) -> None:
@@ -64,7 +65,7 @@ def write_events(ledger: Ledger, students: int) -> None:
                            recorded_by="T-0001")
 
 
-def sign(ledger: Ledger, signer: NoteSigner, witness: NoteSigner, sizes: Sequence[int]) -> list[tuple[int, UUID, int, str, bytes]]:
+def sign(ledger: Ledger, signer: NoteSigner, witness: NoteSigner, sizes: Sequence[int]) -> list[Row]:
     """Run the Merkle projection up to each size and let the checkpoint publisher sign it (the last size
     is the whole log); the witness cosigns each checkpoint and the ledger keeps the cosignature."""
     rows = _events(ledger)
@@ -73,7 +74,8 @@ def sign(ledger: Ledger, signer: NoteSigner, witness: NoteSigner, sizes: Sequenc
     for size in sorted(set(sizes)):
         tree.catch_up(stop=rows[size - 1][0])
         kept = publisher.publish()
-        assert kept is not None and kept.tree_size == size, (size, kept)
+        assert kept is not None, size
+        assert kept.tree_size == size, (size, kept)
         line = cosign(kept.note, witness, 1_800_000_000 + size)
         merkle_log.keep_cosignature(ledger.storage, size, witness.key.key_id, witness.name, 1_800_000_000 + size,
                                     line.line, AT)
