@@ -110,18 +110,20 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
             projections = [ProjectionStatus(**row) for row in runner.status(stall_after)]
         except Exception:  # read models not migrated or unreachable: the ledger itself still answers
             projections = []
-        stalled = [p.projection for p in projections if p.stalled]
-        if stalled:  # the forms no longer change: in-server poller or `projections run` stopped (ADR 0022)
-            detail = f"not advancing for {stall_after:g} s while the log grows: {', '.join(stalled)}"
-            return Response(Health("stalled", backend.kind, position, detail, projections), status_code=503)
+        details = []
         try:
             refused = merkle_log.refusal(ledger.storage)
         except Exception:  # not migrated yet: nothing was signed, nothing refused
             refused = None
         if refused is not None:  # the poller stopped signing checkpoints: the tree does not extend the last one
-            detail = (f"merkle_log: signing refused at {refused.tree_size} leaves after the checkpoint of "
-                      f"{refused.checkpoint_size} ({refused.refused_at.isoformat()}): {refused.reason}")
-            return Response(Health("refused", backend.kind, position, detail, projections), status_code=503)
+            details.append(f"merkle_log: signing refused at {refused.tree_size} leaves after the checkpoint of "
+                           f"{refused.checkpoint_size} ({refused.refused_at.isoformat()}): {refused.reason}")
+        stalled = [p.projection for p in projections if p.stalled]
+        if stalled:  # the forms no longer change: in-server poller or `projections run` stopped (ADR 0022)
+            details.append(f"not advancing for {stall_after:g} s while the log grows: {', '.join(stalled)}")
+        if details:
+            status = "refused" if refused is not None else "stalled"
+            return Response(Health(status, backend.kind, position, "; ".join(details), projections), status_code=503)
         return Response(Health("ok", backend.kind, position, projections=projections))
 
     def start(_: Any = None) -> None:

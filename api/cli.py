@@ -62,7 +62,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     key = settings.ledger_key()  # signs the transfer packets this ledger issues (made on first use)
     app = create_app(Ledger.open(backend), backend, verifier, run_projections=backend.kind == "sqlite",
                      signing=key, trust=settings.trust(key),
-                     idempotency_retention=timedelta(hours=settings.idempotency_hours))
+                     idempotency_retention=timedelta(hours=settings.idempotency_hours),
+                     checkpoint_seconds=settings.checkpoint_seconds)
     host, port = args.host or settings.host, args.port or settings.port
     print(f"gakuseki: serving {backend.describe()} at http://{host}:{port} (health: /health, API: /schema)",
           flush=True)
@@ -74,7 +75,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_projections(settings: Settings, args: argparse.Namespace) -> int:
-    """status: each read model's position and lag; rebuild [NAME]: from scratch; run: keep polling."""
+    """status: each read model's (and the Merkle log's) position and lag; rebuild [NAME]: from scratch;
+    run: keep polling, and sign the Merkle log's checkpoints with the ledger's key on their cadence."""
     import time
 
     from domain.ledger import Ledger
@@ -82,16 +84,18 @@ def cmd_projections(settings: Settings, args: argparse.Namespace) -> int:
 
     backend = settings.backend
     _prepare(backend)
+    # The process that keeps the Merkle log signs its checkpoints, with the key the server signs packets with.
+    signer = settings.checkpoint_signer() if args.action == "run" else None
     with Ledger.open(backend) as ledger:
-        runner = runner_for(ledger, backend)
+        runner = runner_for(ledger, backend, signer, settings.checkpoint_seconds)
         if args.action in ("rebuild", "run"):
             for name in runner.upgrade():
                 print(f"{name}: built by another version of the projection; cleared, to be built again", flush=True)
         if args.action == "rebuild":
-            names = [args.name] if args.name else list(runner.projections)
-            unknown = [n for n in names if n not in runner.projections]
+            names = [args.name] if args.name else runner.names()
+            unknown = [n for n in names if n not in runner.names()]
             if unknown:
-                print(f"gakuseki: no projection {unknown[0]!r}; there are {', '.join(runner.projections)}",
+                print(f"gakuseki: no projection {unknown[0]!r}; there are {', '.join(runner.names())}",
                       file=sys.stderr)
                 return 2
             # A rebuild must reproduce what was there, byte for byte (promise 2).

@@ -12,6 +12,7 @@ from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
 from api.keys import LedgerKey, load_trust_list
 from domain.backend import DEFAULT_URL, Backend
 from domain.signing import TrustList
+from domain.transparency.note import NoteSigner
 
 __all__ = ["Settings", "replace"]
 
@@ -24,6 +25,16 @@ def _hours(value: str) -> float:
     if not 0 < hours <= 24 * 366:
         raise ValueError(f"GAKUSEKI_IDEMPOTENCY_HOURS={value!r}: a number of hours, more than 0, at most a year")
     return hours
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 24 * 3600:
+        raise ValueError(f"GAKUSEKI_CHECKPOINT_SECONDS={value!r}: a number of seconds, more than 0, at most a day")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,8 @@ class Settings:
     signing_key: str = "gakuseki-signing-key.pem"  # the Ed25519 key they are signed with
     trust_list: str | None = None  # a JSON file of the other ledgers whose packets are accepted; None: only itself
     idempotency_hours: float = 24.0  # how long an Idempotency-Key is remembered (ADR 0022)
+    # At most one checkpoint of the Merkle log signed per this many seconds, when it grew (ADR 0030)
+    checkpoint_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -54,6 +67,7 @@ class Settings:
             signing_key=env.get("GAKUSEKI_SIGNING_KEY") or "gakuseki-signing-key.pem",
             trust_list=env.get("GAKUSEKI_TRUST_LIST") or None,
             idempotency_hours=_hours(env.get("GAKUSEKI_IDEMPOTENCY_HOURS") or "24"),
+            checkpoint_seconds=_seconds(env.get("GAKUSEKI_CHECKPOINT_SECONDS") or "10"),
         )
 
     @property
@@ -81,6 +95,11 @@ class Settings:
                 if not path.exists():  # not another process making it at the same moment
                     raise
         return LedgerKey.load(path, self.ledger_id)
+
+    def checkpoint_signer(self, key: LedgerKey | None = None) -> NoteSigner:
+        """The ledger's key as it signs the Merkle log's checkpoints: named by the ledger id (ADR 0031)."""
+        key = key or self.ledger_key()
+        return NoteSigner(key.ledger_id, key.private)
 
     def trust(self, key: LedgerKey | None = None) -> TrustList:
         """The trust list file's ledgers, and always this ledger's own key (a packet it issued is accepted back)."""

@@ -26,13 +26,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from domain.signing import ALGORITHM, PACKET_TYPE, TrustList, public_jwk, sign, thumbprint
 
 # A ledger id goes into every packet header (iss): printable ASCII, no spaces, so that it reads
-# the same everywhere (a display name, in any script, belongs in the trust list's "name").
-_LEDGER_ID = re.compile(r"[\x21-\x7e]{1,200}")
+# the same everywhere (a display name, in any script, belongs in the trust list's "name"). It is also
+# the origin and key name of the Merkle log's signed checkpoints, and a note key name holds no '+'
+# (c2sp.org/signed-note): such an id is refused when the key is loaded, i.e. at start-up (ADR 0031).
+_LEDGER_ID = re.compile(r"[\x21-\x2a\x2c-\x7e]{1,200}")
 
 
 def ledger_id_checked(ledger_id: str) -> str:
     if not isinstance(ledger_id, str) or not _LEDGER_ID.fullmatch(ledger_id):
-        raise ValueError(f"a ledger id is 1 to 200 printable ASCII characters without spaces, not {ledger_id!r}")
+        raise ValueError(f"a ledger id is 1 to 200 printable ASCII characters without spaces or '+' (it names the "
+                         f"key of the ledger's signed checkpoints; ADR 0031), not {ledger_id!r}: "
+                         "set GAKUSEKI_LEDGER_ID")
     return ledger_id
 
 

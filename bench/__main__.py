@@ -11,7 +11,8 @@ The run, in order (each measurement module says what it measures and how):
 2. the dataset (bench/dataset.py), then VACUUM ANALYZE of the ledger's tables (what autovacuum does
    after a bulk load; the bench does it itself, as the server's autovacuum may be off);
 3. rebuild rounds (bench/rebuild.py), each beside the raw log read, with no server running, each
-   followed by VACUUM ANALYZE (a rebuild deletes and rewrites every read-model row);
+   followed by VACUUM ANALYZE (a rebuild deletes and rewrites every read-model row), then the
+   Merkle log built again from the whole log (its append rate);
 4. `gakuseki serve` and `gakuseki projections run` on the ledger, `gakuseki serve` on the second;
 5. ``--rounds`` interleaved rounds, each one running every baseline beside the figure it is compared
    with: library 30-event save, rolls at 8 clients, raw 30-row insert, rolls at 32 clients, library
@@ -176,11 +177,13 @@ def main(argv: list[str] | None = None) -> int:
                 records[r]["log_read"] = rebuild.log_read(ledger)
                 records[r]["rebuild"] = rebuild.rebuild(ledger, backend, events, each=r == 0)
                 records[r]["rebuild"]["vacuum_analyze_s"] = vacuum_analyze(conninfo, schema)
+                records[r]["merkle_append"] = rebuild.merkle_append(ledger, events)
                 eps = records[r]["log_read"]["events_per_s"]
                 records[r]["derived"] = {"log_read_six_year_ms": ds.six_year.events / eps * 1e3,
                                          "log_read_packet_child_ms": packet_child / eps * 1e3}
                 log(f"rebuild round {r + 1}: {records[r]['rebuild']['events_per_s']:,.0f} events/s "
-                    f"({records[r]['rebuild']['seconds']:.1f} s); log read {eps:,.0f} events/s")
+                    f"({records[r]['rebuild']['seconds']:.1f} s); log read {eps:,.0f} events/s; Merkle log "
+                    f"{records[r]['merkle_append']['events_per_s']:,.0f} events/s")
             with Ledger.open(Backend.from_url(second.url)) as other:
                 packets.receiving_school(other, 2026, terms_of(2026), ds.days)
 

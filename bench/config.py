@@ -66,6 +66,7 @@ TARGETS = [
     Target("form_attendance_register_p99_ms", "<", 10.0),
     Target("as_of_six_year_ms_http", "<", 50.0),
     Target("rebuild_events_per_s", ">=", 20_000.0),
+    Target("merkle_append_events_per_s", ">=", 50_000.0),
     Target("packet_export_ms_http", "<", 50.0),
     Target("packet_import_ms_http", "<", 50.0),
     Target("server_peak_rss_mb", "<", 300.0),

@@ -7,6 +7,11 @@ In the first round each projection is then also rebuilt alone, one after another
 time and events read (a rebuild of one read model after a deploy that changed only it). It runs
 in the bench process while no server or projections process is running.
 
+Merkle append: the transparency log's tree (projections/merkle_log.py) cleared and built again from
+the whole log as its projection keeps it: pages of 5,000 events read (stored bytes, no decode), a leaf
+hashed per event, and each page's tiles, leaf positions and position written in one transaction.
+Figure: events in the log / wall time (issue 12: >= 50,000 events/s), beside the same log read.
+
 Baseline ``log_read``: the library alone reading the same log, ``select_notifications`` in pages
 of 1,000 from the start to the head, each notification decoded to its event by the ledger's mapper
 (perf-baseline.md A5 with decode): what any rebuild has to pay before doing any work.
@@ -20,6 +25,7 @@ from typing import Any
 from domain.ledger import Ledger
 from domain.storage import events
 from projections import runner_for
+from projections.merkle_log import MerkleLog
 
 
 def log_size(ledger: Ledger) -> int:
@@ -41,6 +47,15 @@ def log_read(ledger: Ledger) -> dict[str, Any]:
         start = page[-1].id
     wall = time.perf_counter() - t0
     return {"events": read, "seconds": wall, "events_per_s": read / wall}
+
+
+def merkle_append(ledger: Ledger, events: int) -> dict[str, Any]:
+    tree = MerkleLog(ledger)
+    t0 = time.perf_counter()
+    read = tree.rebuild()
+    wall = time.perf_counter() - t0
+    return {"log_events": events, "events_read": read, "leaves": tree.size(), "seconds": wall,
+            "events_per_s": events / wall}
 
 
 def rebuild(ledger: Ledger, backend: Any, events: int, *, each: bool = False) -> dict[str, Any]:

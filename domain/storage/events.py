@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
+from psycopg.rows import tuple_row
+
 from domain.storage.database import Storage, Tx
 
 Row = tuple[int, UUID, int, str, bytes]  # position, stream, version, topic, stored state
@@ -28,6 +30,22 @@ def in_streams(storage: Storage, stream_ids: Sequence[UUID]) -> Iterable[Row]:
         yield from _rows(storage.query("SELECT notification_id, originator_id, originator_version, topic, state "
                                        "FROM {events} WHERE originator_id = ANY(?::uuid[])", (list(stream_ids),),
                                        prepare=True))
+
+
+def after(storage: Storage, position: int, limit: int, stop: int | None = None) -> list[Row]:
+    """Up to ``limit`` events after log ``position`` (up to ``stop``), in log order, as stored: the
+    Merkle log's page. Tuples straight from the driver (the library's notifications are dicts made
+    into objects: a third of the time of a page at 200,000 events)."""
+    stop = (1 << 63) - 1 if stop is None else stop
+    if storage.sqlite:
+        rows = storage.query("SELECT rowid, originator_id, originator_version, topic, state FROM {events} "
+                             "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?", (position, stop, limit))
+        return list(_rows(rows))
+    with storage.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
+        c.execute(storage.sql("SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
+                              "WHERE notification_id > ? AND notification_id <= ? ORDER BY notification_id LIMIT ?"),
+                  (position, stop, limit), prepare=True)
+        return [(p, s, v, t, bytes(st)) for p, s, v, t, st in c.fetchall()]
 
 
 def _rows(rows: list[tuple[Any, ...]]) -> Iterable[Row]:

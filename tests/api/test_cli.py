@@ -138,3 +138,23 @@ def test_a_rebuild_reports_that_the_documents_are_identical(tmp_path: Path,
     assert main(["--database-url", url, "projections", "rebuild"]) == 0
     assert "roster: rebuilt, sha256" in (out := capsys.readouterr().out)
     assert "(identical to before)" in out
+
+
+def test_a_rebuild_of_the_merkle_log_reports_the_same_tiles(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from domain.ledger import Ledger
+    from tests import builders as b
+
+    url = f"sqlite:///{tmp_path}/ledger.sqlite3"
+    assert main(["--database-url", url, "migrate"]) == 0
+    with Ledger.open(Backend.from_url(url)) as ledger:
+        b.school_with_calendar(ledger)
+        head = ledger.position()
+    assert main(["--database-url", url, "projections", "rebuild", "merkle_log"]) == 0
+    assert "merkle_log: rebuilt, sha256" in (out := capsys.readouterr().out)
+    assert "(first build)" in out
+    assert main(["--database-url", url, "projections", "rebuild"]) == 0  # every one, the Merkle log among them
+    out = capsys.readouterr().out
+    [line] = [line for line in out.splitlines() if line.startswith("merkle_log: rebuilt, sha256")]
+    assert line.endswith("(identical to before)")
+    assert f"merkle_log: position {head} of {head} (lag 0)" in out

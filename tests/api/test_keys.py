@@ -257,3 +257,28 @@ def test_the_signing_key_is_not_the_development_token_key(in_tmp: Path, capsys: 
     assert main(["keys", "generate"]) == 0
     assert main(["token", "--role", "operator"]) == 0
     assert (in_tmp / "gakuseki-dev-key.pem").read_bytes() != (in_tmp / "gakuseki-signing-key.pem").read_bytes()
+
+
+def test_a_ledger_id_with_a_plus_is_refused_at_start_for_it_names_the_checkpoint_key(
+        in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The ledger id is the origin and key name of the Merkle log's checkpoints (ADR 0031): a note key
+    name holds no '+', so neither may the id; every process that loads the key stops with the reason."""
+    assert main(["keys", "generate"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("GAKUSEKI_LEDGER_ID", "tokyo+minato")
+    url = f"sqlite:///{in_tmp}/ledger.sqlite3"
+    for command in (["keys", "show"], ["--database-url", url, "projections", "run"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "without spaces or '+'" in err
+        assert "'tokyo+minato'" in err
+    with pytest.raises(ValueError, match=r"without spaces or '\+'"):
+        LedgerKey.of("tokyo+minato", Ed25519PrivateKey.generate())
+
+
+def test_the_checkpoint_cadence_is_read_from_the_environment_and_checked() -> None:
+    assert Settings.from_env({}).checkpoint_seconds == 10.0
+    assert Settings.from_env({"GAKUSEKI_CHECKPOINT_SECONDS": "2.5"}).checkpoint_seconds == 2.5
+    for wrong in ("0", "-1", "ten", "100000"):
+        with pytest.raises(ValueError, match="GAKUSEKI_CHECKPOINT_SECONDS"):
+            Settings.from_env({"GAKUSEKI_CHECKPOINT_SECONDS": wrong})
