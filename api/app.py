@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -43,12 +43,13 @@ from api.schools import SchoolController
 from api.security import SecuredLitestar
 from api.student_forms import LongAbsenceController, StudentFormController
 from api.students import StudentController
+from api.transparency import StudentProofController, TransparencyController
 from api.writes import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, Recorded
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.signing import TrustList
 from domain.storage import merkle_log
-from domain.transparency.note import NoteSigner
+from domain.transparency.note import NoteKey, NoteSigner
 from projections import runner_for
 from projections.checkpoints import EVERY
 from projections.forms import Forms
@@ -80,13 +81,14 @@ class Health(msgspec.Struct, frozen=True):
 
 def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = None, *,
                run_projections: bool = False, signing: LedgerKey | None = None,
-               trust: TrustList | None = None, stall_after: float = STALL_AFTER,
+               trust: TrustList | None = None, witnesses: Sequence[NoteKey] = (), stall_after: float = STALL_AFTER,
                idempotency_retention: timedelta = RETENTION, sweep_every: float | None = None,
                checkpoint_seconds: float = EVERY) -> Litestar:
     """The app over one ledger; ``run_projections`` polls the read models in a thread of the server
     (the embedded default; a PostgreSQL deployment runs `gakuseki projections run` instead).
     ``signing`` signs the transfer packets it issues (a key of its own for this process when not
-    given) and ``trust`` lists whose packets it imports (always its own). Idempotency keys are kept for
+    given) and ``trust`` lists whose packets it imports (always its own); ``witnesses`` are the keys whose
+    cosignatures of its checkpoints it keeps (ADR 0033). Idempotency keys are kept for
     ``idempotency_retention`` and swept in a thread of the server (ADR 0022). Where the server runs
     the projections it also keeps the Merkle log and signs its checkpoints with ``signing``, at most
     every ``checkpoint_seconds`` (ADR 0030)."""
@@ -142,7 +144,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     state: dict[str, Any] = {}
     if verifier is not None:
         state["services"] = Services(ledger, backend, verifier, keys, AccessLog(ledger),
-                                     Forms(runner, clock=ledger.now), signing, trust)
+                                     Forms(runner, clock=ledger.now), signing, trust, tuple(witnesses))
     openapi = OpenAPIConfig(
         title="Gakuseki ledger API",
         version="1.0.0",
@@ -163,7 +165,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     if verifier is not None:
         handlers += [SchoolController, StudentController, RollController, RecordController, HistoryController,
                      LogController, FormController, StudentFormController, LongAbsenceController,
-                     HandoverController, AdvancementController, PacketExportController, PacketImportController]
+                     HandoverController, AdvancementController, PacketExportController, PacketImportController,
+                     TransparencyController, StudentProofController]
     app = SecuredLitestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
                           exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state),
                           before_request=judge_request)
@@ -261,7 +264,9 @@ def _document(app: Litestar) -> None:
                 document_integer(prop, f.type)
 
 
-NATURALLY_IDEMPOTENT = frozenset({"/v1/transfer-packets", "/v1/schools/{school_code}/years/{year}/advancements"})
+# A witness's cosignature too: a key's first cosignature of a checkpoint is kept, a repeat answers 200.
+NATURALLY_IDEMPOTENT = frozenset({"/v1/transfer-packets", "/v1/schools/{school_code}/years/{year}/advancements",
+                                  "/v1/transparency/cosignatures"})
 
 
 def _structs(types: Any, seen: set[type] | None = None) -> Iterator[msgspec.inspect.StructType]:

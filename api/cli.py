@@ -61,7 +61,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # a PostgreSQL deployment runs `gakuseki projections run` as its own process.
     key = settings.ledger_key()  # signs the transfer packets this ledger issues (made on first use)
     app = create_app(Ledger.open(backend), backend, verifier, run_projections=backend.kind == "sqlite",
-                     signing=key, trust=settings.trust(key),
+                     signing=key, trust=settings.trust(key), witnesses=settings.witness_keys,
                      idempotency_retention=timedelta(hours=settings.idempotency_hours),
                      checkpoint_seconds=settings.checkpoint_seconds)
     host, port = args.host or settings.host, args.port or settings.port

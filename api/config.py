@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
 from api.keys import LedgerKey, load_trust_list
 from domain.backend import DEFAULT_URL, Backend
 from domain.signing import TrustList
-from domain.transparency.note import NoteSigner
+from domain.transparency.note import COSIGNATURE_V1, NoteKey, NoteSigner
 
 __all__ = ["Settings", "replace"]
 
@@ -25,6 +26,20 @@ def _hours(value: str) -> float:
     if not 0 < hours <= 24 * 366:
         raise ValueError(f"GAKUSEKI_IDEMPOTENCY_HOURS={value!r}: a number of hours, more than 0, at most a year")
     return hours
+
+
+def witness_keys(value: str) -> tuple[NoteKey, ...]:
+    """GAKUSEKI_WITNESS_KEYS: witnesses' vkeys (cosignature/v1, type 0x04), as `gakuseki witness-key` prints them."""
+    keys = []
+    for vkey in re.split(r"[\s,]+", value.strip()) if value.strip() else []:
+        try:
+            key = NoteKey.from_vkey(vkey)
+        except ValueError as e:
+            raise ValueError(f"GAKUSEKI_WITNESS_KEYS: {vkey[:80]!r}: {e}")
+        if key.sig_type != COSIGNATURE_V1:
+            raise ValueError(f"GAKUSEKI_WITNESS_KEYS: {key.name} is not a witness key (cosignature/v1, type 0x04)")
+        keys.append(key)
+    return tuple(keys)
 
 
 def _seconds(value: str) -> float:
@@ -50,6 +65,9 @@ class Settings:
     signing_key: str = "gakuseki-signing-key.pem"  # the Ed25519 key they are signed with
     trust_list: str | None = None  # a JSON file of the other ledgers whose packets are accepted; None: only itself
     idempotency_hours: float = 24.0  # how long an Idempotency-Key is remembered (ADR 0022)
+    # The witnesses whose cosignatures of the checkpoints are kept (ADR 0033): note vkeys of type 0x04,
+    # separated by spaces, commas or newlines.
+    witness_keys: tuple[NoteKey, ...] = ()
     # At most one checkpoint of the Merkle log signed per this many seconds, when it grew (ADR 0030)
     checkpoint_seconds: float = 10.0
 
@@ -67,6 +85,7 @@ class Settings:
             signing_key=env.get("GAKUSEKI_SIGNING_KEY") or "gakuseki-signing-key.pem",
             trust_list=env.get("GAKUSEKI_TRUST_LIST") or None,
             idempotency_hours=_hours(env.get("GAKUSEKI_IDEMPOTENCY_HOURS") or "24"),
+            witness_keys=witness_keys(env.get("GAKUSEKI_WITNESS_KEYS") or ""),
             checkpoint_seconds=_seconds(env.get("GAKUSEKI_CHECKPOINT_SECONDS") or "10"),
         )
 

@@ -16,6 +16,7 @@ from api.keys import LedgerKey
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.signing import TrustList
+from domain.transparency.note import NoteKey
 from projections.forms import Forms
 
 
@@ -29,6 +30,7 @@ class Services:
     forms: Forms | None = None
     signing: LedgerKey = field(default_factory=lambda: LedgerKey.of("gakuseki-dev", Ed25519PrivateKey.generate()))
     trust: TrustList = field(default_factory=lambda: TrustList({}))
+    witnesses: tuple[NoteKey, ...] = ()  # whose cosignatures the ledger keeps (GAKUSEKI_WITNESS_KEYS)
 
 
 def services(state: State) -> Services:

@@ -6,7 +6,8 @@
   has it. Path and query parameters are text by nature and must parse as their declared type;
   every integer, wherever it comes from, has bounds (api/schemas.py).
 - ``Accept`` must name something the route answers: JSON (and problem+json for refusals) on every
-  route, the printable page (``text/html``) on the forms as well; anything else is 406. A missing
+  route, the printable page (``text/html``) on the forms as well, ``text/plain`` (C2SP signed notes and
+  proofs) on the transparency routes; anything else is 406. A missing
   ``Accept`` or ``*/*`` takes JSON.
 """
 
@@ -23,6 +24,7 @@ from api.problems import MEDIA_TYPE, ApiProblem
 
 JSON_ANSWERS = (MediaType.JSON, MEDIA_TYPE)
 FORM_ANSWERS = (*JSON_ANSWERS, MediaType.HTML)
+NOTE_ANSWERS = (*JSON_ANSWERS, MediaType.TEXT)  # the transparency log: C2SP notes and proofs are text
 
 
 async def judge_request(request: Request[Any, Any, Any]) -> Any:
@@ -31,7 +33,8 @@ async def judge_request(request: Request[Any, Any, Any]) -> Any:
     if not path.startswith("/v1/") and path != "/health":  # the OpenAPI pages are Litestar's own
         return None
     handler = request.route_handler
-    offered = FORM_ANSWERS if "forms" in (handler.resolve_tags() or ()) else JSON_ANSWERS
+    tags = handler.resolve_tags() or ()
+    offered = FORM_ANSWERS if "forms" in tags else NOTE_ANSWERS if "transparency" in tags else JSON_ANSWERS
     if request.headers.get("accept", "").strip() and request.accept.best_match(list(offered)) is None:
         raise ApiProblem(406, "not-acceptable", f"this route answers {', '.join(offered)}; Accept names none of them",
                          field="Accept")

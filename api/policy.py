@@ -8,7 +8,8 @@ gets 403 ``outside-custody`` (domain/custody.py; ADR 0019). Teachers' classes co
 ledger's own class records (the homeroom teacher of the class) or from the token's class grants,
 and a class is always a class of the grant's school (school, year, grade, name). An auditor with a
 school or board claim is scoped to that school or that board's schools on every route, and reads
-a child as that school does; the ledger-wide feeds are for an auditor without a claim.
+a child as that school does; the ledger-wide feeds are for an auditor without a claim. The
+transparency log's checkpoints and proofs (hashes only) are for every auditor and every board (ADR 0033).
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ ACTIONS: dict[str, frozenset[str]] = {
                             "record.read", "report_card.read", "health.read", "long_absence.read",
                             "student.handover", "packet.import", "packet.export"}),
     "board": frozenset({"student.read", "school.register", "principal.appoint", "long_absence.read",
-                        "advancement.bulk"}),
+                        "advancement.bulk", "log.verify", "log.cosign"}),
     "auditor": frozenset({"student.read", "attendance.read", "student.history", "log.read", "access_log.read",
-                          "record.read", "health.read", "long_absence.read"}),
+                          "record.read", "health.read", "long_absence.read", "log.verify", "proof.read"}),
     "operator": frozenset(),
 }
 # What a school that handed the child over may still do: read its own period (originals, read-only).
@@ -47,7 +48,10 @@ READS = frozenset({"student.read", "attendance.read", "record.read", "health.rea
 # Reads of sensitivity class I/II records need a multi-factor token (MEXT guideline): the
 # 指導要録, the report card, the health cards, the long-absence list, histories and the feeds.
 NEEDS_MFA = frozenset({"student.history", "access_log.read", "log.read", "record.read", "report_card.read",
-                       "health.read", "long_absence.read"})
+                       "health.read", "long_absence.read", "proof.read"})
+# The transparency log's heads and proofs (ADR 0033): hashes of the whole ledger, no record's content.
+# Every auditor, whatever their scope, and every board (the witnesses) see them; no multi-factor
+# token is needed (a witness runs unattended). A board posts cosignatures ("log.cosign").
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Target:
     homeroom: str | None = None  # staff id of that class's homeroom teacher
     subject: str | None = None
     ledger_wide: bool = False  # the log, the access log: no school of their own
+    transparency: bool = False  # the transparency log's checkpoints and proofs: hashes only (ADR 0033)
     kind: str = "record"  # what a 404 calls it: the same words whether missing or out of sight
     # A child: every school of this ledger that held them, in order, with its board (they read their
     # periods), the classes teachers see them through, and the day the request writes about.
@@ -93,6 +98,8 @@ def class_key(year: int, grade: int, name: str) -> str:
 
 
 def _sees(p: Principal, g: Grant, t: Target) -> bool:
+    if t.transparency:
+        return g.role in ("auditor", "board")
     if g.role == "auditor":
         if g.school is None and g.board is None:
             return True
@@ -129,7 +136,7 @@ def _may(g: Grant, action: str, t: Target) -> bool:
 def _in_custody(g: Grant, action: str, t: Target) -> bool:
     """A school writes only what it holds: the days the child was in its custody, while it holds them;
     a school the child has left reads its period and writes nothing (domain/custody.py)."""
-    return g.school is None or g.school == t.school or action in READS
+    return g.school is None or g.school == t.school or action in READS or t.transparency
 
 
 def _allows(g: Grant, action: str, t: Target) -> bool:

@@ -86,6 +86,8 @@ def on_api_problem(request: Request[Any, Any, Any], exc: ApiProblem) -> Response
 
 # msgspec names an unknown or missing field in its message; Litestar's key is the object holding it.
 _NAMED_FIELD = re.compile(r"^Object (?:contains unknown|missing required) field `(?P<name>[^`]+)`")
+# Litestar names a missing query, header or path parameter only in its detail.
+_MISSING_PARAMETER = re.compile(r"^Missing required \w+ parameter '(?P<name>[^']+)'")
 # A number outside the bounds of its field (msgspec: "Expected `int` <= 2100").
 _OUT_OF_RANGE = re.compile(r"^Expected `(?:int|float|decimal)` [<>]=? ")
 
@@ -101,7 +103,8 @@ def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> 
                 key = named["name"] if key in ("data", "body") else f"{key}.{named['name']}"
             found.append(FieldProblem(key, message))
     detail = exc.detail or "the request does not match its schema"
-    first = found[0].field if found else None
+    missing = _MISSING_PARAMETER.match(detail)
+    first = found[0].field if found else missing["name"] if missing else None
     rule = "out-of-range" if found and _OUT_OF_RANGE.match(found[0].message) else "invalid-request"
     return problem(400, rule, detail, request, field=first, problems=found or None)
 

@@ -223,6 +223,15 @@ class SealIn(Body, frozen=True):
     pass
 
 
+class CosignatureIn(Body, frozen=True):
+    """A witness's cosignature of a signed checkpoint (api/transparency.py)."""
+
+    tree_size: Annotated[int, Meta(ge=1, le=LAST_POSITION, description="the size of the signed checkpoint cosigned")]
+    cosignature: Annotated[str, Meta(min_length=10, max_length=1000, description=(
+        "the C2SP cosignature/v1 signature line: an em dash, a space, the witness's key name, a space, "
+        "base64(key ID || timestamp || Ed25519 signature)"))]
+
+
 _IDENTITY = {"family_name": "佐藤", "given_name": "陽翔", "family_name_kana": "さとう", "given_name_kana": "はると",
              "sex": "male", "birth_date": "2019-06-01", "address": "鳥取県鳥取市東町1-220",
              "guardian": {"name": "佐藤 健", "name_kana": "さとう けん", "relation": "父"}}
@@ -273,6 +282,9 @@ EXAMPLES: dict[type[Body], dict[str, Any]] = {
     HandoverIn: {"kind": "transfer", "to_school": "B131220000021", "left_on": "2026-06-05",
                  "accepted_on": "2026-06-08", "year": 2026, "grade": 1, "reason": "保護者の転勤に伴う転居",
                  "class_name": "1", "number": 31},
+    CosignatureIn: {"tree_size": 1042,
+                    "cosignature": "\u2014 board-312011 3Yc9xAAAAABpdhXVkP+0jFxx0Ww6N7Vb5yFdFhsmOpMNZ1Ib0ZlJXKmknYz0ErT"
+                                   "0dWmmSn2rEy5qn1QK4bKmGcGczX6B1Z9t4YkMJhTH4sr0Bw==\n"},
     AdvancementIn: {"accepted_on": "2027-04-07", "to_school": "C131220000015", "classes": ["1"]},
     PacketIn: {"school_code": "B131220000021", "class_name": "1", "number": 12,
                "packet": "eyJhbGciOiJFZERTQSIsImlzcyI6ImpwLTEyLWNoaWJhIiwia2lkIjoiLi4uIiwidHlwIjoiZ2FrdXNla2ktdHJhbn"

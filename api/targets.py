@@ -54,7 +54,7 @@ def student_target(ledger: Ledger, student_id: str, *, year: int | None = None, 
     for school in custody.schools(periods):  # the class the child left each school from
         left = [p for p in student.classes if p.school_code == school]
         if school != holder and left and left[-1] is not placement:
-            places.append((_year_of(student, left[-1]), left[-1]))
+            places.append((year_of(student, left[-1]), left[-1]))
     class_streams = [streams.school_class(p.school_code, y, p.grade, p.class_name) for y, p in places]
     held = custody.schools(periods)
     ledger.prefetch([*(streams.school(code) for code in dict.fromkeys([school_code, *held])), *class_streams,
@@ -72,7 +72,7 @@ def student_target(ledger: Ledger, student_id: str, *, year: int | None = None, 
                   seats=tuple(seats), day=day.isoformat() if day else None, day_field=day_field), student
 
 
-def _year_of(student: Student, placement: Placement) -> int:
+def year_of(student: Student, placement: Placement) -> int:
     """The school year of a placement (the latest year it is the placement of; else the year of its first day)."""
     years = [y for y, p in student.placements.items() if p is placement]
     if years:

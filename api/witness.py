@@ -100,7 +100,7 @@ def load_key(path: Path | str) -> NoteSigner:
         raise ValueError(f"{path} is not a note signer key")
     if os.name == "posix" and path.stat().st_mode & 0o077:
         raise ValueError(f"{path} can be read by others (mode {path.stat().st_mode & 0o777:o}): chmod 600 it")
-    parts = text.removeprefix(_SKEY_PREFIX).split("+") if text.startswith(_SKEY_PREFIX) else []
+    parts = text.removeprefix(_SKEY_PREFIX).split("+", 2) if text.startswith(_SKEY_PREFIX) else []
     if len(parts) != 3:
         raise ValueError(f"{path} is not a note signer key (PRIVATE+KEY+<name>+<key ID>+<key>)")
     name, hex_id, material = parts

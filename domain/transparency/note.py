@@ -136,7 +136,7 @@ class NoteKey:
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteKey:
         """The key of a vkey; refused (ValueError) when malformed, of another type, or its key ID is wrong."""
-        parts = vkey.split("+", 2)  # the base64 key may itself hold a "+": split at the first two only
+        parts = vkey.split("+", 2)  # the base64 key may hold a "+" itself
         if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
             raise ValueError("a vkey is <name>+<8 hex digits>+<base64 key>")
         name, hex_id, material = parts

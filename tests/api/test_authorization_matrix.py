@@ -26,11 +26,14 @@ from typing import Any
 import jwt
 import msgspec
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
 from domain.signing import canonical
+from domain.storage.merkle_log import StoredCheckpoint
 from domain.student import Identity
 from domain.transfer_packet import FORMAT, PacketSchool, TransferPacket
+from domain.transparency.note import COSIGNATURE_V1, NoteSigner, cosign
 from tests.api.conftest import (
     DENTAL,
     HEALTH,
@@ -47,6 +50,7 @@ from tests.api.conftest import (
     key_of,
     problem_of,
 )
+from tests.api.transparency_log import ledger_signer, publish
 from tests.builders import BOARD, YEAR, identity
 
 # The expected answer of every cell: "own/other" per role; one value for the ledger-wide feeds.
@@ -88,6 +92,12 @@ handover               403/404          403/404         403/404 201/404   201/40
 advancements           404/404          404/404         403/404 403/404   403/404   200/404 403/403 404/404
 transfer-packet        403/404          403/404         403/404 200/404   200/404   403/404 403/403 404/404
 import-packet          404/404          404/404         403/404 201/404   201/404   403/404 403/403 404/404
+checkpoint             404              404             404     404       404       200     200     404
+checkpoints            404              404             404     404       404       200     200     404
+inclusion              404              404             404     404       404       200     200     404
+consistency            404              404             404     404       404       200     200     404
+cosignature            404              404             404     404       404       201     403     404
+student-proof          403/404          403/404         403/404 403/404   403/404   403/404 200/200 404/404
 """
 
 
@@ -278,6 +288,32 @@ def _feed(path: str) -> Callable[[Api, Scene], Call]:
     return lambda api, scene: Call("GET", path)
 
 
+# The transparency log (ADR 0033): hashes of the whole ledger, read by every auditor and every board;
+# a board posts cosignatures. A checkpoint of the log as it is now is signed for each cell.
+WITNESS = NoteSigner("board-312011", Ed25519PrivateKey.generate(), COSIGNATURE_V1)
+TRANSPARENCY = ("checkpoint", "checkpoints", "inclusion", "consistency", "cosignature")
+
+
+def _checkpoint_now(api: Api) -> StoredCheckpoint:
+    api.services.witnesses = (WITNESS.key,)
+    return publish(api.ledger, ledger_signer(api.services))
+
+
+def _sign_now(api: Api) -> None:
+    _checkpoint_now(api)
+
+
+def _transparency(path: Callable[[StoredCheckpoint], str]) -> Callable[[Api, Scene], Call]:
+    return lambda api, scene: Call("GET", path(_checkpoint_now(api)))
+
+
+def _cosignature(api: Api, scene: Scene) -> Call:
+    api.fresh_class(scene.school)  # a checkpoint no witness has cosigned yet
+    checkpoint = _checkpoint_now(api)
+    line = cosign(checkpoint.note, WITNESS, 1_800_000_000).line
+    return Call("POST", "/v1/transparency/cosignatures", {"tree_size": checkpoint.tree_size, "cosignature": line})
+
+
 def _marked(api: Api, sid: str) -> None:
     api.ledger.record_roll(*_class_of(api, sid), on=date(2026, 4, 7), marks=[(sid, {"code": "present"})],
                            recorded_by="admin")
@@ -363,6 +399,12 @@ ROUTES: dict[str, Callable[[Api, Scene], Call]] = {
         "left_on": "2026-06-05", "accepted_on": "2026-06-08", "year": YEAR, "grade": 1, "reason": "保護者の転勤"}),
     "transfer-packet": _on_student("GET", "/transfer-packet", prepare=_moved_out),
     "import-packet": _import_packet,
+    "checkpoint": _transparency(lambda c: "/v1/transparency/checkpoint"),
+    "checkpoints": _transparency(lambda c: "/v1/transparency/checkpoints?limit=1"),
+    "inclusion": _transparency(lambda c: f"/v1/transparency/inclusion?position=1&tree_size={c.tree_size}"),
+    "consistency": _transparency(lambda c: f"/v1/transparency/consistency?from={c.tree_size}"),
+    "cosignature": _cosignature,
+    "student-proof": _on_student("GET", "/proof", prepare=lambda api, sid: _sign_now(api)),
     "advancements": _on_school("POST", lambda api, code: f"/years/{YEAR}/advancements", lambda code, n: {
         "accepted_on": "2027-04-07", "to_school": "C131220000015", "students": []}),
 }
@@ -455,7 +497,9 @@ def test_an_auditor_with_a_school_or_board_claim_is_scoped_to_it_on_every_route(
     headers = api.bearer(api.key.token("AU-0009", [grant]))
     inside = ROUTES[route](api, Scene(A, "T-0009"))
     response = api.call(inside.method, inside.path, headers, inside.body)
-    expected = EXPECTED.get((route, "auditor", "own"), 404)  # a ledger-wide feed: out of scope
+    # a ledger-wide feed: out of scope; the transparency log's hashes: read by every auditor
+    expected = EXPECTED.get((route, "auditor", "own"), EXPECTED[(route, "auditor", "-")] if route in TRANSPARENCY
+                            else 404)
     if expected < 300:
         assert response.status_code == expected, f"{route}: {response.text}"
     else:

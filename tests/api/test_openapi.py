@@ -107,9 +107,10 @@ def test_every_error_status_is_documented_as_problem_json(document: dict[str, An
 
 # Writes that answer otherwise, and why: a bulk advancement reports each child (200, a report, idempotent
 # child by child); an import answers 201 the first time and 200 with the first admission after that
-# (the packet is its own idempotency key).
+# (the packet is its own idempotency key); a witness's cosignature likewise (the first one of a key stays).
 OTHER_WRITES = {"/v1/schools/{school_code}/years/{year}/advancements": ({"200"}, "Advancements"),
-                "/v1/transfer-packets": ({"200", "201"}, "Recorded")}
+                "/v1/transfer-packets": ({"200", "201"}, "Recorded"),
+                "/v1/transparency/cosignatures": ({"200", "201"}, "CosignatureOut")}
 
 
 def test_writes_document_what_they_answer_and_their_headers(document: dict[str, Any]) -> None:
