@@ -160,12 +160,19 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     """generate [--force]: make the packet signing key; show: the entry other ledgers put in their trust list.
 
-    With --json only the JSON is printed (the public JWK, or the trust list entry).
+    With --json only the JSON is printed (the public JWK, or the trust list entry); with --vkey only the
+    checkpoint verifier key (note vkey) auditors and witnesses give `gakuseki verify` / `gakuseki witness`.
     """
     import json
 
     from api.keys import LedgerKey
 
+    if args.vkey:
+        from domain.transparency.note import NoteKey
+
+        key = settings.ledger_key(create=args.action == "generate")
+        print(NoteKey.of(key.ledger_id, key.public_key).vkey)
+        return 0
     if args.action == "generate":
         key = LedgerKey.generate(settings.signing_key, settings.ledger_id, force=args.force)
         document = key.public_jwk()
@@ -262,6 +269,8 @@ def parser() -> argparse.ArgumentParser:
                       help="generate: a new key file; show: the kid and the trust list entry for other ledgers")
     keys.add_argument("--force", action="store_true", help="generate: replace an existing key file")
     keys.add_argument("--json", action="store_true", help="print the JSON alone")
+    keys.add_argument("--vkey", action="store_true", help="show: print the checkpoint verifier key (note vkey) "
+                      "alone, for `gakuseki verify --log-key` and `gakuseki witness --log-key`")
     keys.set_defaults(run=cmd_keys)
     wkey = sub.add_parser("witness-key", help="make a witness's cosignature key (note skey, mode 0600); "
                           "prints its vkey for the ledger's GAKUSEKI_WITNESS_KEYS")

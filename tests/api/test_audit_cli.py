@@ -163,3 +163,18 @@ def test_a_proof_file_whose_proof_or_leaf_was_altered_is_refused(signed: SignedL
     assert main(["verify", "--proof", str(path), "--log-key", signed.signer.key.vkey]) == 12
     path.write_text("not a proof\n", encoding="utf-8")
     assert main(["verify", "--proof", str(path), "--log-key", signed.signer.key.vkey]) == 2
+
+
+def test_keys_show_vkey_prints_the_key_the_checkpoints_verify_with(tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from api.keys import LedgerKey
+    from domain.transparency.note import Checkpoint, NoteKey, open_checkpoint, sign_checkpoint
+
+    monkeypatch.setenv("GAKUSEKI_SIGNING_KEY", str(tmp_path / "key.pem"))
+    monkeypatch.setenv("GAKUSEKI_LEDGER_ID", "tottori-city")
+    key = LedgerKey.generate(tmp_path / "key.pem", "tottori-city")
+    assert main(["keys", "show", "--vkey"]) == 0
+    vkey = capsys.readouterr().out.strip()
+    note = sign_checkpoint(Checkpoint("tottori-city", 0, bytes.fromhex(
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")), NoteSigner("tottori-city", key.private))
+    assert open_checkpoint(note, NoteKey.from_vkey(vkey))[0].size == 0
