@@ -169,7 +169,9 @@ def _verify_proof(args: argparse.Namespace) -> int:
     if findings:
         print(f"{findings[0]} [exit {exit_status(findings)}]")
     else:
-        print(f"VERIFIED: {entries} entries of {args.proof} are in the checkpoint of {checkpoint.size} leaves signed "
+        what = "1 entry" if entries == 1 else f"{entries} entries"
+        verb = "is" if entries == 1 else "are"
+        print(f"VERIFIED: {what} of {args.proof} {verb} in the checkpoint of {checkpoint.size} leaves signed "
               f"by {log_key.name}" + (f", cosigned by {', '.join(sorted(cosigners))}" if cosigners else
                                        ", cosigned by none of the witnesses given"))
     return exit_status(findings)

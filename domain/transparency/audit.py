@@ -82,7 +82,8 @@ class AuditReport:
         if latest is None:
             signed = "no signed checkpoint"
         else:
-            signed = (f"{len(self.checkpoints)} signed checkpoints, the latest of {latest.size} leaves"
+            many = len(self.checkpoints)
+            signed = (f"{many} signed checkpoint{'s' if many != 1 else ''}, the latest of {latest.size} leaves"
                       + (f", the latest witnessed of {witnessed[-1].size} ({', '.join(witnessed[-1].witnesses)})"
                          if witnessed else ", none witnessed by the keys given"))
         if not self.findings:
