@@ -454,3 +454,19 @@ def test_a_log_with_events_and_no_checkpoint_verifies_nothing(backend: Backend, 
         report = audit_on(conn, ledger)
     assert report.status == Kind.UNSIGNED.status
     assert merkle_log  # the tables exist but hold no checkpoint
+
+
+def test_rows_after_the_latest_checkpoint_are_compared_with_the_tiles_and_said_to_be_unsigned(
+        backend: Backend, clock: Any) -> None:
+    ledger = signed_ledger(backend, clock, students=20, sizes=[40, 60])  # the tree goes on past 60 leaves
+    tail = len(ledger.rows) - 60
+    with tampering(backend) as conn:
+        report = audit_on(conn, ledger)
+        assert report.findings == []
+        assert f"{tail} events after the latest checkpoint are not signed yet" in report.summary()
+        execute(conn, backend, "UPDATE {events} SET state = ? WHERE {position} = ?", (b"changed", ledger.rows[70][0]))
+        report = audit_on(conn, ledger)
+    first = report.first
+    assert first is not None
+    assert (first.kind, first.leaf) == (Kind.CHANGED_ROW, 70)
+    assert "after the latest checkpoint" in first.detail
