@@ -189,7 +189,7 @@ def diagnose(first: int, rows: int, window: Sequence[Seen], mismatched: Sequence
                        leaf=first, position=expected)
     # 6. changed, column not told
     same_next = len(window) > 1 and window[1].leaf is not None and window[1].leaf == signed.leaf(first + 1)
-    where = ("changed in place (the row after it is as signed)" if same_next
-             else "changed, and the rows after it differ from the signed ones too")
-    return Finding(Kind.CHANGED_ROW, f"the row was {where}; no single-bit change of one column gives back the "
+    how = ("changed in place (the row after it is as signed)" if same_next
+           else "changed, and the rows after it differ from the signed ones too")
+    return Finding(Kind.CHANGED_ROW, f"the row was {how}; no single-bit change of one column gives back the "
                    "signed leaf (several bits, or several columns, changed)", leaf=first, position=here.row[0])
