@@ -248,7 +248,10 @@ def audit(log: AuditedLog, keys: AuditKeys, held: Sequence[tuple[str, str]] = ()
     bad = [c for c in good if c.size not in by_rows]
     tiles_roots = _tree_roots(stored, sizes) if bad or walk.first is not None else dict(walk.roots)
     by_tiles = _matched(tiles_roots, good)
-    report.verified_size = max((s for s in by_rows if all(c.size in by_rows for c in good if c.size <= s)), default=0)
+    for c in good:  # by size: the largest signed size up to which every checkpoint is given back
+        if c.size not in by_rows:
+            break
+        report.verified_size = c.size
 
     # Consecutive checkpoints: a tree with the larger one's root fixes the smaller one's.
     for roots, matched, which in ((walk.roots, by_rows, "the rows'"), (tiles_roots, by_tiles, "the stored tiles'")):

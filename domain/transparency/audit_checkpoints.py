@@ -99,6 +99,7 @@ def check_checkpoints(stored: Iterable[CheckpointRow], cosignatures: Iterable[Co
         signed.witnesses = witnesses
         notes[signed.size] = parse_note(row.note).text
         good.append(signed)
+    stored_by_size = {c.size: c for c in good}  # the stored ones (the held ones come next)
     for name, note in held:
         signed, found, witnesses = _open(note, keys, f"the checkpoint in {name}")
         findings += found
@@ -127,11 +128,10 @@ def check_checkpoints(stored: Iterable[CheckpointRow], cosignatures: Iterable[Co
                                     f"checkpoint of {cosignature.tree_size} leaves does not verify over it "
                                     "(made over another checkpoint, or altered)"))
             continue
-        for signed in good:
-            if signed.size == cosignature.tree_size and signed.source.startswith("the stored"):
-                for key in ours:
-                    if key.name not in signed.witnesses:
-                        signed.witnesses.append(key.name)
+        stored_one = stored_by_size[cosignature.tree_size]
+        for key in ours:
+            if key.name not in stored_one.witnesses:
+                stored_one.witnesses.append(key.name)
     # Two signed checkpoints of one size with different roots: two histories of one log.
     for signed in sorted(good, key=lambda c: (c.size, c.source)):
         first = by_size.setdefault(signed.size, signed)
