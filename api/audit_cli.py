@@ -78,7 +78,8 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
     from domain.transparency.audit_checkpoints import AuditKeys
     from domain.transparency.export_log import ExportedLog
 
-    held = [(path, Path(path).read_text(encoding="utf-8")) for path in args.checkpoint]
+    # A checkpoint kept in a file (copied from the API or a witness): trailing blank lines are not the note's.
+    held = [(path, Path(path).read_text(encoding="utf-8").rstrip("\n") + "\n") for path in args.checkpoint]
     witnesses = tuple(_key(w, "--witness-key") for w in args.witness_key)
     if args.log:
         log = ExportedLog(args.log)

@@ -178,3 +178,22 @@ def test_keys_show_vkey_prints_the_key_the_checkpoints_verify_with(tmp_path: Any
     note = sign_checkpoint(Checkpoint("tottori-city", 0, bytes.fromhex(
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")), NoteSigner("tottori-city", key.private))
     assert open_checkpoint(note, NoteKey.from_vkey(vkey))[0].size == 0
+
+
+def test_a_checkpoint_the_auditor_kept_must_agree_with_the_log(signed: SignedLedger, tmp_path: Any,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from domain.transparency.merkle import leaf_hash
+    from domain.transparency.note import Checkpoint, sign_checkpoint
+
+    size = signed.sizes[0]
+    with Ledger.open(signed.backend) as opened:
+        kept = merkle_log.checkpoint_at(opened.storage, size)
+    assert kept is not None
+    held = tmp_path / "board.checkpoint"
+    held.write_text(kept.note + "\n\n", encoding="utf-8")  # as copied, with trailing blank lines
+    assert main(verify(signed, "--checkpoint", str(held))) == 0
+    other = sign_checkpoint(Checkpoint(signed.signer.name, size, leaf_hash(b"shown to the board")), signed.signer)
+    held.write_text(other, encoding="utf-8")
+    capsys.readouterr()
+    assert main(verify(signed, "--checkpoint", str(held))) == 4
+    assert capsys.readouterr().out.startswith("FORKED CHECKPOINT")
