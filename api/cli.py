@@ -166,11 +166,10 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from api.keys import LedgerKey
+    from domain.transparency.note import NoteKey
 
-    if args.vkey:
-        from domain.transparency.note import NoteKey
-
-        key = settings.ledger_key(create=args.action == "generate")
+    if args.vkey and args.action == "show":
+        key = settings.ledger_key(create=False)
         print(NoteKey.of(key.ledger_id, key.public_key).vkey)
         return 0
     if args.action == "generate":
@@ -186,6 +185,8 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     if not args.json:
         print(f"ledger: {key.ledger_id}")
         print(f"kid: {key.kid}")
+        # what a witness passes as --log-key: the same key verifies the Merkle log's checkpoints (ADR 0031)
+        print(f"checkpoint vkey: {NoteKey.of(key.ledger_id, key.public_key).vkey}")
     print(json.dumps(document, indent=2, ensure_ascii=False))
     return 0
 

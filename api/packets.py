@@ -24,11 +24,12 @@ from api.openapi_errors import ERRORS, READ_ERRORS
 from api.policy import authorize, not_found, viewing_school
 from api.schemas import PacketIn
 from api.targets import school_target, student_target
+from api.transparency import packet_proof
 from api.writes import Recorded
 from domain import errors
 from domain.signing import canonical, verify
 from domain.student import StudentHandedOver
-from domain.transfer_packet import TransferPacket
+from domain.transfer_packet import TransferPacket, verify_proof
 from projections import transfer_packet
 
 Req = Request[Any, Any, Any]
@@ -67,6 +68,7 @@ class PacketExportController(Controller):
             packet = transfer_packet.content(forms, move, position, issuer=svc.signing.ledger_id, board=target.board)
             if packet is None:
                 raise not_found("transfer packet")
+            packet = msgspec.structs.replace(packet, proof=packet_proof(svc.ledger, str(student.id), position))
             token = svc.signing.sign(canonical(msgspec.to_builtins(packet)))
             return PacketOut(token, packet.packet_id, svc.signing.ledger_id, svc.signing.kid, move.to_school)
 
@@ -93,6 +95,8 @@ class PacketImportController(Controller):
             if packet.issuer != verified.issuer:
                 raise errors.PacketMalformed(
                     f"the packet names issuer {packet.issuer!r} but was signed by {verified.issuer!r}", field="packet")
+            # its events, proven in the issuer's signed log (a /2 packet), with the key the JWS verified under
+            verify_proof(packet, svc.trust[packet.issuer].values())
             if packet.to_school.code != data.school_code:  # before the repeat check: a first admission is the
                 raise errors.PacketWrongDestination(      # addressee's alone to see
                     f"the packet is addressed to {packet.to_school.code}, not to {data.school_code}", field="packet")

@@ -17,6 +17,7 @@ verify against a tree nobody signed, so it proves nothing to a third party.
 from __future__ import annotations
 
 import base64
+import time
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -372,11 +373,14 @@ def student_streams(ledger: Ledger, student_id: str) -> list[Any]:
 
 
 def proof_file(ledger: Ledger, stream_ids: list[Any], checkpoint: StoredCheckpoint, *, contents: bool,
-               subject: dict[str, str]) -> ProofFile:
-    """The events of the streams that are in the checkpoint's tree, each with its inclusion proof."""
+               subject: dict[str, str], upto: int | None = None, cosigned: bool = True) -> ProofFile:
+    """The events of the streams that are in the checkpoint's tree (and at or before log position
+    ``upto``), each with its inclusion proof; the checkpoint with its cosignatures unless not ``cosigned``."""
     size = checkpoint.tree_size
     rows = []
     for position, stream, version, topic, state in stored_events.in_streams(ledger.storage, stream_ids):
+        if upto is not None and position > upto:
+            continue
         index = merkle_log.leaf_index_of(ledger.storage, position)
         if index is not None and index < size:
             rows.append((index, leaf_bytes(position, stream, version, topic, state), state))
@@ -387,8 +391,32 @@ def proof_file(ledger: Ledger, stream_ids: list[Any], checkpoint: StoredCheckpoi
                                              state if contents else None) for index, leaf, state in rows]
     last = merkle_log.position_of(ledger.storage, size - 1) if size else 0
     origin = parse_note(checkpoint.note).text.split("\n", 1)[0]
-    return ProofFile(PROOF_FILE_FORMAT, origin, cosigned_note(ledger, checkpoint), size, _b64(checkpoint.root),
+    note = cosigned_note(ledger, checkpoint) if cosigned else checkpoint.note
+    return ProofFile(PROOF_FILE_FORMAT, origin, note, size, _b64(checkpoint.root),
                      {**subject, "as_of": str(last or 0)}, entries)
+
+
+PACKET_PROOF_WAIT = 30.0  # seconds an export waits for the first checkpoint after its hand-over
+
+
+def packet_proof(ledger: Ledger, student_id: str, position: int, *, wait: float = PACKET_PROOF_WAIT) -> ProofFile:
+    """The proof a transfer packet carries (item 6 of issue 12): the child's events up to the hand-over
+    at ``position``, proven in the first signed checkpoint whose tree holds the hand-over. Always that
+    checkpoint, as the ledger signed it (no cosignatures, which arrive later): the same hand-over gives
+    the same packet. The checkpoint is signed by the poller within GAKUSEKI_CHECKPOINT_SECONDS of the
+    hand-over; until then the export waits (503 after ``wait`` seconds)."""
+    deadline = time.monotonic() + wait
+    while True:
+        index = merkle_log.leaf_index_of(ledger.storage, position)
+        first = next(merkle_log.checkpoints(ledger.storage, since=index, page=1), None) if index is not None else None
+        if first is not None:
+            break
+        if time.monotonic() >= deadline:
+            raise ApiProblem(503, "checkpoint-pending", "no signed checkpoint holds the hand-over yet: the ledger "
+                             "signs one within seconds; retry", headers={"Retry-After": "5"})
+        time.sleep(0.05)
+    return proof_file(ledger, student_streams(ledger, student_id), first, contents=False,
+                      subject={"packet": "transfer", "student_id": student_id}, upto=position, cosigned=False)
 
 
 class StudentProofController(Controller):

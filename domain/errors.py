@@ -166,6 +166,7 @@ PacketAlgorithmRefused = _rule("PacketAlgorithmRefused", PacketRefused)
 PacketUnknownIssuer = _rule("PacketUnknownIssuer", PacketRefused)
 PacketSignatureInvalid = _rule("PacketSignatureInvalid", PacketRefused)
 PacketWrongDestination = _rule("PacketWrongDestination", PacketRefused)
+PacketProofInvalid = _rule("PacketProofInvalid", PacketRefused)  # its events are not proven in the issuer's log
 
 
 # The transparency log (ADR 0030): signed notes, checkpoints and cosignatures that do not verify, and

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, Final, Literal
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from domain import errors
 from domain.student import Identity
+from domain.transparency.note import NoteKey
+from domain.transparency.proof import ProofFile, verify_proof_file
 
-FORMAT: Final = "gakuseki-transfer-packet/1"
+FORMAT: Final = "gakuseki-transfer-packet/2"  # /2: the packet carries the proof of its events (ADR 0033)
+FORMAT_1: Final = "gakuseki-transfer-packet/1"  # still imported: the same members without ``proof``
 
 
 class PacketSchool(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -29,7 +35,7 @@ class PacketSchool(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit
 class TransferPacket(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """A child's record leaving one ledger for a school outside it, signed by the issuing ledger."""
 
-    format: Literal["gakuseki-transfer-packet/1"]
+    format: Literal["gakuseki-transfer-packet/1", "gakuseki-transfer-packet/2"]
     packet_id: str  # unique per hand-over: the issuer's hand-over event (stream and version)
     issuer: str  # the issuing ledger's id (also the JWS header's iss)
     issued_at: datetime  # when the hand-over was recorded
@@ -48,7 +54,36 @@ class TransferPacket(msgspec.Struct, frozen=True, forbid_unknown_fields=True, om
     dental_card: dict[str, Any]
     reason: str = ""
     received: list[str] = msgspec.field(default_factory=list)  # packets received earlier, nested as received
+    # /2: the issuer's events the packet was built from, each with its inclusion proof in the issuer's
+    # signed Merkle log, and that checkpoint (domain/transparency/proof.py; docs/transfer-packet.md)
+    proof: ProofFile | None = None
 
+
+def verify_proof(packet: TransferPacket, keys: Iterable[Ed25519PublicKey]) -> None:
+    """Check the packet's proof with the issuer's keys (its checkpoints are signed with the packet key,
+    named by the ledger id: ADR 0030): the checkpoint's signature and origin, every leaf and inclusion
+    proof, and that the events are this child's. A packet without a proof has nothing to check (/1)."""
+    proof = packet.proof
+    if proof is None:
+        return
+    if packet.format == FORMAT_1:
+        raise errors.PacketMalformed("a gakuseki-transfer-packet/1 carries no proof", field="packet")
+    if proof.origin != packet.issuer:
+        raise errors.PacketProofInvalid(f"the proof is of log {proof.origin!r}, not of the issuer {packet.issuer!r}",
+                                        field="packet")
+    if not any(entry.stream_id == packet.student_id for entry in proof.entries):
+        raise errors.PacketProofInvalid("the proof holds no event of the child the packet is about", field="packet")
+    refusal: errors.LedgerError | None = None
+    for key in keys:
+        try:
+            verify_proof_file(proof, NoteKey.of(packet.issuer, key), origin=packet.issuer)
+            return
+        except errors.NoteUnverified as e:  # signed with another of the issuer's keys: try the next
+            refusal = e
+        except errors.CheckpointRefused as e:
+            raise errors.PacketProofInvalid(f"the packet's proof does not verify: {e.message}", field="packet")
+    raise errors.PacketProofInvalid(f"the packet's proof is not signed by a key of {packet.issuer}"
+                                    + (f": {refusal.message}" if refusal else ""), field="packet")
 
 def schema() -> dict[str, Any]:
     """The packet's JSON Schema (published in docs/transfer-packet.schema.json)."""

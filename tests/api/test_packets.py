@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar.testing import TestClient
@@ -29,6 +30,9 @@ from api.keys import LedgerKey
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.signing import TrustList, b64url, canonical
+from domain.transfer_packet import TransferPacket, verify_proof
+from domain.transparency.note import Checkpoint, NoteKey, NoteSigner, sign_checkpoint
+from domain.transparency.proof import verify_proof_file
 from migrations.apply import apply
 from projections.base import Cutoff
 from projections.base import canonical as canonical_doc
@@ -286,3 +290,61 @@ def test_every_import_of_a_packet_is_written_to_the_access_log_with_its_outcome(
         ("R-0009", "registrar", "packet.import", "/v1/transfer-packets", None, "not-found", 404),
     ]
     assert all(e.at for e in access.entries())
+
+
+# ---------------------------------------------------------------- the proof a packet carries (issue 12 item 6)
+
+
+def test_a_packet_carries_the_proof_of_its_events_in_the_issuers_signed_log(
+        two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, chiba, key = two_ledgers
+    sid, exported = _move_out(tottori)
+    packet = msgspec.convert(_payload(exported["packet"]), TransferPacket)
+    assert packet.format == "gakuseki-transfer-packet/2"
+    assert packet.proof is not None
+    verify_proof(packet, [key.public_key])
+    checkpoint, _ = verify_proof_file(packet.proof, NoteKey.of(TOTTORI, key.public_key))
+    topics = {entry.topic for entry in packet.proof.entries if entry.stream_id == sid}
+    assert {"gakuseki:StudentAdmitted", "gakuseki:StudentHandedOver"} <= topics
+    handover = next(e.position for e in packet.proof.entries if e.topic == "gakuseki:StudentHandedOver")
+    assert max(entry.position for entry in packet.proof.entries) == handover  # what the packet was built from
+    assert checkpoint.size > max(entry.index for entry in packet.proof.entries)
+    assert all(entry.state is None for entry in packet.proof.entries)  # the forms carry the contents
+    assert _import(chiba, exported["packet"]).status_code == 201
+
+
+def _resigned(key: LedgerKey, payload: dict[str, Any]) -> str:
+    return key.sign(canonical(payload))
+
+
+def test_a_packet_whose_proof_does_not_verify_is_refused_and_records_nothing(
+        two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, chiba, key = two_ledgers
+    sid, exported = _move_out(tottori)
+    payload = _payload(exported["packet"])
+    proof = payload["proof"]
+    entry = proof["entries"][0]
+    other_leaf = base64.b64encode(base64.b64decode(entry["leaf"])[:-1] + b"\x00").decode()
+    forger = NoteSigner(TOTTORI, Ed25519PrivateKey.generate())
+    forged_note = sign_checkpoint(Checkpoint(TOTTORI, proof["tree_size"], base64.b64decode(proof["root"])), forger)
+    before = chiba.ledger.position()
+    for name, changed in {
+        "a leaf changed": {**proof, "entries": [{**entry, "leaf": other_leaf}, *proof["entries"][1:]]},
+        "a checkpoint signed by another key": {**proof, "checkpoint": forged_note},
+        "another child's events": {**proof, "entries": [e for e in proof["entries"] if e["stream_id"] != sid]},
+    }.items():
+        answer = _import(chiba, _resigned(key, {**payload, "proof": changed}))
+        assert answer.status_code == 422, (name, answer.text)
+        assert answer.json()["rule"] == "packet-proof-invalid", (name, answer.text)
+    assert chiba.ledger.position() == before
+
+
+def test_a_version_1_packet_without_proof_still_imports(two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, chiba, key = two_ledgers
+    _, exported = _move_out(tottori)
+    payload = {k: v for k, v in _payload(exported["packet"]).items() if k != "proof"}
+    answer = _import(chiba, _resigned(key, {**payload, "format": "gakuseki-transfer-packet/1"}))
+    assert answer.status_code == 201, answer.text
+    with_proof = _import(chiba, _resigned(key, {**_payload(exported["packet"]), "packet_id": "p-x",
+                                                "format": "gakuseki-transfer-packet/1"}))
+    assert with_proof.json()["rule"] == "packet-malformed"
