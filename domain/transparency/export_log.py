@@ -187,7 +187,7 @@ class ExportedLog:
 
     def events(self) -> Iterator[RawRow]:
         text_ids = self.text_ids
-        from_bytes = uuid.UUID
+        ids: dict[bytes, uuid.UUID] = {}  # a stream's events repeat its id: one UUID object each
         ended = False
         with _open(self.path, "r") as f:
             for record in _records(f):
@@ -195,7 +195,12 @@ class ExportedLog:
                 if tag == "event":
                     _, position, stream, version, topic, state = record
                     if not text_ids and isinstance(stream, bytes) and len(stream) == 16:
-                        stream = from_bytes(bytes=stream)
+                        known = ids.get(stream)
+                        if known is None:
+                            if len(ids) > 200_000:
+                                ids.clear()
+                            known = ids[stream] = uuid.UUID(bytes=stream)
+                        stream = known
                     yield position, stream, version, topic, state
                 elif tag == "end":
                     ended = True
