@@ -182,11 +182,13 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
         print(f"# the entry another ledger adds to the \"ledgers\" list of its trust list "
               f"($GAKUSEKI_TRUST_LIST) to accept the packets this ledger signs with {settings.signing_key}",
               file=sys.stderr)
+    # What a witness passes as --log-key: the same key verifies the Merkle log's checkpoints (ADR 0031).
+    print(f"# checkpoint vkey (gakuseki witness --log-key): {NoteKey.of(key.ledger_id, key.public_key).vkey}",
+          file=sys.stderr)
     if not args.json:
         print(f"ledger: {key.ledger_id}")
         print(f"kid: {key.kid}")
-        # what a witness passes as --log-key: the same key verifies the Merkle log's checkpoints (ADR 0031)
-        print(f"checkpoint vkey: {NoteKey.of(key.ledger_id, key.public_key).vkey}")
+
     print(json.dumps(document, indent=2, ensure_ascii=False))
     return 0
 

@@ -282,3 +282,14 @@ def test_the_checkpoint_cadence_is_read_from_the_environment_and_checked() -> No
     for wrong in ("0", "-1", "ten", "100000"):
         with pytest.raises(ValueError, match="GAKUSEKI_CHECKPOINT_SECONDS"):
             Settings.from_env({"GAKUSEKI_CHECKPOINT_SECONDS": wrong})
+
+
+def test_keys_show_says_the_checkpoint_vkey_a_witness_needs(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from domain.transparency.note import NoteKey
+
+    assert main(["keys", "generate"]) == 0
+    capsys.readouterr()
+    assert main(["keys", "show", "--json"]) == 0
+    key = LedgerKey.load(in_tmp / "gakuseki-signing-key.pem", "tokyo-minato")
+    err = capsys.readouterr().err
+    assert NoteKey.of("tokyo-minato", key.public_key).vkey in err
