@@ -203,3 +203,32 @@ def test_projections_run_logs_backs_off_and_catches_up_when_its_connections_are_
         assert code == 0, projector.text()
     finally:
         ledger.close()
+
+
+@pytest.mark.postgres
+def test_projections_run_keeps_the_merkle_log_and_signs_a_checkpoint_with_the_ledgers_key(
+        postgres_backend: Backend, tmp_path: Path) -> None:
+    """ADR 0031: `gakuseki projections run` keeps the tree and signs its checkpoints with the key file
+    the server signs packets with (made on first use in its folder, as `serve` does)."""
+    from api.keys import LedgerKey
+    from domain.storage import merkle_log
+    from domain.transparency.note import NoteSigner, open_checkpoint
+
+    backend = postgres_backend
+    ledger = Ledger.open(backend)
+    try:
+        school_with_calendar(ledger, ELEMENTARY)
+        projector = start_projector(backend, tmp_path)
+        try:
+            assert until(lambda: merkle_log.latest_checkpoint(ledger.storage) is not None), projector.text()
+        finally:
+            code = projector.stop()
+        assert code == 0, projector.text()
+        latest = merkle_log.latest_checkpoint(ledger.storage)
+        assert latest is not None
+        key = LedgerKey.load(tmp_path / "gakuseki-signing-key.pem", "gakuseki-dev")
+        opened, _ = open_checkpoint(latest.note, NoteSigner(key.ledger_id, key.private).key, origin="gakuseki-dev")
+        assert opened.size == latest.tree_size == len(ledger.recorder.select_notifications(start=0, limit=1000))
+        assert "signed the checkpoint of" in projector.text()
+    finally:
+        ledger.close()

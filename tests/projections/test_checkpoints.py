@@ -35,8 +35,8 @@ def signer() -> NoteSigner:
     return NoteSigner(LEDGER_ID, Ed25519PrivateKey.generate())
 
 
-def test_no_checkpoint_is_signed_of_an_empty_tree_or_when_nothing_grew(ledger: Ledger, clock: Clock,
-                                                                        signer: NoteSigner) -> None:
+def test_no_checkpoint_is_signed_of_an_empty_tree_or_when_nothing_grew_and_one_is_as_soon_as_it_grows(
+        ledger: Ledger, clock: Clock, signer: NoteSigner) -> None:
     publisher = CheckpointPublisher(ledger, signer, every=10)
     assert publisher.publish() is None  # nothing in the log
     b.school_with_calendar(ledger)
@@ -47,6 +47,11 @@ def test_no_checkpoint_is_signed_of_an_empty_tree_or_when_nothing_grew(ledger: L
     clock.current = first.signed_at + timedelta(hours=1)
     assert publisher.publish() is None  # an hour later, but nothing grew
     assert [c.tree_size for c in merkle_log.checkpoints(ledger.storage)] == [first.tree_size]
+    b.class_with_students(ledger, count=1)  # now it grows, long after N seconds: signed at once
+    MerkleLog(ledger).catch_up()
+    second = publisher.publish()
+    assert second is not None
+    assert second.tree_size > first.tree_size
 
 
 def test_a_checkpoint_is_signed_at_most_every_n_seconds_and_as_soon_as_the_tree_grew_after_n(

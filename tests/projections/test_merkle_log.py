@@ -19,7 +19,7 @@ import pytest
 
 from domain.backend import Backend
 from domain.ledger import Ledger
-from domain.storage import merkle_log
+from domain.storage import events, merkle_log
 from domain.transparency.merkle import leaf_hash, root_of
 from projections import runner_for
 from projections.merkle_log import NAME, MerkleLog
@@ -184,3 +184,30 @@ def test_the_poller_waits_out_a_connection_killed_mid_page_and_the_tree_ends_rig
     assert runner.merkle_log is not None
     assert runner.merkle_log.root() == expected_root(ledger)
     assert "failure 1 in a row" in caplog.text
+
+
+def test_a_page_is_the_events_as_the_library_reads_them(ledger: Ledger) -> None:
+    """events.after (the tree's page) gives the notifications the runner reads, field for field."""
+    some_writes(ledger, students=3)
+    library = ledger.recorder.select_notifications(start=0, limit=10_000, inclusive_of_start=False)
+    page = events.after(ledger.storage, 0, 10_000)
+    assert page == [(n.id, n.originator_id, n.originator_version, n.topic, bytes(n.state)) for n in library]
+    assert events.after(ledger.storage, library[2].id, 3, stop=library[4].id) == page[3:5]
+
+
+def test_the_leaves_commit_to_the_state_as_stored_after_the_mappers_compression(backend: Backend,
+                                                                                clock: Any) -> None:
+    env = {**backend.eventsourcing_env(), "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor"}
+    compressed = Ledger(env=env, clock=clock)
+    try:
+        some_writes(compressed, students=2)
+        rows = rows_as_stored(compressed)
+        assert all(state[:1] != b"{" for *_, state in rows)  # stored compressed, not as JSON
+        tree = MerkleLog(compressed)
+        tree.catch_up()
+        assert tree.root() == expected_root(compressed)
+        decoded = [compressed.mapper.compressor.decompress(state) for *_, state in rows]  # type: ignore[union-attr]
+        assert tree.root() != root_of(leaf_hash(leaf_of(*row[:4], plain)) for row, plain in zip(rows, decoded,
+                                                                                                 strict=True))
+    finally:
+        compressed.close()
