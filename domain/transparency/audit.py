@@ -137,11 +137,11 @@ def _walk(rows: Iterable[RawRow], stored: bytearray, sizes: Sequence[int],
     tree = CompactRange()
     append = tree.append
     stored_size = len(stored) // 32
-    want = sorted(set(sizes))
-    next_size = want.pop(0) if want else -1
+    want = sorted(set(sizes), reverse=True)  # the signed sizes still to come, the next one last
+    next_size = want.pop() if want else -1
     if next_size == 0:
         walk.roots[0] = tree.root()
-        next_size = want.pop(0) if want else -1
+        next_size = want.pop() if want else -1
     tile: list[bytes] = []
     tile_rows: list[RawRow] = []
     index = 0
@@ -178,7 +178,7 @@ def _walk(rows: Iterable[RawRow], stored: bytearray, sizes: Sequence[int],
         index += 1
         if index == next_size:
             walk.roots[index] = tree.root()
-            next_size = want.pop(0) if want else -1
+            next_size = want.pop() if want else -1
         if len(tile) == TILE_WIDTH:
             start = index - TILE_WIDTH
             compare(start, tile, tile_rows)
