@@ -54,8 +54,9 @@ from tests.builders import BOARD, ELEMENTARY, OTHER_ELEMENTARY, YEAR, class_with
 from tests.conftest import Clock
 
 # A schema change changes what a fixed seed generates; the peer-probe assertion below says when a seed
-# no longer reaches a stateful chain (20260406 stopped reaching one when the forms' new fields came).
-SEED = 20261206
+# no longer reaches a stateful chain (20260406 stopped reaching one when the forms' new fields came, 20261206
+# when the transparency routes came).
+SEED = 20261207
 STUDENTS_PER_SCHOOL = 6
 FEEDS = ("/log", "/access-log", "/history")
 

@@ -46,7 +46,7 @@ class Ledgers:
     state: Path
 
     def publish(self) -> merkle_log.StoredCheckpoint:
-        return publish(self.ledger, self.signer)
+        return publish(self.ledger, self.signer, poller=False)  # lifespan off: no poller in this server
 
     def witness(self, *more: str) -> int:
         return cli.main(["witness", "--url", self.url, "--log-key", self.signer.key.vkey, "--key", str(self.key_file),

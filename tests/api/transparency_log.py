@@ -7,6 +7,7 @@ projection and publisher here, with no wait between checkpoints.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from domain.ledger import Ledger
@@ -26,14 +27,29 @@ def log_key(services: Any) -> NoteKey:
     return ledger_signer(services).key
 
 
-def publish(ledger: Ledger, signer: NoteSigner) -> StoredCheckpoint:
-    """A checkpoint of the whole log now (the latest one again when the log has not grown since)."""
-    MerkleLog(ledger).catch_up()
+def publish(ledger: Ledger, signer: NoteSigner, *, poller: bool = True) -> StoredCheckpoint:
+    """A checkpoint of the whole log now (the latest one again when the log has not grown since).
+
+    ``poller``: the app runs its projections in a thread (the API fixtures), which keeps the tree:
+    wait for it rather than run a second Merkle projection beside it. Otherwise the tree is kept here.
+    """
+    if poller:
+        deadline = time.monotonic() + 30
+        while not _current(ledger):
+            assert time.monotonic() < deadline, "the server's poller did not bring the Merkle log up to date"
+            time.sleep(0.02)
+    else:
+        MerkleLog(ledger).catch_up()
     CheckpointPublisher(ledger, signer, every=1e-9).publish()
     latest = merkle_log.latest_checkpoint(ledger.storage)
     assert latest is not None
     assert latest.tree_size == merkle_log.tree_size(ledger.storage)
     return latest
+
+
+def _current(ledger: Ledger) -> bool:
+    size = merkle_log.tree_size(ledger.storage)
+    return size > 0 and merkle_log.position_of(ledger.storage, size - 1) == ledger.position()
 
 
 def not_a_checkpoint(ledger: Ledger, below: int) -> int:
