@@ -35,7 +35,7 @@ from domain.transparency.audit_checkpoints import (
 from domain.transparency.audit_diagnosis import Seen, diagnose
 from domain.transparency.audit_findings import Finding, Kind, exit_status
 from domain.transparency.audit_rows import Malformed, RawRow, row_leaf
-from domain.transparency.merkle import CompactRange, root_of
+from domain.transparency.merkle import CompactRange
 from domain.transparency.tiles import TILE_WIDTH
 
 __all__ = ["AuditReport", "AuditedLog", "audit"]
@@ -296,9 +296,4 @@ def audit(log: AuditedLog, keys: AuditKeys, held: Sequence[tuple[str, str]] = ()
                                 f"{missing[0]} leaves, though the rows do: the Merkle tables were altered",
                                 leaf=missing[0]))
     return report
-
-
-def recomputed_root(rows: Iterable[RawRow]) -> bytes:
-    """The root of the tree of these rows' leaves (a test's and a bench's check)."""
-    return root_of(row_leaf(r) for r in rows)
 
