@@ -1,4 +1,5 @@
-"""The `gakuseki` command: serve, migrate, demo, projections, token, keys, print, witness-key, witness.
+"""The `gakuseki` command: serve, migrate, demo, projections, token, keys, print, witness-key, witness,
+verify, export-log (the auditor's two: api/audit_cli.py).
 
 Settings come from the environment (GAKUSEKI_DATABASE_URL, GAKUSEKI_HOST, GAKUSEKI_PORT),
 read here once; flags override them.
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
+from api.audit_cli import add_commands as add_audit_commands
 from api.config import Settings, replace
 from domain.backend import Backend
 from migrations.apply import MigrationError, apply, pending
@@ -161,13 +163,18 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     """generate [--force]: make the packet signing key; show: the entry other ledgers put in their trust list.
 
-    With --json only the JSON is printed (the public JWK, or the trust list entry).
+    With --json only the JSON is printed (the public JWK, or the trust list entry); with --vkey only the
+    checkpoint verifier key (note vkey) auditors and witnesses give `gakuseki verify` / `gakuseki witness`.
     """
     import json
 
     from api.keys import LedgerKey
     from domain.transparency.note import NoteKey
 
+    if args.vkey and args.action == "show":
+        key = settings.ledger_key(create=False)
+        print(NoteKey.of(key.ledger_id, key.public_key).vkey)
+        return 0
     if args.action == "generate":
         key = LedgerKey.generate(settings.signing_key, settings.ledger_id, force=args.force)
         document = key.public_jwk()
@@ -309,6 +316,8 @@ def parser() -> argparse.ArgumentParser:
                       help="generate: a new key file; show: the kid and the trust list entry for other ledgers")
     keys.add_argument("--force", action="store_true", help="generate: replace an existing key file")
     keys.add_argument("--json", action="store_true", help="print the JSON alone")
+    keys.add_argument("--vkey", action="store_true", help="show: print the checkpoint verifier key (note vkey) "
+                      "alone, for `gakuseki verify --log-key` and `gakuseki witness --log-key`")
     keys.set_defaults(run=cmd_keys)
     wkey = sub.add_parser("witness-key", help="make a witness's cosignature key (note skey, mode 0600); "
                           "prints its vkey for the ledger's GAKUSEKI_WITNESS_KEYS")
@@ -338,6 +347,7 @@ def parser() -> argparse.ArgumentParser:
                           help="print the 出席簿 of each month begun by this day (default: today in Japan)")
     printing.add_argument("--token", help="the token the forms are read with (default $GAKUSEKI_TOKEN)")
     printing.set_defaults(run=cmd_print)
+    add_audit_commands(sub)
     return p
 
 
