@@ -139,16 +139,24 @@ class MerkleLog:
             merkle_log.put_tiles(tx, tiles, rows)
             documents.set_position(tx, NAME, end, now)
 
-    def _resume(self) -> None:
-        """Take up the stored tree: its position first, then its tiles. Tiles stored by another runner
-        after the position was read make the next page's position check fail, and this runs again."""
-        self._at = self.position()
-        size = merkle_log.tree_size(self.storage)
-        self._builder = TileBuilder.resume(size, self.read_tile)
-        self._tail = merkle_log.tile_positions(self.storage, size // TILE_WIDTH) if size % TILE_WIDTH else []
-        if len(self._tail) != size % TILE_WIDTH:
-            raise RuntimeError(f"the stored tree has {size} leaves but its last tile lists {len(self._tail)} "
-                               "positions")
+    def _resume(self, attempts: int = 20) -> None:
+        """Take up the stored tree: its position first, then its size, tiles and last tile's positions.
+
+        Another runner may keep the same tree (two `projections run` processes, a rebuild beside the
+        poller). A page it stores after the position was read only makes this runner's next save fail
+        its position check (then this runs again); a page it stores between the reads of the size and
+        of the last tile's positions leaves them disagreeing: read them all again, as for a stale page.
+        Only a disagreement that outlasts every attempt, with the tree standing still, is a damaged tree."""
+        for _ in range(attempts):
+            self._at = self.position()
+            size = merkle_log.tree_size(self.storage)
+            builder = TileBuilder.resume(size, self.read_tile)
+            tail = merkle_log.tile_positions(self.storage, size // TILE_WIDTH) if size % TILE_WIDTH else []
+            if len(tail) == size % TILE_WIDTH:
+                self._builder, self._tail = builder, tail
+                return
+        self._builder = None
+        raise RuntimeError(f"the stored tree has {size} leaves but its last tile lists {len(tail)} positions")
 
     # ------------------------------------------------------------ rebuilding
 

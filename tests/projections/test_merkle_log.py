@@ -107,6 +107,34 @@ def test_a_tree_resumed_after_a_stop_has_the_root_of_one_uninterrupted_run(backe
     assert resumed.root() == expected_root(ledger)
 
 
+def test_a_page_another_runner_stores_between_the_reads_of_a_resume_is_taken_up_not_failed_on(
+        ledger: Ledger) -> None:
+    """Two runners keep one tree (two `projections run` processes, or a test beside the server's poller):
+    the other runner's page can land between a resume's read of the position and its reads of the tree
+    (seen as "the stored tree has 542 leaves but its last tile lists 33 positions"). The resume reads
+    again; both runners end on the root of the rows."""
+    some_writes(ledger, students=30)
+    head = ledger.position()
+    other = MerkleLog(ledger, page=40)
+    assert other.advance(head) > 0  # a tree mid-tile
+
+    class Interleaved(MerkleLog):
+        interleave = 2  # the other runner stores a page after this one has read the tree's size, twice
+
+        def read_tile(self, level: int, index: int, width: int) -> bytes:
+            if self.interleave:
+                self.interleave -= 1
+                other.advance(head)
+            return super().read_tile(level, index, width)
+
+    late = Interleaved(ledger, page=33)
+    late.catch_up(head)
+    other.catch_up(head)
+    assert late.interleave == 0
+    assert late.root() == other.root() == expected_root(ledger)
+    assert late.size() == len(rows_as_stored(ledger))
+
+
 def test_a_rebuild_reaches_the_same_tiles_byte_for_byte_and_the_same_root(backend: Backend, ledger: Ledger) -> None:
     some_writes(ledger, students=40)
     runner = runner_for(ledger, backend)
