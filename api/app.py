@@ -52,7 +52,7 @@ from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.signing import TrustList
 from domain.storage import merkle_log
-from domain.transparency.note import NoteKey, NoteSigner
+from domain.transparency.note import NoteKey
 from projections import runner_for
 from projections.checkpoints import EVERY
 from projections.forms import Forms
@@ -97,7 +97,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     every ``checkpoint_seconds`` (ADR 0030)."""
     signing = signing or LedgerKey.of("gakuseki-dev", Ed25519PrivateKey.generate())
     trust = (trust or TrustList({})).merged(signing.trust())
-    signer = NoteSigner(signing.ledger_id, signing.private) if run_projections else None
+    signer = signing.checkpoint_signer() if run_projections else None
     runner = runner_for(ledger, backend, signer, checkpoint_seconds)
     stopping: list[Background] = []
     keys = Keys(ledger, idempotency_retention)

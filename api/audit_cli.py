@@ -186,7 +186,7 @@ def cmd_export_log(settings: Settings, args: argparse.Namespace) -> int:
     vkey = _vkey(args.log_key) if args.log_key else None
     if vkey is None and Path(settings.signing_key).exists():
         key = settings.ledger_key(create=False)
-        vkey = NoteKey.of(key.ledger_id, key.public_key).vkey
+        vkey = key.checkpoint_key().vkey
     backend = settings.backend
     started = time.monotonic()
     with AuditDatabase.open(backend) as db, _progress(_show_progress(args), "exporting",

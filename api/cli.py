@@ -169,11 +169,10 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from api.keys import LedgerKey
-    from domain.transparency.note import NoteKey
 
     if args.vkey and args.action == "show":
         key = settings.ledger_key(create=False)
-        print(NoteKey.of(key.ledger_id, key.public_key).vkey)
+        print(key.checkpoint_key().vkey)
         return 0
     if args.action == "generate":
         key = LedgerKey.generate(settings.signing_key, settings.ledger_id, force=args.force)
@@ -186,7 +185,7 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
               f"($GAKUSEKI_TRUST_LIST) to accept the packets this ledger signs with {settings.signing_key}",
               file=sys.stderr)
     # What a witness passes as --log-key: the same key verifies the Merkle log's checkpoints (ADR 0031).
-    print(f"# checkpoint vkey (gakuseki witness --log-key): {NoteKey.of(key.ledger_id, key.public_key).vkey}",
+    print(f"# checkpoint vkey (gakuseki witness --log-key): {key.checkpoint_key().vkey}",
           file=sys.stderr)
     if not args.json:
         print(f"ledger: {key.ledger_id}")

@@ -18,14 +18,19 @@ from domain.transparency.note import COSIGNATURE_V1, NoteKey, NoteSigner
 __all__ = ["Settings", "replace"]
 
 
-def _hours(value: str) -> float:
+def _bounded(name: str, value: str, unit: str, at_most: float, limit: str) -> float:
+    """A number more than 0 and at most ``at_most``, else a message naming the variable and the rule."""
     try:
-        hours = float(value)
+        number = float(value)
     except ValueError:
-        hours = -1.0
-    if not 0 < hours <= 24 * 366:
-        raise ValueError(f"GAKUSEKI_IDEMPOTENCY_HOURS={value!r}: a number of hours, more than 0, at most a year")
-    return hours
+        number = -1.0
+    if not 0 < number <= at_most:
+        raise ValueError(f"{name}={value!r}: a number of {unit}, more than 0, at most {limit}")
+    return number
+
+
+def _hours(value: str) -> float:
+    return _bounded("GAKUSEKI_IDEMPOTENCY_HOURS", value, "hours", 24 * 366, "a year")
 
 
 def witness_keys(value: str) -> tuple[NoteKey, ...]:
@@ -43,13 +48,7 @@ def witness_keys(value: str) -> tuple[NoteKey, ...]:
 
 
 def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= 24 * 3600:
-        raise ValueError(f"GAKUSEKI_CHECKPOINT_SECONDS={value!r}: a number of seconds, more than 0, at most a day")
-    return seconds
+    return _bounded("GAKUSEKI_CHECKPOINT_SECONDS", value, "seconds", 24 * 3600, "a day")
 
 
 @dataclass(frozen=True)
@@ -117,8 +116,7 @@ class Settings:
 
     def checkpoint_signer(self, key: LedgerKey | None = None) -> NoteSigner:
         """The ledger's key as it signs the Merkle log's checkpoints: named by the ledger id (ADR 0031)."""
-        key = key or self.ledger_key()
-        return NoteSigner(key.ledger_id, key.private)
+        return (key or self.ledger_key()).checkpoint_signer()
 
     def trust(self, key: LedgerKey | None = None) -> TrustList:
         """The trust list file's ledgers, and always this ledger's own key (a packet it issued is accepted back)."""

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from domain.signing import ALGORITHM, PACKET_TYPE, TrustList, public_jwk, sign, thumbprint
+from domain.transparency.note import NoteKey, NoteSigner
 
 # A ledger id goes into every packet header (iss): printable ASCII, no spaces, so that it reads
 # the same everywhere (a display name, in any script, belongs in the trust list's "name"). It is also
@@ -109,6 +110,14 @@ class LedgerKey:
     def trust(self) -> TrustList:
         """A trust list of this ledger's own key."""
         return TrustList.of(self.ledger_id, self.kid, self.public_key)
+
+    def checkpoint_signer(self) -> NoteSigner:
+        """This key as it signs the Merkle log's checkpoints: named by the ledger id (ADR 0031)."""
+        return NoteSigner(self.ledger_id, self.private)
+
+    def checkpoint_key(self) -> NoteKey:
+        """The note key the checkpoints verify with (its ``vkey`` is what witnesses and auditors are given)."""
+        return NoteKey.of(self.ledger_id, self.public_key)
 
     def sign(self, payload: bytes, *, typ: str = PACKET_TYPE) -> str:
         """A packet token of canonical payload bytes, issued by this ledger."""

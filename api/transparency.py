@@ -40,7 +40,7 @@ from domain.storage import merkle_log
 from domain.storage.merkle_log import StoredCheckpoint
 from domain.transparency.leaf import leaf_bytes
 from domain.transparency.merkle import consistency_proof, consistency_ranges, inclusion_proof, inclusion_ranges
-from domain.transparency.note import NoteKey, parse_note
+from domain.transparency.note import parse_note
 from domain.transparency.proof import PROOF_FILE_FORMAT, ProofEntry, ProofFile, TlogProof, proof_entry
 from domain.transparency.tiles import TileReader, proof_tiles
 
@@ -166,7 +166,7 @@ def _leaf_of(ledger: Ledger, position: int) -> tuple[bytes, bytes] | None:
 
 def _log_vkey(request: Req) -> str:
     signing = services(request.app.state).signing
-    return NoteKey.of(signing.ledger_id, signing.public_key).vkey
+    return signing.checkpoint_key().vkey
 
 
 READS = {k: v for k, v in ERRORS.items() if k in (400, 401, 403, 404, 406, 422)}
