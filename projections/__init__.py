@@ -13,6 +13,7 @@ from projections.attendance_register import AttendanceRegister
 from projections.base import Projection
 from projections.board_settings import BoardSettingsProjection
 from projections.checkpoints import EVERY, CheckpointPublisher
+from projections.dashboards.summary import DashboardSummary
 from projections.enrollment_record import EnrollmentRecord
 from projections.guidance_record import GuidanceRecord
 from projections.health_records import HealthRecords
@@ -24,7 +25,7 @@ from projections.store import DocumentStore
 
 def all_projections() -> list[Projection]:
     return [Roster(), AttendanceRegister(), EnrollmentRecord(), GuidanceRecord(),
-            AttendanceIndex(), HealthRecords(), BoardSettingsProjection()]
+            AttendanceIndex(), HealthRecords(), BoardSettingsProjection(), DashboardSummary()]
 
 
 def runner_for(ledger: Ledger, backend: Backend, signer: NoteSigner | None = None,

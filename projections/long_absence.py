@@ -42,9 +42,11 @@ def absence_runs(days: list[str], codes: dict[str, str], closed: set[str]) -> li
              "illness_only": all(codes[d] == "absent_illness" for d in r)} for r in runs]
 
 
-def student_figures(file: StudentFile, year: int, school_code: str) -> Form:
-    """One child's absence in a year at every school they were at (listed by ``school_code``), and
-    whether either threshold is met."""
+def absence_span(file: StudentFile, year: int) -> tuple[list[str], dict[str, str], set[str], set[str], list[str]]:
+    """What a child's runs of absence are judged over in a year at every school they were at: the school
+    days from their first to their last day on a roll (days off school do not break a run), their mark
+    codes, the days that break a run without a mark (their class closed, a school day off the roll:
+    休学), the days their class was closed, and the days they were on a roll."""
     marks = file.attendance.get(year)
     codes: dict[str, str] = marks["codes"] if marks else {}
     days: list[str] = []
@@ -67,8 +69,15 @@ def student_figures(file: StudentFile, year: int, school_code: str) -> Form:
     # closed day: the child had no duty to attend.
     span = sorted(d for d in school_days if days and days[0] <= d <= days[-1])
     off_roll = {d for d in span if d not in on_roll_days}
+    return span, codes, closed | off_roll, closed, days
+
+
+def student_figures(file: StudentFile, year: int, school_code: str) -> Form:
+    """One child's absence in a year at every school they were at (listed by ``school_code``), and
+    whether either threshold is met."""
+    span, codes, breaks, closed, days = absence_span(file, year)
     by_reason = {code: sum(1 for d in days if codes.get(d) == code and d not in closed) for code in sorted(ABSENT)}
-    runs = [r for r in absence_runs(span, codes, closed | off_roll) if r["days"] >= NOTICE_RUN]
+    runs = [r for r in absence_runs(span, codes, breaks) if r["days"] >= NOTICE_RUN]
     total = figures(file, year)  # every school of the year (§3.3: the child's year, not one school's)
     who = file.student["identity"]
     # The class the child was last in at this school (a child who moved on that year has a later one elsewhere).

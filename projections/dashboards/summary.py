@@ -1,0 +1,169 @@
+"""The dashboards' read model: one small document per school year, and one per board (ADR 0043).
+
+``school/<school>/<year>`` (``SchoolSummary``) holds what the school and board dashboards count,
+kept event by event so that a board reads one document per school instead of every child's year:
+
+- ``classes``: per class (``<grade>/<class>``) the marks recorded on each day of the school year
+  (``marked``: one character per day from 1 April, ``chr(48 + n)``: ``"0"`` no roll taken) and the
+  marks by code as they stand (a correction moves one mark from its old code to its new one);
+- ``marks``: per child, every mark that is not ``present`` (a 欠席, 遅刻, 出席停止 … by ISO day): the
+  old code of a corrected day is found here (a day not here was ``present``);
+- ``children``: every child placed in a class of the school that year (admitted, placed, a member
+  when the class was formed, or marked), with the class of the latest of those;
+- ``health``: per child the day of the year's 一般 health examination and whether it asked for a
+  follow-up (事後措置; as first recorded: a correction names no school, it shows on the child's own
+  dashboard, which reads the health record);
+- ``assessed``: entries per term (``"1"``, ``"2"``, ``"3"``, ``"year"``) and subject.
+
+``board/<board>`` (``BoardSchools``): the stream ids of the schools ever registered under the board
+(the board dashboard reads each school's current record and keeps those still of the board).
+
+A correction recorded before corrections named their class (``school_code`` empty) touches no
+document: it cannot say which school's counts it moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TypedDict
+
+from domain.assessment import AssessmentRecorded
+from domain.attendance import AttendanceCorrected, AttendanceMarked
+from domain.event import Event
+from domain.health import HealthExaminationRecorded
+from domain.school import ClassFormed, SchoolDetailsChanged, SchoolRegistered
+from domain.student import StudentAdmitted, StudentPlacedInClass
+
+DAYS = 366  # characters of ``marked``: every day of a school year from 1 April
+NONE = "0"
+PRESENT = "present"
+
+
+class ClassTally(TypedDict):
+    grade: int
+    class_name: str
+    marked: str  # one character per day from 1 April: chr(48 + marks recorded that day)
+    counts: dict[str, int]  # marks by code, as they stand
+
+
+class Exam(TypedDict):
+    on: str  # ISO day examined
+    follow_up: bool  # 事後措置 written
+
+
+class SchoolSummary(TypedDict):
+    school_code: str
+    year: int
+    classes: dict[str, ClassTally]  # by "<grade>/<class>"
+    children: dict[str, str]  # student id -> "<grade>/<class>"
+    marks: dict[str, dict[str, str]]  # student id -> ISO day -> code (every code but "present")
+    health: dict[str, Exam]  # student id -> the year's 一般 examination
+    assessed: dict[str, dict[str, int]]  # term ("1".."3", "year") -> subject -> entries
+
+
+class BoardSchools(TypedDict):
+    board_code: str
+    schools: list[str]  # school stream ids, in the order first registered under the board
+
+
+def summary_key(school: str, year: int) -> str:
+    return f"school/{school}/{year}"
+
+
+def board_key(board: str) -> str:
+    return f"board/{board}"
+
+
+def day_index(year: int, day: str) -> int:
+    """The position of an ISO day in ``marked`` (1 April is 0)."""
+    return (date.fromisoformat(day) - date(year, 4, 1)).days
+
+
+def class_of(grade: int, class_name: str) -> str:
+    return f"{grade}/{class_name}"
+
+
+class DashboardSummary:
+    """Per school year: rolls taken per class-day, marks by code, every child's other-than-present marks,
+    health examinations and assessment entries; per board: its schools."""
+
+    name: str = "dashboards"
+    version: int = 1  # raise it when what the documents hold changes (Runner.upgrade)
+    topics: tuple[str, ...] = ("AttendanceMarked", "AttendanceCorrected", "HealthExaminationRecorded",
+                               "AssessmentRecorded", "ClassFormed", "StudentAdmitted", "StudentPlacedInClass",
+                               "SchoolRegistered", "SchoolDetailsChanged")
+
+    def keys(self, event: Event) -> Iterable[str]:
+        if isinstance(event, AttendanceMarked | HealthExaminationRecorded | AssessmentRecorded | ClassFormed
+                      | StudentAdmitted | StudentPlacedInClass):
+            return (f"school/{event.school_code}/{event.year}",)
+        if isinstance(event, AttendanceCorrected):
+            return (f"school/{event.school_code}/{event.year}",) if event.school_code else ()
+        if isinstance(event, SchoolRegistered | SchoolDetailsChanged):
+            return (f"board/{event.board_code}",)
+        return ()
+
+    def apply(self, document: SchoolSummary | BoardSchools | None,
+              event: Event) -> SchoolSummary | BoardSchools:
+        if isinstance(event, SchoolRegistered | SchoolDetailsChanged):
+            board: BoardSchools = document or BoardSchools(board_code=event.board_code, schools=[])  # type: ignore[assignment]
+            if str(event.originator_id) not in board["schools"]:
+                board["schools"].append(str(event.originator_id))
+            return board
+        doc: SchoolSummary = document or SchoolSummary(  # type: ignore[assignment]
+            school_code=event.school_code, year=event.year, classes={}, children={}, marks={}, health={},  # type: ignore[attr-defined]
+            assessed={})
+        if isinstance(event, AttendanceMarked | AttendanceCorrected):
+            _mark(doc, event)
+        elif isinstance(event, HealthExaminationRecorded):
+            doc["health"][str(event.student_id)] = Exam(on=event.effective_on.isoformat(),
+                                                        follow_up=bool(event.examination.follow_up.strip()))
+        elif isinstance(event, AssessmentRecorded):
+            subjects = doc["assessed"].setdefault("year" if event.term is None else str(event.term), {})
+            subjects[event.subject] = subjects.get(event.subject, 0) + 1
+        elif isinstance(event, ClassFormed):
+            key = class_of(event.grade, event.class_name)
+            _class(doc, event.grade, event.class_name)
+            for m in event.members:
+                doc["children"][str(m.student_id)] = key
+        elif isinstance(event, StudentAdmitted | StudentPlacedInClass):
+            _class(doc, event.grade, event.class_name)
+            doc["children"][str(event.originator_id)] = class_of(event.grade, event.class_name)
+        else:
+            raise ValueError(f"the dashboards do not read {type(event).__name__}")
+        return doc
+
+
+def _class(doc: SchoolSummary, grade: int, class_name: str) -> ClassTally:
+    key = class_of(grade, class_name)
+    found = doc["classes"].get(key)
+    if found is None:
+        found = doc["classes"][key] = ClassTally(grade=grade, class_name=class_name, marked=NONE * DAYS, counts={})
+    return found
+
+
+def _mark(doc: SchoolSummary, event: AttendanceMarked | AttendanceCorrected) -> None:
+    sid, day, code = str(event.student_id), event.effective_on.isoformat(), event.mark.code
+    tally = _class(doc, event.grade, event.class_name)
+    mine = doc["marks"].get(sid)
+    counts = tally["counts"]
+    if isinstance(event, AttendanceCorrected):
+        old = (mine or {}).get(day, PRESENT)
+        counts[old] = counts.get(old, 0) - 1
+        if not counts[old]:
+            del counts[old]
+    else:
+        i = day_index(event.year, day)
+        marked = tally["marked"]
+        tally["marked"] = marked[:i] + chr(ord(marked[i]) + 1) + marked[i + 1:]
+        doc["children"][sid] = class_of(event.grade, event.class_name)
+    counts[code] = counts.get(code, 0) + 1
+    if code != PRESENT:
+        if mine is None:
+            mine = doc["marks"][sid] = {}
+        mine[day] = code
+    elif mine is not None and day in mine:
+        del mine[day]
+        if not mine:
+            del doc["marks"][sid]

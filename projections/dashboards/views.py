@@ -1,0 +1,409 @@
+"""The dashboards at four levels, composed on read like the forms (ADR 0043).
+
+- child: from the child's file (projections/student_file.py), with the 出欠 arithmetic of the
+  指導要録 (``attendance_record.figures``) by month and for the year, and the runs of absence of the
+  long-absence list (``long_absence.absence_span`` and ``absence_runs``);
+- class: from the class's roster, calendar and class-month mark codes (what the 出席簿 reads);
+- school and board: from the school-year summaries (projections/dashboards/summary.py) and the
+  calendars; the school's named list of 長期欠席 and §20 candidates is judged child by child on
+  their files, exactly as the long-absence list (``long_absence.student_figures``).
+
+"Today" is the last day a read counts (``Forms.through``: the JST date, or the request's ``on`` /
+``as_of``; ADR 0024). An attendance rate is 出席日数 / (出席日数 + 欠席日数): the days a child had to
+attend and was marked (unrecorded days and 出席停止・忌引等 count in neither).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from domain import curriculum, streams
+from domain import school_year as school_years
+from domain.attendance import ABSENT, EXCUSED, MARK_CODES
+from domain.attendance import PRESENT as PRESENT_CODES
+from projections.attendance_arithmetic import on_roll
+from projections.attendance_index import child_codes, codes_key
+from projections.attendance_record import class_closures, days_on_roll, figures
+from projections.attendance_register import calendar_key
+from projections.base import NOW, Cutoff, Form
+from projections.dashboards.summary import SchoolSummary, board_key, day_index, summary_key
+from projections.enrollment_record import school_key
+from projections.forms import Forms
+from projections.long_absence import LONG_ABSENCE_DAYS, NOTICE_RUN, absence_runs, absence_span, student_figures
+from projections.student_file import StudentFile, read
+
+STREAK = 3  # a teacher's alert: absent three school days running
+WINDOW = 30  # the calendar days of the "last 30 days" ratio
+HEALTH_DEADLINE = "06-30"  # 学校保健安全法施行規則 §5: the examination by 30 June
+LABELS = {"attendance_rate": "出席率", "absent": "欠席日数", "late": "遅刻", "left_early": "早退",
+          "deemed_present": "出席扱い", "streak": "連続欠席", "unrecorded": "未記入", "health": "健康診断",
+          "follow_up": "事後措置が必要", "assessments": "評価の入力", "roll_today": "本日の出欠",
+          "long_absence": "長期欠席(30日以上)", "notice_due": "7日連続欠席(施行令第20条)の候補",
+          "absence_ratio_30": "直近30日の欠席率", "rolls_not_taken": "本日未入力の学級"}
+HEALTH_STATUS = {"done": "実施済(6月30日まで)", "done_late": "実施済(6月30日より後)", "not_yet": "未実施",
+                 "overdue": "未実施(6月30日を過ぎた)"}
+
+
+def rate(present: int, absent: int) -> float | None:
+    """出席日数 / (出席日数 + 欠席日数), to four places; None when no day counts."""
+    return round(present / (present + absent), 4) if present + absent else None
+
+
+def health_status(on: str | None, year: int, today: str) -> str:
+    deadline = f"{year}-{HEALTH_DEADLINE}"
+    if on is not None:
+        return "done" if on <= deadline else "done_late"
+    return "overdue" if today > deadline else "not_yet"
+
+
+def current_run(span: list[str], codes: dict[str, str], breaks: set[str]) -> Form | None:
+    """The run of absence the child is in today: the last run, when no day after it was marked or
+    broke it (``absence_runs``: unmarked days neither make nor break a run)."""
+    runs = absence_runs(span, codes, breaks)
+    if not runs:
+        return None
+    last = runs[-1]
+    if any(d > last["to"] and (d in codes or d in breaks) for d in span):
+        return None
+    return last
+
+
+def _months(year: int) -> list[str]:
+    return [f.isoformat()[:7] for f in school_years.month_firsts(year)]
+
+
+# ------------------------------------------------------------------------------------------- child
+
+def child(file: StudentFile, year: int, today: str) -> Form:
+    """One child's year: attendance by day and by month with the rate, the current run of absence,
+    遅刻・早退, 出席扱い days, the health examination, and assessments recorded per term."""
+    marks = file.attendance.get(year)
+    codes: dict[str, str] = marks["codes"] if marks else {}
+    facilities: dict[str, str] = marks["facilities"] if marks else {}
+    days = []
+    for p, on in days_on_roll(file, year):
+        closed = class_closures(file, year, p)
+        days += [{"day": d, "school_code": p["school_code"],
+                  "code": "class_closed" if d in closed else codes.get(d)} for d in on]
+    days.sort(key=lambda d: d["day"])
+    months = []
+    for m in _months(year):
+        t = figures(file, year, first=f"{m}-01", last=f"{m}-31")
+        if t["school_days"]:
+            months.append({"month": m, **t, "attendance_rate": rate(t["present"], t["absent"])})
+    total = figures(file, year)
+    span, span_codes, breaks, _, _ = absence_span(file, year)
+    run = current_run(span, span_codes, breaks)
+    health = file.health.get(year)
+    exam = health.get("health") if health else None
+    assessments = file.assessments.get(year)
+    terms: dict[str, list[str]] = {}
+    for key in sorted(assessments["results"]) if assessments else []:
+        term, _, subject = key.partition("/")
+        terms.setdefault(term, []).append(subject)
+    places = file.places(year)
+    here = places[-1] if places else None
+    who = file.student["identity"]
+    return {"level": "child", "student_id": file.student_id, "year": year, "today": today,
+            "name": f"{who['family_name']} {who['given_name']}",
+            "school_code": here["school_code"] if here else None, "grade": here["grade"] if here else None,
+            "class_name": here["class_name"] if here else None,
+            "days": days, "months": months, "year_total": {**total, "attendance_rate": rate(total["present"],
+                                                                                              total["absent"])},
+            "streak": {"days": run["days"], "from": run["from"], "to": run["to"],
+                       "illness_only": run["illness_only"]} if run else {"days": 0},
+            "deemed_present_days": [{"day": d, "facility": facilities.get(d)} for d in sorted(codes)
+                                    if codes[d] == "deemed_present"],
+            "health": {"examined_on": exam["examined_on"] if exam else None,
+                       "status": health_status(exam["examined_on"] if exam else None, year, today),
+                       "follow_up": bool(exam and str(exam["values"].get("follow_up") or "").strip())},
+            "assessments": [{"term": t, "subjects": s, "count": len(s)} for t, s in sorted(terms.items())],
+            "labels": {**LABELS, "title": "児童生徒のダッシュボード", "health_status": HEALTH_STATUS}}
+
+
+# ------------------------------------------------------------------------------------------- class
+
+def klass(roster: dict[str, Any], students: dict[str, Any], calendar: dict[str, Any],
+          index: list[dict[str, Any] | None], today: str) -> Form:
+    """A class's year up to today: today's roll, the daily rate, who is absent three days running, the
+    absence ratio of the last 30 days, the days no roll was taken."""
+    grade, name, year = roster["grade"], roster["class_name"], roster["year"]
+    shut = {c["on"] for c in calendar["closures"]
+            if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == grade)}
+    closed = {c["on"] for c in calendar["closures"]
+              if c["scope"] == "class" and c["grade"] == grade and c["class_name"] == name}
+    days = [d for d in calendar["instructional_days"] if d not in shut and d <= today]
+    since = (date.fromisoformat(today) - timedelta(days=WINDOW - 1)).isoformat()
+    present: Counter[str] = Counter()
+    absent: Counter[str] = Counter()
+    marked: Counter[str] = Counter()
+    rows, streaks, away = [], [], []
+    for sid, periods in roster["placements"].items():
+        mine = on_roll(days, periods)
+        codes, _ = child_codes(index, sid)
+        codes = {d: c for d, c in codes.items() if d in set(mine)}
+        tally: Counter[str] = Counter()
+        for d in mine:
+            c = codes.get(d)
+            if d in closed or c is None:
+                continue
+            marked[d] += 1
+            tally[c] += 1
+            if c in PRESENT_CODES:
+                present[d] += 1
+            elif c in ABSENT:
+                absent[d] += 1
+        who = students.get(f"student/{sid}") or {}
+        person = {"student_id": sid, "name": who.get("name"), "number": periods[-1]["number"]}
+        run = current_run(mine, codes, closed)
+        if run and run["days"] >= STREAK:
+            streaks.append({**person, "days": run["days"], "from": run["from"], "to": run["to"],
+                            "illness_only": run["illness_only"]})
+        if today in mine and codes.get(today) in ABSENT | EXCUSED:
+            away.append({**person, "code": codes[today], "label": MARK_CODES[codes[today]]})
+        p, a = sum(tally[c] for c in PRESENT_CODES), sum(tally[c] for c in ABSENT)
+        rows.append({**person, "present": p, "absent": a, "late": tally["late"], "left_early": tally["left_early"],
+                     "deemed_present": tally["deemed_present"], "attendance_rate": rate(p, a),
+                     "unrecorded": sum(1 for d in mine if d not in closed and d not in codes),
+                     "streak": run["days"] if run else 0})
+    rows.sort(key=lambda r: (r["number"], r["student_id"]))
+    streaks.sort(key=lambda r: (r["number"], r["student_id"]))
+    away.sort(key=lambda r: (r["number"], r["student_id"]))
+    open_days = [d for d in days if d not in closed]
+    window = [d for d in open_days if d >= since]
+    p30, a30 = sum(present[d] for d in window), sum(absent[d] for d in window)
+    return {"level": "class", "school_code": roster["school_code"], "year": year, "grade": grade,
+            "class_name": name, "today": today,
+            "homeroom_teacher": roster["homeroom_teacher"]["name"],
+            "roll_today": {"school_day": today in days, "class_closed": today in closed,
+                           "taken": marked[today] > 0, "absent": away},
+            "daily": [{"day": d, "present": present[d], "absent": absent[d], "marked": marked[d],
+                       "attendance_rate": rate(present[d], absent[d])} for d in open_days],
+            "streaks": streaks, "absence_ratio_30": round(a30 / (p30 + a30), 4) if p30 + a30 else None,
+            "unrecorded_days": [d for d in open_days if not marked[d]],
+            "students": rows, "labels": {**LABELS, "title": "学級のダッシュボード"}}
+
+
+# --------------------------------------------------------------------------- school and board (summaries)
+
+def _class_days(calendar: dict[str, Any], grade: int, class_name: str, today: str) -> list[str]:
+    """The days a class had school up to today (its grade's instructional days, not its own closures)."""
+    off = {c["on"] for c in calendar["closures"]
+           if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == grade)
+           or (c["scope"] == "class" and c["grade"] == grade and c["class_name"] == class_name)}
+    return [d for d in calendar["instructional_days"] if d not in off and d <= today]
+
+
+def _child_runs(summary: SchoolSummary, calendar: dict[str, Any], sid: str, today: str,
+                ) -> tuple[list[Form], Form | None]:
+    """A child's runs of absence at this school, judged as the long-absence list judges them
+    (``absence_runs``) over the class's days: a day the class took its roll and the child has no other
+    mark was a present day."""
+    key = summary["children"][sid]
+    tally = summary["classes"][key]
+    days = _class_days(calendar, tally["grade"], tally["class_name"], today)
+    year, mine = summary["year"], summary["marks"].get(sid, {})
+    codes = {d: mine.get(d, "present") for d in days if tally["marked"][day_index(year, d)] != "0"}
+    runs = absence_runs(days, codes, set())
+    return runs, current_run(days, codes, set())
+
+
+def absent_days(summary: SchoolSummary) -> dict[str, int]:
+    """Each child's days absent (欠席) at the school that year, by its summary."""
+    return {sid: sum(1 for c in m.values() if c in ABSENT) for sid, m in summary["marks"].items()}
+
+
+def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | None, today: str,
+                   long_absent: set[str] | None = None) -> Form:
+    """A school's figures from its summary, by class: the counts the school and the board see.
+    ``long_absent``: the children the board counts as 長期欠席 at this school (their days at every school
+    of the board); by default those with 30 days at this school."""
+    if summary is None or calendar is None:
+        return {"classes": [], "children": 0, "present": 0, "absent": 0, "attendance_rate": None,
+                "rolls_not_taken_today": [], "long_absence": 0, "notice_candidates": 0, "streaks": 0,
+                "health": {"examined": 0, "by_deadline": 0, "late": 0, "not_done": 0, "follow_up": 0},
+                "assessments": {}, "unrecorded_days": 0}
+    year = summary["year"]
+    since = (date.fromisoformat(today) - timedelta(days=WINDOW - 1)).isoformat()
+    members = Counter(summary["children"].values())
+    absences = absent_days(summary)
+    classes = []
+    for key, t in sorted(summary["classes"].items(), key=lambda kv: (kv[1]["grade"], kv[1]["class_name"])):
+        days = _class_days(calendar, t["grade"], t["class_name"], today)
+        marked = [ord(t["marked"][day_index(year, d)]) - 48 for d in days]
+        counts = t["counts"]
+        p, a = sum(counts.get(c, 0) for c in PRESENT_CODES), sum(counts.get(c, 0) for c in ABSENT)
+        kids = [sid for sid, k in summary["children"].items() if k == key]
+        a30 = sum(1 for sid in kids for d, c in summary["marks"].get(sid, {}).items() if d >= since and d <= today
+                  and c in ABSENT)
+        x30 = sum(1 for sid in kids for d, c in summary["marks"].get(sid, {}).items() if d >= since and d <= today
+                  and c in EXCUSED)
+        m30 = sum(n for d, n in zip(days, marked, strict=True) if d >= since)
+        streaks = sum(1 for sid in kids if absences.get(sid, 0) >= STREAK
+                      and (run := _child_runs(summary, calendar, sid, today)[1]) and run["days"] >= STREAK)
+        classes.append({"grade": t["grade"], "class_name": t["class_name"], "children": members[key],
+                        "present": p, "absent": a, "attendance_rate": rate(p, a),
+                        "taken_today": bool(days and days[-1] == today and marked[-1]),
+                        "school_day_today": bool(days and days[-1] == today),
+                        "unrecorded_days": sum(1 for n in marked if not n),
+                        "absence_ratio_30": round(a30 / (m30 - x30), 4) if m30 - x30 > 0 else None,
+                        "streaks": streaks})
+    if long_absent is None:
+        long_absent = {sid for sid, n in absences.items() if n >= LONG_ABSENCE_DAYS}
+    notice = 0
+    for sid, n in absences.items():
+        if n < NOTICE_RUN or sid not in summary["children"]:
+            continue
+        runs = [r for r in _child_runs(summary, calendar, sid, today)[0] if r["days"] >= NOTICE_RUN]
+        other = any(c == "absent_other" for c in summary["marks"][sid].values())
+        if any(not r["illness_only"] for r in runs) or (n >= LONG_ABSENCE_DAYS and other):
+            notice += 1
+    children = len(summary["children"])
+    deadline = f"{year}-{HEALTH_DEADLINE}"
+    exams = [e for sid, e in summary["health"].items()]
+    p, a = sum(c["present"] for c in classes), sum(c["absent"] for c in classes)
+    return {"classes": classes, "children": children, "present": p, "absent": a, "attendance_rate": rate(p, a),
+            "rolls_not_taken_today": [{"grade": c["grade"], "class_name": c["class_name"]} for c in classes
+                                      if c["school_day_today"] and not c["taken_today"]],
+            "long_absence": len(long_absent), "notice_candidates": notice,
+            "streaks": sum(c["streaks"] for c in classes),
+            "unrecorded_days": sum(c["unrecorded_days"] for c in classes),
+            "health": {"examined": len(exams), "by_deadline": sum(1 for e in exams if e["on"] <= deadline),
+                       "late": sum(1 for e in exams if e["on"] > deadline),
+                       "not_done": max(0, children - len(exams)),
+                       "overdue": max(0, children - len(exams)) if today > deadline else 0,
+                       "follow_up": sum(1 for e in exams if e["follow_up"]),
+                       "completion": round(len(exams) / children, 4) if children else None},
+            "assessments": {term: {subject: {"entries": n, "completion": round(n / children, 4) if children else None}
+                                   for subject, n in sorted(subjects.items())}
+                            for term, subjects in sorted(summary["assessed"].items())}}
+
+
+def by_grade(classes: list[Form]) -> list[Form]:
+    out: dict[int, Form] = {}
+    for c in classes:
+        g = out.setdefault(c["grade"], {"grade": c["grade"], "children": 0, "present": 0, "absent": 0,
+                                        "unrecorded_days": 0, "streaks": 0, "rolls_not_taken_today": 0})
+        for k in ("children", "present", "absent", "unrecorded_days", "streaks"):
+            g[k] += c[k]
+        g["rolls_not_taken_today"] += int(c["school_day_today"] and not c["taken_today"])
+    return [{**g, "attendance_rate": rate(g["present"], g["absent"])} for _, g in sorted(out.items())]
+
+
+class Dashboards:
+    """The four dashboards, read today or as known at a past point, beside the forms they share reads with."""
+
+    def __init__(self, forms: Forms) -> None:
+        self.forms = forms
+        self.runner = forms.runner
+
+    def child(self, student_id: UUID | str, year: int | None = None, *, school: str | None = None,
+              as_of: Cutoff = NOW) -> Form | None:
+        file = self.forms.file(student_id, school, as_of, health=True)
+        if file is None:
+            return None
+        years = file.years()
+        year = year if year is not None else (years[-1] if years else school_years.year_of(
+            date.fromisoformat(file.through) if file.through < "9999" else date.today()))
+        return child(file, year, file.through)
+
+    def klass(self, school: str, year: int, grade: int, class_name: str, *, as_of: Cutoff = NOW) -> Form | None:
+        class_key = f"class/{streams.school_class(school, year, grade, class_name)}"
+        cal_key = calendar_key(school, year)
+        first = read(self.runner, {"roster": [class_key], "attendance_register": [cal_key]}, as_of)
+        roster, calendar = first["roster"].get(class_key), first["attendance_register"].get(cal_key)
+        if roster is None or calendar is None:
+            return None
+        firsts = school_years.month_firsts(year)
+        keys = [codes_key(school, year, grade, class_name, f) for f in firsts]
+        wanted = {"roster": [f"student/{sid}" for sid in roster["placements"]], "attendance_index": keys}
+        if as_of.today:
+            docs = read(self.runner, wanted, as_of)
+        else:  # the class-months replayed from the class's children's student-day streams (as the 出席簿)
+            by_month: dict[str, list[str]] = {}
+            for d in calendar["instructional_days"]:
+                by_month.setdefault(d[:7], []).append(d)
+            known = {("attendance_index", key): [i for sid in roster["placements"] for i in streams.attendance_days(
+                UUID(sid), by_month.get(key[-7:], []))] for key in keys}
+            docs = self.runner.replay_documents(wanted, as_of, known)
+        index = [docs["attendance_index"].get(k) for k in keys]
+        today = self.forms.through(as_of)
+        return {**klass(roster, docs["roster"], calendar, index, today),
+                "school_name": self.forms._school_name(school, as_of)}
+
+    def school(self, school: str, year: int, *, as_of: Cutoff = NOW) -> Form | None:
+        docs = read(self.runner, {"dashboards": [summary_key(school, year)],
+                                  "attendance_register": [calendar_key(school, year)],
+                                  "enrollment_record": [school_key(school)]}, as_of)
+        record = docs["enrollment_record"].get(school_key(school))
+        if record is None:
+            return None
+        summary = docs["dashboards"].get(summary_key(school, year))
+        calendar = docs["attendance_register"].get(calendar_key(school, year))
+        today = self.forms.through(as_of)
+        figures_ = school_figures(summary, calendar, today)
+        named = []
+        if summary is not None:  # judged child by child, as the long-absence list judges them
+            absences = absent_days(summary)
+            for sid in sorted(s for s, n in absences.items() if n >= NOTICE_RUN):
+                file = self.forms.file(sid, school, as_of)
+                if file is not None:
+                    row = student_figures(file, year, school)
+                    if row["long_absence"] or row["runs_of_seven"]:
+                        named.append(row)
+        named.sort(key=lambda r: (r["grade"], r["class_name"], r["name"], r["student_id"]))
+        subjects = {code: label for kind in curriculum.SUBJECTS.values() for code, (label, _) in kind.items()}
+        return {"level": "school", "school_code": school, "school_name": record["name"], "year": year,
+                "today": today, **figures_, "grades": by_grade(figures_["classes"]),
+                "long_absence_list": named,
+                "long_absence": sum(1 for r in named if r["long_absence"]),
+                "notice_candidates": sum(1 for r in named if r["notice_due"]),
+                "subject_labels": subjects, "labels": {**LABELS, "title": "学校のダッシュボード",
+                                                       "health_status": HEALTH_STATUS}}
+
+    def board(self, board: str, year: int, *, as_of: Cutoff = NOW) -> Form:
+        """Per school of the board only aggregates: no child is named, no student id given."""
+        listed = read(self.runner, {"dashboards": [board_key(board)]}, as_of)["dashboards"].get(board_key(board))
+        ids = listed["schools"] if listed else []
+        records = read(self.runner, {"enrollment_record": [f"school/{i}" for i in ids]}, as_of)["enrollment_record"]
+        codes = sorted(r["school_code"] for r in records.values() if r["board_code"] == board)
+        names = {r["school_code"]: r["name"] for r in records.values()}
+        docs = read(self.runner, {"dashboards": [summary_key(c, year) for c in codes],
+                                  "attendance_register": [calendar_key(c, year) for c in codes]}, as_of)
+        today = self.forms.through(as_of)
+        summaries = {c: docs["dashboards"][summary_key(c, year)] for c in codes
+                     if summary_key(c, year) in docs["dashboards"]}
+        # 長期欠席 counts a child's days at every school of the year (§3.3): summed over the board's
+        # schools, the child counted once, at the school of their latest mark.
+        total: Counter[str] = Counter()
+        latest: dict[str, tuple[str, str]] = {}
+        for code, summary in summaries.items():
+            total.update(absent_days(summary))
+            for sid, m in summary["marks"].items():
+                last = max(m)
+                if sid not in latest or last > latest[sid][0]:
+                    latest[sid] = (last, code)
+        schools = []
+        for code in codes:
+            counted = {sid for sid, n in total.items() if n >= LONG_ABSENCE_DAYS and latest[sid][1] == code}
+            f = school_figures(summaries.get(code), docs["attendance_register"].get(calendar_key(code, year)), today,
+                               counted)
+            schools.append({"school_code": code, "school_name": names[code], "children": f["children"],
+                            "classes": len(f["classes"]), "present": f["present"], "absent": f["absent"],
+                            "attendance_rate": f["attendance_rate"],
+                            "rolls_not_taken_today": len(f["rolls_not_taken_today"]),
+                            "unrecorded_days": f["unrecorded_days"], "streaks": f["streaks"],
+                            "long_absence": f["long_absence"], "notice_candidates": f["notice_candidates"],
+                            "health": f["health"],
+                            "assessments": {t: sum(s["entries"] for s in subjects.values())
+                                            for t, subjects in f["assessments"].items()}})
+        p, a = sum(s["present"] for s in schools), sum(s["absent"] for s in schools)
+        return {"level": "board", "board_code": board, "year": year, "today": today, "schools": schools,
+                "attendance_rate": rate(p, a), "children": sum(s["children"] for s in schools),
+                "long_absence": sum(s["long_absence"] for s in schools),
+                "notice_candidates": sum(s["notice_candidates"] for s in schools),
+                "rolls_not_taken_today": sum(s["rolls_not_taken_today"] for s in schools),
+                "labels": {**LABELS, "title": "教育委員会のダッシュボード"}}
