@@ -30,12 +30,19 @@ from api.access_log import AccessLog
 from api.auth import Verifier
 from api.boards import BoardController
 from api.context import Services
+from api.dashboards import DashboardController
 from api.feeds import HistoryController, LogController
 from api.forms import FormController
 from api.handovers import AdvancementController, HandoverController
 from api.idempotency import RETENTION, Keys
 from api.keys import LedgerKey
-from api.negotiation import document_form, document_integer, document_parameter, judge_request
+from api.negotiation import (
+    document_dashboard,
+    document_form,
+    document_integer,
+    document_parameter,
+    judge_request,
+)
 from api.openapi_docs import describe, read_response
 from api.packets import PacketExportController, PacketImportController
 from api.problems import HANDLERS
@@ -170,7 +177,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
         handlers += [SchoolController, StudentController, RollController, RecordController, HistoryController,
                      LogController, FormController, StudentFormController, LongAbsenceController,
                      HandoverController, AdvancementController, PacketExportController, PacketImportController,
-                     TransparencyController, StudentProofController, BoardController]
+                     TransparencyController, StudentProofController, BoardController, DashboardController]
     app = SecuredLitestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
                           exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state),
                           before_request=judge_request)
@@ -232,6 +239,8 @@ def _document(app: Litestar) -> None:
             if method == "get":
                 if "forms" in (operation.tags or ()):
                     document_form(operation)  # JSON, HTML and PDF (ADR 0035)
+                if "dashboards" in (operation.tags or ()):
+                    document_dashboard(operation)  # JSON and HTML (ADR 0043)
                 if path == "/v1/students/{student_id}" and operation.responses and "200" in operation.responses:
                     ok = operation.responses["200"]
                     if not isinstance(ok, Reference):

@@ -9,7 +9,8 @@
   route, the printable page (``text/html``) and the PDF (``application/pdf``, ADR 0035) on the forms
   as well, ``text/plain`` (C2SP signed notes and proofs) on the transparency routes; anything else
   is 406. A missing ``Accept`` or ``*/*`` takes JSON. A form's ``format`` query (``json``, ``html`` or
-  ``pdf``, for a link) stands in for ``Accept``; any other value is 400.
+  ``pdf``, for a link) stands in for ``Accept``; any other value is 400. The dashboards answer JSON and
+  their page (``text/html``, ``format`` ``json`` or ``html``; ADR 0043).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from api.problems import MEDIA_TYPE, ApiProblem
 JSON_ANSWERS = (MediaType.JSON, MEDIA_TYPE)
 PDF = "application/pdf"
 FORM_ANSWERS = (*JSON_ANSWERS, MediaType.HTML, PDF)
+DASHBOARD_ANSWERS = (*JSON_ANSWERS, MediaType.HTML)  # a dashboard: JSON or its page (no PDF)
 NOTE_ANSWERS = (*JSON_ANSWERS, MediaType.TEXT)  # the transparency log: C2SP notes and proofs are text
 # What a form's ``format`` query asks for, in place of Accept (a link cannot send a header).
 FORMATS = {"json": MediaType.JSON.value, "html": MediaType.HTML.value, "pdf": PDF}
+DASHBOARD_FORMATS = {"json": MediaType.JSON.value, "html": MediaType.HTML.value}
 
 
 def form_media_type(request: Request[Any, Any, Any]) -> str:
@@ -40,6 +43,15 @@ def form_media_type(request: Request[Any, Any, Any]) -> str:
                                      default=MediaType.JSON.value) or MediaType.JSON.value
 
 
+def dashboard_media_type(request: Request[Any, Any, Any]) -> str:
+    """What a dashboard is answered as: ``format`` if given, else the best match of Accept (JSON by default)."""
+    asked = request.query_params.get("format")
+    if asked is not None:
+        return DASHBOARD_FORMATS[asked]
+    return request.accept.best_match([MediaType.JSON.value, MediaType.HTML.value],
+                                     default=MediaType.JSON.value) or MediaType.JSON.value
+
+
 async def judge_request(request: Request[Any, Any, Any]) -> Any:
     """The before-request hook of the app: refuse what the route cannot answer or read (None: go on)."""
     path = request.url.path
@@ -47,11 +59,13 @@ async def judge_request(request: Request[Any, Any, Any]) -> Any:
         return None
     handler = request.route_handler
     tags = handler.resolve_tags() or ()
-    form = "forms" in tags
-    offered = FORM_ANSWERS if form else NOTE_ANSWERS if "transparency" in tags else JSON_ANSWERS
-    asked = request.query_params.get("format") if form else None
-    if asked is not None and asked not in FORMATS:
-        raise ApiProblem(400, "invalid-request", f"format is one of {', '.join(FORMATS)}, not {asked!r}",
+    form, dashboard = "forms" in tags, "dashboards" in tags
+    offered = FORM_ANSWERS if form else DASHBOARD_ANSWERS if dashboard else NOTE_ANSWERS if "transparency" in tags \
+        else JSON_ANSWERS
+    formats = FORMATS if form else DASHBOARD_FORMATS
+    asked = request.query_params.get("format") if form or dashboard else None
+    if asked is not None and asked not in formats:
+        raise ApiProblem(400, "invalid-request", f"format is one of {', '.join(formats)}, not {asked!r}",
                          field="format")
     if asked is None and request.headers.get("accept", "").strip() and request.accept.best_match(list(offered)) is None:
         raise ApiProblem(406, "not-acceptable", f"this route answers {', '.join(offered)}; Accept names none of them",
@@ -118,6 +132,20 @@ def document_parameter(schema: Any) -> None:
         branch.minimum, branch.maximum = schema.minimum, schema.maximum
     if branches:
         schema.minimum = schema.maximum = None
+
+
+def document_dashboard(operation: Any) -> None:
+    """A dashboard's operation in the OpenAPI: JSON and its page, and the ``format`` query."""
+    from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Parameter, Schema
+
+    ok = (operation.responses or {}).get("200")
+    if ok is not None and getattr(ok, "content", None) is not None:
+        ok.content[MediaType.HTML.value] = OpenAPIMediaType(schema=Schema(
+            type=OpenAPIType.STRING, description="the page (Japanese, charts as inline SVG, no script), from the JSON"))
+    operation.parameters = [*(operation.parameters or []), Parameter(
+        name="format", param_in="query", required=False,
+        schema=Schema(type=OpenAPIType.STRING, enum=list(DASHBOARD_FORMATS)),
+        description="json or html: stands in for Accept (for a link); anything else is 400")]
 
 
 def document_form(operation: Any) -> None:

@@ -25,7 +25,7 @@ from domain import school_year as school_years
 from domain.attendance import ABSENT, EXCUSED, MARK_CODES
 from domain.attendance import PRESENT as PRESENT_CODES
 from projections.attendance_arithmetic import on_roll
-from projections.attendance_index import child_codes, codes_key
+from projections.attendance_index import MonthCodes, child_codes, codes_key
 from projections.attendance_record import class_closures, days_on_roll, figures
 from projections.attendance_register import calendar_key
 from projections.base import NOW, Cutoff, Form
@@ -83,7 +83,7 @@ def child(file: StudentFile, year: int, today: str) -> Form:
     marks = file.attendance.get(year)
     codes: dict[str, str] = marks["codes"] if marks else {}
     facilities: dict[str, str] = marks["facilities"] if marks else {}
-    days = []
+    days: list[dict[str, Any]] = []
     for p, on in days_on_roll(file, year):
         closed = class_closures(file, year, p)
         days += [{"day": d, "school_code": p["school_code"],
@@ -127,7 +127,7 @@ def child(file: StudentFile, year: int, today: str) -> Form:
 # ------------------------------------------------------------------------------------------- class
 
 def klass(roster: dict[str, Any], students: dict[str, Any], calendar: dict[str, Any],
-          index: list[dict[str, Any] | None], today: str) -> Form:
+          index: list[MonthCodes | None], today: str) -> Form:
     """A class's year up to today: today's roll, the daily rate, who is absent three days running, the
     absence ratio of the last 30 days, the days no roll was taken."""
     grade, name, year = roster["grade"], roster["class_name"], roster["year"]
@@ -230,7 +230,7 @@ def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | Non
     since = (date.fromisoformat(today) - timedelta(days=WINDOW - 1)).isoformat()
     members = Counter(summary["children"].values())
     absences = absent_days(summary)
-    classes = []
+    classes: list[Form] = []
     for key, t in sorted(summary["classes"].items(), key=lambda kv: (kv[1]["grade"], kv[1]["class_name"])):
         days = _class_days(calendar, t["grade"], t["class_name"], today)
         marked = [ord(t["marked"][day_index(year, d)]) - 48 for d in days]
@@ -263,7 +263,7 @@ def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | Non
             notice += 1
     children = len(summary["children"])
     deadline = f"{year}-{HEALTH_DEADLINE}"
-    exams = [e for sid, e in summary["health"].items()]
+    exams = list(summary["health"].values())
     p, a = sum(c["present"] for c in classes), sum(c["absent"] for c in classes)
     return {"classes": classes, "children": children, "present": p, "absent": a, "attendance_rate": rate(p, a),
             "rolls_not_taken_today": [{"grade": c["grade"], "class_name": c["class_name"]} for c in classes
@@ -364,10 +364,13 @@ class Dashboards:
                 "subject_labels": subjects, "labels": {**LABELS, "title": "学校のダッシュボード",
                                                        "health_status": HEALTH_STATUS}}
 
-    def board(self, board: str, year: int, *, as_of: Cutoff = NOW) -> Form:
-        """Per school of the board only aggregates: no child is named, no student id given."""
+    def board(self, board: str, year: int, *, as_of: Cutoff = NOW) -> Form | None:
+        """Per school of the board only aggregates: no child is named, no student id given. None: no
+        school was ever registered under the board."""
         listed = read(self.runner, {"dashboards": [board_key(board)]}, as_of)["dashboards"].get(board_key(board))
-        ids = listed["schools"] if listed else []
+        if listed is None:
+            return None
+        ids = listed["schools"]
         records = read(self.runner, {"enrollment_record": [f"school/{i}" for i in ids]}, as_of)["enrollment_record"]
         codes = sorted(r["school_code"] for r in records.values() if r["board_code"] == board)
         names = {r["school_code"]: r["name"] for r in records.values()}

@@ -104,6 +104,10 @@ cosignature            404              404             404     404       404   
 student-proof          403/404          403/404         403/404 403/404   403/404   403/404 200/200 404/404
 put-board-settings     404/404          404/404         403/403 403/403   403/403   201/404 403/403 404/404
 get-board-settings     404/404          404/404         403/403 403/403   200/200   200/404 200/200 404/404
+child-dashboard        200/404          403/404         200/404 403/404   200/404   403/404 200/200 404/404
+class-dashboard        200/404          403/404         200/404 403/404   200/404   403/404 200/200 404/404
+school-dashboard       404/404          404/404         403/404 403/404   200/404   403/404 200/200 404/404
+board-dashboard        404/404          404/404         404/404 404/404   404/404   200/404 200/200 404/404
 """
 
 
@@ -278,6 +282,16 @@ def _long_absence(api: Api, scene: Scene) -> Call:
     return Call("GET", path.format(scene.school), None, None, [Call("GET", path.format(MISSING_SCHOOL))])
 
 
+def _school_dashboard(api: Api, scene: Scene) -> Call:
+    path = f"/v1/schools/{{}}/years/{YEAR}/dashboard?wait_for={api.ledger.position()}"
+    return Call("GET", path.format(scene.school), None, None, [Call("GET", path.format(MISSING_SCHOOL))])
+
+
+def _board_dashboard(api: Api, scene: Scene) -> Call:
+    path = f"/v1/boards/{{}}/years/{YEAR}/dashboard?wait_for={api.ledger.position()}"
+    return Call("GET", path.format(board_of(scene.school)), None, None, [Call("GET", path.format("471234"))])
+
+
 def _moved_out(api: Api, sid: str) -> None:
     api.ledger.hand_over(sid, kind="transfer", to_school="B127210000017", external=True,
                          to_school_name="千葉市立あおば小学校", left_on=date(2026, 6, 5), accepted_on=date(2026, 6, 8),
@@ -422,6 +436,10 @@ ROUTES: dict[str, Callable[[Api, Scene], Call]] = {
     "student-proof": _on_student("GET", "/proof", prepare=lambda api, sid: _sign_now(api)),
     "put-board-settings": _board_settings("PUT"),
     "get-board-settings": _board_settings("GET"),
+    "child-dashboard": _student_form("/dashboard"),
+    "class-dashboard": _form("dashboard"),
+    "school-dashboard": _school_dashboard,
+    "board-dashboard": _board_dashboard,
     "advancements": _on_school("POST", lambda api, code: f"/years/{YEAR}/advancements", lambda code, n: {
         "accepted_on": "2027-04-07", "to_school": "C131220000015", "students": []}),
 }
@@ -503,7 +521,9 @@ def test_cell_on_postgresql(postgres_world: Api, route: str, role: str, scope: s
 # child as that school holds them); outside it, and on the ledger-wide feeds, as if nothing existed.
 SCOPED_AUDITORS: dict[str, tuple[dict[str, str], str]] = {
     "school": ({"role": "auditor", "school": A}, B), "board": ({"role": "auditor", "board": BOARD}, C)}
-BOARD_ROUTES = frozenset({"put-board-settings", "get-board-settings"})
+BOARD_ROUTES = frozenset({"put-board-settings", "get-board-settings", "board-dashboard"})
+# A board's dashboard sets the board's schools side by side: an auditor with a school claim does not see it.
+SCOPED_EXPECTED = {("board-dashboard", "school"): 404}
 SCOPED_CELLS = [(route, claim) for route in sorted(ROUTES) for claim in sorted(SCOPED_AUDITORS)]
 
 
@@ -516,8 +536,8 @@ def test_an_auditor_with_a_school_or_board_claim_is_scoped_to_it_on_every_route(
     inside = ROUTES[route](api, Scene(A, "T-0009"))
     response = api.call(inside.method, inside.path, headers, inside.body)
     # a ledger-wide feed: out of scope; the transparency log's hashes: read by every auditor
-    expected = EXPECTED.get((route, "auditor", "own"), EXPECTED[(route, "auditor", "-")] if route in TRANSPARENCY
-                            else 404)
+    expected = SCOPED_EXPECTED.get((route, claim)) or EXPECTED.get(
+        (route, "auditor", "own"), EXPECTED[(route, "auditor", "-")] if route in TRANSPARENCY else 404)
     if expected < 300:
         assert response.status_code == expected, f"{route}: {response.text}"
     else:

@@ -91,7 +91,8 @@ def test_a_classs_dashboard_shows_todays_roll_the_daily_rate_the_streak_the_rati
     assert d["roll_today"]["taken"] is True
     assert [(x["student_id"], x["code"]) for x in d["roll_today"]["absent"]] == [(str(a), "absent_other")]
     daily = {x["day"]: x for x in d["daily"]}
-    assert "2026-04-15" not in daily and len(daily) == 10
+    assert "2026-04-15" not in daily
+    assert len(daily) == 10
     assert (daily["2026-04-14"]["present"], daily["2026-04-14"]["absent"], daily["2026-04-14"]["attendance_rate"]) \
         == (1, 1, 0.5)
     assert [(s["student_id"], s["days"], s["from"]) for s in d["streaks"]] == [(str(a), 3, "2026-04-16")]
@@ -116,6 +117,7 @@ def test_a_schools_and_a_boards_dashboards_count_the_class_and_the_board_names_n
     assert (s["children"], s["rolls_not_taken_today"], s["long_absence"], s["notice_candidates"]) == (2, [], 0, 0)
     assert s["assessments"] == {"1": {"japanese": {"entries": 1, "completion": 0.5}}}
     board = dash.board(b.BOARD, YEAR)
+    assert board is not None
     (school,) = board["schools"]
     assert (school["school_code"], school["attendance_rate"], school["streaks"], school["children"]) == (
         A, 0.7778, 1, 2)
@@ -150,11 +152,15 @@ def test_a_long_absence_across_a_transfer_is_on_the_new_schools_dashboard_and_co
         (str(a), 30, True)]
     assert at_new["long_absence"] == 1
     left = dash.school(A, YEAR)
-    assert left is not None and left["long_absence_list"] == []
-    board = {s["school_code"]: s["long_absence"] for s in dash.board(b.BOARD, YEAR)["schools"]}
+    assert left is not None
+    assert left["long_absence_list"] == []
+    found = dash.board(b.BOARD, YEAR)
+    assert found is not None
+    board = {s["school_code"]: s["long_absence"] for s in found["schools"]}
     assert board == {A: 0, B: 1}
     child = dash.child(a)
-    assert child is not None and child["year_total"]["absent"] == 30
+    assert child is not None
+    assert child["year_total"]["absent"] == 30
 
 
 def test_a_health_examination_after_30_june_is_done_late_and_one_not_done_is_overdue(
@@ -167,7 +173,8 @@ def test_a_health_examination_after_30_june_is_done_late_and_one_not_done_is_ove
                               examined_on=date(2026, 7, 2), recorded_by="N-0001")
     dash = dashboards(backend, ledger, date(2026, 7, 10))
     first, second = dash.child(a), dash.child(c)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert first["health"] == {"examined_on": "2026-07-02", "status": "done_late", "follow_up": True}
     assert second["health"]["status"] == "overdue"
     s = dash.school(A, YEAR)
