@@ -214,6 +214,94 @@ class StudentSummary(TypedDict):
     classes: Annotated[dict[str, Any], said("by school year: school_code, grade, class_name, number")]
 
 
+class ChildDashboard(TypedDict):
+    """A child's year up to ``today`` (ADR 0043)."""
+
+    level: Annotated[str, said("child")]
+    student_id: str
+    name: str
+    year: int
+    today: Annotated[str, said("the last day counted: the JST date, or the day of on / as_of")]
+    school_code: str | None
+    grade: int | None
+    class_name: str | None
+    days: Annotated[list[dict[str, Any]], said("each day on a roll: day, school_code, code (null: unrecorded; "
+                                               "class_closed)")]
+    months: Annotated[list[dict[str, Any]], said("the 出欠 figures of each month, with attendance_rate")]
+    year_total: Annotated[dict[str, Any], said("the year's 出欠 figures (指導要録 arithmetic), with attendance_rate")]
+    streak: Annotated[dict[str, Any], said("the run of absence the child is in: days (0: none), from, to, "
+                                           "illness_only")]
+    deemed_present_days: list[dict[str, Any]]
+    health: Annotated[dict[str, Any], said("examined_on, status (done | done_late | not_yet | overdue), follow_up")]
+    assessments: Annotated[list[dict[str, Any]], said("per term: the subjects recorded and how many")]
+    labels: dict[str, Any]
+
+
+class ClassDashboard(TypedDict):
+    """A class's year up to ``today`` (ADR 0043)."""
+
+    level: Annotated[str, said("class")]
+    school_code: str
+    school_name: str | None
+    year: int
+    grade: int
+    class_name: str
+    today: str
+    homeroom_teacher: str
+    roll_today: Annotated[dict[str, Any], said("school_day, class_closed, taken, absent (who and why)")]
+    daily: Annotated[list[dict[str, Any]], said("each school day: present, absent, marked, attendance_rate")]
+    streaks: Annotated[list[dict[str, Any]], said("children absent three school days running or more, now")]
+    absence_ratio_30: Annotated[float | None, said("absent / (present + absent) over the last 30 days")]
+    unrecorded_days: Annotated[list[str], said("school days without a roll")]
+    students: list[dict[str, Any]]
+    labels: dict[str, Any]
+
+
+class SchoolDashboard(TypedDict):
+    """A school's year up to ``today``, by grade and class (ADR 0043)."""
+
+    level: Annotated[str, said("school")]
+    school_code: str
+    school_name: str
+    year: int
+    today: str
+    children: int
+    present: int
+    absent: int
+    attendance_rate: float | None
+    classes: list[dict[str, Any]]
+    grades: list[dict[str, Any]]
+    rolls_not_taken_today: list[dict[str, Any]]
+    streaks: int
+    unrecorded_days: int
+    long_absence: Annotated[int, said("children on the named list absent 30 days or more")]
+    notice_candidates: Annotated[int, said("children on the named list whose notice (施行令 §20) is due")]
+    long_absence_list: list[AbsenceRow]
+    health: Annotated[dict[str, Any], said("examined, by_deadline (30 June), late, not_done, overdue, follow_up, "
+                                           "completion")]
+    assessments: Annotated[dict[str, Any], said("per term, per subject: entries and completion")]
+    subject_labels: dict[str, str]
+    labels: dict[str, Any]
+
+
+class BoardDashboard(TypedDict):
+    """A board's schools side by side: aggregates only, no child named (ADR 0043)."""
+
+    level: Annotated[str, said("board")]
+    board_code: str
+    year: int
+    today: str
+    schools: Annotated[list[dict[str, Any]], said("per school: children, classes, present, absent, attendance_rate, "
+                                                  "rolls_not_taken_today, unrecorded_days, streaks, long_absence, "
+                                                  "notice_candidates, health, assessments")]
+    attendance_rate: float | None
+    children: int
+    long_absence: int
+    notice_candidates: int
+    rolls_not_taken_today: int
+    labels: dict[str, Any]
+
+
 # The 200 shape of each read that answers a plain object, by its path (Litestar's, parameters untyped).
 SHAPES: dict[str, type] = {
     "/v1/schools/{school_code}/years/{year}/classes/{grade}/{name}/roster": RosterForm,
@@ -224,4 +312,8 @@ SHAPES: dict[str, type] = {
     "/v1/students/{student_id}/forms/dental-card": DentalCardForm,
     "/v1/schools/{school_code}/years/{year}/long-absence": LongAbsenceForm,
     "/v1/students/{student_id}": StudentSummary,
+    "/v1/students/{student_id}/dashboard": ChildDashboard,
+    "/v1/schools/{school_code}/years/{year}/classes/{grade}/{name}/dashboard": ClassDashboard,
+    "/v1/schools/{school_code}/years/{year}/dashboard": SchoolDashboard,
+    "/v1/boards/{board_code}/years/{year}/dashboard": BoardDashboard,
 }

@@ -30,6 +30,8 @@ LOGGED = "Every read, and every refusal, is written to the access log."
 FORM = ("Send `Accept: text/html` for the printable page or `Accept: application/pdf` (or `format=html|pdf`) "
         "for the PDF; `as_of` (a log position or a time) reads it as known then, `wait_for` waits for your "
         "own write.")
+DASHBOARD = ("Send `Accept: text/html` (or `format=html`) for the page in Japanese, its charts drawn as inline SVG; "
+             "`as_of` or `on` reads it as known or as it stood then; `wait_for` waits for your own write.")
 WRITE = "The answer names the events recorded and the log `position` to pass as `wait_for`."
 
 DESCRIPTIONS: dict[tuple[str, str], str] = {
@@ -125,6 +127,24 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("get", "/v1/schools/{school_code}/years/{year}/long-absence"):
         "長期欠席: the school year's children absent 30 days or more, and runs of seven school days absent whose "
         f"notice to the board is due. The principal, the board or an auditor may. {MFA} {LOGGED} {FORM}",
+    ("get", "/v1/students/{student_id}/dashboard"):
+        "A child's dashboard for a school year (default: the latest): 出欠 by day and by month with the attendance "
+        "rate, the run of absence the child is in, 遅刻・早退, 出席扱い days, the health examination (done by 30 June "
+        "or not, follow-up needed) and the assessments recorded per term. The homeroom teacher, the nurse, the "
+        f"principal or an auditor may. {MFA} {LOGGED} {DASHBOARD}",
+    ("get", "/v1/schools/{school_code}/years/{year}/classes/{grade}/{name}/dashboard"):
+        "A class's dashboard: today's roll (taken or not, who is absent and why), the attendance rate of each "
+        "school day, the children absent three school days running, the absence ratio of the last 30 days and the "
+        f"days without a roll. The class's homeroom teacher, the nurse, the principal or an auditor may. {DASHBOARD}",
+    ("get", "/v1/schools/{school_code}/years/{year}/dashboard"):
+        "A school's dashboard: by grade and class the attendance rate, runs of absence, the last 30 days and the "
+        "days without a roll; the named 長期欠席 and 施行令 §20 candidates (judged as the long-absence list); health "
+        "examination completion; assessment entry per term and subject; the rolls not taken today. The principal or "
+        f"an auditor may. {MFA} {LOGGED} {DASHBOARD}",
+    ("get", "/v1/boards/{board_code}/years/{year}/dashboard"):
+        "A board's dashboard: its schools side by side, aggregates only (rates, counts, completion), no child "
+        "named and no student id. The drill-down to a school's named list is that school's long-absence list "
+        f"(the board may read it: multi-factor, logged). The board or an auditor of it may. {DASHBOARD}",
     ("post", "/v1/students/{student_id}/handovers"):
         "転学 or 進学: custody of the child passes to the receiving school in one event; inside the ledger it reads "
         "the copy (写し) or abstract (抄本), outside it a signed transfer packet is issued. The registrar or the "
