@@ -21,6 +21,14 @@ from domain.event import Event
 # 休学 days (ADR 0028): off the roll and out of 授業日数 (the reference's rule, the default), or
 # in 授業日数 and counted among 出席停止・忌引等 (a board's choice; the days a child must attend are the same).
 LEAVE_DAYS = ("excluded", "excused")
+# The alerts' thresholds (ADR 0042): the law's numbers (reference/domain-japan.md §3.3), and the most a
+# board may set for the run of absence a teacher is told of.
+NOTICE_RUN_DAYS = 7
+LONG_ABSENCE_DAYS = 30
+ABSENCE_RUN_MAX = 30
+# BoardSettings fields that are alert thresholds, with their bounds (board_rules checks them).
+THRESHOLDS = {"alert_absence_run_days": (2, ABSENCE_RUN_MAX), "alert_notice_run_days": (2, NOTICE_RUN_DAYS),
+              "alert_long_absence_days": (2, LONG_ABSENCE_DAYS)}
 
 
 class BoardSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -30,6 +38,19 @@ class BoardSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
         examples=["excused"],
         description="休学 days: `excluded` (off the roll, not in 授業日数: the default, as the reference "
                     "counts days on the roll) or `excused` (in 授業日数, counted among 出席停止・忌引等)")] = "excluded"
+    # The thresholds of the alerts (ADR 0042). The law's numbers are the defaults and the most a board may
+    # set: it may watch earlier, never later (施行令 §20's seven days, 長期欠席's thirty).
+    alert_absence_run_days: Annotated[int, msgspec.Meta(
+        ge=2, le=ABSENCE_RUN_MAX, examples=[3],
+        description="school days absent in a row that raise an `absence-run` alert (default 3)")] = 3
+    alert_notice_run_days: Annotated[int, msgspec.Meta(
+        ge=2, le=NOTICE_RUN_DAYS, examples=[7],
+        description="school days absent in a row, not all for illness, that raise a `notice-run` alert "
+                    "(施行令 §20: 7, the default and the most)")] = NOTICE_RUN_DAYS
+    alert_long_absence_days: Annotated[int, msgspec.Meta(
+        ge=2, le=LONG_ABSENCE_DAYS, examples=[30],
+        description="days absent in the school year that raise a `long-absence` alert (長期欠席: 30, the "
+                    "default and the most)")] = LONG_ABSENCE_DAYS
 
 
 DEFAULTS = BoardSettings()

@@ -87,3 +87,9 @@ def received(issuer: str, packet_id: str) -> UUID:
 def board(code: str) -> UUID:
     """A board of education's settings (教育委員会コード)."""
     return _id(f"/boards/{code}")
+
+
+def alert(student_id: UUID, rule: str, year: int, crossing: str) -> UUID:
+    """One crossing of an alert rule for a child in a school year (``crossing``: the run's first day, or
+    "" for a rule crossed once a year): a second raise of it is refused by the store (ADR 0042)."""
+    return _id(f"/students/{student_id}/years/{year}/alerts/{rule}/{crossing}")

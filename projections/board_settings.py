@@ -39,7 +39,8 @@ def board_key(code: str) -> str:
 
 class BoardSettingsProjection:
     name: str = "board_settings"
-    version: int = 1  # raise it when what the documents hold changes (Runner.upgrade)
+    # raise it when what the documents hold changes (Runner.upgrade); 2: the alert thresholds (ADR 0042)
+    version: int = 2
     topics: tuple[str, ...] = ("BoardSettingsChanged",)
 
     def keys(self, event: Event) -> Iterable[str]:

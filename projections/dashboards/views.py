@@ -2,7 +2,7 @@
 
 - child: from the child's file (projections/student_file.py), with the 出欠 arithmetic of the
   指導要録 (``attendance_record.figures``) by month and for the year, and the runs of absence of the
-  long-absence list (``long_absence.absence_span`` and ``absence_runs``);
+  long-absence list (``long_absence.absence_days`` and ``absence_runs``);
 - class: from the class's roster, calendar and class-month mark codes (what the 出席簿 reads);
 - school and board: from the school-year summaries (projections/dashboards/summary.py) and the
   calendars; the school's named list of 長期欠席 and §20 candidates is judged child by child on
@@ -32,7 +32,7 @@ from projections.base import NOW, Cutoff, Form
 from projections.dashboards.summary import SchoolSummary, board_key, day_index, summary_key
 from projections.enrollment_record import school_key
 from projections.forms import Forms
-from projections.long_absence import LONG_ABSENCE_DAYS, NOTICE_RUN, absence_runs, absence_span, student_figures
+from projections.long_absence import LONG_ABSENCE_DAYS, NOTICE_RUN, absence_days, absence_runs, student_figures
 from projections.student_file import StudentFile, read
 
 STREAK = 3  # a teacher's alert: absent three school days running
@@ -95,8 +95,8 @@ def child(file: StudentFile, year: int, today: str) -> Form:
         if t["school_days"]:
             months.append({"month": m, **t, "attendance_rate": rate(t["present"], t["absent"])})
     total = figures(file, year)
-    span, span_codes, breaks, _, _ = absence_span(file, year)
-    run = current_run(span, span_codes, breaks)
+    found = absence_days(file, year)
+    run = current_run(found.span, found.codes, found.breaks)
     health = file.health.get(year)
     exam = health.get("health") if health else None
     assessments = file.assessments.get(year)
