@@ -234,6 +234,7 @@ class ChildDashboard(TypedDict):
     deemed_present_days: list[dict[str, Any]]
     health: Annotated[dict[str, Any], said("examined_on, status (done | done_late | not_yet | overdue), follow_up")]
     assessments: Annotated[list[dict[str, Any]], said("per term: the subjects recorded and how many")]
+    alerts: Annotated[dict[str, Any], said("open and acknowledged: the child's alerts (projections/alerts.py)")]
     labels: dict[str, Any]
 
 
@@ -254,6 +255,7 @@ class ClassDashboard(TypedDict):
     absence_ratio_30: Annotated[float | None, said("absent / (present + absent) over the last 30 days")]
     unrecorded_days: Annotated[list[str], said("school days without a roll")]
     students: list[dict[str, Any]]
+    alerts: Annotated[dict[str, Any], said("open and acknowledged: the class's alerts, each with the child's name")]
     labels: dict[str, Any]
 
 
@@ -281,6 +283,7 @@ class SchoolDashboard(TypedDict):
                                            "completion")]
     assessments: Annotated[dict[str, Any], said("per term, per subject: entries and completion")]
     subject_labels: dict[str, str]
+    alerts: Annotated[dict[str, Any], said("open and acknowledged (each with the child's name) and counts by rule")]
     labels: dict[str, Any]
 
 
@@ -299,6 +302,7 @@ class BoardDashboard(TypedDict):
     long_absence: int
     notice_candidates: int
     rolls_not_taken_today: int
+    alerts: Annotated[dict[str, Any], said("open and acknowledged alerts, counted (per school: by rule)")]
     labels: dict[str, Any]
 
 

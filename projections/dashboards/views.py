@@ -16,6 +16,7 @@ attend and was marked (unrecorded days and 出席停止・忌引等 count in nei
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -24,6 +25,8 @@ from domain import curriculum, streams
 from domain import school_year as school_years
 from domain.attendance import ABSENT, EXCUSED, MARK_CODES
 from domain.attendance import PRESENT as PRESENT_CODES
+from projections.alerts import NAME as ALERTS
+from projections.alerts import alerts_key, alerts_of
 from projections.attendance_arithmetic import on_roll
 from projections.attendance_index import MonthCodes, child_codes, codes_key
 from projections.attendance_record import class_closures, days_on_roll, figures
@@ -38,7 +41,10 @@ from projections.student_file import StudentFile, read
 STREAK = 3  # a teacher's alert: absent three school days running
 WINDOW = 30  # the calendar days of the "last 30 days" ratio
 HEALTH_DEADLINE = "06-30"  # 学校保健安全法施行規則 §5: the examination by 30 June
-LABELS = {"attendance_rate": "出席率", "absent": "欠席日数", "late": "遅刻", "left_early": "早退",
+RULES = {"absence-run": "連続欠席", "notice-run": "7日連続欠席(施行令第20条)", "long-absence": "長期欠席(30日)",
+         "health-exam-overdue": "健康診断未実施(6月30日)"}
+LABELS = {"alerts": "アラート", "alerts_open": "未対応", "alerts_acknowledged": "対応済み", "rules": RULES,
+          "attendance_rate": "出席率", "absent": "欠席日数", "late": "遅刻", "left_early": "早退",
           "deemed_present": "出席扱い", "streak": "連続欠席", "unrecorded": "未記入", "health": "健康診断",
           "follow_up": "事後措置が必要", "assessments": "評価の入力", "roll_today": "本日の出欠",
           "long_absence": "長期欠席(30日以上)", "notice_due": "7日連続欠席(施行令第20条)の候補",
@@ -69,6 +75,24 @@ def current_run(span: list[str], codes: dict[str, str], breaks: set[str]) -> For
     if any(d > last["to"] and (d in codes or d in breaks) for d in span):
         return None
     return last
+
+
+def split(alerts: Sequence[Mapping[str, Any]], names: dict[str, str | None] | None = None) -> Form:
+    """Alerts (projections/alerts.py, in the order raised) as open (nothing done yet) and acknowledged
+    (what was done, by whom, when), each with the child's name when ``names`` has it."""
+    rows = [{**a, "name": names.get(a["student_id"])} if names is not None else dict(a) for a in alerts]
+    return {"open": [a for a in rows if not a["acknowledgements"]],
+            "acknowledged": [a for a in rows if a["acknowledgements"]]}
+
+
+def alert_counts(alerts: Sequence[Mapping[str, Any]]) -> Form:
+    """Open and acknowledged alerts by rule: what a board sees of a school's alerts (no child, no id)."""
+    by_rule: dict[str, dict[str, int]] = {}
+    for a in alerts:
+        counts = by_rule.setdefault(a["rule"], {"open": 0, "acknowledged": 0})
+        counts["acknowledged" if a["acknowledgements"] else "open"] += 1
+    return {"open": sum(c["open"] for c in by_rule.values()),
+            "acknowledged": sum(c["acknowledged"] for c in by_rule.values()), "by_rule": dict(sorted(by_rule.items()))}
 
 
 def _months(year: int) -> list[str]:
@@ -308,7 +332,11 @@ class Dashboards:
         years = file.years()
         year = year if year is not None else (years[-1] if years else school_years.year_of(
             date.fromisoformat(file.through) if file.through < "9999" else date.today()))
-        return child(file, year, file.through)
+        view = child(file, year, file.through)
+        schools = dict.fromkeys(p["school_code"] for p in file.places(year))  # the school(s) of the year it reads
+        mine = [a for code in schools for a in alerts_of(self.runner, code, year, as_of)["alerts"]
+                if a["student_id"] == file.student_id]
+        return {**view, "alerts": split(mine)}
 
     def klass(self, school: str, year: int, grade: int, class_name: str, *, as_of: Cutoff = NOW) -> Form | None:
         class_key = f"class/{streams.school_class(school, year, grade, class_name)}"
@@ -331,8 +359,11 @@ class Dashboards:
             docs = self.runner.replay_documents(wanted, as_of, known)
         index = [docs["attendance_index"].get(k) for k in keys]
         today = self.forms.through(as_of)
+        names = {k.removeprefix("student/"): d.get("name") for k, d in docs["roster"].items()}
+        ours = [a for a in alerts_of(self.runner, school, year, as_of)["alerts"]
+                if a["grade"] == grade and a["class_name"] == class_name]
         return {**klass(roster, docs["roster"], calendar, index, today),
-                "school_name": self.forms._school_name(school, as_of)}
+                "school_name": self.forms._school_name(school, as_of), "alerts": split(ours, names)}
 
     def school(self, school: str, year: int, *, as_of: Cutoff = NOW) -> Form | None:
         docs = read(self.runner, {"dashboards": [summary_key(school, year)],
@@ -356,7 +387,12 @@ class Dashboards:
                         named.append(row)
         named.sort(key=lambda r: (r["grade"], r["class_name"], r["name"], r["student_id"]))
         subjects = {code: label for kind in curriculum.SUBJECTS.values() for code, (label, _) in kind.items()}
-        return {"level": "school", "school_code": school, "school_name": record["name"], "year": year,
+        alerts = alerts_of(self.runner, school, year, as_of)["alerts"]
+        sids = dict.fromkeys(a["student_id"] for a in alerts)
+        who = read(self.runner, {"roster": [f"student/{sid}" for sid in sids]}, as_of)["roster"]
+        names = {k.removeprefix("student/"): d.get("name") for k, d in who.items()}
+        return {"level": "school", "alerts": {**split(alerts, names), "counts": alert_counts(alerts)},
+                "school_code": school, "school_name": record["name"], "year": year,
                 "today": today, **figures_, "grades": by_grade(figures_["classes"]),
                 "long_absence_list": named,
                 "long_absence": sum(1 for r in named if r["long_absence"]),
@@ -374,8 +410,11 @@ class Dashboards:
         records = read(self.runner, {"enrollment_record": [f"school/{i}" for i in ids]}, as_of)["enrollment_record"]
         codes = sorted(r["school_code"] for r in records.values() if r["board_code"] == board)
         names = {r["school_code"]: r["name"] for r in records.values()}
+        # the alerts read model's documents themselves (``alerts_of`` would also read each health-exam alert's
+        # examination: a board sees counts only, and needs none of them)
         docs = read(self.runner, {"dashboards": [summary_key(c, year) for c in codes],
-                                  "attendance_register": [calendar_key(c, year) for c in codes]}, as_of)
+                                  "attendance_register": [calendar_key(c, year) for c in codes],
+                                  ALERTS: [alerts_key(c, year) for c in codes]}, as_of)
         today = self.forms.through(as_of)
         summaries = {c: docs["dashboards"][summary_key(c, year)] for c in codes
                      if summary_key(c, year) in docs["dashboards"]}
@@ -402,11 +441,14 @@ class Dashboards:
                             "long_absence": f["long_absence"], "notice_candidates": f["notice_candidates"],
                             "health": f["health"],
                             "assessments": {t: sum(s["entries"] for s in subjects.values())
-                                            for t, subjects in f["assessments"].items()}})
+                                            for t, subjects in f["assessments"].items()},
+                            "alerts": alert_counts(docs[ALERTS].get(alerts_key(code, year), {}).get("alerts", []))})
         p, a = sum(s["present"] for s in schools), sum(s["absent"] for s in schools)
         return {"level": "board", "board_code": board, "year": year, "today": today, "schools": schools,
                 "attendance_rate": rate(p, a), "children": sum(s["children"] for s in schools),
                 "long_absence": sum(s["long_absence"] for s in schools),
                 "notice_candidates": sum(s["notice_candidates"] for s in schools),
                 "rolls_not_taken_today": sum(s["rolls_not_taken_today"] for s in schools),
+                "alerts": {"open": sum(s["alerts"]["open"] for s in schools),
+                           "acknowledged": sum(s["alerts"]["acknowledged"] for s in schools)},
                 "labels": {**LABELS, "title": "教育委員会のダッシュボード"}}
