@@ -13,7 +13,8 @@ kept event by event so that a board reads one document per school instead of eve
 - ``health``: per child the day of the year's 一般 health examination and whether it asked for a
   follow-up (事後措置; as first recorded: a correction names no school, it shows on the child's own
   dashboard, which reads the health record);
-- ``assessed``: entries per term (``"1"``, ``"2"``, ``"3"``, ``"year"``) and subject.
+- ``assessed``: entries per term (``"1"``, ``"2"``, ``"3"``, ``"year"``) and subject;
+- ``arrivals``: the children who moved in from another school of the ledger that year (転学), and from where.
 
 ``board/<board>`` (``BoardSchools``): the stream ids of the schools ever registered under the board
 (the board dashboard reads each school's current record and keeps those still of the board).
@@ -33,7 +34,7 @@ from domain.attendance import AttendanceCorrected, AttendanceMarked
 from domain.event import Event
 from domain.health import HealthExaminationRecorded
 from domain.school import ClassFormed, SchoolDetailsChanged, SchoolRegistered
-from domain.student import StudentAdmitted, StudentPlacedInClass
+from domain.student import StudentAdmitted, StudentHandedOver, StudentPlacedInClass
 
 DAYS = 366  # characters of ``marked``: every day of a school year from 1 April
 NONE = "0"
@@ -60,6 +61,7 @@ class SchoolSummary(TypedDict):
     marks: dict[str, dict[str, str]]  # student id -> ISO day -> code (every code but "present")
     health: dict[str, Exam]  # student id -> the year's 一般 examination
     assessed: dict[str, dict[str, int]]  # term ("1".."3", "year") -> subject -> entries
+    arrivals: dict[str, str]  # student id -> the school of the ledger they moved from that year (転学)
 
 
 class BoardSchools(TypedDict):
@@ -92,12 +94,15 @@ class DashboardSummary:
     version: int = 1  # raise it when what the documents hold changes (Runner.upgrade)
     topics: tuple[str, ...] = ("AttendanceMarked", "AttendanceCorrected", "HealthExaminationRecorded",
                                "AssessmentRecorded", "ClassFormed", "StudentAdmitted", "StudentPlacedInClass",
-                               "SchoolRegistered", "SchoolDetailsChanged")
+                               "StudentHandedOver", "SchoolRegistered", "SchoolDetailsChanged")
 
     def keys(self, event: Event) -> Iterable[str]:
         if isinstance(event, AttendanceMarked | HealthExaminationRecorded | AssessmentRecorded | ClassFormed
                       | StudentAdmitted | StudentPlacedInClass):
             return (f"school/{event.school_code}/{event.year}",)
+        if isinstance(event, StudentHandedOver):
+            return (f"school/{event.to_school}/{event.year}",) if event.kind == "transfer" and not event.external \
+                else ()
         if isinstance(event, AttendanceCorrected):
             return (f"school/{event.school_code}/{event.year}",) if event.school_code else ()
         if isinstance(event, SchoolRegistered | SchoolDetailsChanged):
@@ -111,9 +116,10 @@ class DashboardSummary:
             if str(event.originator_id) not in board["schools"]:
                 board["schools"].append(str(event.originator_id))
             return board
+        code = event.to_school if isinstance(event, StudentHandedOver) else event.school_code  # type: ignore[attr-defined]
         doc: SchoolSummary = document or SchoolSummary(  # type: ignore[assignment]
-            school_code=event.school_code, year=event.year, classes={}, children={}, marks={}, health={},  # type: ignore[attr-defined]
-            assessed={})
+            school_code=code, year=event.year, classes={}, children={}, marks={}, health={},  # type: ignore[attr-defined]
+            assessed={}, arrivals={})
         if isinstance(event, AttendanceMarked | AttendanceCorrected):
             _mark(doc, event)
         elif isinstance(event, HealthExaminationRecorded):
@@ -127,6 +133,8 @@ class DashboardSummary:
             _class(doc, event.grade, event.class_name)
             for m in event.members:
                 doc["children"][str(m.student_id)] = key
+        elif isinstance(event, StudentHandedOver):
+            doc["arrivals"][str(event.originator_id)] = event.from_school
         elif isinstance(event, StudentAdmitted | StudentPlacedInClass):
             _class(doc, event.grade, event.class_name)
             doc["children"][str(event.originator_id)] = class_of(event.grade, event.class_name)

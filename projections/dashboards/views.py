@@ -32,7 +32,7 @@ from projections.attendance_index import MonthCodes, child_codes, codes_key
 from projections.attendance_record import class_closures, days_on_roll, figures
 from projections.attendance_register import calendar_key
 from projections.base import NOW, Cutoff, Form
-from projections.dashboards.summary import SchoolSummary, board_key, day_index, summary_key
+from projections.dashboards.summary import ClassTally, SchoolSummary, board_key, summary_key
 from projections.enrollment_record import school_key
 from projections.forms import Forms
 from projections.long_absence import LONG_ABSENCE_DAYS, NOTICE_RUN, absence_days, absence_runs, student_figures
@@ -168,7 +168,8 @@ def klass(roster: dict[str, Any], students: dict[str, Any], calendar: dict[str, 
     for sid, periods in roster["placements"].items():
         mine = on_roll(days, periods)
         codes, _ = child_codes(index, sid)
-        codes = {d: c for d, c in codes.items() if d in set(mine)}
+        on = set(mine)
+        codes = {d: c for d, c in codes.items() if d in on}
         tally: Counter[str] = Counter()
         for d in mine:
             c = codes.get(d)
@@ -213,31 +214,72 @@ def klass(roster: dict[str, Any], students: dict[str, Any], calendar: dict[str, 
 
 # --------------------------------------------------------------------------- school and board (summaries)
 
-def _class_days(calendar: dict[str, Any], grade: int, class_name: str, today: str) -> list[str]:
-    """The days a class had school up to today (its grade's instructional days, not its own closures)."""
-    off = {c["on"] for c in calendar["closures"]
-           if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == grade)
-           or (c["scope"] == "class" and c["grade"] == grade and c["class_name"] == class_name)}
-    return [d for d in calendar["instructional_days"] if d not in off and d <= today]
+class _ClassYear:
+    """A class's school days up to today, from the summary: the days it had school (its grade's instructional
+    days, not its own closures), the marks recorded on each, and the days that judge a run of absence."""
+
+    def __init__(self, tally: ClassTally, days: list[str], index: dict[str, int], closed: set[str]) -> None:
+        self.days = [d for d in days if d not in closed]
+        self.marked = [ord(tally["marked"][index[d]]) - 48 for d in self.days]
+        # A run of absence is judged over the days the class took its roll or was closed (学級閉鎖): on
+        # those a child on the roll has a mark or an excused day; other days neither make nor break one.
+        self.closed = closed
+        self.sequence = sorted([d for d, n in zip(self.days, self.marked, strict=True) if n] + list(closed))
+        self.position = {d: i for i, d in enumerate(self.sequence)}
+
+    def runs(self, marks: dict[str, str]) -> tuple[list[Form], Form | None]:
+        """A child's runs of absence in the class and the one they are in today, judged by the long-absence
+        list's ``absence_runs`` over the absent days and, between two of them, the first day that broke
+        the run (a day the child was marked otherwise, ``present`` unless the summary says, or closed)."""
+        absent = sorted(d for d, c in marks.items() if c in ABSENT and d in self.position)
+        days: list[str] = []
+        for i, d in enumerate(absent):
+            if i and self.position[d] - self.position[absent[i - 1]] > 1:
+                days.append(self.sequence[self.position[absent[i - 1]] + 1])
+            days.append(d)
+        codes = {d: marks.get(d, "present") for d in days if d not in self.closed}
+        runs = absence_runs(days, codes, self.closed)
+        now = runs[-1] if runs and self.position[runs[-1]["to"]] == len(self.sequence) - 1 else None
+        return runs, now
 
 
-def _child_runs(summary: SchoolSummary, calendar: dict[str, Any], sid: str, today: str,
-                ) -> tuple[list[Form], Form | None]:
-    """A child's runs of absence at this school, judged as the long-absence list judges them
-    (``absence_runs``) over the class's days: a day the class took its roll and the child has no other
-    mark was a present day."""
-    key = summary["children"][sid]
-    tally = summary["classes"][key]
-    days = _class_days(calendar, tally["grade"], tally["class_name"], today)
-    year, mine = summary["year"], summary["marks"].get(sid, {})
-    codes = {d: mine.get(d, "present") for d in days if tally["marked"][day_index(year, d)] != "0"}
-    runs = absence_runs(days, codes, set())
-    return runs, current_run(days, codes, set())
+def _classes(summary: SchoolSummary, calendar: dict[str, Any], today: str) -> dict[str, _ClassYear]:
+    year = summary["year"]
+    first = date(year, 4, 1)
+    days = [d for d in calendar["instructional_days"] if d <= today]
+    index = {d: (date.fromisoformat(d) - first).days for d in days}
+    shut = {c["on"] for c in calendar["closures"] if c["scope"] == "school"}
+    out = {}
+    for key, t in summary["classes"].items():
+        off = shut | {c["on"] for c in calendar["closures"] if c["scope"] == "grade" and c["grade"] == t["grade"]}
+        closed = {c["on"] for c in calendar["closures"] if c["scope"] == "class" and c["grade"] == t["grade"]
+                  and c["class_name"] == t["class_name"] and c["on"] <= today and c["on"] not in off}
+        out[key] = _ClassYear(t, [d for d in days if d not in off], index, closed)
+    return out
 
 
 def absent_days(summary: SchoolSummary) -> dict[str, int]:
     """Each child's days absent (欠席) at the school that year, by its summary."""
     return {sid: sum(1 for c in m.values() if c in ABSENT) for sid, m in summary["marks"].items()}
+
+
+def school_runs(summary: SchoolSummary, calendar: dict[str, Any], today: str,
+                ) -> tuple[dict[str, _ClassYear], dict[str, tuple[list[Form], Form | None]]]:
+    """The school's classes, and the runs of absence of every child absent three days or more."""
+    classes = _classes(summary, calendar, today)
+    runs = {}
+    for sid, n in absent_days(summary).items():
+        key = summary["children"].get(sid)
+        if n >= STREAK and key in classes:
+            runs[sid] = classes[key].runs(summary["marks"][sid])
+    return classes, runs
+
+
+def notice_due(runs: list[Form], absent: int, marks: dict[str, str]) -> bool:
+    """As the long-absence list judges it: a run of seven with an absence other than illness, or 30 days
+    with one (``long_absence.student_figures``)."""
+    return any(r["days"] >= NOTICE_RUN and not r["illness_only"] for r in runs) or (
+        absent >= LONG_ABSENCE_DAYS and any(c == "absent_other" for c in marks.values()))
 
 
 def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | None, today: str,
@@ -252,39 +294,31 @@ def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | Non
                 "assessments": {}, "unrecorded_days": 0}
     year = summary["year"]
     since = (date.fromisoformat(today) - timedelta(days=WINDOW - 1)).isoformat()
-    members = Counter(summary["children"].values())
+    kids: dict[str, list[str]] = {}
+    for sid, key in summary["children"].items():
+        kids.setdefault(key, []).append(sid)
     absences = absent_days(summary)
+    years, runs = school_runs(summary, calendar, today)
     classes: list[Form] = []
     for key, t in sorted(summary["classes"].items(), key=lambda kv: (kv[1]["grade"], kv[1]["class_name"])):
-        days = _class_days(calendar, t["grade"], t["class_name"], today)
-        marked = [ord(t["marked"][day_index(year, d)]) - 48 for d in days]
+        cy = years[key]
         counts = t["counts"]
         p, a = sum(counts.get(c, 0) for c in PRESENT_CODES), sum(counts.get(c, 0) for c in ABSENT)
-        kids = [sid for sid, k in summary["children"].items() if k == key]
-        a30 = sum(1 for sid in kids for d, c in summary["marks"].get(sid, {}).items() if d >= since and d <= today
-                  and c in ABSENT)
-        x30 = sum(1 for sid in kids for d, c in summary["marks"].get(sid, {}).items() if d >= since and d <= today
-                  and c in EXCUSED)
-        m30 = sum(n for d, n in zip(days, marked, strict=True) if d >= since)
-        streaks = sum(1 for sid in kids if absences.get(sid, 0) >= STREAK
-                      and (run := _child_runs(summary, calendar, sid, today)[1]) and run["days"] >= STREAK)
-        classes.append({"grade": t["grade"], "class_name": t["class_name"], "children": members[key],
+        recent = [c for sid in kids.get(key, []) for d, c in summary["marks"].get(sid, {}).items()
+                  if since <= d <= today]
+        a30, x30 = sum(1 for c in recent if c in ABSENT), sum(1 for c in recent if c in EXCUSED)
+        m30 = sum(n for d, n in zip(cy.days, cy.marked, strict=True) if d >= since)
+        streaks = sum(1 for sid in kids.get(key, []) if sid in runs and (now := runs[sid][1]) and now["days"] >= STREAK)
+        today_here = bool(cy.days and cy.days[-1] == today)
+        classes.append({"grade": t["grade"], "class_name": t["class_name"], "children": len(kids.get(key, [])),
                         "present": p, "absent": a, "attendance_rate": rate(p, a),
-                        "taken_today": bool(days and days[-1] == today and marked[-1]),
-                        "school_day_today": bool(days and days[-1] == today),
-                        "unrecorded_days": sum(1 for n in marked if not n),
+                        "taken_today": today_here and cy.marked[-1] > 0, "school_day_today": today_here,
+                        "unrecorded_days": sum(1 for n in cy.marked if not n),
                         "absence_ratio_30": round(a30 / (m30 - x30), 4) if m30 - x30 > 0 else None,
                         "streaks": streaks})
     if long_absent is None:
         long_absent = {sid for sid, n in absences.items() if n >= LONG_ABSENCE_DAYS}
-    notice = 0
-    for sid, n in absences.items():
-        if n < NOTICE_RUN or sid not in summary["children"]:
-            continue
-        runs = [r for r in _child_runs(summary, calendar, sid, today)[0] if r["days"] >= NOTICE_RUN]
-        other = any(c == "absent_other" for c in summary["marks"][sid].values())
-        if any(not r["illness_only"] for r in runs) or (n >= LONG_ABSENCE_DAYS and other):
-            notice += 1
+    notice = sum(1 for sid, (found, _) in runs.items() if notice_due(found, absences[sid], summary["marks"][sid]))
     children = len(summary["children"])
     deadline = f"{year}-{HEALTH_DEADLINE}"
     exams = list(summary["health"].values())
@@ -377,9 +411,20 @@ class Dashboards:
         today = self.forms.through(as_of)
         figures_ = school_figures(summary, calendar, today)
         named = []
-        if summary is not None:  # judged child by child, as the long-absence list judges them
+        if summary is not None and calendar is not None:
+            # Judged child by child, as the long-absence list judges them, for each child the summaries
+            # show near a threshold: a run of seven here, 30 days here, or 30 with the days at the school
+            # they came from that year (a 転学 in the ledger).
             absences = absent_days(summary)
-            for sid in sorted(s for s, n in absences.items() if n >= NOTICE_RUN):
+            _, runs = school_runs(summary, calendar, today)
+            came = summary["arrivals"]
+            before = read(self.runner, {"dashboards": [summary_key(c, year) for c in sorted(set(came.values()))]},
+                          as_of)["dashboards"]
+            elsewhere = {sid: absent_days(before[summary_key(c, year)]).get(sid, 0) for sid, c in came.items()
+                         if summary_key(c, year) in before}
+            candidates = {sid for sid, (found, _) in runs.items() if any(r["days"] >= NOTICE_RUN for r in found)}
+            candidates |= {sid for sid, n in absences.items() if n + elsewhere.get(sid, 0) >= LONG_ABSENCE_DAYS}
+            for sid in sorted(candidates):
                 file = self.forms.file(sid, school, as_of)
                 if file is not None:
                     row = student_figures(file, year, school)
