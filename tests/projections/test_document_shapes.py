@@ -30,6 +30,7 @@ from projections import (
 )
 from projections import roster as roster_module
 from projections.base import canonical, decode
+from projections.dashboards import summary as dashboard_summary
 from tests import builders as b
 
 SHAPES: dict[tuple[str, str], Any] = {
@@ -45,6 +46,8 @@ SHAPES: dict[tuple[str, str], Any] = {
     ("attendance_index", "codes"): attendance_index.MonthCodes,
     ("health_records", "health"): health_records.HealthYear,
     ("board_settings", "board"): board_settings.BoardDocument,
+    ("dashboards", "school"): dashboard_summary.SchoolSummary,
+    ("dashboards", "board"): dashboard_summary.BoardSchools,
 }
 HEALTH: dict[str, Any] = {"height_cm": "116.7", "weight_kg": "21.8", "nutrition": "normal",
                           "vision": {"right_naked": "A", "left_naked": "A"}, "urine_protein": "-",
