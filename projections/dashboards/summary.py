@@ -6,12 +6,15 @@ kept event by event so that a board reads one document per school instead of eve
 - ``classes``: per class (``<grade>/<class>``) the marks recorded on each day of the school year
   (``marked``: one character per day from 1 April, ``chr(48 + n)``: ``"0"`` no roll taken) and the
   marks by code as they stand (a correction moves one mark from its old code to its new one);
-- ``marks``: per child, every mark that is not ``present`` (a 欠席, 遅刻, 出席停止 … by ISO day): the
-  old code of a corrected day is found here (a day not here was ``present``);
+- ``marks``: per child, every mark that is not ``present`` (a 欠席, 遅刻, 出席停止 …), as one string of
+  four characters a mark in day order: the day's position from 1 April (three digits) and the code's
+  letter of the code index (projections/attendance_index.py ``LETTERS``). The old code of a corrected
+  day is found here (a day not here was ``present``). A board reads a school's children's marks as a few
+  hundred short strings, and counts a child's 欠席 with ``str.count``;
 - ``children``: every child placed in a class of the school that year (admitted, placed, a member
   when the class was formed, or marked), with the class of the latest of those;
-- ``health``: per child the day of the year's 一般 health examination and whether it asked for a
-  follow-up (事後措置; as first recorded: a correction names no school, it shows on the child's own
+- ``health``: per child the day of the year's 一般 health examination, followed by ``!`` when it asked
+  for a follow-up (事後措置; as first recorded: a correction names no school, it shows on the child's own
   dashboard, which reads the health record);
 - ``assessed``: entries per term (``"1"``, ``"2"``, ``"3"``, ``"year"``) and subject;
 - ``arrivals``: the children who moved in from another school of the ledger that year (転学), and from where.
@@ -35,6 +38,7 @@ from domain.event import Event
 from domain.health import HealthExaminationRecorded
 from domain.school import ClassFormed, SchoolDetailsChanged, SchoolRegistered
 from domain.student import StudentAdmitted, StudentHandedOver, StudentPlacedInClass
+from projections.attendance_index import CODES, LETTERS, UNKNOWN
 
 DAYS = 366  # characters of ``marked``: every day of a school year from 1 April
 NONE = "0"
@@ -48,18 +52,13 @@ class ClassTally(TypedDict):
     counts: dict[str, int]  # marks by code, as they stand
 
 
-class Exam(TypedDict):
-    on: str  # ISO day examined
-    follow_up: bool  # 事後措置 written
-
-
 class SchoolSummary(TypedDict):
     school_code: str
     year: int
     classes: dict[str, ClassTally]  # by "<grade>/<class>"
     children: dict[str, str]  # student id -> "<grade>/<class>"
-    marks: dict[str, dict[str, str]]  # student id -> ISO day -> code (every code but "present")
-    health: dict[str, Exam]  # student id -> the year's 一般 examination
+    marks: dict[str, str]  # student id -> "DDDL" per mark but present, in day order (``entries``)
+    health: dict[str, str]  # student id -> the ISO day of the year's 一般 examination, "!" after it: a follow-up
     assessed: dict[str, dict[str, int]]  # term ("1".."3", "year") -> subject -> entries
     arrivals: dict[str, str]  # student id -> the school of the ledger they moved from that year (転学)
 
@@ -123,8 +122,8 @@ class DashboardSummary:
         if isinstance(event, AttendanceMarked | AttendanceCorrected):
             _mark(doc, event)
         elif isinstance(event, HealthExaminationRecorded):
-            doc["health"][str(event.student_id)] = Exam(on=event.effective_on.isoformat(),
-                                                        follow_up=bool(event.examination.follow_up.strip()))
+            follow_up = "!" if event.examination.follow_up.strip() else ""
+            doc["health"][str(event.student_id)] = event.effective_on.isoformat() + follow_up
         elif isinstance(event, AssessmentRecorded):
             subjects = doc["assessed"].setdefault("year" if event.term is None else str(event.term), {})
             subjects[event.subject] = subjects.get(event.subject, 0) + 1
@@ -151,27 +150,39 @@ def _class(doc: SchoolSummary, grade: int, class_name: str) -> ClassTally:
     return found
 
 
+def entries(marks: str) -> dict[int, str]:
+    """A child's marks of the summary (``"DDDL"`` each) by day position from 1 April."""
+    return {int(marks[i:i + 3]): marks[i + 3] for i in range(0, len(marks), 4)}
+
+
+def joined(found: dict[int, str]) -> str:
+    return "".join(f"{day:03d}{letter}" for day, letter in sorted(found.items()))
+
+
 def _mark(doc: SchoolSummary, event: AttendanceMarked | AttendanceCorrected) -> None:
-    sid, day, code = str(event.student_id), event.effective_on.isoformat(), event.mark.code
+    sid, code = str(event.student_id), event.mark.code
+    i = day_index(event.year, event.effective_on.isoformat())
     tally = _class(doc, event.grade, event.class_name)
-    mine = doc["marks"].get(sid)
+    mine = doc["marks"].get(sid, "")
+    found = entries(mine) if mine else {}
     counts = tally["counts"]
     if isinstance(event, AttendanceCorrected):
-        old = (mine or {}).get(day, PRESENT)
+        old = CODES.get(found.get(i, "P"), PRESENT)
         counts[old] = counts.get(old, 0) - 1
         if not counts[old]:
             del counts[old]
     else:
-        i = day_index(event.year, day)
         marked = tally["marked"]
         tally["marked"] = marked[:i] + chr(ord(marked[i]) + 1) + marked[i + 1:]
         doc["children"][sid] = class_of(event.grade, event.class_name)
     counts[code] = counts.get(code, 0) + 1
     if code != PRESENT:
-        if mine is None:
-            mine = doc["marks"][sid] = {}
-        mine[day] = code
-    elif mine is not None and day in mine:
-        del mine[day]
-        if not mine:
-            del doc["marks"][sid]
+        found[i] = LETTERS.get(code, UNKNOWN)
+    elif i not in found:
+        return
+    else:
+        del found[i]
+    if found:
+        doc["marks"][sid] = joined(found)
+    else:
+        doc["marks"].pop(sid, None)

@@ -15,6 +15,7 @@ attend and was marked (unrecorded days and 出席停止・忌引等 count in nei
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
@@ -28,11 +29,11 @@ from domain.attendance import PRESENT as PRESENT_CODES
 from projections.alerts import NAME as ALERTS
 from projections.alerts import alerts_key, alerts_of
 from projections.attendance_arithmetic import on_roll
-from projections.attendance_index import MonthCodes, child_codes, codes_key
+from projections.attendance_index import CODES, LETTERS, MonthCodes, child_codes, codes_key
 from projections.attendance_record import class_closures, days_on_roll, figures
 from projections.attendance_register import calendar_key
 from projections.base import NOW, Cutoff, Form
-from projections.dashboards.summary import ClassTally, SchoolSummary, board_key, summary_key
+from projections.dashboards.summary import ClassTally, SchoolSummary, board_key, day_index, entries, summary_key
 from projections.enrollment_record import school_key
 from projections.forms import Forms
 from projections.long_absence import LONG_ABSENCE_DAYS, NOTICE_RUN, absence_days, absence_runs, student_figures
@@ -214,32 +215,65 @@ def klass(roster: dict[str, Any], students: dict[str, Any], calendar: dict[str, 
 
 # --------------------------------------------------------------------------- school and board (summaries)
 
+ABSENT_LETTERS = tuple(LETTERS[c] for c in sorted(ABSENT))
+EXCUSED_LETTERS = frozenset(LETTERS[c] for c in EXCUSED)
+
+
+def absences(marks: str) -> int:
+    """A child's 欠席 in a summary's marks."""
+    return sum(marks.count(letter) for letter in ABSENT_LETTERS)
+
+
 class _ClassYear:
     """A class's school days up to today, from the summary: the days it had school (its grade's instructional
-    days, not its own closures), the marks recorded on each, and the days that judge a run of absence."""
+    days, not its own closures) with the marks recorded on each, and the days that judge a run of absence."""
 
-    def __init__(self, tally: ClassTally, days: list[str], index: dict[str, int], closed: set[str]) -> None:
-        self.days = [d for d in days if d not in closed]
-        self.marked = [ord(tally["marked"][index[d]]) - 48 for d in self.days]
-        # A run of absence is judged over the days the class took its roll or was closed (学級閉鎖): on
-        # those a child on the roll has a mark or an excused day; other days neither make nor break one.
-        self.closed = closed
-        self.sequence = sorted([d for d, n in zip(self.days, self.marked, strict=True) if n] + list(closed))
-        self.position = {d: i for i, d in enumerate(self.sequence)}
+    def __init__(self, tally: ClassTally, days: list[str], positions: list[int], closed: dict[str, int],
+                 today: str) -> None:
+        if closed:
+            kept = [(d, i) for d, i in zip(days, positions, strict=True) if d not in closed]
+            days, positions = [d for d, _ in kept], [i for _, i in kept]
+        self.days, self.positions, self.closed = days, positions, closed
+        marked = tally["marked"]
+        self.picked = "".join(marked[i] for i in positions)  # a character per school day: marks recorded
+        self.unrecorded = self.picked.count("0")
+        self.school_day_today = bool(days) and days[-1] == today
+        self.taken_today = self.school_day_today and self.picked[-1] != "0"
+        self._sequence: dict[int, int] | None = None
 
-    def runs(self, marks: dict[str, str]) -> tuple[list[Form], Form | None]:
+    def marks_since(self, since: str) -> int:
+        start = bisect.bisect_left(self.days, since)
+        window = self.picked[start:].encode()
+        return sum(window) - 48 * len(window)
+
+    def sequence(self) -> dict[int, int]:
+        """The days (positions from 1 April) that judge a run: a roll was taken or the class was closed
+        (学級閉鎖); other days neither make nor break one. Each with its place in that order."""
+        if self._sequence is None:
+            days = sorted([i for i, c in zip(self.positions, self.picked, strict=True) if c != "0"]
+                          + list(self.closed.values()))
+            self._sequence = {d: n for n, d in enumerate(days)}
+        return self._sequence
+
+    def runs(self, marks: str, first: date) -> tuple[list[Form], Form | None]:
         """A child's runs of absence in the class and the one they are in today, judged by the long-absence
         list's ``absence_runs`` over the absent days and, between two of them, the first day that broke
         the run (a day the child was marked otherwise, ``present`` unless the summary says, or closed)."""
-        absent = sorted(d for d, c in marks.items() if c in ABSENT and d in self.position)
-        days: list[str] = []
-        for i, d in enumerate(absent):
-            if i and self.position[d] - self.position[absent[i - 1]] > 1:
-                days.append(self.sequence[self.position[absent[i - 1]] + 1])
-            days.append(d)
-        codes = {d: marks.get(d, "present") for d in days if d not in self.closed}
-        runs = absence_runs(days, codes, self.closed)
-        now = runs[-1] if runs and self.position[runs[-1]["to"]] == len(self.sequence) - 1 else None
+        seq = self.sequence()
+        order = sorted(seq, key=seq.__getitem__)
+        found = entries(marks)
+        absent = [d for d, letter in found.items() if letter in ABSENT_LETTERS and d in seq]
+        absent.sort()
+        picked: list[int] = []
+        for n, d in enumerate(absent):
+            if n and seq[d] - seq[absent[n - 1]] > 1:
+                picked.append(order[seq[absent[n - 1]] + 1])
+            picked.append(d)
+        closed = set(self.closed.values())
+        iso = {d: (first + timedelta(days=d)).isoformat() for d in picked}
+        codes = {iso[d]: CODES.get(found.get(d, "P"), "present") for d in picked if d not in closed}
+        runs = absence_runs([iso[d] for d in picked], codes, {iso[d] for d in picked if d in closed})
+        now = runs[-1] if runs and seq[absent[-1]] == len(seq) - 1 else None
         return runs, now
 
 
@@ -247,94 +281,107 @@ def _classes(summary: SchoolSummary, calendar: dict[str, Any], today: str) -> di
     year = summary["year"]
     first = date(year, 4, 1)
     days = [d for d in calendar["instructional_days"] if d <= today]
-    index = {d: (date.fromisoformat(d) - first).days for d in days}
     shut = {c["on"] for c in calendar["closures"] if c["scope"] == "school"}
+    grades: dict[int, tuple[list[str], list[int]]] = {}
     out = {}
     for key, t in summary["classes"].items():
-        off = shut | {c["on"] for c in calendar["closures"] if c["scope"] == "grade" and c["grade"] == t["grade"]}
-        closed = {c["on"] for c in calendar["closures"] if c["scope"] == "class" and c["grade"] == t["grade"]
-                  and c["class_name"] == t["class_name"] and c["on"] <= today and c["on"] not in off}
-        out[key] = _ClassYear(t, [d for d in days if d not in off], index, closed)
+        g = t["grade"]
+        if g not in grades:
+            off = shut | {c["on"] for c in calendar["closures"] if c["scope"] == "grade" and c["grade"] == g}
+            mine = [d for d in days if d not in off]
+            grades[g] = (mine, [(date.fromisoformat(d) - first).days for d in mine])
+        closed = {c["on"]: (date.fromisoformat(c["on"]) - first).days for c in calendar["closures"]
+                  if c["scope"] == "class" and c["grade"] == g and c["class_name"] == t["class_name"]
+                  and c["on"] <= today}
+        out[key] = _ClassYear(t, *grades[g], closed, today)
     return out
 
 
 def absent_days(summary: SchoolSummary) -> dict[str, int]:
-    """Each child's days absent (欠席) at the school that year, by its summary."""
-    return {sid: sum(1 for c in m.values() if c in ABSENT) for sid, m in summary["marks"].items()}
+    """Each child's days absent (欠席) at the school that year, by its summary (those with any)."""
+    return {sid: n for sid, m in summary["marks"].items() if (n := absences(m))}
 
 
-def school_runs(summary: SchoolSummary, calendar: dict[str, Any], today: str,
-                ) -> tuple[dict[str, _ClassYear], dict[str, tuple[list[Form], Form | None]]]:
-    """The school's classes, and the runs of absence of every child absent three days or more."""
-    classes = _classes(summary, calendar, today)
+def school_runs(summary: SchoolSummary, classes: dict[str, _ClassYear], least: int = STREAK,
+                ) -> dict[str, tuple[list[Form], Form | None]]:
+    """The runs of absence of every child absent ``least`` days or more."""
+    first = date(summary["year"], 4, 1)
     runs = {}
     for sid, n in absent_days(summary).items():
         key = summary["children"].get(sid)
-        if n >= STREAK and key in classes:
-            runs[sid] = classes[key].runs(summary["marks"][sid])
-    return classes, runs
+        if n >= least and key in classes:
+            runs[sid] = classes[key].runs(summary["marks"][sid], first)
+    return runs
 
 
-def notice_due(runs: list[Form], absent: int, marks: dict[str, str]) -> bool:
+def notice_due(runs: list[Form], absent: int, marks: str) -> bool:
     """As the long-absence list judges it: a run of seven with an absence other than illness, or 30 days
     with one (``long_absence.student_figures``)."""
     return any(r["days"] >= NOTICE_RUN and not r["illness_only"] for r in runs) or (
-        absent >= LONG_ABSENCE_DAYS and any(c == "absent_other" for c in marks.values()))
+        absent >= LONG_ABSENCE_DAYS and LETTERS["absent_other"] in marks)
 
 
 def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | None, today: str,
-                   long_absent: set[str] | None = None) -> Form:
-    """A school's figures from its summary, by class: the counts the school and the board see.
+                   long_absent: set[str] | None = None, *, detail: bool = True) -> Form:
+    """A school's figures from its summary: the counts the board sees, and (``detail``) by class.
     ``long_absent``: the children the board counts as 長期欠席 at this school (their days at every school
     of the board); by default those with 30 days at this school."""
     if summary is None or calendar is None:
         return {"classes": [], "children": 0, "present": 0, "absent": 0, "attendance_rate": None,
                 "rolls_not_taken_today": [], "long_absence": 0, "notice_candidates": 0, "streaks": 0,
-                "health": {"examined": 0, "by_deadline": 0, "late": 0, "not_done": 0, "follow_up": 0},
+                "health": {"examined": 0, "by_deadline": 0, "late": 0, "not_done": 0, "overdue": 0, "follow_up": 0,
+                           "completion": None},
                 "assessments": {}, "unrecorded_days": 0}
     year = summary["year"]
-    since = (date.fromisoformat(today) - timedelta(days=WINDOW - 1)).isoformat()
-    kids: dict[str, list[str]] = {}
-    for sid, key in summary["children"].items():
-        kids.setdefault(key, []).append(sid)
-    absences = absent_days(summary)
-    years, runs = school_runs(summary, calendar, today)
+    first = date(year, 4, 1)
+    years = _classes(summary, calendar, today)
+    absent = absent_days(summary)
+    runs = school_runs(summary, years)
+    streaking = {sid for sid, (_, now) in runs.items() if now and now["days"] >= STREAK}
+    present_total = absent_total = 0
     classes: list[Form] = []
+    kids: dict[str, list[str]] = {}
+    if detail:
+        for sid, key in summary["children"].items():
+            kids.setdefault(key, []).append(sid)
+    since = (date.fromisoformat(today) - timedelta(days=WINDOW - 1)).isoformat()
+    since_at, today_at = day_index(year, since), day_index(year, today)
     for key, t in sorted(summary["classes"].items(), key=lambda kv: (kv[1]["grade"], kv[1]["class_name"])):
-        cy = years[key]
-        counts = t["counts"]
+        cy, counts = years[key], t["counts"]
         p, a = sum(counts.get(c, 0) for c in PRESENT_CODES), sum(counts.get(c, 0) for c in ABSENT)
-        recent = [c for sid in kids.get(key, []) for d, c in summary["marks"].get(sid, {}).items()
-                  if since <= d <= today]
-        a30, x30 = sum(1 for c in recent if c in ABSENT), sum(1 for c in recent if c in EXCUSED)
-        m30 = sum(n for d, n in zip(cy.days, cy.marked, strict=True) if d >= since)
-        streaks = sum(1 for sid in kids.get(key, []) if sid in runs and (now := runs[sid][1]) and now["days"] >= STREAK)
-        today_here = bool(cy.days and cy.days[-1] == today)
-        classes.append({"grade": t["grade"], "class_name": t["class_name"], "children": len(kids.get(key, [])),
-                        "present": p, "absent": a, "attendance_rate": rate(p, a),
-                        "taken_today": today_here and cy.marked[-1] > 0, "school_day_today": today_here,
-                        "unrecorded_days": sum(1 for n in cy.marked if not n),
-                        "absence_ratio_30": round(a30 / (m30 - x30), 4) if m30 - x30 > 0 else None,
-                        "streaks": streaks})
+        present_total, absent_total = present_total + p, absent_total + a
+        row = {"grade": t["grade"], "class_name": t["class_name"], "present": p, "absent": a,
+               "attendance_rate": rate(p, a), "taken_today": cy.taken_today, "school_day_today": cy.school_day_today,
+               "unrecorded_days": cy.unrecorded}
+        if detail:
+            mine = kids.get(key, [])
+            recent = [letter for sid in mine for d, letter in entries(summary["marks"].get(sid, "")).items()
+                      if since_at <= d <= today_at]
+            a30 = sum(1 for x in recent if x in ABSENT_LETTERS)
+            m30 = cy.marks_since(since) - sum(1 for x in recent if x in EXCUSED_LETTERS)
+            row.update(children=len(mine), absence_ratio_30=round(a30 / m30, 4) if m30 > 0 else None,
+                       streaks=sum(1 for sid in mine if sid in streaking))
+        classes.append(row)
     if long_absent is None:
-        long_absent = {sid for sid, n in absences.items() if n >= LONG_ABSENCE_DAYS}
-    notice = sum(1 for sid, (found, _) in runs.items() if notice_due(found, absences[sid], summary["marks"][sid]))
+        long_absent = {sid for sid, n in absent.items() if n >= LONG_ABSENCE_DAYS}
+    notice = sum(1 for sid, (found, _) in runs.items() if notice_due(found, absent[sid], summary["marks"][sid]))
     children = len(summary["children"])
     deadline = f"{year}-{HEALTH_DEADLINE}"
     exams = list(summary["health"].values())
-    p, a = sum(c["present"] for c in classes), sum(c["absent"] for c in classes)
-    return {"classes": classes, "children": children, "present": p, "absent": a, "attendance_rate": rate(p, a),
+    examined = len(exams)
+    on_time = sum(1 for e in exams if e[:10] <= deadline)
+    del first
+    return {"classes": classes, "children": children, "present": present_total, "absent": absent_total,
+            "attendance_rate": rate(present_total, absent_total),
             "rolls_not_taken_today": [{"grade": c["grade"], "class_name": c["class_name"]} for c in classes
                                       if c["school_day_today"] and not c["taken_today"]],
-            "long_absence": len(long_absent), "notice_candidates": notice,
-            "streaks": sum(c["streaks"] for c in classes),
+            "long_absence": len(long_absent), "notice_candidates": notice, "streaks": len(streaking),
             "unrecorded_days": sum(c["unrecorded_days"] for c in classes),
-            "health": {"examined": len(exams), "by_deadline": sum(1 for e in exams if e["on"] <= deadline),
-                       "late": sum(1 for e in exams if e["on"] > deadline),
-                       "not_done": max(0, children - len(exams)),
-                       "overdue": max(0, children - len(exams)) if today > deadline else 0,
-                       "follow_up": sum(1 for e in exams if e["follow_up"]),
-                       "completion": round(len(exams) / children, 4) if children else None},
+            "health": {"examined": examined, "by_deadline": on_time, "late": examined - on_time,
+                       "not_done": max(0, children - examined),
+                       "overdue": max(0, children - examined) if today > deadline else 0,
+                       "follow_up": sum(1 for e in exams if e.endswith("!")),
+                       "completion": round(examined / children, 4) if children else None},
             "assessments": {term: {subject: {"entries": n, "completion": round(n / children, 4) if children else None}
                                    for subject, n in sorted(subjects.items())}
                             for term, subjects in sorted(summary["assessed"].items())}}
@@ -416,7 +463,7 @@ class Dashboards:
             # show near a threshold: a run of seven here, 30 days here, or 30 with the days at the school
             # they came from that year (a 転学 in the ledger).
             absences = absent_days(summary)
-            _, runs = school_runs(summary, calendar, today)
+            runs = school_runs(summary, _classes(summary, calendar, today), NOTICE_RUN)
             came = summary["arrivals"]
             before = read(self.runner, {"dashboards": [summary_key(c, year) for c in sorted(set(came.values()))]},
                           as_of)["dashboards"]
@@ -465,19 +512,19 @@ class Dashboards:
                      if summary_key(c, year) in docs["dashboards"]}
         # 長期欠席 counts a child's days at every school of the year (§3.3): summed over the board's
         # schools, the child counted once, at the school of their latest mark.
-        total: Counter[str] = Counter()
-        latest: dict[str, tuple[str, str]] = {}
+        total: Counter[str] = Counter()  # 欠席 by child
+        latest: dict[str, tuple[int, str]] = {}
         for code, summary in summaries.items():
             total.update(absent_days(summary))
             for sid, m in summary["marks"].items():
-                last = max(m)
+                last = int(m[-4:-1])  # the day of the child's last mark here (the marks are in day order)
                 if sid not in latest or last > latest[sid][0]:
                     latest[sid] = (last, code)
         schools = []
         for code in codes:
             counted = {sid for sid, n in total.items() if n >= LONG_ABSENCE_DAYS and latest[sid][1] == code}
             f = school_figures(summaries.get(code), docs["attendance_register"].get(calendar_key(code, year)), today,
-                               counted)
+                               counted, detail=False)
             schools.append({"school_code": code, "school_name": names[code], "children": f["children"],
                             "classes": len(f["classes"]), "present": f["present"], "absent": f["absent"],
                             "attendance_rate": f["attendance_rate"],
