@@ -11,8 +11,9 @@ kept event by event so that a board reads one document per school instead of eve
   letter of the code index (projections/attendance_index.py ``LETTERS``). The old code of a corrected
   day is found here (a day not here was ``present``). A board reads a school's children's marks as a few
   hundred short strings, and counts a child's 欠席 with ``str.count``;
-- ``children``: every child placed in a class of the school that year (admitted, placed, a member
-  when the class was formed, or marked), with the class of the latest of those;
+- ``children``: per class, every child placed in it that year (admitted, placed, a member when the
+  class was formed, or marked), their ids one after another (36 characters each) in one string: a child is
+  in the class of the latest of those. A board counts them by the strings' lengths;
 - ``health``: per child the day of the year's 一般 health examination, followed by ``!`` when it asked
   for a follow-up (事後措置; as first recorded: a correction names no school, it shows on the child's own
   dashboard, which reads the health record);
@@ -56,7 +57,7 @@ class SchoolSummary(TypedDict):
     school_code: str
     year: int
     classes: dict[str, ClassTally]  # by "<grade>/<class>"
-    children: dict[str, str]  # student id -> "<grade>/<class>"
+    children: dict[str, str]  # "<grade>/<class>" -> the ids of its children, 36 characters each
     marks: dict[str, str]  # student id -> "DDDL" per mark but present, in day order (``entries``)
     health: dict[str, str]  # student id -> the ISO day of the year's 一般 examination, "!" after it: a follow-up
     assessed: dict[str, dict[str, int]]  # term ("1".."3", "year") -> subject -> entries
@@ -131,12 +132,12 @@ class DashboardSummary:
             key = class_of(event.grade, event.class_name)
             _class(doc, event.grade, event.class_name)
             for m in event.members:
-                doc["children"][str(m.student_id)] = key
+                _place(doc, str(m.student_id), key)
         elif isinstance(event, StudentHandedOver):
             doc["arrivals"][str(event.originator_id)] = event.from_school
         elif isinstance(event, StudentAdmitted | StudentPlacedInClass):
             _class(doc, event.grade, event.class_name)
-            doc["children"][str(event.originator_id)] = class_of(event.grade, event.class_name)
+            _place(doc, str(event.originator_id), class_of(event.grade, event.class_name))
         else:
             raise ValueError(f"the dashboards do not read {type(event).__name__}")
         return doc
@@ -148,6 +149,39 @@ def _class(doc: SchoolSummary, grade: int, class_name: str) -> ClassTally:
     if found is None:
         found = doc["classes"][key] = ClassTally(grade=grade, class_name=class_name, marked=NONE * DAYS, counts={})
     return found
+
+
+SID = 36  # the length of a student id in ``children``
+
+
+def _at(ids: str, sid: str) -> int:
+    """Where ``sid`` is in a class's ids (-1: not there)."""
+    at = ids.find(sid)
+    while at >= 0 and at % SID:
+        at = ids.find(sid, at + 1)
+    return at
+
+
+def _place(doc: SchoolSummary, sid: str, key: str) -> None:
+    """The child is in class ``key`` (and no longer in another class of the school)."""
+    children = doc["children"]
+    if _at(children.get(key, ""), sid) >= 0:
+        return
+    for other, ids in children.items():
+        if (at := _at(ids, sid)) >= 0:
+            children[other] = ids[:at] + ids[at + SID:]
+            break
+    children[key] = children.get(key, "") + sid
+
+
+def members(ids: str) -> list[str]:
+    """The student ids of a class's ``children`` string."""
+    return [ids[i:i + SID] for i in range(0, len(ids), SID)]
+
+
+def placed(summary: SchoolSummary) -> dict[str, str]:
+    """Every child's class key."""
+    return {sid: key for key, ids in summary["children"].items() for sid in members(ids)}
 
 
 def entries(marks: str) -> dict[int, str]:
@@ -174,7 +208,7 @@ def _mark(doc: SchoolSummary, event: AttendanceMarked | AttendanceCorrected) -> 
     else:
         marked = tally["marked"]
         tally["marked"] = marked[:i] + chr(ord(marked[i]) + 1) + marked[i + 1:]
-        doc["children"][sid] = class_of(event.grade, event.class_name)
+        _place(doc, sid, class_of(event.grade, event.class_name))
     counts[code] = counts.get(code, 0) + 1
     if code != PRESENT:
         found[i] = LETTERS.get(code, UNKNOWN)

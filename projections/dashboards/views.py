@@ -16,6 +16,8 @@ attend and was marked (unrecorded days and 出席停止・忌引等 count in nei
 from __future__ import annotations
 
 import bisect
+import functools
+import operator
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
@@ -33,7 +35,17 @@ from projections.attendance_index import CODES, LETTERS, MonthCodes, child_codes
 from projections.attendance_record import class_closures, days_on_roll, figures
 from projections.attendance_register import calendar_key
 from projections.base import NOW, Cutoff, Form
-from projections.dashboards.summary import ClassTally, SchoolSummary, board_key, day_index, entries, summary_key
+from projections.dashboards.summary import (
+    SID,
+    ClassTally,
+    SchoolSummary,
+    board_key,
+    day_index,
+    entries,
+    members,
+    placed,
+    summary_key,
+)
 from projections.enrollment_record import school_key
 from projections.forms import Forms
 from projections.long_absence import LONG_ABSENCE_DAYS, NOTICE_RUN, absence_days, absence_runs, student_figures
@@ -216,12 +228,13 @@ def klass(roster: dict[str, Any], students: dict[str, Any], calendar: dict[str, 
 # --------------------------------------------------------------------------- school and board (summaries)
 
 ABSENT_LETTERS = tuple(LETTERS[c] for c in sorted(ABSENT))
+assert ABSENT_LETTERS == ("I", "A"), "absences() counts these two letters"
 EXCUSED_LETTERS = frozenset(LETTERS[c] for c in EXCUSED)
 
 
 def absences(marks: str) -> int:
     """A child's 欠席 in a summary's marks."""
-    return sum(marks.count(letter) for letter in ABSENT_LETTERS)
+    return marks.count("I") + marks.count("A")
 
 
 class _ClassYear:
@@ -235,32 +248,41 @@ class _ClassYear:
             days, positions = [d for d, _ in kept], [i for _, i in kept]
         self.days, self.positions, self.closed = days, positions, closed
         marked = tally["marked"]
-        self.picked = "".join(marked[i] for i in positions)  # a character per school day: marks recorded
+        # a character per school day: the marks recorded that day
+        self.picked = "".join(operator.itemgetter(*positions)(marked)) if len(positions) > 1 else "".join(
+            marked[i] for i in positions)
         self.unrecorded = self.picked.count("0")
         self.school_day_today = bool(days) and days[-1] == today
         self.taken_today = self.school_day_today and self.picked[-1] != "0"
-        self._sequence: dict[int, int] | None = None
+        self._sequence: tuple[list[int], dict[int, int]] | None = None
 
     def marks_since(self, since: str) -> int:
         start = bisect.bisect_left(self.days, since)
         window = self.picked[start:].encode()
         return sum(window) - 48 * len(window)
 
-    def sequence(self) -> dict[int, int]:
+    def sequence(self) -> tuple[list[int], dict[int, int]]:
         """The days (positions from 1 April) that judge a run: a roll was taken or the class was closed
-        (学級閉鎖); other days neither make nor break one. Each with its place in that order."""
+        (学級閉鎖); other days neither make nor break one. In order, and each with its place in it."""
         if self._sequence is None:
             days = sorted([i for i, c in zip(self.positions, self.picked, strict=True) if c != "0"]
                           + list(self.closed.values()))
-            self._sequence = {d: n for n, d in enumerate(days)}
+            self._sequence = days, {d: n for n, d in enumerate(days)}
         return self._sequence
+
+    def absent_today(self, marks: str) -> bool:
+        """Whether the child's last day of absence is the class's last day that judges a run (a run may
+        be going on today)."""
+        order, _ = self.sequence()
+        last = max((int(marks[i:i + 3]) for i in range(0, len(marks), 4) if marks[i + 3] in ABSENT_LETTERS),
+                   default=None)
+        return last is not None and bool(order) and order[-1] == last
 
     def runs(self, marks: str, first: date) -> tuple[list[Form], Form | None]:
         """A child's runs of absence in the class and the one they are in today, judged by the long-absence
         list's ``absence_runs`` over the absent days and, between two of them, the first day that broke
         the run (a day the child was marked otherwise, ``present`` unless the summary says, or closed)."""
-        seq = self.sequence()
-        order = sorted(seq, key=seq.__getitem__)
+        order, seq = self.sequence()
         found = entries(marks)
         absent = [d for d, letter in found.items() if letter in ABSENT_LETTERS and d in seq]
         absent.sort()
@@ -277,9 +299,16 @@ class _ClassYear:
         return runs, now
 
 
+@functools.lru_cache(maxsize=8)
+def _positions(year: int) -> dict[str, int]:
+    """Each ISO day of a school year by its position from 1 April."""
+    first = date(year, 4, 1)
+    return {(first + timedelta(days=i)).isoformat(): i for i in range(366)}
+
+
 def _classes(summary: SchoolSummary, calendar: dict[str, Any], today: str) -> dict[str, _ClassYear]:
     year = summary["year"]
-    first = date(year, 4, 1)
+    at = _positions(year)
     days = [d for d in calendar["instructional_days"] if d <= today]
     shut = {c["on"] for c in calendar["closures"] if c["scope"] == "school"}
     grades: dict[int, tuple[list[str], list[int]]] = {}
@@ -289,8 +318,8 @@ def _classes(summary: SchoolSummary, calendar: dict[str, Any], today: str) -> di
         if g not in grades:
             off = shut | {c["on"] for c in calendar["closures"] if c["scope"] == "grade" and c["grade"] == g}
             mine = [d for d in days if d not in off]
-            grades[g] = (mine, [(date.fromisoformat(d) - first).days for d in mine])
-        closed = {c["on"]: (date.fromisoformat(c["on"]) - first).days for c in calendar["closures"]
+            grades[g] = (mine, [at[d] for d in mine])
+        closed = {c["on"]: at[c["on"]] for c in calendar["closures"]
                   if c["scope"] == "class" and c["grade"] == g and c["class_name"] == t["class_name"]
                   and c["on"] <= today}
         out[key] = _ClassYear(t, *grades[g], closed, today)
@@ -303,14 +332,21 @@ def absent_days(summary: SchoolSummary) -> dict[str, int]:
 
 
 def school_runs(summary: SchoolSummary, classes: dict[str, _ClassYear], least: int = STREAK,
-                ) -> dict[str, tuple[list[Form], Form | None]]:
-    """The runs of absence of every child absent ``least`` days or more."""
+                absent: dict[str, int] | None = None) -> dict[str, tuple[list[Form], Form | None]]:
+    """The runs of absence of every child absent ``least`` days or more who may be in a run today or may
+    have a run of seven (the others' runs decide nothing on a dashboard)."""
     first = date(summary["year"], 4, 1)
-    runs = {}
-    for sid, n in absent_days(summary).items():
-        key = summary["children"].get(sid)
-        if n >= least and key in classes:
-            runs[sid] = classes[key].runs(summary["marks"][sid], first)
+    runs: dict[str, tuple[list[Form], Form | None]] = {}
+    absent = {sid: n for sid, n in (absent if absent is not None else absent_days(summary)).items() if n >= least}
+    where = placed(summary) if absent else {}
+    for sid, n in absent.items():
+        key = where.get(sid)
+        if key not in classes:
+            continue
+        marks = summary["marks"][sid]
+        # below seven days only the run going on today counts (a streak): none unless absent on the last day
+        if n >= NOTICE_RUN or classes[key].absent_today(marks):
+            runs[sid] = classes[key].runs(marks, first)
     return runs
 
 
@@ -322,7 +358,8 @@ def notice_due(runs: list[Form], absent: int, marks: str) -> bool:
 
 
 def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | None, today: str,
-                   long_absent: set[str] | None = None, *, detail: bool = True) -> Form:
+                   long_absent: set[str] | None = None, *, detail: bool = True,
+                   absent: dict[str, int] | None = None) -> Form:
     """A school's figures from its summary: the counts the board sees, and (``detail``) by class.
     ``long_absent``: the children the board counts as 長期欠席 at this school (their days at every school
     of the board); by default those with 30 days at this school."""
@@ -335,15 +372,12 @@ def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | Non
     year = summary["year"]
     first = date(year, 4, 1)
     years = _classes(summary, calendar, today)
-    absent = absent_days(summary)
-    runs = school_runs(summary, years)
+    absent = absent if absent is not None else absent_days(summary)
+    runs = school_runs(summary, years, absent=absent)
     streaking = {sid for sid, (_, now) in runs.items() if now and now["days"] >= STREAK}
     present_total = absent_total = 0
     classes: list[Form] = []
-    kids: dict[str, list[str]] = {}
-    if detail:
-        for sid, key in summary["children"].items():
-            kids.setdefault(key, []).append(sid)
+    kids = {key: members(ids) for key, ids in summary["children"].items()} if detail else {}
     since = (date.fromisoformat(today) - timedelta(days=WINDOW - 1)).isoformat()
     since_at, today_at = day_index(year, since), day_index(year, today)
     for key, t in sorted(summary["classes"].items(), key=lambda kv: (kv[1]["grade"], kv[1]["class_name"])):
@@ -365,7 +399,7 @@ def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | Non
     if long_absent is None:
         long_absent = {sid for sid, n in absent.items() if n >= LONG_ABSENCE_DAYS}
     notice = sum(1 for sid, (found, _) in runs.items() if notice_due(found, absent[sid], summary["marks"][sid]))
-    children = len(summary["children"])
+    children = sum(len(ids) for ids in summary["children"].values()) // SID
     deadline = f"{year}-{HEALTH_DEADLINE}"
     exams = list(summary["health"].values())
     examined = len(exams)
@@ -514,8 +548,9 @@ class Dashboards:
         # schools, the child counted once, at the school of their latest mark.
         total: Counter[str] = Counter()  # 欠席 by child
         latest: dict[str, tuple[int, str]] = {}
+        absent = {code: absent_days(summary) for code, summary in summaries.items()}
         for code, summary in summaries.items():
-            total.update(absent_days(summary))
+            total.update(absent[code])
             for sid, m in summary["marks"].items():
                 last = int(m[-4:-1])  # the day of the child's last mark here (the marks are in day order)
                 if sid not in latest or last > latest[sid][0]:
@@ -524,7 +559,7 @@ class Dashboards:
         for code in codes:
             counted = {sid for sid, n in total.items() if n >= LONG_ABSENCE_DAYS and latest[sid][1] == code}
             f = school_figures(summaries.get(code), docs["attendance_register"].get(calendar_key(code, year)), today,
-                               counted, detail=False)
+                               counted, detail=False, absent=absent.get(code))
             schools.append({"school_code": code, "school_name": names[code], "children": f["children"],
                             "classes": len(f["classes"]), "present": f["present"], "absent": f["absent"],
                             "attendance_rate": f["attendance_rate"],
