@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import functools
 import operator
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
@@ -31,7 +32,7 @@ from domain.attendance import PRESENT as PRESENT_CODES
 from projections.alerts import NAME as ALERTS
 from projections.alerts import alerts_key, alerts_of
 from projections.attendance_arithmetic import on_roll
-from projections.attendance_index import CODES, LETTERS, MonthCodes, child_codes, codes_key
+from projections.attendance_index import CODES, LETTERS, MonthCodes, codes_key, letters_on, plan
 from projections.attendance_record import class_closures, days_on_roll, figures
 from projections.attendance_register import calendar_key
 from projections.base import NOW, Cutoff, Form
@@ -163,66 +164,96 @@ def child(file: StudentFile, year: int, today: str) -> Form:
 
 # ------------------------------------------------------------------------------------------- class
 
+NOT_PRESENT = re.compile(r"[^PLED]")  # a letter of the code index that is not 出席 (or no mark: a space)
+
+
 def klass(roster: dict[str, Any], students: dict[str, Any], calendar: dict[str, Any],
           index: list[MonthCodes | None], today: str) -> Form:
     """A class's year up to today: today's roll, the daily rate, who is absent three days running, the
-    absence ratio of the last 30 days, the days no roll was taken."""
+    absence ratio of the last 30 days, the days no roll was taken.
+
+    Each child's year is one string of the code index's letters over the class's days (``letters_on``,
+    as the 出席簿 reads them), ``C`` on the days the class was closed; the counts are the string's."""
     grade, name, year = roster["grade"], roster["class_name"], roster["year"]
     shut = {c["on"] for c in calendar["closures"]
             if c["scope"] == "school" or (c["scope"] == "grade" and c["grade"] == grade)}
     closed = {c["on"] for c in calendar["closures"]
               if c["scope"] == "class" and c["grade"] == grade and c["class_name"] == name}
     days = [d for d in calendar["instructional_days"] if d not in shut and d <= today]
-    since = (date.fromisoformat(today) - timedelta(days=WINDOW - 1)).isoformat()
-    present: Counter[str] = Counter()
-    absent: Counter[str] = Counter()
-    marked: Counter[str] = Counter()
+    n = len(days)
+    shut_at = [i for i, d in enumerate(days) if d in closed]
+    months = {doc["month"]: doc for doc in index if doc is not None}
+    picked = plan(days)
+    since = bisect.bisect_left(days, (date.fromisoformat(today) - timedelta(days=WINDOW - 1)).isoformat())
+    on_roll_count, unmarked, absent, excused = [0] * n, [0] * n, [0] * n, [0] * n
     rows, streaks, away = [], [], []
     for sid, periods in roster["placements"].items():
+        letters = list(letters_on(months, sid, picked))
+        for i in shut_at:
+            letters[i] = "C"
         mine = on_roll(days, periods)
-        codes, _ = child_codes(index, sid)
-        on = set(mine)
-        codes = {d: c for d, c in codes.items() if d in on}
-        tally: Counter[str] = Counter()
-        for d in mine:
-            c = codes.get(d)
-            if d in closed or c is None:
-                continue
-            marked[d] += 1
-            tally[c] += 1
-            if c in PRESENT_CODES:
-                present[d] += 1
-            elif c in ABSENT:
-                absent[d] += 1
+        if len(mine) != n:  # on the roll part of the year: the other days are not the child's
+            on = set(mine)
+            for i, d in enumerate(days):
+                if d not in on:
+                    letters[i] = "-"
+        year_letters = "".join(letters)
+        for m in NOT_PRESENT.finditer(year_letters):
+            i, letter = m.start(), m.group()
+            if letter in "IA":
+                absent[i] += 1
+            elif letter in "SMOX":
+                excused[i] += 1
+            elif letter in " ?":
+                unmarked[i] += 1
+        for i, letter in enumerate(letters):
+            if letter not in "-C":
+                on_roll_count[i] += 1
+        count = Counter(year_letters)
         who = students.get(f"student/{sid}") or {}
         person = {"student_id": sid, "name": who.get("name"), "number": periods[-1]["number"]}
-        run = current_run(mine, codes, closed)
+        run = _current(days, year_letters)
         if run and run["days"] >= STREAK:
             streaks.append({**person, "days": run["days"], "from": run["from"], "to": run["to"],
                             "illness_only": run["illness_only"]})
-        if today in mine and codes.get(today) in ABSENT | EXCUSED:
-            away.append({**person, "code": codes[today], "label": MARK_CODES[codes[today]]})
-        p, a = sum(tally[c] for c in PRESENT_CODES), sum(tally[c] for c in ABSENT)
-        rows.append({**person, "present": p, "absent": a, "late": tally["late"], "left_early": tally["left_early"],
-                     "deemed_present": tally["deemed_present"], "attendance_rate": rate(p, a),
-                     "unrecorded": sum(1 for d in mine if d not in closed and d not in codes),
-                     "streak": run["days"] if run else 0})
+        if days and days[-1] == today and year_letters[-1] in "IASMOX":
+            code = CODES[year_letters[-1]]
+            away.append({**person, "code": code, "label": MARK_CODES[code]})
+        p, a = sum(count[x] for x in "PLED"), count["I"] + count["A"]
+        rows.append({**person, "present": p, "absent": a, "late": count["L"], "left_early": count["E"],
+                     "deemed_present": count["D"], "attendance_rate": rate(p, a),
+                     "unrecorded": count[" "] + count["?"], "streak": run["days"] if run else 0})
     rows.sort(key=lambda r: (r["number"], r["student_id"]))
     streaks.sort(key=lambda r: (r["number"], r["student_id"]))
     away.sort(key=lambda r: (r["number"], r["student_id"]))
-    open_days = [d for d in days if d not in closed]
-    window = [d for d in open_days if d >= since]
-    p30, a30 = sum(present[d] for d in window), sum(absent[d] for d in window)
+    open_at = [i for i in range(n) if days[i] not in closed]
+    marked = [on_roll_count[i] - unmarked[i] for i in range(n)]
+    present = [marked[i] - absent[i] - excused[i] for i in range(n)]
+    window = [i for i in open_at if i >= since]
+    p30, a30 = sum(present[i] for i in window), sum(absent[i] for i in window)
+    taken = bool(days) and days[-1] == today and marked[-1] > 0
     return {"level": "class", "school_code": roster["school_code"], "year": year, "grade": grade,
             "class_name": name, "today": today,
             "homeroom_teacher": roster["homeroom_teacher"]["name"],
-            "roll_today": {"school_day": today in days, "class_closed": today in closed,
-                           "taken": marked[today] > 0, "absent": away},
-            "daily": [{"day": d, "present": present[d], "absent": absent[d], "marked": marked[d],
-                       "attendance_rate": rate(present[d], absent[d])} for d in open_days],
+            "roll_today": {"school_day": bool(days) and days[-1] == today, "class_closed": today in closed,
+                           "taken": taken, "absent": away},
+            "daily": [{"day": days[i], "present": present[i], "absent": absent[i], "marked": marked[i],
+                       "attendance_rate": rate(present[i], absent[i])} for i in open_at],
             "streaks": streaks, "absence_ratio_30": round(a30 / (p30 + a30), 4) if p30 + a30 else None,
-            "unrecorded_days": [d for d in open_days if not marked[d]],
+            "unrecorded_days": [days[i] for i in open_at if not marked[i]],
             "students": rows, "labels": {**LABELS, "title": "学級のダッシュボード"}}
+
+
+def _current(days: list[str], letters: str) -> Form | None:
+    """The run of absence a child is in today, judged by the long-absence list's ``absence_runs`` over the
+    days since the last day that broke one (a mark other than 欠席, the class closed, off the roll)."""
+    last = max(letters.rfind(x) for x in "PLEDSMOXC-?")
+    tail = range(last + 1, len(days))
+    codes = {days[i]: CODES[letters[i]] for i in tail if letters[i] in "IA"}
+    if not codes:
+        return None
+    runs = absence_runs([days[i] for i in tail], codes, set())
+    return runs[-1] if runs else None
 
 
 # --------------------------------------------------------------------------- school and board (summaries)
