@@ -12,11 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from api.html import ENV
+from api import html as forms_html
+from domain.attendance import MARK_CODES
 
 LEVELS = ("child", "class", "school", "board")
+# The pages' own templates (api/templates/dashboard_*.html), with the forms' date filters.
+ENV = Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(["html"]),
+                  undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+ENV.filters.update(jdate=forms_html._jdate, jmonth=forms_html._jmonth, jst=forms_html._jst)
+ENV.globals.update(MARK_LABELS=MARK_CODES)
 BAR, GAP = 6, 2  # a day's bar and the space after it, in SVG units
 
 
