@@ -239,3 +239,20 @@ def test_each_level_shows_its_open_and_acknowledged_alerts_and_the_board_only_co
     assert board["schools"][0]["alerts"] == {"open": 2, "acknowledged": 1, "by_rule": {
         "absence-run": {"open": 0, "acknowledged": 1}, "health-exam-overdue": {"open": 2, "acknowledged": 0}}}
     assert alert["alert_id"] not in canonical(board)
+
+
+def test_a_corrected_mark_moves_the_schools_counts_and_ends_the_streak(backend: Backend, ledger: Ledger) -> None:
+    """a's 事故 of 4/20 corrected to present: the school counts present 15, absent 3 (15 / 18 = 0.8333), the
+    run 4/16–4/17 is no longer going on today (a present day after it), and the summaries rebuilt from the
+    log are the same bytes."""
+    a, _ = scene(ledger)
+    ledger.correct_mark(a, on=date(2026, 4, 20), mark={"code": "present"}, reason="連絡帳で確認",
+                        recorded_by=b.STAFF)
+    dash = dashboards(backend, ledger, date(2026, 4, 20))
+    s = dash.school(A, YEAR)
+    assert s is not None
+    (k,) = s["classes"]
+    assert (k["present"], k["absent"], k["attendance_rate"], k["streaks"]) == (15, 3, 0.8333, 0)
+    kept = dash.runner.store.documents("dashboards")
+    dash.runner.rebuild("dashboards")
+    assert dash.runner.store.documents("dashboards") == kept
