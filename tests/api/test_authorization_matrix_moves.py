@@ -226,7 +226,7 @@ def _identity_change(api: Api, s: Scenario) -> tuple[str, str, Any]:
 def _read(suffix: str) -> Callable[[Api, Scenario], tuple[str, str, Any]]:
     def call(api: Api, s: Scenario) -> tuple[str, str, Any]:
         sep = "&" if "?" in suffix else "?"
-        wait = f"{sep}wait_for={api.ledger.position()}" if "/forms/" in suffix else ""
+        wait = f"{sep}wait_for={api.ledger.position()}" if "/forms/" in suffix or "dashboard" in suffix else ""
         return "GET", f"/v1/students/{s.sid}{suffix}{wait}", None
     return call
 
@@ -237,6 +237,7 @@ ROUTES: dict[str, Callable[[Api, Scenario], tuple[str, str, Any] | None]] = {
     "cumulative-record": _read("/forms/cumulative-record"),
     "report-card": _read(f"/forms/report-card?year={YEAR}&term=1"),
     "health-card": _read("/forms/health-card"),
+    "child-dashboard": _read("/dashboard"),
     "correct-mark-a": _correct_mark(lambda s: s.a_day),
     "correct-mark-b": _correct_mark(lambda s: s.b_day),
     "correct-assessment-a": _correct_assessment(lambda s: s.a_assessment),
@@ -258,6 +259,7 @@ history               200  403  403  403  404 403  | 200  403  403  403  403  | 
 cumulative-record     200  403  403  200  404 403  | 200  403  403  200  403  | 404 403 200 200 404
 report-card           200  403  403  200  404 403  | 200  403  403  200  403  | 404 403 403 403 404
 health-card           200  403  200  403  404 403  | 200  403  200  403  403  | 404 403 200 200 404
+child-dashboard       200  403  200  200  404 403  | 200  403  200  200  403  | 404 403 200 200 404
 correct-mark-a        403c 403  403  403c 404 403  | 403c 403  403  403c 403  | 404 403 403 403 404
 correct-mark-b        403c 403  403  403c 404 403  | 201  403  403  201  403  | 404 403 403 403 404
 correct-assessment-a  403c 403  403  403  404 403c | 403c 403  403  403  403c | 404 403 403 403 404
@@ -271,6 +273,7 @@ history               200  403  403  403  404 403  | 404  404  404  404  404  | 
 cumulative-record     200  403  403  200  404 403  | 404  404  404  404  404  | 404 403 200 200 404
 report-card           200  403  403  200  404 403  | 404  404  404  404  404  | 404 403 403 403 404
 health-card           200  403  200  403  404 403  | 404  404  404  404  404  | 404 403 200 200 404
+child-dashboard       200  403  200  200  404 403  | 404  404  404  404  404  | 404 403 200 200 404
 correct-mark-a        403c 403  403  403c 404 403  | 404  404  404  404  404  | 404 403 403 403 404
 correct-mark-b        -    -    -    -    -   -    | -    -    -    -    -    | -   -   -   -   -
 correct-assessment-a  403c 403  403  403  404 403c | 404  404  404  404  404  | 404 403 403 403 404
@@ -284,6 +287,7 @@ history               200  403  403  403  404 403  | 404  404  404  404  404  | 
 cumulative-record     200  403  403  200  404 403  | 404  404  404  404  404  | 404 403 200 200 404
 report-card           200  403  403  200  404 403  | 404  404  404  404  404  | 404 403 403 403 404
 health-card           200  403  200  403  404 403  | 404  404  404  404  404  | 404 403 200 200 404
+child-dashboard       200  403  200  200  404 403  | 404  404  404  404  404  | 404 403 200 200 404
 correct-mark-a        201  403  403  201  404 403  | 404  404  404  404  404  | 404 403 403 403 404
 correct-mark-b        -    -    -    -    -   -    | -    -    -    -    -    | -   -   -   -   -
 correct-assessment-a  201  403  403  403  404 201  | 404  404  404  404  404  | 404 403 403 403 404
@@ -298,6 +302,7 @@ history               200  403  403  403  404 403  | 200  403  403  403  403  | 
 cumulative-record     200  403  403  200  404 403  | 200  403  403  200  403  | 404 403 200 200 404
 report-card           200  403  403  200  404 403  | 200  403  403  200  403  | 404 403 403 403 404
 health-card           200  403  200  403  404 403  | 200  403  200  403  403  | 404 403 200 200 404
+child-dashboard       200  403  200  200  404 403  | 200  403  200  200  403  | 404 403 200 200 404
 correct-mark-a        201  403  403  201  404 403  | 403c 403  403  403c 403  | 404 403 403 403 404
 correct-mark-b        403c 403  403  403c 404 403  | 403c 403  403  403c 403  | 404 403 403 403 404
 correct-assessment-a  201  403  403  403  404 201  | 403c 403  403  403  403c | 404 403 403 403 404
