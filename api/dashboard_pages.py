@@ -15,8 +15,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from api import html as forms_html
 from domain.attendance import MARK_CODES
+from projections.forms import html as forms_html
 
 LEVELS = ("child", "class", "school", "board")
 # The pages' own templates (api/templates/dashboard_*.html), with the forms' date filters.

@@ -51,10 +51,10 @@ from projections.base import NOW
 from projections.board_settings import board_key, setting_on
 from projections.enrollment_record import class_key
 from projections.forms import Forms
-from projections.long_absence import AbsenceDays, absence_days
+from projections.forms.long_absence import AbsenceDays, absence_days
+from projections.forms.student_file import StudentFile, health_key
 from projections.runner import Runner
 from projections.store import StaleUpdate
-from projections.student_file import StudentFile, health_key
 
 log = logging.getLogger("gakuseki.alerts")
 

@@ -31,9 +31,7 @@ from domain.attendance import ABSENT, EXCUSED, MARK_CODES
 from domain.attendance import PRESENT as PRESENT_CODES
 from projections.alerts import NAME as ALERTS
 from projections.alerts import alerts_key, alerts_of
-from projections.attendance_arithmetic import on_roll
 from projections.attendance_index import CODES, LETTERS, MonthCodes, codes_key, letters_on, plan
-from projections.attendance_record import class_closures, days_on_roll, figures
 from projections.attendance_register import calendar_key
 from projections.base import NOW, Cutoff, Form
 from projections.dashboards.summary import (
@@ -49,8 +47,10 @@ from projections.dashboards.summary import (
 )
 from projections.enrollment_record import school_key
 from projections.forms import Forms
-from projections.long_absence import LONG_ABSENCE_DAYS, NOTICE_RUN, absence_days, absence_runs, student_figures
-from projections.student_file import StudentFile, read
+from projections.forms.attendance_arithmetic import on_roll
+from projections.forms.attendance_record import class_closures, days_on_roll, figures
+from projections.forms.long_absence import LONG_ABSENCE_DAYS, NOTICE_RUN, absence_days, absence_runs, student_figures
+from projections.forms.student_file import StudentFile, read
 
 STREAK = 3  # a teacher's alert: absent three school days running
 WINDOW = 30  # the calendar days of the "last 30 days" ratio
