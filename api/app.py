@@ -27,6 +27,7 @@ from litestar.openapi.spec import (
 )
 
 from api.access_log import AccessLog
+from api.alerts import AcknowledgementController, AlertController
 from api.auth import Verifier
 from api.boards import BoardController
 from api.context import Services
@@ -170,7 +171,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
         handlers += [SchoolController, StudentController, RollController, RecordController, HistoryController,
                      LogController, FormController, StudentFormController, LongAbsenceController,
                      HandoverController, AdvancementController, PacketExportController, PacketImportController,
-                     TransparencyController, StudentProofController, BoardController]
+                     TransparencyController, StudentProofController, BoardController, AlertController,
+                     AcknowledgementController]
     app = SecuredLitestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
                           exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state),
                           before_request=judge_request)

@@ -21,7 +21,8 @@ def test_health_reports_the_backend_and_log_position(backend: Backend, ledger: L
         "status": "ok", "backend": backend.kind, "position": 3, "detail": ""}
     assert {p["projection"]: (p["position"], p["lag"]) for p in body["projections"]} == {
         name: (0, 3) for name in ("roster", "attendance_register", "enrollment_record", "guidance_record",
-                                  "attendance_index", "health_records", "board_settings", "merkle_log")}
+                                  "attendance_index", "health_records", "board_settings", "alerts", "merkle_log",
+                                  "alert_raiser")}
 
 
 def test_health_answers_503_when_the_ledger_cannot_be_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
