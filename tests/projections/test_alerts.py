@@ -9,7 +9,8 @@ terms from Monday 6 April 2026 (SCHOOL_DAYS[0] = Mon 6 April, [4] = Fri 10 April
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime
+import time
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from domain.backend import Backend
 from domain.board import BoardSettings
 from domain.ledger import Ledger
 from projections import runner_for
+from projections.alert_raiser import AlertRaiser
 from projections.alerts import alerts_of
 from projections.base import Cutoff
 from projections.forms import Forms
@@ -288,3 +290,77 @@ def test_a_board_setting_outside_the_laws_bounds_is_refused_naming_the_field(led
         ledger.set_board_settings(b.BOARD, BoardSettings(alert_long_absence_days=40), effective_on=date(2026, 4, 1),
                                   recorded_by="E-0001")
     assert built.value.field == "settings.alert_long_absence_days"
+
+
+def test_reading_the_log_again_after_a_crash_or_a_rebuild_raises_nothing_more(backend: Backend,
+                                                                               ledger: Ledger) -> None:
+    """The process's position lost (a crash before it saved, a cleared tracking row) and the read models
+    rebuilt: it judges every absence again and every raise is refused by the alert's stream."""
+    b.school_with_calendar(ledger)
+    a, c = b.class_with_students(ledger, grade=3, count=2)
+    runner = runner_for(ledger, backend)
+    for day in D[:7]:
+        roll(ledger, day, {a: OTHER, c: PRESENT})
+    settle(runner)
+    before, head = rows(runner), ledger.position()
+    assert len(before) == 4  # a: absence-run, notice-run; a and c: the health examination
+    runner.rebuild()
+    runner.store.clear(runner.raiser.name)
+    settle(runner)
+    assert (rows(runner), ledger.position()) == (before, head)
+
+
+def poll_until(runner: Runner, done: Any, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if done():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_poller_raises_the_alerts_behind_the_read_models(backend: Backend, ledger: Ledger) -> None:
+    b.school_with_calendar(ledger)
+    a, c = b.class_with_students(ledger, grade=3, count=2)
+    runner = runner_for(ledger, backend)
+    stop = threading.Event()
+    poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
+    poller.start()
+    try:
+        for day in D[:3]:
+            roll(ledger, day, {a: ILL, c: PRESENT})
+        assert poll_until(runner, lambda: len(absences(runner)) == 1)
+    finally:
+        stop.set()
+        poller.join(30)
+    assert {row["projection"]: row["lag"] for row in runner.status()}["alert_raiser"] >= 0
+
+
+class BrokenRaiser(AlertRaiser):
+    def judge(self, student_id: str, year: int) -> list[UUID]:
+        raise KeyError("a bug in the alert process")
+
+
+def test_an_alert_process_with_a_bug_is_set_aside_the_read_models_go_on_and_it_shows_as_stalled(
+        backend: Backend, ledger: Ledger, caplog: Any) -> None:
+    b.school_with_calendar(ledger)
+    a, c = b.class_with_students(ledger, grade=3, count=2)
+    runner = runner_for(ledger, backend)
+    runner.raiser = BrokenRaiser(runner)
+    stop = threading.Event()
+    poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
+    poller.start()
+    try:
+        roll(ledger, D[0], {a: ILL, c: PRESENT})
+        head = ledger.position()
+        assert poll_until(runner, lambda: all(r["position"] >= head for r in runner.status()
+                                              if r["projection"] != "alert_raiser"))
+        assert poll_until(runner, lambda: "the alert process cannot judge the log" in caplog.text)
+        assert poller.is_alive()
+    finally:
+        stop.set()
+        poller.join(30)
+    later = max(datetime.now(UTC), ledger.now()) + timedelta(minutes=5)
+    status = {row["projection"]: row for row in runner.status(stalled_after=60, now=later)}
+    assert status["alert_raiser"]["stalled"]
+    assert not any(row["stalled"] for name, row in status.items() if name != "alert_raiser")
