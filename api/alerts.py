@@ -27,7 +27,7 @@ from api.targets import class_target, school_target
 from api.writes import Recorded, write
 from domain.alerts import HEALTH_RULES, RULES
 from projections.alerts import alerts_of
-from projections.student_file import read
+from projections.forms.student_file import read
 
 Req = Request[Any, Any, Any]
 

@@ -5,7 +5,7 @@ It runs in the projections' poller (``Runner.poll``: the server's thread on the 
 and answered without waiting for it. It keeps its own tracking position (``alert_raiser`` in
 projection_tracking, shown on /health like a read model's) and reads the log only up to where every
 read model stands, because it judges each child from the forms' documents (the same runs and the
-same 出欠 arithmetic as the long-absence list: projections/long_absence.py).
+same 出欠 arithmetic as the long-absence list: projections/forms/long_absence.py).
 
 What makes a child worth judging again is an absence: a mark or a correction to 欠席 (a present mark
 crosses no rule), or a change of the school year's calendar (its closures). For each such child and
@@ -51,10 +51,10 @@ from projections.base import NOW
 from projections.board_settings import board_key, setting_on
 from projections.enrollment_record import class_key
 from projections.forms import Forms
-from projections.long_absence import AbsenceDays, absence_days
+from projections.forms.long_absence import AbsenceDays, absence_days
+from projections.forms.student_file import StudentFile, health_key
 from projections.runner import Runner
 from projections.store import StaleUpdate
-from projections.student_file import StudentFile, health_key
 
 log = logging.getLogger("gakuseki.alerts")
 

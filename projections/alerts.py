@@ -23,8 +23,8 @@ from typing import Any, NotRequired, TypedDict
 from domain.alerts import HEALTH_EXAM_OVERDUE, AlertAcknowledged, AlertRaised
 from domain.event import Event
 from projections.base import NOW, Cutoff
+from projections.forms.student_file import health_key, read
 from projections.runner import Runner
-from projections.student_file import health_key, read
 
 NAME = "alerts"
 

@@ -106,7 +106,7 @@ def test_seven_days_absent_without_good_reason_raise_the_notice_and_seven_days_o
 
 def test_a_school_closure_inside_a_run_neither_breaks_nor_extends_it_and_a_class_closure_breaks_it(
         backend: Backend, ledger: Ledger) -> None:
-    """As projections/long_absence.py counts runs: a day the school is closed (臨時休業) is like a weekend,
+    """As projections/forms/long_absence.py counts runs: a day the school is closed (臨時休業) is like a weekend,
     a day the child's class is closed (学級閉鎖) is a day the child had no duty to attend, which breaks a
     run. School A closed Wed 8 April: absent Mon 6, Tue 7 and Thu 9 is one run of 3 (6, 7, 9 April), the
     closed day not counted in it. School B's class 3-1 closed Wed 8 April: the same absences are two runs

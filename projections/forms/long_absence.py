@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from domain.attendance import ABSENT
 from domain.board import LONG_ABSENCE_DAYS, NOTICE_RUN_DAYS
-from projections.attendance_record import days_on_roll, figures
 from projections.base import Form
 from projections.enrollment_record import Placement
-from projections.student_file import StudentFile
+from projections.forms.attendance_record import days_on_roll, figures
+from projections.forms.student_file import StudentFile
 
 NOTICE_RUN = NOTICE_RUN_DAYS  # the law's numbers (domain/board.py: a board's alerts may watch earlier)
 
