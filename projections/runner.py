@@ -443,9 +443,7 @@ class Runner:
         except Exception as e:
             if transient(e):
                 raise
-            count = broken.get(name, (0.0, 0))[1] + 1
-            delay = min(max_retry, interval * 2 ** min(count, 30))
-            broken[name] = (time.monotonic() + delay, count)
+            delay = _set_aside(broken, name, interval, max_retry)
             log.error("the alert process cannot judge the log after position %d (%s); the projections go on; "
                       "trying it again in %.1f s", self.store.position(name), type(e).__name__, delay, exc_info=True)
             return 0
@@ -488,9 +486,7 @@ class Runner:
             except Exception as e:
                 if transient(e):
                     raise
-                count = broken.get(n, (0.0, 0))[1] + 1
-                delay = min(max_retry, interval * 2 ** min(count, 30))
-                broken[n] = (time.monotonic() + delay, count)
+                delay = _set_aside(broken, n, interval, max_retry)
                 log.error("projection %s cannot apply the log after position %d (%s); the other projections go on; "
                           "trying it again in %.1f s", n, self.store.position(n), type(e).__name__, delay,
                           exc_info=True)
@@ -504,6 +500,15 @@ class Runner:
         thread = threading.Thread(target=self.poll, args=(stop, interval), name="gakuseki-projections", daemon=True)
         thread.start()
         return Background(stop, thread)
+
+
+def _set_aside(broken: dict[str, tuple[float, int]], name: str, interval: float, max_retry: float) -> float:
+    """Set a failing projection (or the alert process) aside for a pause that grows with its failures in a
+    row (at most ``max_retry`` s); returns the pause."""
+    count = broken.get(name, (0.0, 0))[1] + 1
+    delay = min(max_retry, interval * 2 ** min(count, 30))
+    broken[name] = (time.monotonic() + delay, count)
+    return delay
 
 
 class Background:

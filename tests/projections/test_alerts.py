@@ -60,16 +60,24 @@ def absences(runner: Runner, school: str = A) -> list[tuple[str, str, str, str, 
     return [r for r in rows(runner, school) if r[0] != rules.HEALTH_EXAM_OVERDUE]
 
 
+def marked(backend: Backend, ledger: Ledger, days: list[date], first: dict[str, Any],
+           second: dict[str, Any]) -> tuple[Runner, UUID, UUID]:
+    """Class 3-1 of school A with two children, marked ``first`` and ``second`` on ``days``; the alert
+    process's round run."""
+    b.school_with_calendar(ledger)
+    a, c = b.class_with_students(ledger, grade=3, count=2)
+    runner = runner_for(ledger, backend)
+    for day in days:
+        roll(ledger, day, {a: first, c: second})
+    settle(runner)
+    return runner, a, c
+
+
 def test_a_three_day_streak_raises_once_a_fourth_day_nothing_and_a_later_streak_again(backend: Backend,
                                                                                        ledger: Ledger) -> None:
     """Absent (病気) Mon 6 – Wed 8 April: an absence-run of 3 (first 6, last 8 April, threshold 3). Thu 9 absent
     too: the same run, nothing raised. Present Fri 10; absent Mon 13 – Wed 15: a second run, raised."""
-    b.school_with_calendar(ledger)
-    a, c = b.class_with_students(ledger, grade=3, count=2)
-    runner = runner_for(ledger, backend)
-    for day in D[:3]:
-        roll(ledger, day, {a: ILL, c: PRESENT})
-    settle(runner)
+    runner, a, c = marked(backend, ledger, D[:3], ILL, PRESENT)
     first = (rules.ABSENCE_RUN, str(a), "2026-04-06", "2026-04-08", 3, 3)
     assert absences(runner) == [first]
     roll(ledger, D[3], {a: ILL, c: PRESENT})
@@ -90,12 +98,7 @@ def test_seven_days_absent_without_good_reason_raise_the_notice_and_seven_days_o
     """施行令 §20. Child a: 欠席(その他) Mon 6 – Tue 14 April (7 school days): absence-run at Wed 8 (3 days)
     and notice-run at Tue 14 (7 days, threshold 7). Child c: 欠席(病気) the same days: the absence-run
     only (an illness-only run is not flagged, as the long-absence list)."""
-    b.school_with_calendar(ledger)
-    a, c = b.class_with_students(ledger, grade=3, count=2)
-    runner = runner_for(ledger, backend)
-    for day in D[:7]:
-        roll(ledger, day, {a: OTHER, c: ILL})
-    settle(runner)
+    runner, a, c = marked(backend, ledger, D[:7], OTHER, ILL)
     assert sorted(absences(runner)) == sorted([
         (rules.ABSENCE_RUN, str(a), "2026-04-06", "2026-04-08", 3, 3),
         (rules.NOTICE_RUN, str(a), "2026-04-06", "2026-04-14", 7, 7),
@@ -194,14 +197,15 @@ def test_a_health_examination_recorded_after_30_june_leaves_its_alert_raised_and
     assert len(rows(runner)) == 1
 
 
-def test_an_acknowledgement_is_on_the_alert_with_who_what_and_the_note(backend: Backend, ledger: Ledger) -> None:
-    b.school_with_calendar(ledger)
-    a, c = b.class_with_students(ledger, grade=3, count=2)
-    runner = runner_for(ledger, backend)
-    for day in D[:3]:
-        roll(ledger, day, {a: ILL, c: PRESENT})
-    settle(runner)
+def three_days_ill(backend: Backend, ledger: Ledger) -> tuple[Runner, UUID]:
+    """Class 3-1 of school A; its first child absent (病気) Mon 6 – Wed 8 April: one absence-run, raised."""
+    runner, a, _ = marked(backend, ledger, D[:3], ILL, PRESENT)
     assert len(absences(runner)) == 1
+    return runner, a
+
+
+def test_an_acknowledgement_is_on_the_alert_with_who_what_and_the_note(backend: Backend, ledger: Ledger) -> None:
+    runner, a = three_days_ill(backend, ledger)
     alert_id = streams.alert(a, rules.ABSENCE_RUN, YEAR, "2026-04-06")
     ledger.acknowledge_alert(alert_id, action="家庭に電話連絡", note="発熱が続いているとのこと", recorded_by=b.STAFF)
     settle(runner)
@@ -211,12 +215,7 @@ def test_an_acknowledgement_is_on_the_alert_with_who_what_and_the_note(backend: 
 
 
 def test_the_alerts_rebuilt_and_read_as_of_a_past_position_are_the_same(backend: Backend, ledger: Ledger) -> None:
-    b.school_with_calendar(ledger)
-    a, c = b.class_with_students(ledger, grade=3, count=2)
-    runner = runner_for(ledger, backend)
-    for day in D[:3]:
-        roll(ledger, day, {a: ILL, c: PRESENT})
-    settle(runner)
+    runner, a = three_days_ill(backend, ledger)
     before = ledger.position()
     ledger.acknowledge_alert(streams.alert(a, rules.ABSENCE_RUN, YEAR, "2026-04-06"), action="面談", note="",
                              recorded_by=b.STAFF)
@@ -296,12 +295,7 @@ def test_reading_the_log_again_after_a_crash_or_a_rebuild_raises_nothing_more(ba
                                                                                ledger: Ledger) -> None:
     """The process's position lost (a crash before it saved, a cleared tracking row) and the read models
     rebuilt: it judges every absence again and every raise is refused by the alert's stream."""
-    b.school_with_calendar(ledger)
-    a, c = b.class_with_students(ledger, grade=3, count=2)
-    runner = runner_for(ledger, backend)
-    for day in D[:7]:
-        roll(ledger, day, {a: OTHER, c: PRESENT})
-    settle(runner)
+    runner, _, _ = marked(backend, ledger, D[:7], OTHER, PRESENT)
     before, head = rows(runner), ledger.position()
     assert len(before) == 4  # a: absence-run, notice-run; a and c: the health examination
     runner.rebuild()
