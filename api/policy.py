@@ -24,10 +24,11 @@ from domain import errors
 ACTIONS: dict[str, frozenset[str]] = {
     "homeroom_teacher": frozenset({"student.read", "attendance.read", "attendance.roll", "attendance.correct",
                                    "year_record.enter", "year_record.correct", "record.read", "report_card.read",
-                                   "dashboard.child", "dashboard.class"}),
+                                   "alert.list", "alert.read", "alert.acknowledge", "dashboard.child",
+                                   "dashboard.class"}),
     "subject_teacher": frozenset({"student.read", "assessment.record", "assessment.correct"}),
     "nurse": frozenset({"student.read", "attendance.read", "health.record", "health.correct", "health.read",
-                        "dashboard.child", "dashboard.class"}),
+                        "alert.list", "alert.read_health", "dashboard.child", "dashboard.class"}),
     "registrar": frozenset({"student.read", "student.admit", "student.identity", "student.leave",
                             "student.withdraw", "student.graduate", "class.form", "student.handover",
                             "packet.import", "packet.export"}),
@@ -38,13 +39,15 @@ ACTIONS: dict[str, frozenset[str]] = {
                             "year_record.correct", "health.record", "health.correct", "correction.approve",
                             "record.read", "report_card.read", "health.read", "long_absence.read",
                             "student.handover", "packet.import", "packet.export", "board_settings.read",
-                            "dashboard.child", "dashboard.class", "dashboard.school"}),
+                            "alert.list", "alert.read", "alert.acknowledge", "dashboard.child", "dashboard.class",
+                            "dashboard.school"}),
     "board": frozenset({"student.read", "school.register", "principal.appoint", "long_absence.read",
                         "advancement.bulk", "board_settings.set", "board_settings.read", "log.verify", "log.cosign",
-                        "dashboard.board"}),
+                        "alert.list", "dashboard.board"}),
     "auditor": frozenset({"student.read", "attendance.read", "student.history", "log.read", "access_log.read",
                           "record.read", "health.read", "long_absence.read", "board_settings.read", "log.verify",
-                          "proof.read", "dashboard.child", "dashboard.class", "dashboard.school", "dashboard.board"}),
+                          "proof.read", "alert.list", "alert.read", "dashboard.child", "dashboard.class",
+                          "dashboard.school", "dashboard.board"}),
     "operator": frozenset(),
 }
 # What a school that handed the child over may still do: read its own period (originals, read-only).
@@ -52,9 +55,10 @@ ACTIONS: dict[str, frozenset[str]] = {
 READS = frozenset({"student.read", "attendance.read", "record.read", "health.read", "report_card.read",
                    "student.history", "packet.export", "dashboard.child"})
 # Reads of sensitivity class I/II records need a multi-factor token (MEXT guideline): the
-# 指導要録, the report card, the health cards, the long-absence list, histories and the feeds.
+# 指導要録, the report card, the health cards, the long-absence list, the alerts, histories and the feeds.
 NEEDS_MFA = frozenset({"student.history", "access_log.read", "log.read", "record.read", "report_card.read",
-                       "health.read", "long_absence.read", "proof.read", "dashboard.child", "dashboard.school"})
+                       "health.read", "long_absence.read", "proof.read", "alert.list", "dashboard.child",
+                       "dashboard.school"})
 # The dashboards (ADR 0043): a child's (its health examination too: MFA, logged), a class's (as its 出席簿),
 # a school's (naming its 長期欠席 and §20 candidates: MFA, logged), a board's (aggregates only, no child named;
 # its drill-down to a school's named list is that school's long-absence list: MFA, logged).

@@ -5,7 +5,7 @@ It runs in the projections' poller (``Runner.poll``: the server's thread on the 
 and answered without waiting for it. It keeps its own tracking position (``alert_raiser`` in
 projection_tracking, shown on /health like a read model's) and reads the log only up to where every
 read model stands, because it judges each child from the forms' documents (the same runs and the
-same 出欠 arithmetic as the long-absence list: projections/long_absence.py).
+same 出欠 arithmetic as the long-absence list: projections/forms/long_absence.py).
 
 What makes a child worth judging again is an absence: a mark or a correction to 欠席 (a present mark
 crosses no rule), or a change of the school year's calendar (its closures). For each such child and

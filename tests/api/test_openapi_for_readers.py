@@ -133,6 +133,8 @@ def test_real_answers_of_every_read_fit_the_documented_shapes(document: dict[str
         "/v1/boards/{board_code}/years/{year}/dashboard":
             (world.get(f"/v1/boards/{world.schools['A'].board}/years/{YEAR}/dashboard?wait_for={last}",
                        world.auth("board")), None),
+        "/v1/schools/{school_code}/years/{year}/alerts":
+            (world.get(f"/v1/schools/{A}/years/{YEAR}/alerts?wait_for={last}", principal), None),
     }
     for path, (response, _) in reads.items():
         assert response.status_code == 200, f"{path}: {response.text}"

@@ -9,7 +9,8 @@ terms from Monday 6 April 2026 (SCHOOL_DAYS[0] = Mon 6 April, [4] = Fri 10 April
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime
+import time
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from domain.backend import Backend
 from domain.board import BoardSettings
 from domain.ledger import Ledger
 from projections import runner_for
+from projections.alert_raiser import AlertRaiser
 from projections.alerts import alerts_of
 from projections.base import Cutoff
 from projections.forms import Forms
@@ -58,16 +60,24 @@ def absences(runner: Runner, school: str = A) -> list[tuple[str, str, str, str, 
     return [r for r in rows(runner, school) if r[0] != rules.HEALTH_EXAM_OVERDUE]
 
 
+def marked(backend: Backend, ledger: Ledger, days: list[date], first: dict[str, Any],
+           second: dict[str, Any]) -> tuple[Runner, UUID, UUID]:
+    """Class 3-1 of school A with two children, marked ``first`` and ``second`` on ``days``; the alert
+    process's round run."""
+    b.school_with_calendar(ledger)
+    a, c = b.class_with_students(ledger, grade=3, count=2)
+    runner = runner_for(ledger, backend)
+    for day in days:
+        roll(ledger, day, {a: first, c: second})
+    settle(runner)
+    return runner, a, c
+
+
 def test_a_three_day_streak_raises_once_a_fourth_day_nothing_and_a_later_streak_again(backend: Backend,
                                                                                        ledger: Ledger) -> None:
     """Absent (病気) Mon 6 – Wed 8 April: an absence-run of 3 (first 6, last 8 April, threshold 3). Thu 9 absent
     too: the same run, nothing raised. Present Fri 10; absent Mon 13 – Wed 15: a second run, raised."""
-    b.school_with_calendar(ledger)
-    a, c = b.class_with_students(ledger, grade=3, count=2)
-    runner = runner_for(ledger, backend)
-    for day in D[:3]:
-        roll(ledger, day, {a: ILL, c: PRESENT})
-    settle(runner)
+    runner, a, c = marked(backend, ledger, D[:3], ILL, PRESENT)
     first = (rules.ABSENCE_RUN, str(a), "2026-04-06", "2026-04-08", 3, 3)
     assert absences(runner) == [first]
     roll(ledger, D[3], {a: ILL, c: PRESENT})
@@ -88,12 +98,7 @@ def test_seven_days_absent_without_good_reason_raise_the_notice_and_seven_days_o
     """施行令 §20. Child a: 欠席(その他) Mon 6 – Tue 14 April (7 school days): absence-run at Wed 8 (3 days)
     and notice-run at Tue 14 (7 days, threshold 7). Child c: 欠席(病気) the same days: the absence-run
     only (an illness-only run is not flagged, as the long-absence list)."""
-    b.school_with_calendar(ledger)
-    a, c = b.class_with_students(ledger, grade=3, count=2)
-    runner = runner_for(ledger, backend)
-    for day in D[:7]:
-        roll(ledger, day, {a: OTHER, c: ILL})
-    settle(runner)
+    runner, a, c = marked(backend, ledger, D[:7], OTHER, ILL)
     assert sorted(absences(runner)) == sorted([
         (rules.ABSENCE_RUN, str(a), "2026-04-06", "2026-04-08", 3, 3),
         (rules.NOTICE_RUN, str(a), "2026-04-06", "2026-04-14", 7, 7),
@@ -104,7 +109,7 @@ def test_seven_days_absent_without_good_reason_raise_the_notice_and_seven_days_o
 
 def test_a_school_closure_inside_a_run_neither_breaks_nor_extends_it_and_a_class_closure_breaks_it(
         backend: Backend, ledger: Ledger) -> None:
-    """As projections/long_absence.py counts runs: a day the school is closed (臨時休業) is like a weekend,
+    """As projections/forms/long_absence.py counts runs: a day the school is closed (臨時休業) is like a weekend,
     a day the child's class is closed (学級閉鎖) is a day the child had no duty to attend, which breaks a
     run. School A closed Wed 8 April: absent Mon 6, Tue 7 and Thu 9 is one run of 3 (6, 7, 9 April), the
     closed day not counted in it. School B's class 3-1 closed Wed 8 April: the same absences are two runs
@@ -192,14 +197,15 @@ def test_a_health_examination_recorded_after_30_june_leaves_its_alert_raised_and
     assert len(rows(runner)) == 1
 
 
-def test_an_acknowledgement_is_on_the_alert_with_who_what_and_the_note(backend: Backend, ledger: Ledger) -> None:
-    b.school_with_calendar(ledger)
-    a, c = b.class_with_students(ledger, grade=3, count=2)
-    runner = runner_for(ledger, backend)
-    for day in D[:3]:
-        roll(ledger, day, {a: ILL, c: PRESENT})
-    settle(runner)
+def three_days_ill(backend: Backend, ledger: Ledger) -> tuple[Runner, UUID]:
+    """Class 3-1 of school A; its first child absent (病気) Mon 6 – Wed 8 April: one absence-run, raised."""
+    runner, a, _ = marked(backend, ledger, D[:3], ILL, PRESENT)
     assert len(absences(runner)) == 1
+    return runner, a
+
+
+def test_an_acknowledgement_is_on_the_alert_with_who_what_and_the_note(backend: Backend, ledger: Ledger) -> None:
+    runner, a = three_days_ill(backend, ledger)
     alert_id = streams.alert(a, rules.ABSENCE_RUN, YEAR, "2026-04-06")
     ledger.acknowledge_alert(alert_id, action="家庭に電話連絡", note="発熱が続いているとのこと", recorded_by=b.STAFF)
     settle(runner)
@@ -209,12 +215,7 @@ def test_an_acknowledgement_is_on_the_alert_with_who_what_and_the_note(backend: 
 
 
 def test_the_alerts_rebuilt_and_read_as_of_a_past_position_are_the_same(backend: Backend, ledger: Ledger) -> None:
-    b.school_with_calendar(ledger)
-    a, c = b.class_with_students(ledger, grade=3, count=2)
-    runner = runner_for(ledger, backend)
-    for day in D[:3]:
-        roll(ledger, day, {a: ILL, c: PRESENT})
-    settle(runner)
+    runner, a = three_days_ill(backend, ledger)
     before = ledger.position()
     ledger.acknowledge_alert(streams.alert(a, rules.ABSENCE_RUN, YEAR, "2026-04-06"), action="面談", note="",
                              recorded_by=b.STAFF)
@@ -288,3 +289,72 @@ def test_a_board_setting_outside_the_laws_bounds_is_refused_naming_the_field(led
         ledger.set_board_settings(b.BOARD, BoardSettings(alert_long_absence_days=40), effective_on=date(2026, 4, 1),
                                   recorded_by="E-0001")
     assert built.value.field == "settings.alert_long_absence_days"
+
+
+def test_reading_the_log_again_after_a_crash_or_a_rebuild_raises_nothing_more(backend: Backend,
+                                                                               ledger: Ledger) -> None:
+    """The process's position lost (a crash before it saved, a cleared tracking row) and the read models
+    rebuilt: it judges every absence again and every raise is refused by the alert's stream."""
+    runner, _, _ = marked(backend, ledger, D[:7], OTHER, PRESENT)
+    before, head = rows(runner), ledger.position()
+    assert len(before) == 4  # a: absence-run, notice-run; a and c: the health examination
+    runner.rebuild()
+    runner.store.clear(runner.raiser.name)
+    settle(runner)
+    assert (rows(runner), ledger.position()) == (before, head)
+
+
+def poll_until(runner: Runner, done: Any, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if done():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_poller_raises_the_alerts_behind_the_read_models(backend: Backend, ledger: Ledger) -> None:
+    b.school_with_calendar(ledger)
+    a, c = b.class_with_students(ledger, grade=3, count=2)
+    runner = runner_for(ledger, backend)
+    stop = threading.Event()
+    poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
+    poller.start()
+    try:
+        for day in D[:3]:
+            roll(ledger, day, {a: ILL, c: PRESENT})
+        assert poll_until(runner, lambda: len(absences(runner)) == 1)
+    finally:
+        stop.set()
+        poller.join(30)
+    assert {row["projection"]: row["lag"] for row in runner.status()}["alert_raiser"] >= 0
+
+
+class BrokenRaiser(AlertRaiser):
+    def judge(self, student_id: str, year: int) -> list[UUID]:
+        raise KeyError("a bug in the alert process")
+
+
+def test_an_alert_process_with_a_bug_is_set_aside_the_read_models_go_on_and_it_shows_as_stalled(
+        backend: Backend, ledger: Ledger, caplog: Any) -> None:
+    b.school_with_calendar(ledger)
+    a, c = b.class_with_students(ledger, grade=3, count=2)
+    runner = runner_for(ledger, backend)
+    runner.raiser = BrokenRaiser(runner)
+    stop = threading.Event()
+    poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
+    poller.start()
+    try:
+        roll(ledger, D[0], {a: ILL, c: PRESENT})
+        head = ledger.position()
+        assert poll_until(runner, lambda: all(r["position"] >= head for r in runner.status()
+                                              if r["projection"] != "alert_raiser"))
+        assert poll_until(runner, lambda: "the alert process cannot judge the log" in caplog.text)
+        assert poller.is_alive()
+    finally:
+        stop.set()
+        poller.join(30)
+    later = max(datetime.now(UTC), ledger.now()) + timedelta(minutes=5)
+    status = {row["projection"]: row for row in runner.status(stalled_after=60, now=later)}
+    assert status["alert_raiser"]["stalled"]
+    assert not any(row["stalled"] for name, row in status.items() if name != "alert_raiser")
