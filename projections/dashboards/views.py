@@ -337,24 +337,59 @@ def _positions(year: int) -> dict[str, int]:
     return {(first + timedelta(days=i)).isoformat(): i for i in range(366)}
 
 
-def _classes(summary: SchoolSummary, calendar: dict[str, Any], today: str) -> dict[str, _ClassYear]:
-    year = summary["year"]
-    at = _positions(year)
-    days = [d for d in calendar["instructional_days"] if d <= today]
-    shut = {c["on"] for c in calendar["closures"] if c["scope"] == "school"}
-    grades: dict[int, tuple[list[str], list[int]]] = {}
-    out = {}
-    for key, t in summary["classes"].items():
-        g = t["grade"]
-        if g not in grades:
-            off = shut | {c["on"] for c in calendar["closures"] if c["scope"] == "grade" and c["grade"] == g}
-            mine = [d for d in days if d not in off]
-            grades[g] = (mine, [at[d] for d in mine])
-        closed = {c["on"]: at[c["on"]] for c in calendar["closures"]
-                  if c["scope"] == "class" and c["grade"] == g and c["class_name"] == t["class_name"]
-                  and c["on"] <= today}
-        out[key] = _ClassYear(t, *grades[g], closed, today)
-    return out
+class _Classes:
+    """A school's classes' days up to today (``_ClassYear``), each built when first asked for: a board reads
+    a school's counts without building a class whose children's marks it does not judge."""
+
+    def __init__(self, summary: SchoolSummary, calendar: dict[str, Any], today: str) -> None:
+        self.summary, self.calendar, self.today = summary, calendar, today
+        self.at = _positions(summary["year"])
+        days = calendar["instructional_days"]
+        self.days = days[:bisect.bisect_right(days, today)]  # the calendar's days are in order
+        self.shut = {c["on"] for c in calendar["closures"] if c["scope"] == "school" and c["on"] <= today}
+        self._grades: dict[int, tuple[list[str], list[int], set[str]]] = {}
+        self._built: dict[str, _ClassYear] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.summary["classes"]
+
+    def grade(self, g: int) -> tuple[list[str], list[int], set[str]]:
+        """The grade's school days up to today, their positions, and the days off (school, grade closures)."""
+        if g not in self._grades:
+            off = self.shut | {c["on"] for c in self.calendar["closures"]
+                               if c["scope"] == "grade" and c["grade"] == g and c["on"] <= self.today}
+            mine = [d for d in self.days if d not in off] if off else self.days
+            self._grades[g] = (mine, [self.at[d] for d in mine], off)
+        return self._grades[g]
+
+    def closed(self, t: ClassTally) -> dict[str, int]:
+        return {c["on"]: self.at[c["on"]] for c in self.calendar["closures"]
+                if c["scope"] == "class" and c["grade"] == t["grade"] and c["class_name"] == t["class_name"]
+                and c["on"] <= self.today}
+
+    def __getitem__(self, key: str) -> _ClassYear:
+        if key not in self._built:
+            t = self.summary["classes"][key]
+            days, positions, _ = self.grade(t["grade"])
+            self._built[key] = _ClassYear(t, days, positions, self.closed(t), self.today)
+        return self._built[key]
+
+    def counts(self, key: str) -> tuple[bool, bool, int]:
+        """Whether today is a school day of the class, whether its roll was taken, and its school days
+        without a roll, counted on the class's string of marks (a roll is taken only on a school day)."""
+        t = self.summary["classes"][key]
+        if key in self._built:
+            cy = self._built[key]
+            return cy.school_day_today, cy.taken_today, cy.unrecorded
+        days = self.grade(t["grade"])[0]
+        if not days:
+            return False, False, 0
+        closed = self.closed(t)
+        today_at = self.at[self.today] if self.today in self.at else self.at[days[-1]]
+        prefix = t["marked"][:today_at + 1]
+        taken = len(prefix) - prefix.count("0")
+        school_day = days[-1] == self.today and self.today not in closed
+        return school_day, school_day and t["marked"][today_at] != "0", max(0, len(days) - len(closed) - taken)
 
 
 def absent_days(summary: SchoolSummary) -> dict[str, int]:
@@ -362,7 +397,7 @@ def absent_days(summary: SchoolSummary) -> dict[str, int]:
     return {sid: n for sid, m in summary["marks"].items() if (n := absences(m))}
 
 
-def school_runs(summary: SchoolSummary, classes: dict[str, _ClassYear], least: int = STREAK,
+def school_runs(summary: SchoolSummary, classes: _Classes, least: int = STREAK,
                 absent: dict[str, int] | None = None) -> dict[str, tuple[list[Form], Form | None]]:
     """The runs of absence of every child absent ``least`` days or more who may be in a run today or may
     have a run of seven (the others' runs decide nothing on a dashboard)."""
@@ -372,7 +407,7 @@ def school_runs(summary: SchoolSummary, classes: dict[str, _ClassYear], least: i
     where = placed(summary) if absent else {}
     for sid, n in absent.items():
         key = where.get(sid)
-        if key not in classes:
+        if key is None or key not in classes:
             continue
         marks = summary["marks"][sid]
         # below seven days only the run going on today counts (a streak): none unless absent on the last day
@@ -402,7 +437,7 @@ def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | Non
                 "assessments": {}, "unrecorded_days": 0}
     year = summary["year"]
     first = date(year, 4, 1)
-    years = _classes(summary, calendar, today)
+    years = _Classes(summary, calendar, today)
     absent = absent if absent is not None else absent_days(summary)
     runs = school_runs(summary, years, absent=absent)
     streaking = {sid for sid, (_, now) in runs.items() if now and now["days"] >= STREAK}
@@ -412,13 +447,16 @@ def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | Non
     since = (date.fromisoformat(today) - timedelta(days=WINDOW - 1)).isoformat()
     since_at, today_at = day_index(year, since), day_index(year, today)
     for key, t in sorted(summary["classes"].items(), key=lambda kv: (kv[1]["grade"], kv[1]["class_name"])):
-        cy, counts = years[key], t["counts"]
+        counts = t["counts"]
         p, a = sum(counts.get(c, 0) for c in PRESENT_CODES), sum(counts.get(c, 0) for c in ABSENT)
         present_total, absent_total = present_total + p, absent_total + a
+        school_day, taken, unrecorded = years.counts(key) if not detail else (
+            years[key].school_day_today, years[key].taken_today, years[key].unrecorded)
         row = {"grade": t["grade"], "class_name": t["class_name"], "present": p, "absent": a,
-               "attendance_rate": rate(p, a), "taken_today": cy.taken_today, "school_day_today": cy.school_day_today,
-               "unrecorded_days": cy.unrecorded}
+               "attendance_rate": rate(p, a), "taken_today": taken, "school_day_today": school_day,
+               "unrecorded_days": unrecorded}
         if detail:
+            cy = years[key]
             mine = kids.get(key, [])
             recent = [letter for sid in mine for d, letter in entries(summary["marks"].get(sid, "")).items()
                       if since_at <= d <= today_at]
@@ -528,7 +566,7 @@ class Dashboards:
             # show near a threshold: a run of seven here, 30 days here, or 30 with the days at the school
             # they came from that year (a 転学 in the ledger).
             absences = absent_days(summary)
-            runs = school_runs(summary, _classes(summary, calendar, today), NOTICE_RUN)
+            runs = school_runs(summary, _Classes(summary, calendar, today), NOTICE_RUN)
             came = summary["arrivals"]
             before = read(self.runner, {"dashboards": [summary_key(c, year) for c in sorted(set(came.values()))]},
                           as_of)["dashboards"]

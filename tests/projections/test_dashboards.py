@@ -121,6 +121,14 @@ def test_a_schools_and_a_boards_dashboards_count_the_class_and_the_board_names_n
     (school,) = board["schools"]
     assert (school["school_code"], school["attendance_rate"], school["streaks"], school["children"]) == (
         A, 0.7778, 1, 2)
+    assert (school["unrecorded_days"], school["rolls_not_taken_today"]) == (1, 0)  # counted without the days
+    # The next day, no roll yet: the school (day by day) and the board (on the class's string) agree.
+    later = dashboards(backend, ledger, date(2026, 4, 21))
+    at_school, at_board = later.school(A, YEAR), later.board(b.BOARD, YEAR)
+    assert at_school is not None
+    assert at_board is not None
+    assert (at_school["unrecorded_days"], len(at_school["rolls_not_taken_today"])) == (2, 1)
+    assert (at_board["schools"][0]["unrecorded_days"], at_board["rolls_not_taken_today"]) == (2, 1)
     encoded = canonical(board)
     names = [f"{i['family_name']} {i['given_name']}" for i in (b.identity(1), b.identity(2))]
     for secret in [str(a), str(c), *names, "陽翔", "佐藤"]:
