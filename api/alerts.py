@@ -19,7 +19,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.context import caller, services
 from api.forms import AsOf, Position, cutoff, forms_for
-from api.openapi_errors import ERRORS, READ_ERRORS
+from api.openapi_errors import ALERT_ERRORS, ERRORS
 from api.policy import Target, authorize, can, not_found
 from api.problems import ApiProblem
 from api.schemas import AcknowledgementIn, YearPath
@@ -80,7 +80,7 @@ ClassQuery = Annotated[str | None, QueryParameter(max_length=200, description="a
 class AlertController(Controller):
     path = "/v1/schools/{school_code:str}/years/{year:int}/alerts"
     tags = ["alerts"]
-    responses = READ_ERRORS
+    responses = ALERT_ERRORS
 
     @get("/", sync_to_thread=True,
          summary="A school year's alerts (or one class's), with their follow-up, as the caller may see them")
@@ -89,7 +89,8 @@ class AlertController(Controller):
         p, svc = caller(request), services(request.app.state)
         with svc.access.reading(p, "alert.list", request.url.path, None):
             if (grade is None) != (class_name is None):
-                raise ApiProblem(400, "invalid-request", "grade and class_name name a class together",
+                raise ApiProblem(422, "class-needs-grade-and-name", "grade and class_name name a class together: "
+                                 "give both, or neither for the whole school",
                                  field="class_name" if class_name is None else "grade")
             if grade is not None and class_name is not None:
                 target = class_target(svc.ledger, school_code, year, grade, class_name)

@@ -112,6 +112,8 @@ def test_each_role_sees_the_alerts_its_duty_covers_and_the_board_only_counts(api
     assert board["counts"] == everything["counts"]
     assert board["counts"]["absence-run"]["raised"] == 1
     assert "佐藤" not in str(board)
+    half = problem_of(api.get(f"/v1/schools/{A}/years/{YEAR}/alerts?class_name=1", api.auth("principal")), 422)
+    assert (half["rule"], half["field"]) == ("class-needs-grade-and-name", "grade")
 
 
 def test_the_alert_and_its_follow_up_are_in_the_childs_history(api: Api) -> None:
