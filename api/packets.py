@@ -31,6 +31,8 @@ from domain.signing import canonical, verify
 from domain.student import StudentHandedOver
 from domain.transfer_packet import TransferPacket, verify_proof
 from projections import transfer_packet
+from projections.checkpoints import CheckpointPublisher
+from projections.merkle_log import MerkleLog
 
 Req = Request[Any, Any, Any]
 
@@ -68,7 +70,12 @@ class PacketExportController(Controller):
             packet = transfer_packet.content(forms, move, position, issuer=svc.signing.ledger_id, board=target.board)
             if packet is None:
                 raise not_found("transfer packet")
-            packet = msgspec.structs.replace(packet, proof=packet_proof(svc.ledger, str(student.id), position))
+            runner = forms.runner
+            proof = packet_proof(svc.ledger, str(student.id), position,
+                                 tree=runner.merkle_log or MerkleLog(svc.ledger),
+                                 publisher=runner.publisher or CheckpointPublisher(
+                                     svc.ledger, svc.signing.checkpoint_signer()))
+            packet = msgspec.structs.replace(packet, proof=proof)
             token = svc.signing.sign(canonical(msgspec.to_builtins(packet)))
             return PacketOut(token, packet.packet_id, svc.signing.ledger_id, svc.signing.kid, move.to_school)
 

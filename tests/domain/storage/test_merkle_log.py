@@ -99,7 +99,8 @@ def test_the_leaf_indexes_of_many_positions_are_read_at_once_and_equal_one_by_on
     assert merkle_log.leaf_indexes_of(storage, positions) == {p: i for i, p in enumerate(positions)}  # > 400 at once
     assert merkle_log.leaf_indexes_of(storage, []) == {}
     with ledger.storage.writing() as tx:  # inside a transaction too
-        assert merkle_log.leaf_indexes_of(tx, positions[250:260]) == {p: 250 + i for i, p in enumerate(positions[250:260])}
+        some = positions[250:260]
+        assert merkle_log.leaf_indexes_of(tx, some) == {p: 250 + i for i, p in enumerate(some)}
 
 
 def test_clearing_the_tree_keeps_the_checkpoints(ledger: Ledger) -> None:
