@@ -153,7 +153,8 @@ def _verify_proof(args: argparse.Namespace) -> int:
             try:
                 proof_file = msgspec.json.decode(text.encode("utf-8"), type=ProofFile)
             except msgspec.DecodeError as e:
-                raise ValueError(f"{args.proof} is neither a {TLOG_PROOF_HEADER} file nor a gakuseki-proof/1 or /2 file: {e}")
+                raise ValueError(f"{args.proof} is neither a {TLOG_PROOF_HEADER} file nor a gakuseki-proof/1 or /2 "
+                                 f"file: {e}")
             checkpoint, cosigned = verify_proof_file(proof_file, log_key, witnesses, args.origin)
             entries = len(proof_file.entries)
             cosigners.update(c.key.name for c in cosigned)
