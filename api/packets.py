@@ -70,10 +70,10 @@ class PacketExportController(Controller):
             packet = transfer_packet.content(forms, move, position, issuer=svc.signing.ledger_id, board=target.board)
             if packet is None:
                 raise not_found("transfer packet")
-            runner = forms.runner
-            proof = packet_proof(svc.ledger, str(student.id), position,
-                                 tree=runner.merkle_log or MerkleLog(svc.ledger),
-                                 publisher=runner.publisher or CheckpointPublisher(
+            # A Merkle log of this request's own: the poller's keeps its tree in memory for its thread
+            # alone; two instances share the stored tree safely (the tracking row's lock, ADR 0030).
+            proof = packet_proof(svc.ledger, str(student.id), position, tree=MerkleLog(svc.ledger),
+                                 publisher=forms.runner.publisher or CheckpointPublisher(
                                      svc.ledger, svc.signing.checkpoint_signer()))
             packet = msgspec.structs.replace(packet, proof=proof)
             token = svc.signing.sign(canonical(msgspec.to_builtins(packet)))
