@@ -7,6 +7,8 @@ return a Receipt of primitives. Time and new ids come from the injected clock an
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -64,6 +66,32 @@ class _Reads:
         self.states.clear()
 
 
+class ReadTogether:
+    """Which streams were read after a stream, last time, in the same request: a hint of what to read
+    with it in one query next time (a student's school, class and school year are known only once the
+    student's own stream is read). Only stream ids are kept, never what the streams hold: every read is
+    still from the store, in the request. Bounded: the least recently used are forgotten."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._size = size
+        self._hints: OrderedDict[UUID, tuple[UUID, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, stream_id: UUID) -> tuple[UUID, ...]:
+        with self._lock:
+            hint = self._hints.get(stream_id, ())
+            if hint:
+                self._hints.move_to_end(stream_id)
+            return hint
+
+    def remember(self, stream_id: UUID, streams: Iterable[UUID]) -> None:
+        with self._lock:
+            self._hints[stream_id] = tuple(streams)
+            self._hints.move_to_end(stream_id)
+            while len(self._hints) > self._size:
+                self._hints.popitem(last=False)
+
+
 # Set by LedgerBase.reading() for the length of one request, in the request's own context.
 _current_reads: ContextVar[_Reads | None] = ContextVar("gakuseki_current_reads", default=None)
 
@@ -91,6 +119,7 @@ class LedgerBase(Application[UUID]):
         self.group_commit = GroupCommit(self._save_batch)
         self.storage = Storage.of(self.recorder)  # the database, for everything the library does not do
         self.boundaries = Boundaries(self.storage)
+        self.read_together = ReadTogether()  # stream ids only: see ``prefetch``
 
     @classmethod
     def open(cls, backend: Backend, **kwargs: Any) -> Any:
