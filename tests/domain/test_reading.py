@@ -8,13 +8,14 @@ import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
 from domain import errors, streams
 from domain.backend import Backend
 from domain.ledger import Ledger
+from domain.ledger_base import ReadTogether
 from tests import builders as b
 
 SCHOOL, YEAR = b.ELEMENTARY, b.YEAR
@@ -120,10 +121,6 @@ def test_another_thread_and_another_ledger_see_none_of_a_blocks_reads(
 
 
 def test_the_streams_read_together_are_remembered_by_stream_and_the_least_recently_used_are_forgotten() -> None:
-    from uuid import uuid4
-
-    from domain.ledger_base import ReadTogether
-
     hints = ReadTogether(size=2)
     a, b, c, x, y = (uuid4() for _ in range(5))
     assert hints(a) == ()
