@@ -12,9 +12,7 @@ receipt names; a write refused 409 (another write to the same stream was saved f
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +23,6 @@ from uuid import UUID
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import HANDLER_THREADS, create_app
 from api.auth import Verifier
@@ -34,6 +31,7 @@ from domain import streams
 from domain.assessment import AssessmentRecorded
 from domain.backend import Backend
 from domain.ledger import Ledger
+from tests.api.conftest import uvicorn_serving
 from tests.builders import ELEMENTARY, YEAR, class_with_students, school_with_calendar
 from tests.conftest import Clock
 
@@ -57,23 +55,9 @@ def server(backend: Backend, clock: Clock, tmp_path: Path) -> Iterator[Server]:
     students = [str(s) for s in class_with_students(ledger, ELEMENTARY, count=STUDENTS)]
     key = DevKey.load_or_create(tmp_path / "dev-key.pem")
     app = create_app(ledger, backend, Verifier(key.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", limit_concurrency=1000))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
     token = key.token("P-0001", [{"role": "principal", "school": ELEMENTARY}])
-    try:
-        yield Server(f"http://127.0.0.1:{sock.getsockname()[1]}", ledger, students,
-                     {"Authorization": f"Bearer {token}"})
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with uvicorn_serving(app, lifespan="on") as url:
+        yield Server(url, ledger, students, {"Authorization": f"Bearer {token}"})
 
 
 def assessment(subject: str, term: int) -> dict[str, Any]:
