@@ -21,8 +21,8 @@ from domain.attendance import AttendanceCorrected, AttendanceMarked
 from domain.event import Event
 from domain.school import SchoolCalendarSet
 from projections.attendance_arithmetic import figures_of, on_leave, on_roll, spans_of, tallies
-from projections.attendance_index import CODES, MonthCodes, child_codes, has_others, letters_on, plan
-from projections.base import Form
+from projections.attendance_index import CODES, MonthCodes, child_codes, has_others, letters_on, mark_facts, plan
+from projections.base import Form, uuid_text
 from projections.board_settings import BoardDocument, leave_days_counted
 from projections.roster import RosterClass, RosterStudent
 
@@ -100,9 +100,8 @@ class AttendanceRegister:
     topics: tuple[str, ...] = ("AttendanceMarked", "AttendanceCorrected", "SchoolCalendarSet")
 
     def keys(self, event: Event) -> Iterable[str]:
-        if isinstance(event, _MARKS):  # the most of the log: tested first; month_key, inline
-            return (f"marks/{event.school_code}/{event.year}/{event.grade}/{event.class_name}/"
-                    f"{event.effective_on.isoformat()[:7]}",)
+        if isinstance(event, _MARKS):  # the most of the log: tested first; month_key
+            return ("marks/" + mark_facts(event)[0],)
         if isinstance(event, SchoolCalendarSet):
             return (calendar_key(event.school_code, event.year),)
         return ()
@@ -117,8 +116,8 @@ class AttendanceRegister:
     def apply(self, document: RegisterDocument | None, event: Event) -> RegisterDocument:
         if isinstance(event, _MARKS):
             doc = cast(MonthMarks | None, document) or MonthMarks(marks={})  # updated in place (projections/base.py)
-            student = doc["marks"].setdefault(str(event.student_id), {})
-            day = event.effective_on.isoformat()
+            _, sid, day = mark_facts(event)
+            student = doc["marks"].setdefault(sid, {})
             student[day] = mark_entry(student.get(day), event)
             return doc
         if isinstance(event, SchoolCalendarSet):
@@ -137,7 +136,7 @@ def mark_entry(before: MarkEntry | None, event: AttendanceMarked | AttendanceCor
     """A student-day's mark after the event; a correction keeps what it replaced in the trail."""
     mark = event.mark
     entry: MarkEntry = {"code": mark.code, "reason": mark.reason, "recorded_by": event.recorded_by,
-                        "stream_id": str(event.originator_id), "version": event.originator_version}
+                        "stream_id": uuid_text(event.originator_id), "version": event.originator_version}
     if mark.authority:
         entry["authority"] = mark.authority
     if mark.facility:
