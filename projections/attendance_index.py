@@ -112,6 +112,38 @@ class AttendanceIndex:
         return doc
 
 
+    # In a rebuild of both, each document is taken from the register's document of the same class-month
+    # when it is saved (``derive``) instead of applying every mark a second time (ADR 0039).
+    derives_from: str = "attendance_register"
+
+    def derive(self, key: str, document: Mapping[str, Any]) -> tuple[str, MonthCodes] | None:
+        """This projection's document of the class-month of a register document (key and document of
+        projections/attendance_register.py; None for its calendars): the same document, byte for byte,
+        that ``apply`` builds from the marks the register document was built from. Every mark sets
+        the day's current entry there (its code and facility) as it sets the day's letter here."""
+        if not key.startswith("marks/"):
+            return None
+        days: dict[str, str] = {}
+        others: dict[str, dict[str, str]] = {}
+        facilities: dict[str, dict[str, str]] = {}
+        for sid, entries in document["marks"].items():
+            letters = list(BLANK)
+            for day, entry in entries.items():
+                code = entry["code"]
+                letter = letters[int(day[8:]) - 1] = LETTERS.get(code, UNKNOWN)
+                if letter == UNKNOWN and code:  # as ``_keep`` keeps no empty value
+                    others.setdefault(sid, {})[day] = code
+                if facility := entry.get("facility"):
+                    facilities.setdefault(sid, {})[day] = facility
+            days[sid] = "".join(letters)
+        doc = MonthCodes(month=key[-7:], days=days)
+        if facilities:
+            doc["facilities"] = facilities
+        if others:
+            doc["others"] = others
+        return "codes/" + key[len("marks/"):], doc
+
+
 def _keep(doc: MonthCodes, part: Literal["others", "facilities"], sid: str, day: str, value: str | None) -> None:
     """Set (or, with no value, remove) ``doc[part][sid][day]``; an emptied part goes altogether."""
     if value:

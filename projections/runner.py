@@ -172,8 +172,15 @@ class Runner:
         follow = tree is not None and tree.follows(start)
         topics = () if follow else sorted({TOPIC_PREFIX + t for p in chosen for t in p.topics})
         targets = [_Target(p, None if saved is None else saved[p.name]) for p in chosen]
+        # A projection whose documents are a function of another's (``derive``), rebuilt with it, takes
+        # them from that one's documents at each save instead of applying the events again.
+        by_name = {t.name: t for t in targets}
+        derived = [(t, by_name[source]) for t in targets
+                   if (source := getattr(t.projection, "derives_from", None)) in by_name and source != t.name]
         readers: dict[str, list[_Target]] = {}  # topic -> the projections that read it, looked up once an event
         for t in targets:
+            if any(t is d for d, _ in derived):
+                continue
             for topic in t.projection.topics:
                 readers.setdefault(TOPIC_PREFIX + topic, []).append(t)
         pending, last = 0, 0
@@ -195,6 +202,8 @@ class Runner:
                 if page and pending < save_every:
                     continue
                 if start > since:
+                    for d, source in derived:
+                        d.derive_from(source)
                     self.store.save_many({t.name: ({k: t.documents[k] for k in t.changed}, t.changed)
                                           for t in targets}, start, since)
                     since, pending = start, 0
@@ -526,6 +535,16 @@ class _Target:
         self.keys, self.apply = projection.keys, projection.apply
         self.documents: dict[str, Any] = {}
         self.changed: dict[str, int] = {}
+
+    def derive_from(self, source: _Target) -> None:
+        """Take the documents of ``source`` changed since the last save through this projection's
+        ``derive`` (see Runner._build), at the positions they were changed at; nothing is held after."""
+        derive = self.projection.derive  # type: ignore[attr-defined]
+        self.documents, self.changed = {}, {}
+        for key, position in source.changed.items():
+            if (found := derive(key, source.documents[key])) is not None:
+                self.documents[found[0]] = found[1]
+                self.changed[found[0]] = position
 
     def saved_now(self) -> None:
         """After a save: the saved keys are known to the store; only the documents it wrote are kept
