@@ -273,7 +273,7 @@ class LedgerBase(Application[UUID]):
 
     def decode_row(self, row: stored_events.Row) -> Event:
         """A row of ``rows`` as the ledger event it records (``decode`` without the library's objects)."""
-        return self.mapper.decode_state(row[3], row[1], row[2], row[4])  # type: ignore[attr-defined,no-any-return]
+        return self.mapper.decode_state(row[3], row[1], row[2], row[4])  # type: ignore[attr-defined]
 
     def has_stream(self, stream_id: UUID) -> bool:
         return bool(self.recorder.select_events(stream_id, limit=1))

@@ -16,7 +16,6 @@ decodes none: only the stored bytes count.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from domain.ledger import Ledger
@@ -133,12 +132,18 @@ class MerkleLog:
 
     def _store(self, end: int) -> None:
         """Store the leaves appended since the last store, standing at log position ``end``."""
+        self._save(*self.taken(end))
+
+    def taken(self, end: int) -> tuple[list[Tile], list[tuple[int, list[int]]], int, int]:
+        """What to store of the leaves appended since the last store, standing at log position ``end``:
+        ``_save``'s arguments (a rebuild saves them from a thread of its own). The tree in memory then
+        stands at ``end``; if the save fails, ``forget`` it."""
         builder, tail = self._builder, self._tail
         assert builder is not None
         rows = self._completed + ([(builder.size // TILE_WIDTH, list(tail))] if tail else [])
-        self._save(builder.take(), rows, self._at, end)
-        self._completed = []
-        self._at = end
+        taken = (builder.take(), rows, self._at, end)
+        self._completed, self._at = [], end
+        return taken
 
     def forget(self) -> None:
         """Drop the tree held in memory (it went past what is stored): the next page reads it again."""
@@ -162,16 +167,17 @@ class MerkleLog:
             self.forget()
             raise
 
-    def store(self, end: int) -> None:
-        """Store what ``follow`` appended, standing at ``end`` (the position of the last row followed);
-        StaleUpdate when another runner moved the tree meanwhile (the tree in memory is then dropped)."""
+    def store(self, taken: tuple[list[Tile], list[tuple[int, list[int]]], int, int]) -> None:
+        """Store what ``follow`` appended (``taken(end)``, end being the position of the last row
+        followed); StaleUpdate when another runner moved the tree meanwhile (the tree in memory is then
+        dropped)."""
         try:
-            self._store(end)
+            self._save(*taken)
         except BaseException:
             self.forget()
             raise
 
-    def _save(self, tiles: Iterable[Tile], rows: list[tuple[int, list[int]]], start: int,
+    def _save(self, tiles: list[Tile], rows: list[tuple[int, list[int]]], start: int,
               end: int) -> None:
         now = self.storage.now()
         with self.storage.writing() as tx:

@@ -9,12 +9,15 @@ inserts) are harmless: the table lock means no lower position can commit later.
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import hashlib
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -24,7 +27,7 @@ from eventsourcing import persistence
 
 from domain.event import TOPIC_PREFIX, Event, type_name
 from domain.ledger import Ledger
-from projections.base import Cutoff, Projection, Stored, settled, sources
+from projections.base import Cutoff, Projection, Stored, canonical, settled, sources
 from projections.checkpoints import CheckpointPublisher
 from projections.merkle_log import MerkleLog
 from projections.store import DocumentStore, StaleUpdate
@@ -149,13 +152,14 @@ class Runner:
         # looked up (at 100,000 children, most keys of a page are new).
         saved: dict[str, set[str]] | None = {p.name: set() for p in chosen}
         read = [0]  # events read by the pass, saved or not
-        while True:
-            try:
-                self._build(chosen, head, batch, save_every, saved, read, tree)
-                break
-            except StaleUpdate:  # a poller running beside the rebuild saved first: what was built since
-                saved = None  # the last save is dropped; read on from where the poller left it, looking every key up
-                tree = None  # and the tree, if it followed, is caught up by itself below
+        with _no_cycle_collection():
+            while True:
+                try:
+                    self._build(chosen, head, batch, save_every, saved, read, tree)
+                    break
+                except StaleUpdate:  # a poller running beside the rebuild saved first: what was built since the
+                    saved = None  # last save is dropped; read on from where the poller left it, looking every key up
+                    tree = None  # and the tree, if it followed, is caught up by itself below
         if merkle:
             assert self.merkle_log is not None
             read[0] = max(read[0], self.merkle_log.catch_up(head))  # nothing left when it followed every page
@@ -184,6 +188,11 @@ class Runner:
             for topic in t.projection.topics:
                 readers.setdefault(TOPIC_PREFIX + topic, []).append(t)
         pending, last = 0, 0
+        # The saves are written by a thread of their own on PostgreSQL, while the next pages are applied
+        # (the documents are encoded here first: the next pages change them in place). One save at a
+        # time, in order; a refused one is raised at the next save or at the end.
+        writer = None if self.ledger.storage.sqlite else ThreadPoolExecutor(1, thread_name_prefix="gakuseki-rebuild")
+        writing: Future[bool] | None = None
         try:
             while True:
                 # A page ends on a transaction boundary: a save never holds part of one (ADR 0021).
@@ -204,30 +213,58 @@ class Runner:
                 if start > since:
                     for d, source in derived:
                         d.derive_from(source)
-                    self.store.save_many({t.name: ({k: t.documents[k] for k in t.changed}, t.changed)
-                                          for t in targets}, start, since)
+                    encoded = {t.name: [(k, canonical(t.documents[k]), p) for k, p in t.changed.items()]
+                               for t in targets}
+                    if writing is not None and not writing.result():  # the previous save: done, or raised here
+                        follow = self._unfollow(tree)
+                    taken = tree.taken(last) if follow and last and tree is not None else None
+                    job = functools.partial(self._save_pass, encoded, start, since, tree, taken)
+                    if writer is not None:
+                        writing = writer.submit(job)
+                    elif not job():
+                        follow = self._unfollow(tree)
                     since, pending = start, 0
                     for t in targets:
                         t.saved_now()
-                    if follow and last:
-                        assert tree is not None
-                        try:
-                            tree.store(last)
-                        except StaleUpdate:  # another runner keeps the tree: it catches up by itself after
-                            follow = False
                 if not page:
+                    if writing is not None and not writing.result():
+                        self._unfollow(tree)
                     return
         except BaseException:
             if tree is not None:
                 tree.forget()  # it may hold leaves no save stored
             raise
+        finally:
+            if writer is not None:
+                writer.shutdown(wait=True)  # a save under way ends (its outcome no longer matters) before any retry
+
+    def _save_pass(self, encoded: dict[str, list[tuple[str, str, int]]], position: int, since: int,
+                   tree: MerkleLog | None, taken: Any) -> bool:
+        """One save of a rebuild: the documents and positions (StaleUpdate raised when another runner
+        moved them), then the Merkle log's tiles when it follows; False when the tree's save was
+        refused (another runner keeps it)."""
+        self.store.save_encoded(encoded, position, since)
+        if tree is None or taken is None:
+            return True
+        try:
+            tree._save(*taken)
+        except StaleUpdate:
+            return False
+        return True
+
+    @staticmethod
+    def _unfollow(tree: MerkleLog | None) -> bool:
+        """Stop keeping the tree from the pass (it catches up by itself after); returns False."""
+        if tree is not None:
+            tree.forget()
+        return False
 
     def _apply_rows(self, page: Sequence[Any], readers: dict[str, list[_Target]], targets: list[_Target]) -> None:
         """Decode each event of the page once (only those some projection reads) and apply it to the
         documents of every projection that reads it, taking each document from memory, else from the
         store (when it may be there)."""
         decode = self.ledger.decode_row
-        items = []  # (position, event, projection, keys), in log order
+        items: list[tuple[int, Event, _Target, Iterable[str]]] = []  # (position, event, projection, keys), in log order
         add = items.append
         for row in page:
             if (found := readers.get(row[3])) is not None:
@@ -521,6 +558,22 @@ class Background:
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a rebuild runs (as it was before, after). A rebuild
+    makes a container or more per event that lives until its document is saved (the documents are
+    trees of dicts, lists and strings: no cycles), and the collector walked every one of them again
+    and again as they aged through its generations: half the CPU of a rebuild's applying (ADR 0039).
+    Memory is still freed by reference counting; cycles made meanwhile are collected after."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 class _Target:

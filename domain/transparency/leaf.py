@@ -80,7 +80,7 @@ def leaf_hashes(rows: Iterable[tuple[int, uuid.UUID, int, str, bytes]], *, state
     bytes, for a page at a time (each topic's bytes checked once, no call per leaf; a rebuild hashes
     every event of the log). Raises as they do on a field out of its range."""
     topics: dict[str, bytes] = {}
-    out = []
+    out: list[bytes] = []
     add = out.append
     for position, stream_id, version, topic, state in rows:
         encoded = topics.get(topic)
