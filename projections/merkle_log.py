@@ -122,12 +122,12 @@ class MerkleLog:
         SHA-256), noting each level-0 tile completed and its leaves' positions."""
         builder, tail, completed = self._builder, self._tail, self._completed
         assert builder is not None
-        append = builder.append
-        for (position, *_), leaf in zip(page, leaf_hashes(page, states=states), strict=True):
-            append(leaf)
+        first = builder.size
+        builder.extend(leaf_hashes(page, states=states))
+        for i, (position, *_) in enumerate(page, first):
             tail.append(position)
             if len(tail) == TILE_WIDTH:
-                completed.append(((builder.size - 1) // TILE_WIDTH, tail))
+                completed.append((i // TILE_WIDTH, tail))
                 self._tail = tail = []
 
     def _store(self, end: int) -> None:
@@ -158,11 +158,11 @@ class MerkleLog:
             self._resume()
         return self._at == start
 
-    def follow(self, page: list[events.Row]) -> None:
-        """Append the leaves of a page of rows as stored (state bytes, hashed here) read just after
+    def follow(self, page: list[events.DigestedRow]) -> None:
+        """Append the leaves of a page of rows as stored, with their states' SHA-256, read just after
         what it holds: every row of the log, in order. Stored by the next ``store``."""
         try:
-            self._append(page, states=True)
+            self._append([(p, s, v, t, digest) for p, s, v, t, _, digest in page], states=False)
         except BaseException:
             self.forget()
             raise

@@ -191,19 +191,34 @@ class Runner:
         # The saves are written by a thread of their own on PostgreSQL, while the next pages are applied
         # (the documents are encoded here first: the next pages change them in place). One save at a
         # time, in order; a refused one is raised at the next save or at the end.
+        # The next page is read by another while this one is applied (the driver waits for the database
+        # without the GIL).
         writer = None if self.ledger.storage.sqlite else ThreadPoolExecutor(1, thread_name_prefix="gakuseki-rebuild")
+        reader = None if writer is None else ThreadPoolExecutor(1, thread_name_prefix="gakuseki-rebuild-read")
         writing: Future[bool] | None = None
+        ahead: tuple[int, Future[list[Any]]] | None = None
+
+        def fetch(after: int) -> list[Any]:
+            # A page ends on a transaction boundary: a save never holds part of one (ADR 0021).
+            if follow:
+                return self.ledger.digested_rows(after, batch, stop=head)
+            return self.ledger.rows(after, batch, stop=head, topics=topics)
+
         try:
             while True:
-                # A page ends on a transaction boundary: a save never holds part of one (ADR 0021).
-                page = self.ledger.rows(start, batch, stop=head, topics=topics) if start < head else []
+                page = [] if start >= head else ahead[1].result() if ahead is not None and ahead[0] == start else \
+                    fetch(start)
+                ahead = None
                 if page:
+                    end = self.ledger.transaction_end(page[-1][0])
+                    if reader is not None and end < head:
+                        ahead = (end, reader.submit(fetch, end))
                     if follow:
                         assert tree is not None
                         tree.follow(page)
                         last = page[-1][0]
                     self._apply_rows(page, readers, targets)
-                    start = self.ledger.transaction_end(page[-1][0])
+                    start = end
                     pending += len(page)
                     read[0] += len(page)
                 else:
@@ -235,8 +250,9 @@ class Runner:
                 tree.forget()  # it may hold leaves no save stored
             raise
         finally:
-            if writer is not None:
-                writer.shutdown(wait=True)  # a save under way ends (its outcome no longer matters) before any retry
+            for pool in (reader, writer):
+                if pool is not None:
+                    pool.shutdown(wait=True)  # a save under way ends (its outcome no longer matters) before any retry
 
     def _save_pass(self, encoded: dict[str, list[tuple[str, str, int]]], position: int, since: int,
                    tree: MerkleLog | None, taken: Any) -> bool:
