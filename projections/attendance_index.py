@@ -50,25 +50,10 @@ assert set(LETTERS) >= PRESENT | ABSENT | EXCUSED, "every code the arithmetic co
 _SUFFIX = [f"-{d:02d}" for d in range(1, MONTH + 1)]
 
 
-def mark_facts(event: AttendanceMarked | AttendanceCorrected) -> tuple[str, str, str]:
-    """What both attendance projections read of a mark, as text: its class-month
-    (``<school>/<year>/<grade>/<class>/<YYYY-MM>``, the tail of the keys of both), the child's id
-    and the ISO day. Remembered for the last marks asked about: a rebuild asks for each mark four
-    times (both projections' ``keys``, then both ``apply``), the text each time (ADR 0039)."""
-    found = _FACTS.get(id(event))
-    if found is not None and found[0] is event:
-        return found[1]
-    day = event.effective_on.isoformat()
-    facts = (f"{event.school_code}/{event.year}/{event.grade}/{event.class_name}/{day[:7]}",
-             uuid_text(event.student_id), day)
-    if len(_FACTS) >= _REMEMBERED:
-        _FACTS.clear()
-    _FACTS[id(event)] = (event, facts)  # the event is held with them, so its id names no other meanwhile
-    return facts
-
-
-_FACTS: dict[int, tuple[Event, tuple[str, str, str]]] = {}
-_REMEMBERED = 12_000  # a rebuild's page of 5,000 marks asked about twice, with room
+def class_month(event: AttendanceMarked | AttendanceCorrected) -> str:
+    """The tail of the keys of a mark's class-month here and in the register:
+    ``<school>/<year>/<grade>/<class>/<YYYY-MM>`` (``codes_key``, inline: it runs for every mark)."""
+    return f"{event.school_code}/{event.year}/{event.grade}/{event.class_name}/{event.effective_on.isoformat()[:7]}"
 
 
 def codes_key(school: str, year: int, grade: int, class_name: str, day: date) -> str:
@@ -92,19 +77,19 @@ class AttendanceIndex:
 
     def keys(self, event: Event) -> Iterable[str]:
         if isinstance(event, _MARKS):
-            return ("codes/" + mark_facts(event)[0],)  # codes_key
+            return ("codes/" + class_month(event),)
         return ()
 
     def apply(self, document: MonthCodes | None, event: Event) -> MonthCodes:
         if not isinstance(event, _MARKS):
             raise ValueError(f"the attendance index does not read {type(event).__name__}")
-        mark, (_, sid, day) = event.mark, mark_facts(event)
+        on, mark, sid = event.effective_on, event.mark, uuid_text(event.student_id)
+        day = on.isoformat()
         doc = document or MonthCodes(month=day[:7], days={})  # updated in place (projections/base.py)
         days = doc["days"]
         letters = days.get(sid, BLANK)
         letter = LETTERS.get(mark.code, UNKNOWN)
-        at = int(day[8:]) - 1
-        days[sid] = letters[:at] + letter + letters[at + 1:]
+        days[sid] = letters[:on.day - 1] + letter + letters[on.day:]
         if letter == UNKNOWN or "others" in doc:
             _keep(doc, "others", sid, day, mark.code if letter == UNKNOWN else None)
         if mark.facility or "facilities" in doc:

@@ -21,7 +21,7 @@ from domain.attendance import AttendanceCorrected, AttendanceMarked
 from domain.event import Event
 from domain.school import SchoolCalendarSet
 from projections.attendance_arithmetic import figures_of, on_leave, on_roll, spans_of, tallies
-from projections.attendance_index import CODES, MonthCodes, child_codes, has_others, letters_on, mark_facts, plan
+from projections.attendance_index import CODES, MonthCodes, child_codes, class_month, has_others, letters_on, plan
 from projections.base import Form, uuid_text
 from projections.board_settings import BoardDocument, leave_days_counted
 from projections.roster import RosterClass, RosterStudent
@@ -101,7 +101,7 @@ class AttendanceRegister:
 
     def keys(self, event: Event) -> Iterable[str]:
         if isinstance(event, _MARKS):  # the most of the log: tested first; month_key
-            return ("marks/" + mark_facts(event)[0],)
+            return ("marks/" + class_month(event),)
         if isinstance(event, SchoolCalendarSet):
             return (calendar_key(event.school_code, event.year),)
         return ()
@@ -116,8 +116,8 @@ class AttendanceRegister:
     def apply(self, document: RegisterDocument | None, event: Event) -> RegisterDocument:
         if isinstance(event, _MARKS):
             doc = cast(MonthMarks | None, document) or MonthMarks(marks={})  # updated in place (projections/base.py)
-            _, sid, day = mark_facts(event)
-            student = doc["marks"].setdefault(sid, {})
+            student = doc["marks"].setdefault(uuid_text(event.student_id), {})
+            day = event.effective_on.isoformat()
             student[day] = mark_entry(student.get(day), event)
             return doc
         if isinstance(event, SchoolCalendarSet):

@@ -70,8 +70,6 @@ def leaf_hash_of_digest(position: int, stream_id: uuid.UUID, version: int, topic
 
 
 _LEAF_PREFIX = b"\x00"  # merkle.leaf_hash's prefix, written here once per page rather than per leaf
-_POSITION_VERSION = struct.Struct(">BQ")
-_VERSION_TOPIC = struct.Struct(">QH")
 
 
 def leaf_hashes(rows: Iterable[tuple[int, uuid.UUID, int, str, bytes]], *, states: bool) -> list[bytes]:
@@ -89,8 +87,8 @@ def leaf_hashes(rows: Iterable[tuple[int, uuid.UUID, int, str, bytes]], *, state
         digest = hashlib.sha256(state).digest() if states else state
         if len(digest) != 32 or not 0 <= position < _U64 or not 0 <= version < _U64:
             raise ValueError(f"not a leaf: position {position}, version {version}, a {len(digest)}-byte SHA-256")
-        add(hashlib.sha256(_LEAF_PREFIX + _POSITION_VERSION.pack(LEAF_VERSION, position) + stream_id.bytes
-                           + _VERSION_TOPIC.pack(version, len(encoded)) + encoded + digest).digest())
+        add(hashlib.sha256(_LEAF_PREFIX + _HEAD.pack(LEAF_VERSION, position, stream_id.bytes, version, len(encoded))
+                           + encoded + digest).digest())
     return out
 
 
