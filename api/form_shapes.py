@@ -1,6 +1,6 @@
 """What each read answers as JSON, for the OpenAPI: the forms and the student summary as typed shapes.
 
-The forms are composed on read as plain dicts (projections/forms.py; the documents they are composed
+The forms are composed on read as plain dicts (projections/forms/; the documents they are composed
 from are typed per projection, ADR 0020). These TypedDicts say what a reader gets: every member the
 composer always sets, with its type; a part whose inner shape is the form's own detail (a year of the
 指導要録, a column of a health card, a day of the 出席簿) is an object the page lays out. They are

@@ -16,7 +16,6 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from api import html, pdf
 from api.context import caller, services
 from api.negotiation import PDF, form_media_type
 from api.openapi_errors import FORM_ERRORS
@@ -26,7 +25,7 @@ from api.schemas import LAST_POSITION, GradePath, YearPath
 from api.targets import class_target
 from domain.ledger_base import JST
 from projections.base import Cutoff
-from projections.forms import Forms
+from projections.forms import Forms, html, pdf
 from projections.store import note_changes, noted_changes
 
 Req = Request[Any, Any, Any]

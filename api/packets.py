@@ -1,6 +1,6 @@
 """Transfer packets: export a child's signed packet after a hand-over out of the ledger; import one.
 
-Export: the packet is composed as the record stood at the hand-over (projections/transfer_packet.py),
+Export: the packet is composed as the record stood at the hand-over (projections/forms/transfer_packet.py),
 canonicalised (RFC 8785) and signed with the ledger's Ed25519 key (JWS, domain/signing.py). The
 same hand-over always gives the same bytes. Import: the packet is verified against the trust list,
 decoded strictly, checked to be addressed to the importing school, and the child is admitted there
@@ -30,7 +30,7 @@ from domain import errors
 from domain.signing import canonical, verify
 from domain.student import StudentHandedOver
 from domain.transfer_packet import TransferPacket, verify_proof
-from projections import transfer_packet
+from projections.forms import transfer_packet
 
 Req = Request[Any, Any, Any]
 

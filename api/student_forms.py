@@ -20,7 +20,7 @@ from api.policy import authorize, not_found, viewing_school
 from api.problems import ApiProblem
 from api.schemas import YearPath
 from api.targets import school_target, student_target
-from projections.report_card import NoSuchTerm
+from projections.forms.report_card import NoSuchTerm
 
 Req = Request[Any, Any, Any]
 

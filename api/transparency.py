@@ -317,7 +317,7 @@ STUDENT_FORMS = ("cumulative-record", "report-card", "health-card", "dental-card
 
 
 def student_streams(ledger: Ledger, student_id: str) -> list[Any]:
-    """Every stream a child's forms are composed from (projections/student_file.py reads their documents):
+    """Every stream a child's forms are composed from (projections/forms/student_file.py reads their documents):
     the child's own; each school year's assessments, year record and health examinations; the day
     streams of the marks of every instructional day of the schools' calendars; and the schools, school
     years and classes the child was in."""

@@ -11,7 +11,7 @@ by the school's registrar), waits until the read models have applied the hand-ov
   it, decodes it strictly and admits the child at the receiving school (one event).
 
 Both are timed client-side per packet. In process, the same work without HTTP is timed too:
-``projections.transfer_packet.content`` + ``LedgerKey.sign`` (export) and ``domain.signing.verify`` +
+``projections.forms.transfer_packet.content`` + ``LedgerKey.sign`` (export) and ``domain.signing.verify`` +
 the strict msgspec decode (import's check, not its write).
 """
 
@@ -34,8 +34,8 @@ from domain.signing import canonical, verify
 from domain.student import StudentHandedOver
 from domain.transfer_packet import TransferPacket
 from projections import runner_for
-from projections import transfer_packet as packet_content
 from projections.forms import Forms
+from projections.forms import transfer_packet as packet_content
 
 RECEIVING = school_code(1, prefecture="12")  # a school of the second ledger (千葉)
 RECEIVING_NAME = "千葉市立ベンチ小学校"

@@ -3,7 +3,7 @@
 A class of ``--children`` (default 40, the most a 出席簿 sheet holds) with every school day of June
 2026 marked (a mix of 出, 遅刻, 早退, 病, 事, 忌 and one correction), then ``--reads`` reads of each:
 
-1. in process, the typesetting alone: ``api.pdf.render`` of the month's 出席簿 document (one A4
+1. in process, the typesetting alone: ``projections.forms.pdf.render`` of the month's 出席簿 document (one A4
    landscape page), and of one child's 指導要録 (typeset from its HTML view); ms per page;
 2. over HTTP (Litestar's test client, no network): ``GET …/attendance-register?month=2026-06&format=pdf``
    with a principal's token: auth, the read, the JSON document, the PDF.
@@ -24,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from api import pdf
+from projections.forms import pdf
 
 SCHOOL, YEAR, BOARD = "B131220000013", 2026, "312011"
 CODES = ["present"] * 12 + ["late", "left_early", "absent_illness", "absent_other", "mourning"]

@@ -2,7 +2,8 @@
 
 Rebuild: ``Runner.rebuild(<every projection, the Merkle log included>)``, what `gakuseki
 projections rebuild` runs (without its before/after fingerprints): delete the documents, the tree
-and the positions, then apply the whole log again (the tree kept from the same pages, ADR 0039). Figure: events in the log divided by the wall time of rebuilding them all (events/s).
+and the positions, then apply the whole log again (the tree kept from the same pages, ADR 0039).
+Figure: events in the log divided by the wall time of rebuilding them all (events/s).
 In the first round each projection is then also rebuilt alone, one after another, for its own
 time and events read (a rebuild of one read model after a deploy that changed only it). It runs
 in the bench process while no server or projections process is running.

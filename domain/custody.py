@@ -15,7 +15,7 @@ year is three periods. From them follow
   it recorded.
 
 The functions are pure: periods come from the domain state (``periods``) or, in the projections,
-from the enrollment record documents (projections/custody.py builds the same ``Period``s).
+from the enrollment record documents (projections/forms/custody.py builds the same ``Period``s).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ value with the original beside it (訂正は原文が読めるように).
 
 Only event data goes in (no clock, no set order), so built incrementally, rebuilt or replayed,
 the document is the same bytes. The cards are composed from these documents by
-projections/health_cards.py.
+projections/forms/health_cards.py.
 """
 
 from __future__ import annotations

@@ -1,23 +1,19 @@
-"""名簿: who is on a class's roll (出席番号, name, kana, the days on the roll), per class and year.
+"""The 名簿's read model: who is on a class's roll (出席番号, name, kana, the days on the roll), per class and year.
 
 Two kinds of documents: ``class/<class stream id>`` (homeroom teacher, placements) and
-``student/<id>`` (name, kana, sex), composed when the roster is read, so a change of name shows
-in every roster the child is on without rewriting them.
+``student/<id>`` (name, kana, sex), composed when the roster is read (projections/forms/roster.py),
+so a change of name shows in every roster the child is on without rewriting them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
-from typing import Any, NotRequired, TypedDict, cast
+from typing import NotRequired, TypedDict, cast
 from uuid import UUID
 
-from domain import streams
 from domain.event import Event
 from domain.school import ClassFormed, ClassMemberJoined, ClassMemberLeft, HomeroomTeacherChanged, off_roll_from
 from domain.student import Identity, IdentityDetailsChanged, StudentAdmitted, StudentTransferredIn
-from projections.base import Form
-from projections.store import DocumentStore
 
 
 class Teacher(TypedDict):
@@ -124,24 +120,3 @@ def _doc(document: RosterDocument | None) -> RosterClass:
 def _student(identity: Identity) -> RosterStudent:
     return {"name": f"{identity.family_name} {identity.given_name}",
             "name_kana": f"{identity.family_name_kana} {identity.given_name_kana}", "sex": identity.sex}
-
-
-def roster(store: DocumentStore, school_code: str, year: int, grade: int, class_name: str,
-           on: date | None = None) -> dict[str, Any] | None:
-    """The class's roster from today's read model (see ``compose``)."""
-    doc = store.get("roster", f"class/{streams.school_class(school_code, year, grade, class_name)}")
-    if doc is None:
-        return None
-    return compose(doc, store.get_many("roster", [f"student/{sid}" for sid in doc["placements"]]), on)
-
-
-def compose(doc: RosterClass, students: dict[str, RosterStudent], on: date | None = None) -> Form:
-    """The class's roster: every student placed in it (or only those on the roll ``on`` a day)."""
-    rows = []
-    for sid, periods in doc["placements"].items():
-        for period in periods:
-            if on is not None and not (period["joined_on"] <= on.isoformat() < period.get("left_on", "9999")):
-                continue
-            rows.append({"student_id": sid, **period, **(students.get(f"student/{sid}") or {})})
-    rows.sort(key=lambda r: (r["number"], r["joined_on"]))
-    return {k: v for k, v in doc.items() if k != "placements"} | {"students": rows}

@@ -12,7 +12,7 @@ from domain.storage import Storage, documents
 from projections.base import Stored, canonical, decode
 
 # The log positions that last changed the documents read from today's read models in this context,
-# once ``note_changes`` asked for them: a form's PDF is dated by the newest (api/pdf.py, ADR 0035).
+# once ``note_changes`` asked for them: a form's PDF is dated by the newest (projections/forms/pdf.py, ADR 0035).
 _changes: ContextVar[list[int] | None] = ContextVar("document_changes", default=None)
 
 

@@ -46,7 +46,7 @@ from migrations.apply import apply
 from projections import all_projections, runner_for
 from projections.base import Cutoff, Form, canonical
 from projections.forms import Forms
-from projections.report_card import NoSuchTerm
+from projections.forms.report_card import NoSuchTerm
 from projections.runner import Runner
 from tests import builders as b
 from tests.conftest import Clock

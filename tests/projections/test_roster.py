@@ -13,7 +13,7 @@ from domain.backend import Backend
 from domain.ledger import Ledger
 from projections import runner_for
 from projections.base import canonical
-from projections.roster import roster
+from projections.forms.roster import roster
 from projections.store import StaleUpdate
 from tests import builders as b
 

@@ -2,7 +2,7 @@
 
 指導要録 (様式1: identity and its trail, admission, principals and homeroom teachers by year,
 withdrawal; 様式2: the year's assessments and year record with their correction trails, 出欠の記録
-by the arithmetic of projections/attendance_arithmetic.py), the same as known at a past position,
+by the arithmetic of projections/forms/attendance_arithmetic.py), the same as known at a past position,
 time or date, the report card of a term (two- and three-term schools), and the long-absence
 figures (30 days; seven school days in a row).
 """
@@ -23,7 +23,7 @@ from domain.school import HomeroomTeacherChanged
 from projections import runner_for
 from projections.base import Cutoff, canonical
 from projections.forms import Forms
-from projections.report_card import NoSuchTerm
+from projections.forms.report_card import NoSuchTerm
 from tests import builders as b
 from tests.conftest import Clock
 

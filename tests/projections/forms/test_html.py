@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from api import html
 from api.demo import SCHOOLS, seed_demo
 from domain import curriculum
 from domain.attendance import MARK_CODES
@@ -18,7 +17,7 @@ from domain.backend import Backend
 from domain.ledger import Ledger
 from migrations.apply import apply
 from projections import runner_for
-from projections.forms import Forms
+from projections.forms import Forms, html
 from projections.runner import Runner
 from tests import builders as b
 from tests.conftest import Clock

@@ -12,12 +12,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from api import html
 from domain.backend import Backend
 from domain.ledger import Ledger
 from projections import runner_for
 from projections.base import Cutoff
-from projections.forms import Forms
+from projections.forms import Forms, html
 from tests import builders as b
 
 SCHOOL, YEAR = b.ELEMENTARY, b.YEAR

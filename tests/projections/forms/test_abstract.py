@@ -23,7 +23,7 @@ from domain.student import Identity, StudentHandedOver
 from domain.transfer_packet import FORMAT, PacketSchool, TransferPacket
 from projections import runner_for
 from projections.forms import Forms
-from projections.transfer_packet import content
+from projections.forms.transfer_packet import content
 from tests import builders as b
 
 SENDING, RECEIVING, OUTSIDE_JH = b.ELEMENTARY, b.OTHER_ELEMENTARY, "C112210000014"

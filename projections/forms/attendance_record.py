@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from projections.attendance_arithmetic import Tally, on_leave, on_roll, tallies
 from projections.board_settings import leave_days_counted
 from projections.enrollment_record import Placement
-from projections.student_file import StudentFile, place
+from projections.forms.attendance_arithmetic import Tally, on_leave, on_roll, tallies
+from projections.forms.student_file import StudentFile, place
 
 MARK_LABELS = {"late": "遅刻", "left_early": "早退", "suspended": "出席停止", "mourning": "忌引",
                "online_special": "オンライン特例授業", "other_excused": "校長が認めた日"}

@@ -7,16 +7,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from api import html
 from domain import streams
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.school import HomeroomTeacherChanged
 from projections import runner_for
-from projections.forms import Forms
+from projections.forms import Forms, html
 from tests import builders as b
-from tests.api.test_html import page
 from tests.conftest import Clock
+from tests.projections.forms.test_html import page
 
 SCHOOL, OTHER, YEAR, GRADE = b.ELEMENTARY, b.OTHER_ELEMENTARY, b.YEAR, 3
 OTHER_NAME, OTHER_ADDRESS = "鳥取市立みずうみ小学校", "鳥取県鳥取市湖山町"

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.attendance_arithmetic import ABSENT, EXCUSED, PRESENT, Tally, on_roll, tallies, tally
+from projections.forms.attendance_arithmetic import ABSENT, EXCUSED, PRESENT, Tally, on_roll, tallies, tally
 
 DAYS = [date(2026, 6, 1) + timedelta(d) for d in range(5)]  # Mon–Fri
 

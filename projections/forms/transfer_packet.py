@@ -16,11 +16,10 @@ import msgspec
 from domain import school_year as school_years
 from domain.student import Identity, StudentHandedOver
 from domain.transfer_packet import FORMAT, PacketSchool, TransferPacket
-from projections import cumulative_record, health_cards
 from projections.base import Cutoff
-from projections.custody import view_for
-from projections.forms import Forms
-from projections.student_file import student_file
+from projections.forms import Forms, cumulative_record, health_cards
+from projections.forms.custody import view_for
+from projections.forms.student_file import student_file
 
 PACKET_IDS = uuid.UUID("2d1e8a44-0f6b-4c1a-9d3e-7b5c6a4f3e21")  # fixed forever: packet ids derive from it
 

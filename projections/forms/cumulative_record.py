@@ -15,12 +15,12 @@ from typing import Any
 
 from domain import curriculum
 from domain import school_year as school_years
-from projections.attendance_record import figures
 from projections.base import Form
-from projections.custody import View, view_for
 from projections.enrollment_record import Appointment, Move, Placement, StudentRecord
+from projections.forms.attendance_record import figures
+from projections.forms.custody import View, view_for
+from projections.forms.student_file import StudentFile, place
 from projections.guidance_record import Result
-from projections.student_file import StudentFile, place
 
 LABELS = {
     "title": "児童生徒指導要録", "form1": "様式1(学籍に関する記録)", "form2": "様式2(指導に関する記録)",
@@ -43,7 +43,7 @@ SEX = {"male": "男", "female": "女"}
 
 def compose(file: StudentFile, *, excused_label: str, view: View | None = None) -> Form:
     """The record as ``view`` sees it: its own periods as originals, earlier schools' periods as the
-    copy (写し) or abstract (抄本) it received, nothing after the child left it (projections/custody.py)."""
+    copy (写し) or abstract (抄本) it received, nothing after the child left it (custody.py)."""
     view = view or view_for(file.student, None)
     rows = [row for y in file.years() for row in form2(file, y, view)]
     part = view.abstract_part()

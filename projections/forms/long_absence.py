@@ -15,9 +15,9 @@
 from __future__ import annotations
 
 from domain.attendance import ABSENT
-from projections.attendance_record import days_on_roll, figures
 from projections.base import Form
-from projections.student_file import StudentFile
+from projections.forms.attendance_record import days_on_roll, figures
+from projections.forms.student_file import StudentFile
 
 LONG_ABSENCE_DAYS = 30
 NOTICE_RUN = 7

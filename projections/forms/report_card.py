@@ -10,10 +10,10 @@ a two-term school gets two report cards and a three-term school three.
 from __future__ import annotations
 
 from domain import curriculum
-from projections.attendance_record import figures
 from projections.base import Form
-from projections.cumulative_record import SEX, by_start, results_at
-from projections.student_file import StudentFile, place
+from projections.forms.attendance_record import figures
+from projections.forms.cumulative_record import SEX, by_start, results_at
+from projections.forms.student_file import StudentFile, place
 
 LABELS = {"title": "通知表", "term": "学期", "subjects": "学習の記録", "rating": "評定", "attendance": "出欠の記録",
           "school_days": "授業日数", "absent": "欠席日数", "present": "出席日数", "late": "遅刻",

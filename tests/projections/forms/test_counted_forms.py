@@ -15,14 +15,15 @@ import pytest
 from hypothesis import given, settings
 
 from domain.backend import Backend
-from projections.attendance_arithmetic import FIELDS, tally
-from projections.attendance_record import remarks
-from projections.attendance_register import DEFAULT_EXCUSED_LABEL, _grade_days, calendar_key, month_key
+from projections.attendance_register import calendar_key, month_key
 from projections.base import Cutoff, canonical
 from projections.enrollment_record import class_key
 from projections.forms import Forms
+from projections.forms.attendance_arithmetic import FIELDS, tally
+from projections.forms.attendance_record import remarks
+from projections.forms.attendance_register import DEFAULT_EXCUSED_LABEL, _grade_days
+from projections.forms.student_file import StudentFile, place, student_file
 from projections.runner import Runner
-from projections.student_file import StudentFile, place, student_file
 from tests import builders as b
 from tests.projections.test_rebuild_properties import (
     DAYS_2026,
@@ -114,7 +115,7 @@ def reference_figures(runner: Runner, file: StudentFile, year: int, first: str =
 
 def _counted(node: Any) -> Any:
     """The register without what the forms add by name (the school's name, the staff's names beside
-    their ids: projections/staff.py), which the reference below does not compose."""
+    their ids: projections/forms/staff.py), which the reference below does not compose."""
     if isinstance(node, list):
         return [_counted(v) for v in node]
     if not isinstance(node, dict):

@@ -1,6 +1,6 @@
 """The official layouts (issue 13 item 1; MEXT 参考様式, domain-japan.md §2, §4): the 指導要録 with the
 school years side by side (様式1) and the grades side by side (様式2), the 健康診断票 with a column per
-grade, in HTML and in PDF alike (the PDF is typeset from the page, api/pdf.py)."""
+grade, in HTML and in PDF alike (the PDF is typeset from the page, projections/forms/pdf.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from uuid import UUID
 
 import pypdf
 
-from api import html, pdf
 from domain.backend import Backend
 from domain.ledger import Ledger
 from projections import runner_for
-from projections.forms import Forms
+from projections.forms import Forms, html, pdf
 from tests import builders as b
-from tests.api.test_html import DENTAL, HEALTH, page
 from tests.conftest import Clock
+from tests.projections.forms.test_html import DENTAL, HEALTH, page
 
 SCHOOL = b.ELEMENTARY
 YEARS = (2026, 2027, 2028)
@@ -191,7 +190,7 @@ def test_form2_prints_each_grades_figures_in_its_column_in_the_order_of_the_form
 
 def test_the_receiving_schools_record_of_a_transferred_child_shows_both_schools(
         backend: Backend, ledger: Ledger) -> None:
-    from tests.projections.test_form_review import OTHER, OTHER_NAME, transferred
+    from tests.projections.forms.test_form_review import OTHER, OTHER_NAME, transferred
     a, _, _ = transferred(ledger)
     doc = forms(backend, ledger).cumulative_record(a, school=OTHER)
     assert doc is not None

@@ -2,7 +2,7 @@
 
 - One ``typst.Compiler`` is kept warm for the life of the process (its font book and caches are
   built once); compiling is serialised by a lock, as the compiler is not shared between threads.
-- Fonts: only the font files shipped in api/fonts (BIZ UD明朝, SIL OFL 1.1); Typst's own embedded
+- Fonts: only the font files shipped in projections/forms/fonts (BIZ UD明朝, SIL OFL 1.1); Typst's own embedded
   fonts and the host's system fonts are both left out, so the bytes do not depend on the machine.
 - Deterministic bytes: the PDF's creation time is the point in time the form was read as of (a
   log position's recorded time, or the time asked for); a form of today carries no creation time
@@ -10,7 +10,7 @@
 - Tagged PDF (the structure a screen reader follows) for the forms issued about one child or one
   list; the 出席簿, printed and archived by the class-month, untagged: 35 KB instead of 300 KB a
   page and half the time, with the same selectable, searchable text (ADR 0035).
-- The 出席簿 has a layout of its own (templates/attendance_register.typ: one A4 landscape sheet per
+- The 出席簿 has a layout of its own (attendance_register.typ: one A4 landscape sheet per
   class-month). The other forms are typeset from their HTML view (``typeset``): the same items,
   labels, correction trails and grid, so the page and the PDF show one layout. The 指導要録 and the
   健康診断票 pages are laid out as the official forms, the grades side by side (ADR 0036): a table of
@@ -29,11 +29,11 @@ from typing import Any
 
 import typst
 
-from api import html
 from domain.attendance import MARK_CODES
+from projections.forms import html
 
 FONTS = Path(__file__).parent / "fonts"
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = html.TEMPLATES  # the Typst template is beside the HTML ones
 FONT = "BIZ UDMincho"
 MEDIA_TYPE = "application/pdf"
 
@@ -242,7 +242,7 @@ PREAMBLE = """#set document(title: {title}{date})
 
 
 def typeset(page: str, *, landscape: bool, dated: bool = True) -> str:
-    """The Typst source of an HTML form view (api/templates): its headings, tables, lists, struck-out
+    """The Typst source of an HTML form view (html.py): its headings, tables, lists, struck-out
     earlier values and notes, in their order."""
     tree = _Tree()
     tree.feed(page)

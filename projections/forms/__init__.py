@@ -1,4 +1,8 @@
-"""Reading the forms: from today's read models, or replayed from the log as known at a position."""
+"""The forms, composed on read (ADR 0038): each form's module beside the templates that print it.
+
+``Forms`` reads them: from today's read models, or replayed from the log as known at a position.
+html.py lays a form out as a printable page, pdf.py as a PDF (ADR 0035, 0036).
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,21 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain import custody, streams
 from domain import school_year as school_years
-from projections import cumulative_record, health_cards, long_absence, report_card, staff
+from domain import streams
+from domain.custody import holder  # not the module: a name here is shadowed by the submodule of that name
 from projections.attendance_index import codes_key, school_prefix
-from projections.attendance_register import DEFAULT_EXCUSED_LABEL, calendar_key, compose, month_key
+from projections.attendance_register import calendar_key, month_key
 from projections.base import NOW, Cutoff, Form
 from projections.board_settings import board_key
-from projections.custody import ORIGINAL, as_it_stood, periods_of, view_for
 from projections.enrollment_record import school_key
+from projections.forms import cumulative_record, health_cards, long_absence, report_card, staff
+from projections.forms.attendance_register import DEFAULT_EXCUSED_LABEL, compose
+from projections.forms.custody import ORIGINAL, as_it_stood, periods_of, view_for
+from projections.forms.roster import compose as roster_of
+from projections.forms.student_file import StudentFile, read, student_file
 from projections.health_records import HealthYear
-from projections.roster import compose as roster_of
 from projections.runner import Runner
-from projections.student_file import StudentFile, read, student_file
 
 OPEN_END = "9999-12-31"  # no day given: every school day of the calendar is counted
 
@@ -34,7 +40,7 @@ def counted_through(cutoff: Cutoff, today: date | None, known: date | None = Non
 
 
 def _named(doc: Form, file: StudentFile) -> Form:
-    """A form whose trails name the staff as the child's schools know them (projections/staff.py)."""
+    """A form whose trails name the staff as the child's schools know them (staff.py)."""
     return staff.named(doc, staff.directory([*file.schools.values(), *file.homerooms.values()]))
 
 
@@ -63,7 +69,7 @@ class Forms:
         school the child has left reads it as it stood when custody passed (domain/custody.py); the
         school that holds the child, as asked."""
         file = student_file(self.runner, student_id, as_of, health=health)
-        if file is not None and school is not None and custody.holder(periods_of(file.student)) != school:
+        if file is not None and school is not None and holder(periods_of(file.student)) != school:
             cut = as_it_stood(self.runner.ledger, student_id, school, as_of)
             if cut != as_of:
                 file = student_file(self.runner, student_id, cut, health=health)
@@ -185,7 +191,7 @@ class Forms:
                            {ym: found[key] for ym, key in codes.items() if key in found}, month,
                            excused_label=self.label(board), through=self.through(cutoff),
                            board=docs["board_settings"].get(boards[0]) if boards else None)
-        # the marks' correction trails name the staff as the school knows them (projections/staff.py)
+        # the marks' correction trails name the staff as the school knows them (staff.py)
         offices = read(self.runner, {"enrollment_record": [school_key(school), class_key]}, cutoff)["enrollment_record"]
         named = staff.named(register, staff.directory(offices.values()))
         return {**named, "school_name": next((d["name"] for k, d in offices.items() if k.startswith("school/")), None)}

@@ -1,26 +1,28 @@
 """Printable HTML of the forms (名簿, 出席簿, 指導要録, 通知表, 長期欠席, 健康診断票), from Jinja2 templates.
 
-The JSON documents of projections/ are the forms; this module only lays them out for paper: A4,
+The JSON documents composed in this package are the forms; this module only lays them out for paper: A4,
 bordered tables, the Japanese labels each document carries (``labels``) and, as on paper, every
 correction readable (訂正は原文が読めるように): the current value, with each value it replaced
-struck through (``<del>``) and a small note of who, when and why. The templates live in
-api/templates (base.html, which the others extend, and macros.html). The page is a pure function
-of the document: no clock, no locale, so the same document gives the same bytes.
+struck through (``<del>``) and a small note of who, when and why. The templates are beside this
+module, one per form, named as the form (base.html, which the others extend, and macros.html). The
+page is a pure function of the document: no clock, no locale, so the same document gives the same bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from domain import curriculum
 from domain.attendance import MARK_CODES
-from projections.health_cards import COUNTS, TOOTH_MEANINGS
-from projections.health_cards import school_kind as kind_of_school
+from projections.forms.health_cards import COUNTS, TOOTH_MEANINGS
+from projections.forms.health_cards import school_kind as kind_of_school
 
+TEMPLATES = Path(__file__).parent  # the forms' templates are installed beside their modules
 FORMS = ("roster", "attendance_register", "cumulative_record", "report_card", "long_absence", "health_card",
          "dental_card")
 JST = timezone(timedelta(hours=9), "JST")
@@ -159,7 +161,7 @@ def _find(items: list[dict[str, Any]], key: str, code: str) -> dict[str, Any] | 
 
 
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(["html"]),
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(jdate=_jdate, jmonth=_jmonth, day=_day, jst=_jst, changes=_changes,
                        identity_trail=_identity_trail, sex=lambda v: SEX.get(v, v))

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from api import html
 from domain.backend import Backend
 from domain.ledger import Ledger
 from projections import runner_for
-from projections.forms import Forms
+from projections.forms import Forms, html
 from tests import builders as b
-from tests.api.test_html import page
+from tests.projections.forms.test_html import page
 
 SCHOOL_NAME = "鳥取市立みどり小学校"  # builders.school_with_calendar
 PRINCIPAL_NAME, TEACHER_NAME = "田中 一郎", "山田 花子"  # P-0001 appointed, T-0001 forming the class

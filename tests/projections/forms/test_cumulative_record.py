@@ -7,14 +7,13 @@ from uuid import UUID
 
 import pytest
 
-from api import html
 from domain import errors
 from domain.backend import Backend
 from domain.ledger import Ledger
 from projections import runner_for
-from projections.forms import Forms
+from projections.forms import Forms, html
 from tests import builders as b
-from tests.api.test_html import page
+from tests.projections.forms.test_html import page
 
 ACTIVITIES = "英語の歌や挨拶に親しみ、友達と進んで自己紹介をした。"
 CORRECTED = "英語の歌や挨拶に親しみ、ALTと進んで自己紹介をした。"

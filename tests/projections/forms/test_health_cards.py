@@ -11,21 +11,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api import html
 from domain import streams
 from domain.backend import Backend
 from domain.health import PERMANENT_TEETH, PRIMARY_TEETH
 from domain.ledger import Ledger
 from projections import runner_for
 from projections.base import canonical
-from projections.forms import Forms
-from projections.health_cards import age_on_april_first, dental_card, grade_rules, health_card, tooth_counts
+from projections.forms import Forms, html
+from projections.forms.health_cards import age_on_april_first, dental_card, grade_rules, health_card, tooth_counts
 from projections.health_records import HealthRecords
 from projections.runner import Runner
 from projections.store import DocumentStore
 from tests import builders as b
-from tests.api.test_html import page
 from tests.conftest import Clock
+from tests.projections.forms.test_html import page
 
 HEALTH: dict[str, Any] = {
     "height_cm": "116.4", "weight_kg": "21.1", "nutrition": "normal",

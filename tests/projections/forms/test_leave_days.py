@@ -20,12 +20,11 @@ from uuid import UUID
 
 import msgspec
 
-from api import html
 from domain.backend import Backend
 from domain.ledger import Ledger
 from projections import runner_for
 from projections.base import Cutoff
-from projections.forms import Forms
+from projections.forms import Forms, html
 from tests import builders as b
 
 SCHOOL, YEAR = b.ELEMENTARY, b.YEAR
