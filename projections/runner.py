@@ -280,14 +280,15 @@ class Runner:
         documents of every projection that reads it, taking each document from memory, else from the
         store (when it may be there)."""
         decode = self.ledger.decode_row
-        items: list[tuple[int, Event, _Target, Iterable[str]]] = []  # (position, event, projection, keys), in log order
+        items: list[tuple[int, Event, _Target, Sequence[str]]] = []  # (position, event, projection, keys), in log order
         add = items.append
         for row in page:
             if (found := readers.get(row[3])) is not None:
                 event = decode(row)
                 for t in found:
-                    add((row[0], event, t, t.keys(event)))
-        # Keys some projection may hold in the store but no longer in memory: read back, one query each.
+                    keys = t.keys(event)  # read twice below: a tuple (what every projection here returns) or made one
+                    add((row[0], event, t, keys if type(keys) is tuple else tuple(keys)))
+        # Keys a projection may hold in the store but no longer in memory: read back, one query a projection.
         wanted: dict[_Target, dict[str, None]] = {t: {} for t in targets if t.saved is None or t.saved}
         if wanted:
             for _, _, t, keys in items:
