@@ -35,6 +35,7 @@ from domain.transactions import Boundaries
 JST = timezone(timedelta(hours=9), "JST")
 S = TypeVar("S")
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class Receipt(NamedTuple):
@@ -274,19 +275,43 @@ class LedgerBase(Application[UUID]):
         """Up to ``limit`` events after ``start`` (of ``topics``, up to ``stop``), ending on a
         transaction boundary: a page that would end inside a transaction ends before it, or, when
         that transaction is the whole page, takes all of it (such a page holds more than ``limit``)."""
-        page = list(self.recorder.select_notifications(start=start, limit=limit, stop=stop, topics=topics,
-                                                       inclusive_of_start=False))
+        def read(after: int, limit: int, stop: int | None) -> list[Notification]:
+            return list(self.recorder.select_notifications(start=after, limit=limit, stop=stop, topics=topics,
+                                                           inclusive_of_start=False))
+        return self._whole(read, lambda n: n.id, start, limit, stop)
+
+    def rows(self, start: int, limit: int, stop: int | None = None,
+             topics: Sequence[str] = ()) -> list[stored_events.Row]:
+        """``notifications`` as the event table stores them: (position, stream, version, topic, state)
+        tuples read in one statement of our own (a rebuild's pages; ``decode_row`` decodes one)."""
+        def read(after: int, limit: int, stop: int | None) -> list[stored_events.Row]:
+            return stored_events.after(self.storage, after, limit, stop, topics)
+        return self._whole(read, lambda row: row[0], start, limit, stop)
+
+    def digested_rows(self, start: int, limit: int, stop: int | None = None) -> list[stored_events.DigestedRow]:
+        """``rows`` of every topic, each with the SHA-256 of its stored state (for the Merkle log)."""
+        def read(after: int, limit: int, stop: int | None) -> list[stored_events.DigestedRow]:
+            return stored_events.digested_after(self.storage, after, limit, stop)
+        return self._whole(read, lambda row: row[0], start, limit, stop)
+
+    def _whole(self, read: Callable[[int, int, int | None], list[T]], position: Callable[[T], int], start: int,
+               limit: int, stop: int | None) -> list[T]:
+        """A page of ``read`` ending on a transaction boundary (see ``notifications``)."""
+        page = read(start, limit, stop)
         if len(page) < limit:  # up to the head (whole transactions commit whole) or to ``stop``
             return page
-        around = self.boundaries.around(page[-1].id)
-        if around is None or around[1] == page[-1].id:
+        around = self.boundaries.around(position(page[-1]))
+        if around is None or around[1] == position(page[-1]):
             return page
         first, last = around
-        kept = [n for n in page if n.id < first]
+        kept = [n for n in page if position(n) < first]
         if kept:
             return kept
-        return list(self.recorder.select_notifications(start=start, limit=last - start, stop=last, topics=topics,
-                                                       inclusive_of_start=False))
+        return read(start, last - start, last)
+
+    def decode_row(self, row: stored_events.Row | stored_events.DigestedRow) -> Event:
+        """A row of ``rows`` as the ledger event it records (``decode`` without the library's objects)."""
+        return self.mapper.decode_state(row[3], row[1], row[2], row[4])  # type: ignore[attr-defined]
 
     def has_stream(self, stream_id: UUID) -> bool:
         return bool(self.recorder.select_events(stream_id, limit=1))
