@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         runner = runner_for(ledger, backend)
         runner.catch_up()
         forms = Forms(runner)
-        register = forms.attendance_register(SCHOOL, YEAR, 1, "1", "2026-06", board=BOARD)
+        register = forms.attendance_register(SCHOOL, YEAR, 1, "1", "2026-06")
         record = forms.cumulative_record(children[0], board=BOARD)
         assert register is not None
         assert record is not None
