@@ -231,6 +231,8 @@ def golden_events() -> list[Event]:
                              settings=BoardSettings(leave_days="excused")),
         BoardSettingsChanged(**meta(streams.board("312011"), 2, date(2027, 4, 1), "E-0001"), board_code="312011",
                              settings=BoardSettings()),
+        BoardSettingsChanged(**meta(streams.board("312011"), 3, date(2028, 4, 1), "E-0001"), board_code="312011",
+                             settings=BoardSettings(excused_label="オンラインを活用した特例の授業・出席停止・忌引等の日数")),
     ]
 
 
