@@ -29,6 +29,7 @@ from litestar.openapi.spec import (
 )
 
 from api.access_log import AccessLog
+from api.alerts import AcknowledgementController, AlertController
 from api.auth import Verifier
 from api.boards import BoardController
 from api.context import Services
@@ -91,7 +92,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
                run_projections: bool = False, signing: LedgerKey | None = None,
                trust: TrustList | None = None, witnesses: Sequence[NoteKey] = (), stall_after: float = STALL_AFTER,
                idempotency_retention: timedelta = RETENTION, sweep_every: float | None = None,
-               checkpoint_seconds: float = EVERY) -> Litestar:
+               checkpoint_seconds: float = EVERY, raise_alerts: bool = True) -> Litestar:
     """The app over one ledger; ``run_projections`` polls the read models in a thread of the server
     (the embedded default; a PostgreSQL deployment runs `gakuseki projections run` instead).
     ``signing`` signs the transfer packets it issues (a key of its own for this process when not
@@ -99,11 +100,13 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     cosignatures of its checkpoints it keeps (ADR 0033). Idempotency keys are kept for
     ``idempotency_retention`` and swept in a thread of the server (ADR 0022). Where the server runs
     the projections it also keeps the Merkle log and signs its checkpoints with ``signing``, at most
-    every ``checkpoint_seconds`` (ADR 0030)."""
+    every ``checkpoint_seconds`` (ADR 0030), and runs the alert process (ADR 0042) unless ``raise_alerts`` is
+    False (a test that counts the log's events runs it by hand)."""
     signing = signing or LedgerKey.of("gakuseki-dev", Ed25519PrivateKey.generate())
     trust = (trust or TrustList({})).merged(signing.trust())
     signer = signing.checkpoint_signer() if run_projections else None
     runner = runner_for(ledger, backend, signer, checkpoint_seconds)
+    runner.raise_alerts = raise_alerts
     stopping: list[Background] = []
     keys = Keys(ledger, idempotency_retention)
     @get("/health", sync_to_thread=True, summary="Is the ledger reachable, and how far is its log?",
@@ -182,7 +185,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
         handlers += [SchoolController, StudentController, RollController, RecordController, HistoryController,
                      LogController, FormController, StudentFormController, LongAbsenceController,
                      HandoverController, AdvancementController, PacketExportController, PacketImportController,
-                     TransparencyController, StudentProofController, BoardController]
+                     TransparencyController, StudentProofController, BoardController, AlertController,
+                     AcknowledgementController]
     app = SecuredLitestar(route_handlers=handlers, on_startup=[handler_threads, start], on_shutdown=[close],
                           openapi_config=openapi,
                           exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state),

@@ -42,7 +42,7 @@ class HistoryEntry(msgspec.Struct, frozen=True):
 
 # The read a role needs to see what an event of each kind recorded (the student's own events: student.read).
 CONTENTS = {"Attendance": "attendance.read", "Assessment": "record.read", "YearRecord": "record.read",
-            "HealthExamination": "health.read", "DentalExamination": "health.read"}
+            "HealthExamination": "health.read", "DentalExamination": "health.read", "Alert": "alert.read"}
 
 
 class HistoryController(Controller):

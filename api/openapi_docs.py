@@ -146,9 +146,24 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
         "The board's settings in force on a day (default today), where each took effect, the defaults and every "
         "change recorded. The board, the principals of its schools and auditors may.",
     ("put", "/v1/boards/{board_code}/settings"):
-        "Sets the board's settings from a day (how its schools count 休学 days: `leave_days`); a setting left out "
-        "is its default. The same settings already in force from that day: 200, nothing recorded. The board of "
-        "that code may.",
+        "Sets the board's settings from a day (how its schools count 休学 days: `leave_days`; the alerts' "
+        "thresholds: `alert_absence_run_days`, `alert_notice_run_days`, `alert_long_absence_days`, at most the "
+        "law's 7 and 30); a setting left out is its default. The same settings already in force from that day: "
+        "200, nothing recorded. The board of that code may.",
+    ("get", "/v1/schools/{school_code}/years/{year}/alerts"):
+        "The school year's alerts in the order raised (ADR 0042): a rule crossed for a child (`absence-run`: school "
+        "days absent in a row, 3 by default; `notice-run`: 7 in a row not all for illness, 施行令 §20; "
+        "`long-absence`: 30 days in the year at every school of it; `health-exam-overdue`: no examination by 30 "
+        "June, 施行規則 §5, with `done_on` once one is recorded late), the days that crossed it, the threshold in "
+        "force and every acknowledgement; and the counts by rule. `grade` with `class_name` narrows it to one "
+        "class. The principal and auditors see every alert of the school, the class's homeroom teacher those of "
+        "the class, the nurse the health examination's, the board only the counts (no child named); anyone "
+        f"else 404. `as_of` reads it as known then, `wait_for` waits for your own write. {MFA} {LOGGED}",
+    ("post", "/v1/alerts/{alert_id}/acknowledgements"):
+        "Records what was done about an alert (`action`: a call home, a meeting …) with a `note`; each one adds to "
+        "the alert's record, which shows on the alerts list and in the child's history. The homeroom teacher of "
+        "the child's class (the class the alert names) or the principal of its school may; anyone else, and an "
+        f"alert that does not exist, 404. {WRITE}",
 }
 
 EXAMPLES: dict[str, Any] = json.loads(resources.files("api").joinpath("read_examples.json").read_text("utf-8"))

@@ -30,3 +30,8 @@ FORM_ERRORS = {
     422: _spec("wait_for names a log position not recorded yet"),
     503: _spec("The read models did not reach wait_for within 5 s (Retry-After says when to try again)"),
 }
+ALERT_ERRORS = {
+    **FORM_ERRORS,
+    422: _spec("as_of or wait_for names a log position not recorded yet, or a class is named by grade or class_name "
+               "alone (rule class-needs-grade-and-name)"),
+}

@@ -23,9 +23,11 @@ from domain import errors
 # Actions each role may take on targets it can see.
 ACTIONS: dict[str, frozenset[str]] = {
     "homeroom_teacher": frozenset({"student.read", "attendance.read", "attendance.roll", "attendance.correct",
-                                   "year_record.enter", "year_record.correct", "record.read", "report_card.read"}),
+                                   "year_record.enter", "year_record.correct", "record.read", "report_card.read",
+                                   "alert.list", "alert.read", "alert.acknowledge"}),
     "subject_teacher": frozenset({"student.read", "assessment.record", "assessment.correct"}),
-    "nurse": frozenset({"student.read", "attendance.read", "health.record", "health.correct", "health.read"}),
+    "nurse": frozenset({"student.read", "attendance.read", "health.record", "health.correct", "health.read",
+                        "alert.list", "alert.read_health"}),
     "registrar": frozenset({"student.read", "student.admit", "student.identity", "student.leave",
                             "student.withdraw", "student.graduate", "class.form", "student.handover",
                             "packet.import", "packet.export"}),
@@ -35,21 +37,23 @@ ACTIONS: dict[str, frozenset[str]] = {
                             "attendance.correct", "assessment.record", "assessment.correct", "year_record.enter",
                             "year_record.correct", "health.record", "health.correct", "correction.approve",
                             "record.read", "report_card.read", "health.read", "long_absence.read",
-                            "student.handover", "packet.import", "packet.export", "board_settings.read"}),
+                            "student.handover", "packet.import", "packet.export", "board_settings.read",
+                            "alert.list", "alert.read", "alert.acknowledge"}),
     "board": frozenset({"student.read", "school.register", "principal.appoint", "long_absence.read",
-                        "advancement.bulk", "board_settings.set", "board_settings.read", "log.verify", "log.cosign"}),
+                        "advancement.bulk", "board_settings.set", "board_settings.read", "log.verify", "log.cosign",
+                        "alert.list"}),
     "auditor": frozenset({"student.read", "attendance.read", "student.history", "log.read", "access_log.read",
                           "record.read", "health.read", "long_absence.read", "board_settings.read", "log.verify",
-                          "proof.read"}),
+                          "proof.read", "alert.list", "alert.read"}),
     "operator": frozenset(),
 }
 # What a school that handed the child over may still do: read its own period (originals, read-only).
 READS = frozenset({"student.read", "attendance.read", "record.read", "health.read", "report_card.read",
                    "student.history", "packet.export"})  # (a packet: the sending school, after the move)
 # Reads of sensitivity class I/II records need a multi-factor token (MEXT guideline): the
-# 指導要録, the report card, the health cards, the long-absence list, histories and the feeds.
+# 指導要録, the report card, the health cards, the long-absence list, the alerts, histories and the feeds.
 NEEDS_MFA = frozenset({"student.history", "access_log.read", "log.read", "record.read", "report_card.read",
-                       "health.read", "long_absence.read", "proof.read"})
+                       "health.read", "long_absence.read", "proof.read", "alert.list"})
 # The transparency log's heads and proofs (ADR 0033): hashes of the whole ledger, no record's content.
 # Every auditor, whatever their scope, and every board (the witnesses) see them; no multi-factor
 # token is needed (a witness runs unattended). A board posts cosignatures ("log.cosign").

@@ -251,6 +251,14 @@ _IDENTITY = {"family_name": "佐藤", "given_name": "陽翔", "family_name_kana"
 _STUDENT = "3f2b8c1e-5a4d-4e6f-9b7a-2c1d0e9f8a7b"
 
 # One whole, valid request body per Struct: the OpenAPI shows it (api/app.py), tests decode each one.
+class AcknowledgementIn(Body, frozen=True):
+    """What was done about an alert (ADR 0042): the action taken, and a note."""
+
+    action: Annotated[str, Meta(max_length=200, examples=["家庭に電話連絡"],
+                                description="what was done (a call home, a meeting, a referral …)")]
+    note: Annotated[str, Meta(max_length=2000, examples=["発熱が続いているとのこと。週明けに登校予定"])] = ""
+
+
 EXAMPLES: dict[type[Body], dict[str, Any]] = {
     SchoolIn: {"name": "鳥取市立みどり小学校", "board_code": "312011", "address": "鳥取県鳥取市東町1-220"},
     PrincipalIn: {"staff_id": "P-0001", "name": "田中 一郎", "appointed_on": "2026-04-01"},
@@ -271,6 +279,7 @@ EXAMPLES: dict[type[Body], dict[str, Any]] = {
     WithdrawalIn: {"on": "2026-07-20", "reason": "海外転出のため"},
     GraduationIn: {"on": "2027-03-24"},
     BoardSettingsIn: {"settings": {"leave_days": "excused"}, "effective_on": "2027-04-01"},
+    AcknowledgementIn: {"action": "家庭に電話連絡", "note": "発熱が続いているとのこと。週明けに登校予定"},
     RollIn: {"school_code": "B131220000013", "year": 2026, "grade": 1, "class_name": "1", "date": "2026-04-07",
              "marks": [{"student_id": _STUDENT, "code": "present"}]},
     MarkCorrectionIn: {"date": "2026-04-07", "mark": {"code": "absent_illness", "reason": "発熱"},
@@ -304,3 +313,4 @@ EXAMPLES: dict[type[Body], dict[str, Any]] = {
                "packet": "eyJhbGciOiJFZERTQSIsImlzcyI6ImpwLTEyLWNoaWJhIiwia2lkIjoiLi4uIiwidHlwIjoiZ2FrdXNla2ktdHJhbn"
                          "NmZXItcGFja2V0K2p3cyJ9.eyJmb3JtYXQiOiIuLi4ifQ.c2lnbmF0dXJl"},
 }
+

@@ -25,6 +25,14 @@ LEAVE_DAYS = ("excluded", "excused")
 # e.g. 「オンラインを活用した特例の授業・出席停止・忌引等の日数」 (domain-japan.md §2.4; ADR 0038).
 EXCUSED_LABEL = "出席停止・忌引等の日数"
 LABEL_LENGTH = 40  # characters, at most: the longest wording seen has 27
+# The alerts' thresholds (ADR 0042): the law's numbers (reference/domain-japan.md §3.3), and the most a
+# board may set for the run of absence a teacher is told of.
+NOTICE_RUN_DAYS = 7
+LONG_ABSENCE_DAYS = 30
+ABSENCE_RUN_MAX = 30
+# BoardSettings fields that are alert thresholds, with their bounds (board_rules checks them).
+THRESHOLDS = {"alert_absence_run_days": (2, ABSENCE_RUN_MAX), "alert_notice_run_days": (2, NOTICE_RUN_DAYS),
+              "alert_long_absence_days": (2, LONG_ABSENCE_DAYS)}
 
 
 class BoardSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -38,6 +46,19 @@ class BoardSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
         examples=["オンラインを活用した特例の授業・出席停止・忌引等の日数"],
         description="the name of the 出席停止・忌引等 column on the forms (出席簿, 指導要録, 通知表): 1–40 characters, "
                     "no control characters; the default is the 2019 notice's")] = EXCUSED_LABEL
+    # The thresholds of the alerts (ADR 0042). The law's numbers are the defaults and the most a board may
+    # set: it may watch earlier, never later (施行令 §20's seven days, 長期欠席's thirty).
+    alert_absence_run_days: Annotated[int, msgspec.Meta(
+        ge=2, le=ABSENCE_RUN_MAX, examples=[3],
+        description="school days absent in a row that raise an `absence-run` alert (default 3)")] = 3
+    alert_notice_run_days: Annotated[int, msgspec.Meta(
+        ge=2, le=NOTICE_RUN_DAYS, examples=[7],
+        description="school days absent in a row, not all for illness, that raise a `notice-run` alert "
+                    "(施行令 §20: 7, the default and the most)")] = NOTICE_RUN_DAYS
+    alert_long_absence_days: Annotated[int, msgspec.Meta(
+        ge=2, le=LONG_ABSENCE_DAYS, examples=[30],
+        description="days absent in the school year that raise a `long-absence` alert (長期欠席: 30, the "
+                    "default and the most)")] = LONG_ABSENCE_DAYS
 
 
 DEFAULTS = BoardSettings()

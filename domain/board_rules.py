@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from domain import errors, streams, values
 from domain import school_year as school_years
-from domain.board import LABEL_LENGTH, LEAVE_DAYS, Board, BoardSettings, BoardSettingsChanged
+from domain.board import LABEL_LENGTH, LEAVE_DAYS, THRESHOLDS, Board, BoardSettings, BoardSettingsChanged
 from domain.event import Event
 from domain.school import SchoolYear
 
@@ -50,6 +50,11 @@ def change_settings(board: Board | None, code: str, settings: BoardSettings, eff
         raise errors.InvalidBoardSetting(
             f"leave_days is one of {', '.join(LEAVE_DAYS)}, not {settings.leave_days!r}", field="settings.leave_days")
     label(settings.excused_label, "settings.excused_label")
+    for name, (low, high) in THRESHOLDS.items():
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            raise errors.InvalidBoardSetting(f"{name} is from {low} to {high} (the law's number is the most), "
+                                             f"not {value}", field=f"settings.{name}")
     latest = board.changes[-1] if board and board.changes else None
     if latest is not None and effective_on < latest.effective_on:
         raise errors.EffectiveBeforeLatestChange(

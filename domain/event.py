@@ -73,7 +73,7 @@ def type_name(cls: type[Event]) -> str:
 def all_event_classes() -> dict[str, type[Event]]:
     """Every concrete event class by its stable type name (imports the domain modules)."""
     # Imported here so that the registry always sees every module that defines events.
-    from domain import assessment, attendance, board, health, school, student  # noqa: F401
+    from domain import alerts, assessment, attendance, board, health, school, student  # noqa: F401
 
     found: dict[str, type[Event]] = {}
     stack: list[type[Event]] = [Event]

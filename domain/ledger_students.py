@@ -198,6 +198,7 @@ class StudentCommands(LedgerBase):
             ids += [streams.assessments(student.id, year), streams.year_record(student.id, year),
                     streams.health(student.id, year)]
             ids += streams.attendance_days(student.id, school_years.days(year))
+            ids += streams.alerts(student.id, year, school_years.days(year))  # and what the school did (ADR 0042)
         periods = [(e.began_on, e.ended_on) for e in student.enrollments if e.school_code == school]
         found = self.events_in_streams(ids)
         until = next((position for position, event in found

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from datetime import date
 from uuid import UUID
 
+from domain.alerts import ONCE_A_YEAR, RULES
+
 # Fixed forever: changing it would orphan every stream in every ledger.
 NAMESPACE = UUID("6f0c2d8e-5b7a-4c1e-9a43-2f1d0b7e8c55")
 
@@ -87,3 +89,17 @@ def received(issuer: str, packet_id: str) -> UUID:
 def board(code: str) -> UUID:
     """A board of education's settings (教育委員会コード)."""
     return _id(f"/boards/{code}")
+
+
+def alert(student_id: UUID, rule: str, year: int, crossing: str) -> UUID:
+    """One crossing of an alert rule for a child in a school year (``crossing``: the run's first day, or
+    "" for a rule crossed once a year): a second raise of it is refused by the store (ADR 0042)."""
+    return _id(f"/students/{student_id}/years/{year}/alerts/{rule}/{crossing}")
+
+
+def alerts(student_id: UUID, year: int, days: Iterable[date]) -> list[UUID]:
+    """Every stream an alert of the child's school year can be on (ADR 0042): one per run rule and day a
+    run can start on (``days``: the year's days), and one per rule crossed once a year."""
+    runs = [rule for rule in RULES if rule not in ONCE_A_YEAR]
+    return [*(alert(student_id, rule, year, day.isoformat()) for rule in runs for day in days),
+            *(alert(student_id, rule, year, "") for rule in sorted(ONCE_A_YEAR))]

@@ -8,6 +8,8 @@ from __future__ import annotations
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.transparency.note import NoteSigner
+from projections.alert_raiser import AlertRaiser
+from projections.alerts import Alerts
 from projections.attendance_index import AttendanceIndex
 from projections.attendance_register import AttendanceRegister
 from projections.base import Projection
@@ -24,12 +26,15 @@ from projections.store import DocumentStore
 
 def all_projections() -> list[Projection]:
     return [Roster(), AttendanceRegister(), EnrollmentRecord(), GuidanceRecord(),
-            AttendanceIndex(), HealthRecords(), BoardSettingsProjection()]
+            AttendanceIndex(), HealthRecords(), BoardSettingsProjection(), Alerts()]
 
 
 def runner_for(ledger: Ledger, backend: Backend, signer: NoteSigner | None = None,
                checkpoint_seconds: float = EVERY) -> Runner:
-    """The runner of every read model and of the Merkle log; with ``signer`` (the ledger's key, named
-    by the ledger id) its poller also signs checkpoints, at most every ``checkpoint_seconds``."""
-    return Runner(ledger, DocumentStore(ledger.storage), all_projections(), merkle_log=MerkleLog(ledger),
-                  publisher=None if signer is None else CheckpointPublisher(ledger, signer, checkpoint_seconds))
+    """The runner of every read model, of the Merkle log and of the alert process (ADR 0042); with
+    ``signer`` (the ledger's key, named by the ledger id) its poller also signs checkpoints, at most
+    every ``checkpoint_seconds``."""
+    runner = Runner(ledger, DocumentStore(ledger.storage), all_projections(), merkle_log=MerkleLog(ledger),
+                    publisher=None if signer is None else CheckpointPublisher(ledger, signer, checkpoint_seconds))
+    runner.raiser = AlertRaiser(runner)
+    return runner

@@ -40,7 +40,9 @@ def board_key(code: str) -> str:
 
 class BoardSettingsProjection:
     name: str = "board_settings"
-    version: int = 2  # raise it when what the documents hold changes (Runner.upgrade); 2: excused_label
+    # raise it when what the documents hold changes (Runner.upgrade); 2: excused_label and the alert
+    # thresholds (ADR 0038, 0042)
+    version: int = 2
     topics: tuple[str, ...] = ("BoardSettingsChanged",)
 
     def keys(self, event: Event) -> Iterable[str]:

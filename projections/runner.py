@@ -48,7 +48,7 @@ def transient(error: BaseException) -> bool:
 class Runner:
     def __init__(self, ledger: Ledger, store: DocumentStore, projections: Sequence[Projection], *,
                  reuse_read_models: bool = True, merkle_log: MerkleLog | None = None,
-                 publisher: CheckpointPublisher | None = None) -> None:
+                 publisher: CheckpointPublisher | None = None, raiser: Any = None) -> None:
         self.ledger, self.store = ledger, store
         self.projections = {p.name: p for p in projections}
         # The transparency log's tree (ADR 0030): kept by the poller and rebuilt with the read models,
@@ -56,6 +56,11 @@ class Runner:
         self.merkle_log = merkle_log
         # Signs checkpoints of that tree on its cadence, from the poller only (never in a write's path).
         self.publisher = publisher
+        # The alert process (projections/alert_raiser.py, ADR 0042): it follows the log behind the read
+        # models and records events of its own. Only the poller runs it, after them (``poll``); no read
+        # waits for it, a rebuild leaves it as it is, and /health shows its position (``status``).
+        self.raiser = raiser
+        self.raise_alerts = True  # whether the poller runs it (a test world that counts events runs it by hand)
         # A point in time by log position takes the documents unchanged since from the read model;
         # False replays everything from the events (the tests compare the two).
         self.reuse_read_models = reuse_read_models
@@ -443,7 +448,7 @@ class Runner:
         head = self.ledger.position()
         tracked = self.store.tracked()
         rows = []
-        for n in self.names():
+        for n in [*self.names(), *([self.raiser.name] if self.raiser is not None else [])]:
             position, moved = tracked.get(n, (0, None))
             row: dict[str, Any] = {"projection": n, "position": position, "head": head, "lag": max(0, head - position)}
             if stalled_after is not None:
@@ -494,6 +499,7 @@ class Runner:
             due = [n for n in self.names() if n not in broken or broken[n][0] <= time.monotonic()]
             try:
                 read = self._catch_up_apart(due, broken, interval, max_retry)
+                read += self._raise_alerts(broken, interval, max_retry)
                 self._publish(broken)
             except Exception as e:  # the loop must not die
                 failures += 1
@@ -511,6 +517,28 @@ class Runner:
                 failures = 0
             if read == 0:
                 stop.wait(interval)
+
+    def _raise_alerts(self, broken: dict[str, tuple[float, int]], interval: float, max_retry: float) -> int:
+        """Let the alert process judge what the read models have applied (ADR 0042). A transient failure is
+        raised to the loop's backoff; a bug sets it aside like a broken projection (tried again after a
+        growing pause; /health names it as stalled while the log grows)."""
+        if self.raiser is None or not self.raise_alerts:
+            return 0
+        name = self.raiser.name
+        if name in broken and broken[name][0] > time.monotonic():
+            return 0
+        try:
+            read: int = self.raiser.catch_up()
+        except Exception as e:
+            if transient(e):
+                raise
+            delay = _set_aside(broken, name, interval, max_retry)
+            log.error("the alert process cannot judge the log after position %d (%s); the projections go on; "
+                      "trying it again in %.1f s", self.store.position(name), type(e).__name__, delay, exc_info=True)
+            return 0
+        if broken.pop(name, None) is not None:
+            log.warning("the alert process judges the log again")
+        return read
 
     def _publish(self, broken: dict[str, tuple[float, int]]) -> None:
         """Sign a checkpoint if one is due. A transient failure is raised to the loop's backoff; any
@@ -547,9 +575,7 @@ class Runner:
             except Exception as e:
                 if transient(e):
                     raise
-                count = broken.get(n, (0.0, 0))[1] + 1
-                delay = min(max_retry, interval * 2 ** min(count, 30))
-                broken[n] = (time.monotonic() + delay, count)
+                delay = _set_aside(broken, n, interval, max_retry)
                 log.error("projection %s cannot apply the log after position %d (%s); the other projections go on; "
                           "trying it again in %.1f s", n, self.store.position(n), type(e).__name__, delay,
                           exc_info=True)
@@ -563,6 +589,15 @@ class Runner:
         thread = threading.Thread(target=self.poll, args=(stop, interval), name="gakuseki-projections", daemon=True)
         thread.start()
         return Background(stop, thread)
+
+
+def _set_aside(broken: dict[str, tuple[float, int]], name: str, interval: float, max_retry: float) -> float:
+    """Set a failing projection (or the alert process) aside for a pause that grows with its failures in a
+    row (at most ``max_retry`` s); returns the pause."""
+    count = broken.get(name, (0.0, 0))[1] + 1
+    delay = min(max_retry, interval * 2 ** min(count, 30))
+    broken[name] = (time.monotonic() + delay, count)
+    return delay
 
 
 class Background:

@@ -127,6 +127,14 @@ class DocumentStore:
                     documents.put(tx, projection, rows)
                 documents.set_position(tx, projection, position, now)
 
+    def put(self, projection: str, changed: dict[str, Stored]) -> None:
+        """Documents a process keeps of its own, not built from the log (the alert process's years swept,
+        ADR 0042), written under the lock of its tracking row; its position stays as it is."""
+        now = self.storage.now()
+        with self.storage.writing() as tx:
+            position = documents.lock_position(tx, projection, now)
+            documents.put(tx, projection, [(key, canonical(document), position) for key, document in changed.items()])
+
     def clear(self, projection: str) -> None:
         documents.clear(self.storage, projection)
 

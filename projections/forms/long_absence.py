@@ -14,13 +14,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from domain.attendance import ABSENT
+from domain.board import LONG_ABSENCE_DAYS, NOTICE_RUN_DAYS
 from projections.base import Form
+from projections.enrollment_record import Placement
 from projections.forms.attendance_record import days_on_roll, figures
 from projections.forms.student_file import StudentFile
 
-LONG_ABSENCE_DAYS = 30
-NOTICE_RUN = 7
+NOTICE_RUN = NOTICE_RUN_DAYS  # the law's numbers (domain/board.py: a board's alerts may watch earlier)
 
 
 def absence_runs(days: list[str], codes: dict[str, str], closed: set[str]) -> list[Form]:
@@ -42,16 +45,36 @@ def absence_runs(days: list[str], codes: dict[str, str], closed: set[str]) -> li
              "illness_only": all(codes[d] == "absent_illness" for d in r)} for r in runs]
 
 
-def student_figures(file: StudentFile, year: int, school_code: str) -> Form:
-    """One child's absence in a year at every school they were at (listed by ``school_code``), and
-    whether either threshold is met."""
+@dataclass
+class AbsenceDays:
+    """A child's school days of a year at every school they were at, as the runs and counts read them."""
+
+    days: list[str]  # the days on a roll, in order
+    span: list[str]  # the school days from the first day on a roll to the last
+    codes: dict[str, str]  # the mark code of each marked day
+    closed: set[str]  # the child's class closed (学級閉鎖): no absence, and a run is neither broken nor extended
+    breaks: set[str]  # days that break a run: closed, or a school day off the roll (休学)
+    placements: dict[str, Placement]  # the class the child was on the roll of, by day
+
+    def runs(self) -> list[Form]:
+        return absence_runs(self.span, self.codes, self.breaks)
+
+    def absent(self) -> list[str]:
+        """The days counted as 欠席, in order."""
+        return [d for d in self.days if self.codes.get(d) in ABSENT and d not in self.closed]
+
+
+def absence_days(file: StudentFile, year: int) -> AbsenceDays:
+    """The child's days of a year (up to ``file.through``) with their marks, closures and breaks."""
     marks = file.attendance.get(year)
     codes: dict[str, str] = marks["codes"] if marks else {}
     days: list[str] = []
     closed: set[str] = set()
     school_days: set[str] = set()
+    placements: dict[str, Placement] = {}
     for p, on_roll in days_on_roll(file, year):
         days += on_roll
+        placements.update(dict.fromkeys(on_roll, p))
         calendar = file.calendars[f"{p['school_code']}/{year}"]
         # a closure of this class, on the days the child was on its roll (not once they were in another class)
         closed |= {c["on"] for c in calendar["closures"]
@@ -67,8 +90,16 @@ def student_figures(file: StudentFile, year: int, school_code: str) -> Form:
     # closed day: the child had no duty to attend.
     span = sorted(d for d in school_days if days and days[0] <= d <= days[-1])
     off_roll = {d for d in span if d not in on_roll_days}
+    return AbsenceDays(days, span, codes, closed, closed | off_roll, placements)
+
+
+def student_figures(file: StudentFile, year: int, school_code: str) -> Form:
+    """One child's absence in a year at every school they were at (listed by ``school_code``), and
+    whether either threshold is met."""
+    found = absence_days(file, year)
+    codes, days, closed = found.codes, found.days, found.closed
     by_reason = {code: sum(1 for d in days if codes.get(d) == code and d not in closed) for code in sorted(ABSENT)}
-    runs = [r for r in absence_runs(span, codes, closed | off_roll) if r["days"] >= NOTICE_RUN]
+    runs = [r for r in found.runs() if r["days"] >= NOTICE_RUN]
     total = figures(file, year)  # every school of the year (§3.3: the child's year, not one school's)
     who = file.student["identity"]
     # The class the child was last in at this school (a child who moved on that year has a later one elsewhere).

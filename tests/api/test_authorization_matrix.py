@@ -104,6 +104,9 @@ cosignature            404              404             404     404       404   
 student-proof          403/404          403/404         403/404 403/404   403/404   403/404 200/200 404/404
 put-board-settings     404/404          404/404         403/403 403/403   403/403   201/404 403/403 404/404
 get-board-settings     404/404          404/404         403/403 403/403   200/200   200/404 200/200 404/404
+alerts                 404/404          404/404         200/404 403/404   200/404   200/404 200/200 404/404
+alerts-of-class        200/404          403/404         200/404 403/404   200/404   200/404 200/200 404/404
+acknowledge-alert      201/404          403/404         403/404 403/404   201/404   403/404 403/403 404/404
 """
 
 
@@ -278,6 +281,37 @@ def _long_absence(api: Api, scene: Scene) -> Call:
     return Call("GET", path.format(scene.school), None, None, [Call("GET", path.format(MISSING_SCHOOL))])
 
 
+def _alerts(api: Api, scene: Scene) -> Call:
+    """A school year's alerts (ADR 0042): the principal, the nurse (health), the board (counts), auditors."""
+    path = f"/v1/schools/{{}}/years/{YEAR}/alerts?wait_for={api.ledger.position()}"
+    return Call("GET", path.format(scene.school), None, None, [Call("GET", path.format(MISSING_SCHOOL))])
+
+
+def _alerts_of_class(api: Api, scene: Scene) -> Call:
+    """One class's alerts: its homeroom teacher too."""
+    klass = api.fresh_class(scene.school, homeroom=scene.homeroom)
+    wait = f"wait_for={api.ledger.position()}"
+
+    def path(school: str, name: str) -> str:
+        return f"/v1/schools/{school}/years/{YEAR}/alerts?grade=1&class_name={name}&{wait}"
+    return Call("GET", path(scene.school, klass.name), None, klass.key, [
+        Call("GET", path(scene.school, api.fresh_name())), Call("GET", path(MISSING_SCHOOL, klass.name))])
+
+
+def _acknowledge_alert(api: Api, scene: Scene) -> Call:
+    """An alert raised for a child of a fresh class (as the alert process would), and its follow-up."""
+    klass = api.fresh_class(scene.school, homeroom=scene.homeroom)
+    receipt = api.ledger.raise_alert(
+        student_id=uuid.UUID(klass.students[0]), rule="absence-run", school_code=scene.school, year=YEAR, grade=1,
+        class_name=klass.name, first_day=date(2026, 4, 7), last_day=date(2026, 4, 9), days=3, threshold=3,
+        on=date(2026, 4, 9))
+    assert receipt is not None
+    body = {"action": "家庭に電話連絡", "note": "発熱のため"}
+    return Call("POST", f"/v1/alerts/{receipt.stream_id}/acknowledgements", body, klass.key, [
+        Call("POST", f"/v1/alerts/{uuid.uuid4()}/acknowledgements", body),
+        Call("POST", f"/v1/alerts/{klass.students[0]}/acknowledgements", body)])  # a student's stream, no alert
+
+
 def _moved_out(api: Api, sid: str) -> None:
     api.ledger.hand_over(sid, kind="transfer", to_school="B127210000017", external=True,
                          to_school_name="千葉市立あおば小学校", left_on=date(2026, 6, 5), accepted_on=date(2026, 6, 8),
@@ -422,6 +456,9 @@ ROUTES: dict[str, Callable[[Api, Scene], Call]] = {
     "student-proof": _on_student("GET", "/proof", prepare=lambda api, sid: _sign_now(api)),
     "put-board-settings": _board_settings("PUT"),
     "get-board-settings": _board_settings("GET"),
+    "alerts": _alerts,
+    "alerts-of-class": _alerts_of_class,
+    "acknowledge-alert": _acknowledge_alert,
     "advancements": _on_school("POST", lambda api, code: f"/years/{YEAR}/advancements", lambda code, n: {
         "accepted_on": "2027-04-07", "to_school": "C131220000015", "students": []}),
 }
@@ -680,7 +717,8 @@ def test_a_hidden_feed_answers_exactly_as_a_route_that_does_not_exist(sqlite_wor
 MFA_READS = [("history", "principal", "own"), ("history", "auditor", "own"), ("log", "auditor", "-"),
              ("access-log", "auditor", "-"), ("cumulative-record", "homeroom_teacher", "own"),
              ("report-card", "principal", "own"), ("health-card", "nurse", "own"), ("dental-card", "auditor", "own"),
-             ("long-absence", "board", "own")]
+             ("long-absence", "board", "own"), ("alerts", "nurse", "own"),
+             ("alerts-of-class", "homeroom_teacher", "own")]
 
 
 @pytest.mark.parametrize(("route", "role", "scope"), MFA_READS, ids=["-".join(c) for c in MFA_READS])

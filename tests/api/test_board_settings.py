@@ -15,6 +15,8 @@ from tests.builders import BOARD
 
 PATH = f"/v1/boards/{BOARD}/settings"
 EXCUSED = {"settings": {"leave_days": "excused"}, "effective_on": "2026-04-01"}
+# the alerts' thresholds at their defaults (ADR 0042): every setting is answered, defaults written out
+ALERTS = {"alert_absence_run_days": 3, "alert_notice_run_days": 7, "alert_long_absence_days": 30}
 
 
 def test_the_board_sets_its_settings_and_reads_them_in_force_with_their_history(api: Api) -> None:
@@ -30,16 +32,16 @@ def test_the_board_sets_its_settings_and_reads_them_in_force_with_their_history(
     assert body["on"] == "2027-03-31"  # today in Japan by the world's clock (09:00 JST on 31 March)
     label = {"excused_label": "出席停止・忌引等の日数"}  # every setting is shown, a default too
     assert (body["in_force"], body["in_force_from"], body["defaults"]) == (
-        {"leave_days": "excused", **label}, "2026-04-01", {"leave_days": "excluded", **label})
+        {"leave_days": "excused", **label, **ALERTS}, "2026-04-01", {"leave_days": "excluded", **label, **ALERTS})
     assert [(c["effective_on"], c["settings"], c["recorded_by"]) for c in body["changes"]] == [
-        ("2026-04-01", {"leave_days": "excused", **label}, "E-0001")]
+        ("2026-04-01", {"leave_days": "excused", **label, **ALERTS}, "E-0001")]
     before = api.get(f"{PATH}?on=2026-03-31", board).json()
-    assert (before["in_force"], before["in_force_from"]) == ({"leave_days": "excluded", **label}, None)
+    assert (before["in_force"], before["in_force_from"]) == ({"leave_days": "excluded", **label, **ALERTS}, None)
     back = api.put(PATH, {"settings": {}, "effective_on": "2027-04-01"}, board)  # a setting left out: its default
     assert back.status_code == 201, back.text
     later = api.get(f"{PATH}?on=2027-04-01", board).json()
     assert (later["in_force"], later["in_force_from"], len(later["changes"])) == (
-        {"leave_days": "excluded", **label}, "2027-04-01", 2)
+        {"leave_days": "excluded", **label, **ALERTS}, "2027-04-01", 2)
 
 
 def test_a_retry_with_the_same_idempotency_key_records_nothing_twice(api: Api) -> None:
@@ -75,6 +77,15 @@ def test_bad_settings_are_refused_naming_the_field_and_the_rule(api: Api) -> Non
          "invalid-board-setting", "settings.excused_label"),
         ({"settings": {"excused_label": 7}, "effective_on": "2026-04-01"}, 400, "invalid-request",
          "settings.excused_label"),
+        # the alerts' thresholds (ADR 0042): the law's number is the most a board may set
+        ({"settings": {"alert_notice_run_days": 8}, "effective_on": "2026-04-01"}, 400, "out-of-range",
+         "settings.alert_notice_run_days"),
+        ({"settings": {"alert_long_absence_days": 31}, "effective_on": "2026-04-01"}, 400, "out-of-range",
+         "settings.alert_long_absence_days"),
+        ({"settings": {"alert_absence_run_days": 1}, "effective_on": "2026-04-01"}, 400, "out-of-range",
+         "settings.alert_absence_run_days"),
+        ({"settings": {"alert_absence_run_days": "3"}, "effective_on": "2026-04-01"}, 400, "invalid-request",
+         "settings.alert_absence_run_days"),
     ]
     for body, status, rule, field in cases:
         problem = problem_of(api.put(PATH, body, board), status)

@@ -124,6 +124,8 @@ def test_real_answers_of_every_read_fit_the_documented_shapes(document: dict[str
             (world.get(f"/v1/schools/{A}/years/{YEAR}/long-absence?wait_for={last}", principal), None),
         "/v1/boards/{board_code}/settings": (world.get(f"/v1/boards/{world.schools['A'].board}/settings",
                                                        principal), None),
+        "/v1/schools/{school_code}/years/{year}/alerts":
+            (world.get(f"/v1/schools/{A}/years/{YEAR}/alerts?wait_for={last}", principal), None),
     }
     for path, (response, _) in reads.items():
         assert response.status_code == 200, f"{path}: {response.text}"

@@ -54,6 +54,8 @@ STABLE_NAMES = frozenset({
     "DentalExaminationRecorded",
     "DentalExaminationCorrected",
     "BoardSettingsChanged",
+    "AlertRaised",
+    "AlertAcknowledged",
 })
 
 

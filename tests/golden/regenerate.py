@@ -27,6 +27,7 @@ import msgspec
 from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
 from domain import streams
+from domain.alerts import AlertAcknowledged, AlertRaised
 from domain.assessment import (
     AssessmentCorrected,
     AssessmentRecorded,
@@ -233,6 +234,22 @@ def golden_events() -> list[Event]:
                              settings=BoardSettings()),
         BoardSettingsChanged(**meta(streams.board("312011"), 3, date(2028, 4, 1), "E-0001"), board_code="312011",
                              settings=BoardSettings(excused_label="オンラインを活用した特例の授業・出席停止・忌引等の日数")),
+        # alerts (issue 14, ADR 0042): a run of three days absent crossed for S, followed up by the homeroom
+        # teacher; the health examination not done by 30 June; a board watching runs of two days
+        AlertRaised(**meta(streams.alert(S, "absence-run", YEAR, "2026-04-07"), 1, date(2026, 4, 9),
+                           "gakuseki-alerts"), student_id=S, rule="absence-run", school_code=CODE, year=YEAR,
+                    grade=3, class_name="1", first_day=date(2026, 4, 7), last_day=date(2026, 4, 9), days=3,
+                    threshold=3),
+        AlertAcknowledged(**meta(streams.alert(S, "absence-run", YEAR, "2026-04-07"), 2, date(2026, 4, 10),
+                                 "T-0001"), student_id=S, rule="absence-run", school_code=CODE, year=YEAR,
+                          action="家庭に電話連絡", note="発熱のため。週明けに登校予定"),
+        AlertRaised(**meta(streams.alert(S, "health-exam-overdue", YEAR, ""), 1, date(2026, 7, 1),
+                           "gakuseki-alerts"), student_id=S, rule="health-exam-overdue", school_code=CODE,
+                    year=YEAR, grade=3, class_name="1", first_day=date(2026, 6, 30), last_day=date(2026, 6, 30),
+                    days=0, threshold=0),
+        BoardSettingsChanged(**meta(streams.board("312029"), 1, date(2026, 4, 1), "E-0002"), board_code="312029",
+                             settings=BoardSettings(alert_absence_run_days=2, alert_notice_run_days=5,
+                                                    alert_long_absence_days=20)),
     ]
 
 
