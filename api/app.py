@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -69,6 +71,9 @@ from projections.runner import Background
 log = logging.getLogger("gakuseki")
 
 STALL_AFTER = 60.0  # seconds a projection may stand still behind the log before /health says so
+# Threads for the synchronous handlers: as many as the closed-loop clients the bench runs (32), so that
+# concurrent writes can wait for one group commit together (the default pool: cores + 4)
+HANDLER_THREADS = 32
 MAX_BODY = 256 * 1024  # a class roll of 45 is about 10 KB; a calendar about 8 KB
 
 
@@ -149,6 +154,13 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
         if verifier is not None:
             stopping.append(Background(*keys.sweep_in_background(sweep_every)))
 
+    async def handler_threads(_: Any = None) -> None:
+        # The synchronous handlers run in the event loop's default executor, which Python sizes by the
+        # machine's cores (6 threads on 2). Writes wait for their group commit in those threads, so
+        # that size capped a group commit at 6 writes whatever the number of clients (ADR 0040).
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(HANDLER_THREADS, thread_name_prefix="gakuseki-handler"))
+
     def close(_: Any = None) -> None:
         for poller in stopping:
             poller.stop()  # before the ledger closes under it
@@ -182,7 +194,8 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
                      HandoverController, AdvancementController, PacketExportController, PacketImportController,
                      TransparencyController, StudentProofController, BoardController, AlertController,
                      AcknowledgementController, DashboardController]
-    app = SecuredLitestar(route_handlers=handlers, on_startup=[start], on_shutdown=[close], openapi_config=openapi,
+    app = SecuredLitestar(route_handlers=handlers, on_startup=[handler_threads, start], on_shutdown=[close],
+                          openapi_config=openapi,
                           exception_handlers=HANDLERS, request_max_body_size=MAX_BODY, state=_state(state),
                           before_request=judge_request)
     _document(app)

@@ -114,7 +114,7 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _verify_proof(args: argparse.Namespace) -> int:
-    """A proof file alone: c2sp.org/tlog-proof@v1 text (one or more entries) or gakuseki-proof/1 JSON."""
+    """A proof file alone: c2sp.org/tlog-proof@v1 text (one or more entries) or gakuseki-proof/1 or /2 JSON."""
     import msgspec
 
     from domain.transparency.proof import (
@@ -153,7 +153,8 @@ def _verify_proof(args: argparse.Namespace) -> int:
             try:
                 proof_file = msgspec.json.decode(text.encode("utf-8"), type=ProofFile)
             except msgspec.DecodeError as e:
-                raise ValueError(f"{args.proof} is neither a {TLOG_PROOF_HEADER} file nor a gakuseki-proof/1 file: {e}")
+                raise ValueError(f"{args.proof} is neither a {TLOG_PROOF_HEADER} file nor a gakuseki-proof/1 or /2 "
+                                 f"file: {e}")
             checkpoint, cosigned = verify_proof_file(proof_file, log_key, witnesses, args.origin)
             entries = len(proof_file.entries)
             cosigners.update(c.key.name for c in cosigned)
@@ -205,7 +206,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                             "(the database read-only, or --log FILE), or one proof file (--proof FILE)")
     verify.add_argument("--log", metavar="FILE", help="an exported log (`gakuseki export-log`) instead of the database")
     verify.add_argument("--proof", metavar="FILE", help="verify this proof file alone (c2sp.org/tlog-proof@v1 or "
-                        "gakuseki-proof/1)")
+                        "gakuseki-proof/1 or /2)")
     verify.add_argument("--log-key", metavar="VKEY", help="the ledger's checkpoint verifier key (note vkey), or a "
                         "file holding it; for --log, defaults to the key written in the export")
     verify.add_argument("--witness-key", metavar="VKEY", action="append", default=[],

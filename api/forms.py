@@ -136,8 +136,7 @@ class FormController(Controller):
         if not re.match(r"^[0-9]{4}-(0[1-9]|1[0-2])$", month):
             raise ApiProblem(400, "invalid-request", "month is YYYY-MM", field="month")
         when = cutoff(request, as_of)
-        form = forms_for(request, wait_for).attendance_register(school_code, year, grade, name, month,
-                                                                board=target.board, as_of=when)
+        form = forms_for(request, wait_for).attendance_register(school_code, year, grade, name, month, as_of=when)
         if form is None:
             raise not_found("class")
         return answer(request, "attendance_register", form)

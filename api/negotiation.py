@@ -54,7 +54,7 @@ def dashboard_media_type(request: Request[Any, Any, Any]) -> str:
 
 async def judge_request(request: Request[Any, Any, Any]) -> Any:
     """The before-request hook of the app: refuse what the route cannot answer or read (None: go on)."""
-    path = request.url.path
+    path = request.scope.get("root_path", "") + request.scope["path"]  # what request.url.path is, unparsed
     if not path.startswith("/v1/") and path != "/health":  # the OpenAPI pages are Litestar's own
         return None
     handler = request.route_handler

@@ -30,7 +30,9 @@ from domain import errors
 from domain.signing import canonical, verify
 from domain.student import StudentHandedOver
 from domain.transfer_packet import TransferPacket, verify_proof
+from projections.checkpoints import CheckpointPublisher
 from projections.forms import transfer_packet
+from projections.merkle_log import MerkleLog
 
 Req = Request[Any, Any, Any]
 
@@ -68,7 +70,12 @@ class PacketExportController(Controller):
             packet = transfer_packet.content(forms, move, position, issuer=svc.signing.ledger_id, board=target.board)
             if packet is None:
                 raise not_found("transfer packet")
-            packet = msgspec.structs.replace(packet, proof=packet_proof(svc.ledger, str(student.id), position))
+            # A Merkle log of this request's own: the poller's keeps its tree in memory for its thread
+            # alone; two instances share the stored tree safely (the tracking row's lock, ADR 0030).
+            proof = packet_proof(svc.ledger, str(student.id), position, tree=MerkleLog(svc.ledger),
+                                 publisher=forms.runner.publisher or CheckpointPublisher(
+                                     svc.ledger, svc.signing.checkpoint_signer()))
+            packet = msgspec.structs.replace(packet, proof=proof)
             token = svc.signing.sign(canonical(msgspec.to_builtins(packet)))
             return PacketOut(token, packet.packet_id, svc.signing.ledger_id, svc.signing.kid, move.to_school)
 

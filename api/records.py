@@ -143,13 +143,15 @@ def _on_record(request: Req, student_id: str, action: str, data: Any, year: int,
     by the school that held the child on the day the record is about (``day``: it and its field).
 
     The student and the record stream are read in one query, the school, class and school year in
-    another, and the command judges by those same reads (``write`` runs both in one reading block).
+    another (in the first one too once a request about the child has named them: ``student_target``),
+    and the command judges by those same reads (``write`` runs both in one reading block).
     """
     p, ledger = caller(request), services(request.app.state).ledger
 
     def target() -> Target:
         with suppress(ValueError):  # not a student id: student_target answers 404
-            ledger.prefetch([UUID(student_id), record(UUID(student_id), year)])  # before the subject is looked up
+            sid = UUID(student_id)  # before the subject is looked up; with the child's school, class and year
+            ledger.prefetch([sid, record(sid, year), *ledger.read_together(sid)])  # when known (student_target)
         on, field = day(ledger)
         return student_target(ledger, student_id, year=year, subject=subject(ledger) if subject else None,
                               records=(record,), school_year=True, day=on, day_field=field)[0]

@@ -32,13 +32,15 @@ def student_target(ledger: Ledger, student_id: str, *, year: int | None = None, 
     every school that held the child reads its period, and teachers see the child through the class
     of ``year`` and, at each school the child has left, the class they left from. In a ``reading``
     block the student comes with the ``records`` streams of ``year`` in one query, and the school and
-    class with the school year (``school_year``) in a second one.
+    class with the school year (``school_year``) in a second one; from the second request about the
+    same child on, with the streams that request read after the student, all in the first query (the
+    second then reads only what the child's record now names that was not read yet).
     """
     try:
         sid = UUID(student_id)
     except ValueError:
         raise not_found("student") from None
-    ledger.prefetch([sid, *(record(sid, year) for record in records if year is not None)])
+    ledger.prefetch([sid, *(record(sid, year) for record in records if year is not None), *ledger.read_together(sid)])
     try:
         student = ledger.student(sid)
     except (ValueError, errors.UnknownStudent):
@@ -57,8 +59,10 @@ def student_target(ledger: Ledger, student_id: str, *, year: int | None = None, 
             places.append((year_of(student, left[-1]), left[-1]))
     class_streams = [streams.school_class(p.school_code, y, p.grade, p.class_name) for y, p in places]
     held = custody.schools(periods)
-    ledger.prefetch([*(streams.school(code) for code in dict.fromkeys([school_code, *held])), *class_streams,
-                     *([streams.school_year(school_code, year)] if school_year and year is not None else [])])
+    then = [*(streams.school(code) for code in dict.fromkeys([school_code, *held])), *class_streams,
+            *([streams.school_year(school_code, year)] if school_year and year is not None else [])]
+    ledger.read_together.remember(sid, then)  # read with the student next time: one query (ADR 0040)
+    ledger.prefetch(then)
     seats = []
     for (y, p), stream in zip(places, class_streams, strict=True):
         klass = ledger._fold(stream, evolve_class)

@@ -17,6 +17,7 @@ verify against a tree nobody signed, so it proves nothing to a third party.
 from __future__ import annotations
 
 import base64
+import contextlib
 import time
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -39,10 +40,27 @@ from domain.storage import events as stored_events
 from domain.storage import merkle_log
 from domain.storage.merkle_log import StoredCheckpoint
 from domain.transparency.leaf import leaf_bytes
-from domain.transparency.merkle import consistency_proof, consistency_ranges, inclusion_proof, inclusion_ranges
+from domain.transparency.merkle import (
+    consistency_proof,
+    consistency_ranges,
+    inclusion_proof,
+    inclusion_ranges,
+    multiproof_ranges,
+    range_hash,
+)
 from domain.transparency.note import parse_note
-from domain.transparency.proof import PROOF_FILE_FORMAT, ProofEntry, ProofFile, TlogProof, proof_entry
+from domain.transparency.proof import (
+    MULTIPROOF_FILE_FORMAT,
+    PROOF_FILE_FORMAT,
+    ProofEntry,
+    ProofFile,
+    TlogProof,
+    proof_entry,
+)
 from domain.transparency.tiles import TileReader, proof_tiles
+from projections.checkpoints import CheckpointPublisher
+from projections.merkle_log import MerkleLog
+from projections.store import StaleUpdate
 
 Req = Request[Any, Any, Any]
 # Hashes and tree heads: every auditor and every board sees them (api/policy.py).
@@ -340,50 +358,70 @@ def student_streams(ledger: Ledger, student_id: str) -> list[Any]:
 
 
 def proof_file(ledger: Ledger, stream_ids: list[Any], checkpoint: StoredCheckpoint, *, contents: bool,
-               subject: dict[str, str], upto: int | None = None, cosigned: bool = True) -> ProofFile:
+               subject: dict[str, str], upto: int | None = None, cosigned: bool = True,
+               multi: bool = False) -> ProofFile:
     """The events of the streams that are in the checkpoint's tree (and at or before log position
-    ``upto``), each with its inclusion proof; the checkpoint with its cosignatures unless not ``cosigned``."""
+    ``upto``), each with its inclusion proof (``multi``: one multiproof for them all, gakuseki-proof/2);
+    the checkpoint with its cosignatures unless not ``cosigned``."""
     size = checkpoint.tree_size
-    rows = []
-    for position, stream, version, topic, state in stored_events.in_streams(ledger.storage, stream_ids):
-        if upto is not None and position > upto:
-            continue
-        index = merkle_log.leaf_index_of(ledger.storage, position)
-        if index is not None and index < size:
-            rows.append((index, leaf_bytes(position, stream, version, topic, state), state))
-    rows.sort(key=lambda row: row[0])
-    ranges = [r for index, _, _ in rows for r in inclusion_ranges(index, size)]
+    found = [row for row in stored_events.in_streams(ledger.storage, stream_ids) if upto is None or row[0] <= upto]
+    indexes = merkle_log.leaf_indexes_of(ledger.storage, [row[0] for row in found])  # one statement
+    rows = sorted((indexes[position], leaf_bytes(position, stream, version, topic, state), state)
+                  for position, stream, version, topic, state in found
+                  if position in indexes and indexes[position] < size)
+    if multi:
+        ranges = multiproof_ranges([index for index, _, _ in rows], size) if rows else []
+    else:
+        ranges = [r for index, _, _ in rows for r in inclusion_ranges(index, size)]
     reader = _reader(ledger, size, ranges)
-    entries: list[ProofEntry] = [proof_entry(index, leaf, inclusion_proof(index, size, reader.node),
-                                             state if contents else None) for index, leaf, state in rows]
+    entries: list[ProofEntry] = [
+        proof_entry(index, leaf, [] if multi else inclusion_proof(index, size, reader.node),
+                    state if contents else None) for index, leaf, state in rows]
     last = merkle_log.position_of(ledger.storage, size - 1) if size else 0
     origin = parse_note(checkpoint.note).text.split("\n", 1)[0]
     note = cosigned_note(ledger, checkpoint) if cosigned else checkpoint.note
-    return ProofFile(PROOF_FILE_FORMAT, origin, note, size, _b64(checkpoint.root),
-                     {**subject, "as_of": str(last or 0)}, entries)
+    return ProofFile(MULTIPROOF_FILE_FORMAT if multi else PROOF_FILE_FORMAT, origin, note, size,
+                     _b64(checkpoint.root), {**subject, "as_of": str(last or 0)}, entries,
+                     [_b64(range_hash(a, b, reader.node)) for a, b in ranges] if multi else None)
 
 
-PACKET_PROOF_WAIT = 30.0  # seconds an export waits for the first checkpoint after its hand-over
+PACKET_PROOF_WAIT = 30.0  # seconds an export waits at most for the first checkpoint after its hand-over
 
 
-def packet_proof(ledger: Ledger, student_id: str, position: int, *, wait: float = PACKET_PROOF_WAIT) -> ProofFile:
-    """The proof a transfer packet carries (item 6 of issue 12): the child's events up to the hand-over
-    at ``position``, proven in the first signed checkpoint whose tree holds the hand-over. Always that
-    checkpoint, as the ledger signed it (no cosignatures, which arrive later): the same hand-over gives
-    the same packet. The checkpoint is signed by the poller within GAKUSEKI_CHECKPOINT_SECONDS of the
-    hand-over; until then the export waits (503 after ``wait`` seconds)."""
+def packet_proof(ledger: Ledger, student_id: str, position: int, *, tree: MerkleLog,
+                 publisher: CheckpointPublisher, wait: float = PACKET_PROOF_WAIT) -> ProofFile:
+    """The proof a transfer packet carries (item 6 of issue 12; ADR 0041): the child's events up to the
+    hand-over at ``position``, proven by one multiproof in the first signed checkpoint whose tree holds
+    the hand-over. Always that checkpoint, as the ledger signed it (no cosignatures, which arrive
+    later): the same hand-over gives the same packet.
+
+    No waiting for the poller's cadence: the export brings the tree up to the hand-over itself (the
+    Merkle projection's own pages, under its lock, as any runner does) and, when no checkpoint holds
+    the hand-over yet, asks the publisher to sign one now (``publish(holding=)``: under the
+    publisher's lock, one signer at a time, the fork rule as ever). It waits (503 after ``wait``
+    seconds) only while another process holds the tree's lock; a refused tree answers 503 at once."""
     deadline = time.monotonic() + wait
     while True:
         index = merkle_log.leaf_index_of(ledger.storage, position)
+        if index is None:
+            with contextlib.suppress(StaleUpdate):  # another runner moved the tree first: read on below
+                tree.catch_up(stop=position)
+            index = merkle_log.leaf_index_of(ledger.storage, position)
         first = next(merkle_log.checkpoints(ledger.storage, since=index, page=1), None) if index is not None else None
+        if first is None and index is not None:
+            publisher.publish(holding=index)
+            first = next(merkle_log.checkpoints(ledger.storage, since=index, page=1), None)
         if first is not None:
             break
-        if time.monotonic() >= deadline:
-            raise ApiProblem(503, "checkpoint-pending", "no signed checkpoint holds the hand-over yet: the ledger "
-                             "signs one within seconds; retry", headers={"Retry-After": "5"})
+        refused = merkle_log.refusal(ledger.storage)
+        if refused is not None or time.monotonic() >= deadline:
+            raise ApiProblem(503, "checkpoint-pending", "no signed checkpoint holds the hand-over yet" + (
+                ": the ledger stopped signing checkpoints (see /health)" if refused else
+                ": the ledger signs one within seconds; retry"), headers={"Retry-After": "5"})
         time.sleep(0.05)
     return proof_file(ledger, student_streams(ledger, student_id), first, contents=False,
-                      subject={"packet": "transfer", "student_id": student_id}, upto=position, cosigned=False)
+                      subject={"packet": "transfer", "student_id": student_id}, upto=position, cosigned=False,
+                      multi=True)
 
 
 class StudentProofController(Controller):

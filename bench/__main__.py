@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from bench import forms, http_client, http_load, memory, packets, rebuild, report
+from bench import forms, http_client, http_load, memory, packets, rebuild, report, transparency
 from bench.baseline import Raw, pg_read
 from bench.config import CONCURRENCY, SCALES, STEADY_WRITES_PER_S, WRITE_CLIENTS
 from bench.dataset import LAYOUTS, Dataset, Seeder, seeding_clock, terms_of
@@ -96,13 +97,15 @@ def machine(conninfo: str) -> dict[str, Any]:
     return info
 
 
-def wait_for_projections(deployment: Deployment, timeout: float = 600.0) -> None:
-    """Until the server's /health shows every projection of the deployed code with no lag."""
+def wait_for_projections(deployment: Deployment, timeout: float = 600.0,
+                         counted: Callable[[str], bool] = lambda name: True) -> None:
+    """Until the server's /health shows every projection of the deployed code (that is ``counted``) with no lag."""
     deadline = time.monotonic() + timeout
     rows: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         answer = http_client.one(deployment.host, deployment.port, http_client.Call("GET", "/health", "-"))
-        rows = json.loads(answer.body).get("projections", []) if answer.status == 200 else []
+        rows = [row for row in (json.loads(answer.body).get("projections", []) if answer.status == 200 else [])
+                if counted(row["projection"])]
         if rows and all(row["lag"] == 0 for row in rows):
             return
         time.sleep(0.1)
@@ -183,24 +186,26 @@ def main(argv: list[str] | None = None) -> int:
                 records[r]["rebuild"] = rebuild.rebuild(ledger, backend, events, each=r == 0)
                 records[r]["rebuild"]["vacuum_analyze_s"] = vacuum_analyze(conninfo, schema)
                 records[r]["merkle_append"] = rebuild.merkle_append(ledger, events)
+                records[r]["verify"] = transparency.verify(ledger, backend, first, events)
                 eps = records[r]["log_read"]["events_per_s"]
                 records[r]["derived"] = {"log_read_six_year_ms": ds.six_year.events / eps * 1e3,
                                          "log_read_packet_child_ms": packet_child / eps * 1e3}
                 log(f"rebuild round {r + 1}: {records[r]['rebuild']['events_per_s']:,.0f} events/s "
                     f"({records[r]['rebuild']['seconds']:.1f} s); log read {eps:,.0f} events/s; Merkle log "
-                    f"{records[r]['merkle_append']['events_per_s']:,.0f} events/s")
+                    f"{records[r]['merkle_append']['events_per_s']:,.0f} events/s; verify "
+                    f"{records[r]['verify']['events_per_s']:,.0f} events/s")
             with Ledger.open(Backend.from_url(second.url)) as other:
                 packets.receiving_school(other, 2026, terms_of(2026), ds.days)
 
             serve = first.serve()
             start_rss = memory.rss_mb(serve.pid)["rss_mb"]
-            projector = first.project()
+            projector = transparency.Projector(first)
             second.serve()
             raw = Raw(server, schemas[2]).open()
             wait_for_projections(first)
             log(f"servers up: ledger at :{first.port} (pid {serve.pid}), import ledger at :{second.port}")
             spy = Spy(args.profile, serve.pid)
-            measure(scale, rounds, records, ds, ledger, backend, first, second, raw, tokens, spy)
+            measure(scale, rounds, records, ds, ledger, backend, first, second, raw, tokens, spy, projector)
             mix = memory.mixed_load(first.host, first.port, ds, tokens, forms.FormCalls(ds, tokens),
                                     records[0]["_pools"]["rolls"], scale.memory_requests)
             records[rounds - 1]["memory"] = {
@@ -243,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure(scale: Any, rounds: int, records: list[dict[str, Any]], ds: Dataset, ledger: Ledger, backend: Backend,
-            first: Deployment, second: Deployment, raw: Raw, tokens: Tokens, spy: Spy) -> None:
+            first: Deployment, second: Deployment, raw: Raw, tokens: Tokens, spy: Spy,
+            projector: transparency.Projector) -> None:
     host, port = first.host, first.port
     roll_pool = http_load.RollPool(ds, tokens)
     assess_pool = http_load.AssessmentPool(ds, tokens)
@@ -261,8 +267,15 @@ def measure(scale: Any, rounds: int, records: list[dict[str, Any]], ds: Dataset,
         on = spy.phase if r == 0 else (lambda name: contextlib.nullcontext())
         c8, c32 = CONCURRENCY
         rec["lib_save30"] = raw.lib_save(scale.baseline_saves, 30)
+        wait_for_projections(first)  # the Merkle log beside the rolls starts from where the read models are
         with on(f"roll_c{c8}"):
             rec[f"roll_c{c8}"] = http_load.rolls(host, port, roll_pool, scale.rolls_per_level, c8)
+        # the baseline: the same rolls with the read models alone projected (no Merkle log, no signing)
+        projector.swap(merkle=False)
+        wait_for_projections(first, counted=transparency.not_merkle)
+        rec[f"roll_c{c8}_no_merkle"] = http_load.rolls(host, port, roll_pool, scale.rolls_per_level, c8)
+        projector.swap(merkle=True)
+        wait_for_projections(first)  # the Merkle log caught up before anything else is measured
         rec["pg_insert30"] = raw.pg_insert30(scale.baseline_saves)
         with on(f"roll_c{c32}"):
             rec[f"roll_c{c32}"] = http_load.rolls(host, port, roll_pool, scale.rolls_per_level, c32)
@@ -284,6 +297,8 @@ def measure(scale: Any, rounds: int, records: list[dict[str, Any]], ds: Dataset,
             rec["form_cumulative_record"] = forms.read(host, port, form_calls.cumulative_records(scale.form_reads))
         with on("form_attendance_register"):
             rec["form_attendance_register"] = forms.read(host, port, form_calls.registers(scale.form_reads))
+        with on("inclusion_http"):
+            rec["inclusion_http"] = transparency.inclusion_http(host, port, ledger, tokens, scale.form_reads, seed=r)
         head = ledger.position()
         with on("as_of_http"):
             rec["as_of_http"] = forms.as_of_http(host, port, ds, tokens, head, scale.as_of_reads)
@@ -297,6 +312,8 @@ def measure(scale: Any, rounds: int, records: list[dict[str, Any]], ds: Dataset,
             f"c{c8} {a['events_per_s']:,.0f} ev/s p99 {a['p99_ms']:.0f} ms, c{c32} {b['events_per_s']:,.0f} ev/s "
             f"p99 {b['p99_ms']:.0f} ms; assessments p99 {rec['assess_c32']['p99_ms']:.1f} ms; forms p99 "
             f"{rec['form_cumulative_record']['p99_ms']:.1f}/{rec['form_attendance_register']['p99_ms']:.1f} ms; "
+            f"rolls c{c8} without the Merkle log {rec[f'roll_c{c8}_no_merkle']['events_per_s']:,.0f} ev/s; "
+            f"inclusion proof p99 {rec['inclusion_http']['p99_ms']:.1f} ms; "
             f"as_of {rec['as_of_http']['median_ms']:.0f} ms; packets {rec['packets']['export_ms']:.0f}/"
             f"{rec['packets']['import_ms']:.0f} ms")
 

@@ -71,6 +71,9 @@ TARGETS = [
     Target("as_of_six_year_ms_http", "<", 50.0),
     Target("rebuild_events_per_s", ">=", 20_000.0),
     Target("merkle_append_events_per_s", ">=", 50_000.0),
+    Target("roll_merkle_beside_vs_without_c8", ">=", 0.95, ratio=True),  # issue 12
+    Target("inclusion_proof_p99_ms_http", "<", 10.0),  # issue 12, at the bench log's 1.3M leaves
+    Target("verify_events_per_s", ">=", 100_000.0),  # issue 12
     Target("rebuild_vs_log_read", ">=", 0.5, ratio=True),  # issue 12
     Target("packet_export_ms_http", "<", 50.0),
     Target("packet_import_ms_http", "<", 50.0),

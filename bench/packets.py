@@ -11,8 +11,8 @@ by the school's registrar), waits until the read models have applied the hand-ov
   it, decodes it strictly and admits the child at the receiving school (one event).
 
 Both are timed client-side per packet. In process, the same work without HTTP is timed too:
-``projections.forms.transfer_packet.content`` + ``LedgerKey.sign`` (export) and ``domain.signing.verify`` +
-the strict msgspec decode (import's check, not its write).
+``projections.forms.transfer_packet.content`` + ``LedgerKey.sign`` (export: not the proof) and
+``domain.signing.verify`` + the strict msgspec decode + the proof's check (import's check, not its write).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from bench.stats import latency_ms
 from domain.ledger import Ledger
 from domain.signing import canonical, verify
 from domain.student import StudentHandedOver
-from domain.transfer_packet import TransferPacket
+from domain.transfer_packet import TransferPacket, verify_proof
 from projections import runner_for
 from projections.forms import Forms
 from projections.forms import transfer_packet as packet_content
@@ -110,6 +110,7 @@ def in_process(ledger: Ledger, backend: Any, first: Deployment, students: list[A
     for token in packets:
         start = time.perf_counter()
         verified = verify(token, trust)
-        msgspec.json.decode(verified.payload, type=TransferPacket, strict=True)
+        packet = msgspec.json.decode(verified.payload, type=TransferPacket, strict=True)
+        verify_proof(packet, trust[packet.issuer].values())  # its events' multiproof (ADR 0041)
         check.append(time.perf_counter() - start)
     return {"export_sign_in_process_ms": latency_ms(export)["p50"], "verify_in_process_ms": latency_ms(check)["p50"]}

@@ -1,12 +1,17 @@
-"""`python -m bench.pdf [--children N] [--reads N]`: the forms' PDFs (ADR 0035), warm, on SQLite.
+"""`python -m bench.pdf [--children N] [--records N] [--reads N]`: the forms' PDFs (ADR 0035, 0038), warm, on SQLite.
 
-A class of ``--children`` (default 40, the most a 出席簿 sheet holds) with every school day of June
-2026 marked (a mix of 出, 遅刻, 早退, 病, 事, 忌 and one correction), then ``--reads`` reads of each:
+A class of ``--children`` (default 40, the most a 出席簿 sheet holds) from 小1 (2026) to 小6 (2031): every
+school day of 2026 marked (a mix of 出, 遅刻, 早退, 病, 事, 忌), ten days of each later year; the first
+``--records`` children (default 12) with every subject's year-end assessment and a year record in
+each of the six years. Then ``--reads`` reads of each, **over distinct forms**: the
+出席簿 cycles through the class-months of 2026 (April to March), the 指導要録 through the children, so no
+two reads in a row are of the same form:
 
-1. in process, the typesetting alone: ``projections.forms.pdf.render`` of the month's 出席簿 document (one A4
-   landscape page), and of one child's 指導要録 (typeset from its HTML view); ms per page;
-2. over HTTP (Litestar's test client, no network): ``GET …/attendance-register?month=2026-06&format=pdf``
-   with a principal's token: auth, the read, the JSON document, the PDF.
+1. in process, the typesetting alone: ``projections.forms.pdf.render`` of a composed document (the 出席簿,
+   one A4 landscape page; the six-year 指導要録, three A4 pages typeset from its HTML view);
+2. in process, the read and the typesetting: ``Forms`` composing the form from the read models, then the PDF;
+3. over HTTP (Litestar's test client, no network): ``GET …?format=pdf`` with a principal's token: auth,
+   the access log, the read, the JSON document, the PDF.
 
 The first render of the process (fonts loaded into the compiler, ~30 ms) is left out of the figures.
 p50 and p99 are over every read; no assertion is made on them (tests/bench only checks it runs).
@@ -16,11 +21,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +34,16 @@ from projections.forms import pdf
 
 SCHOOL, YEAR, BOARD = "B131220000013", 2026, "312011"
 CODES = ["present"] * 12 + ["late", "left_early", "absent_illness", "absent_other", "mourning"]
+YEARS = range(YEAR, YEAR + 6)
+MONTHS = [f"{y}-{m:02d}" for y, m in [*((YEAR, m) for m in range(4, 13)), *((YEAR + 1, m) for m in range(1, 4))]]
 
 
-def _timed(n: int, call: Callable[[], Any]) -> tuple[list[float], Any]:
-    out = call()  # warm: the first of this shape
+def _timed(n: int, call: Callable[[int], Any]) -> tuple[list[float], Any]:
+    out = call(0)  # warm: the first of this shape
     times = []
-    for _ in range(n):
+    for i in range(n):
         started = time.perf_counter()
-        out = call()
+        out = call(i)
         times.append((time.perf_counter() - started) * 1000)
     return times, out
 
@@ -44,6 +52,40 @@ def _line(label: str, times: list[float], pages: int, size: int) -> str:
     q = statistics.quantiles(times, n=100, method="inclusive")
     return (f"{label}: p50 {q[49]:.1f} ms, p99 {q[98]:.1f} ms ({q[49] / pages:.1f} ms/page; "
             f"{pages} page{'s' if pages > 1 else ''}, {size / 1024:.0f} KiB)")
+
+
+def _seed(ledger: Any, children: int, records: int) -> list[str]:
+    """The class of ``children`` through six grades; the first ``records`` with six years of records."""
+    from domain import curriculum
+    from tests import builders as b
+
+    b.school_with_calendar(ledger)
+    kids = [str(c) for c in b.class_with_students(ledger, count=children)]
+    for grade, year in enumerate(YEARS, start=1):
+        shift = year - YEAR
+        days = [d.replace(year=d.year + shift) for d in b.SCHOOL_DAYS if not (d.month == 2 and d.day == 29)]
+        if year != YEAR:
+            def moved(day: str, by: int = shift) -> date:
+                return date.fromisoformat(day).replace(year=int(day[:4]) + by)
+            terms = [{**t, "starts_on": moved(t["starts_on"]), "ends_on": moved(t["ends_on"])} for t in b.TERMS]
+            ledger.set_calendar(SCHOOL, year, terms=terms, instructional_days=days, recorded_by="admin")
+            ledger.form_class(SCHOOL, year, grade, "1", homeroom_teacher_id=f"T-000{grade}",
+                              homeroom_teacher_name=f"担任 {grade}郎", students=[(k, n) for n, k in enumerate(kids, 1)],
+                              on=date(year, 4, 6), recorded_by="admin")
+        for i, day in enumerate(days if year == YEAR else days[:10]):
+            marks = [(c, {"code": CODES[(i + n) % len(CODES)]}) for n, c in enumerate(kids)]
+            ledger.record_roll(SCHOOL, year, grade, "1", on=day, marks=marks, recorded_by="admin")
+        subjects = [s for s, (_, grades) in curriculum.SUBJECTS["elementary"].items() if grade in grades]
+        for n, kid in enumerate(kids[:records]):
+            for s, subject in enumerate(subjects):
+                ledger.record_assessment(kid, year, subject=subject, rating=(1 + (n + s) % 3) if grade >= 3 else None,
+                                         viewpoints={"knowledge": "ABC"[(n + s) % 3], "thinking": "B",
+                                                     "attitude": "A"},
+                                         on=date(year + 1, 3, 19), recorded_by=b.STAFF)
+            ledger.enter_year_record(kid, year, on=date(year + 1, 3, 19), recorded_by=b.STAFF,
+                                     record={"behaviour": ["fairness", "responsibility"],
+                                             "general_remarks": f"第{grade}学年。学習に意欲的に取り組んだ。"})
+    return kids
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -59,52 +101,75 @@ def main(argv: list[str] | None = None) -> None:
     from projections import runner_for
     from projections.forms import Forms
     from tests import builders as b
+    from tests.conftest import Clock
 
     args = argparse.ArgumentParser(prog="python -m bench.pdf")
     args.add_argument("--children", type=int, default=40)
+    args.add_argument("--records", type=int, default=12, help="children with six years of records")
     args.add_argument("--reads", type=int, default=200)
     opts = args.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as folder:
         backend = Backend.from_url(f"sqlite:///{folder}/ledger.sqlite3")
         apply(backend)
-        ledger = Ledger.open(backend)  # June 2026 has passed: its rolls are taken
-        b.school_with_calendar(ledger)
-        children = [str(c) for c in b.class_with_students(ledger, count=opts.children)]
-        june = [d for d in b.SCHOOL_DAYS if d.year == 2026 and d.month == 6]
-        for i, day in enumerate(june):
-            marks = [(c, {"code": CODES[(i + n) % len(CODES)]}) for n, c in enumerate(children)]
-            ledger.record_roll(SCHOOL, YEAR, 1, "1", on=day, marks=marks, recorded_by="admin")
+        # the end of the sixth school year: every day of the six has come
+        ledger = Ledger.open(backend, clock=Clock(datetime(2032, 3, 30, 15, 0, tzinfo=UTC)))
+        started = time.perf_counter()
+        kids = _seed(ledger, opts.children, min(opts.records, opts.children))
+        records = kids[:min(opts.records, opts.children)]
         runner = runner_for(ledger, backend)
         runner.catch_up()
         forms = Forms(runner)
-        register = forms.attendance_register(SCHOOL, YEAR, 1, "1", "2026-06", board=BOARD)
-        record = forms.cumulative_record(children[0], board=BOARD)
-        assert register is not None
-        assert record is not None
-        print(f"出席簿 of {len(register['students'])} children × {len(register['instructional_days'])} days "
-              f"(June 2026); typst {pdf.typst.__version__}")
+        june = forms.attendance_register(SCHOOL, YEAR, 1, "1", "2026-06")
+        assert june is not None
+        registers = [forms.attendance_register(SCHOOL, YEAR, 1, "1", m) for m in MONTHS]
+        cumulative = [forms.cumulative_record(k, board=BOARD) for k in records]
+        print(f"出席簿 of {len(june['students'])} children × {len(june['instructional_days'])} days "
+              f"(June 2026); 指導要録 of {len(records)} children × 6 years; seeded in "
+              f"{time.perf_counter() - started:.0f} s; typst {pdf.typst.__version__}; load average "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
-        times, body = _timed(opts.reads, lambda: pdf.render("attendance_register", register))
-        pages = len(pypdf.PdfReader(io.BytesIO(body)).pages)
-        print(_line("in process, 出席簿 PDF", times, pages, len(body)))
-        times, body = _timed(opts.reads, lambda: pdf.render("cumulative_record", record))
-        pages = len(pypdf.PdfReader(io.BytesIO(body)).pages)
-        print(_line("in process, 指導要録 PDF (from its HTML view)", times, pages, len(body)))
+        pages_of = {}
+        times, body = _timed(opts.reads, lambda i: pdf.render("attendance_register", registers[i % len(MONTHS)]))
+        pages_of["register"] = len(pypdf.PdfReader(io.BytesIO(body)).pages)
+        print(_line("in process, 出席簿 PDF", times, pages_of["register"], len(body)))
+        times, body = _timed(opts.reads, lambda i: pdf.render("cumulative_record", cumulative[i % len(records)]))
+        pages_of["record"] = len(pypdf.PdfReader(io.BytesIO(body)).pages)
+        print(_line("in process, 指導要録 PDF (six years, from its HTML view)", times, pages_of["record"], len(body)))
+
+        def register_read(i: int) -> bytes:
+            doc = forms.attendance_register(SCHOOL, YEAR, 1, "1", MONTHS[i % len(MONTHS)])
+            assert doc is not None
+            return pdf.render("attendance_register", doc)
+
+        def record_read(i: int) -> bytes:
+            doc = forms.cumulative_record(records[i % len(records)], board=BOARD)
+            assert doc is not None
+            return pdf.render("cumulative_record", doc)
+        times, body = _timed(opts.reads, register_read)
+        print(_line("in process, 出席簿 read + PDF", times, pages_of["register"], len(body)))
+        times, body = _timed(opts.reads, record_read)
+        print(_line("in process, 指導要録 read + PDF", times, pages_of["record"], len(body)))
 
         key = DevKey.load_or_create(Path(folder) / "dev.pem")
         app = create_app(ledger, backend, Verifier(key.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE),
                          run_projections=False)
         token = key.token(b.PRINCIPAL, [{"role": "principal", "school": SCHOOL}], mfa=True,
                           ttl=int(timedelta(hours=1).total_seconds()))
-        path = f"/v1/schools/{SCHOOL}/years/{YEAR}/classes/1/1/attendance-register?month=2026-06&format=pdf"
         with TestClient(app=app) as client:
-            def read() -> bytes:
+            def get(path: str) -> bytes:
                 response = client.get(path, headers={"Authorization": f"Bearer {token}"})
                 assert response.status_code == 200, response.text
                 return response.content
-            times, body = _timed(opts.reads, read)
-        print(_line("over HTTP, 出席簿 PDF (auth, read, JSON, PDF)", times, 1, len(body)))
+            times, body = _timed(opts.reads, lambda i: get(
+                f"/v1/schools/{SCHOOL}/years/{YEAR}/classes/1/1/attendance-register?month={MONTHS[i % len(MONTHS)]}"
+                "&format=pdf"))
+            print(_line("over HTTP, 出席簿 PDF (auth, read, JSON, PDF)", times, 1, len(body)))
+            times, body = _timed(opts.reads, lambda i: get(
+                f"/v1/students/{records[i % len(records)]}/forms/cumulative-record?format=pdf"))
+            print(_line("over HTTP, 指導要録 PDF (six years; auth, read, JSON, PDF)", times, pages_of["record"],
+                        len(body)))
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         ledger.close()
 
 

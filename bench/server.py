@@ -117,9 +117,15 @@ class Deployment:
         self.run("migrate")
 
     def _start(self, name: str, *args: str) -> Process:
+        return self.start(name, *command(), *args)
+
+    def start(self, name: str, *argv: str) -> Process:
+        """A process of this ledger (its environment, its folder; the project importable), logged to NAME.log."""
         log = self.folder / f"{name}.log"
         handle = open(log, "wb")  # noqa: SIM115 (the child keeps writing to it)
-        popen = subprocess.Popen([*command(), *args], env=self.env(), cwd=self.folder, stdout=handle,
+        env = {**self.env(), "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[1]),
+                                                                         os.environ.get("PYTHONPATH")]))}
+        popen = subprocess.Popen(list(argv), env=env, cwd=self.folder, stdout=handle,
                                  stderr=subprocess.STDOUT, start_new_session=True)
         handle.close()
         process = Process(name, popen, log)

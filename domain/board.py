@@ -21,6 +21,10 @@ from domain.event import Event
 # 休学 days (ADR 0028): off the roll and out of 授業日数 (the reference's rule, the default), or
 # in 授業日数 and counted among 出席停止・忌引等 (a board's choice; the days a child must attend are the same).
 LEAVE_DAYS = ("excluded", "excused")
+# The 出席停止・忌引等 column's name on every form (2019 notice); the 2021 事務連絡 lets a board rename it,
+# e.g. 「オンラインを活用した特例の授業・出席停止・忌引等の日数」 (domain-japan.md §2.4; ADR 0038).
+EXCUSED_LABEL = "出席停止・忌引等の日数"
+LABEL_LENGTH = 40  # characters, at most: the longest wording seen has 27
 # The alerts' thresholds (ADR 0042): the law's numbers (reference/domain-japan.md §3.3), and the most a
 # board may set for the run of absence a teacher is told of.
 NOTICE_RUN_DAYS = 7
@@ -38,6 +42,10 @@ class BoardSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omi
         examples=["excused"],
         description="休学 days: `excluded` (off the roll, not in 授業日数: the default, as the reference "
                     "counts days on the roll) or `excused` (in 授業日数, counted among 出席停止・忌引等)")] = "excluded"
+    excused_label: Annotated[str, msgspec.Meta(
+        examples=["オンラインを活用した特例の授業・出席停止・忌引等の日数"],
+        description="the name of the 出席停止・忌引等 column on the forms (出席簿, 指導要録, 通知表): 1–40 characters, "
+                    "no control characters; the default is the 2019 notice's")] = EXCUSED_LABEL
     # The thresholds of the alerts (ADR 0042). The law's numbers are the defaults and the most a board may
     # set: it may watch earlier, never later (施行令 §20's seven days, 長期欠席's thirty).
     alert_absence_run_days: Annotated[int, msgspec.Meta(

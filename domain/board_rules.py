@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 
 from domain import errors, streams, values
 from domain import school_year as school_years
-from domain.board import LEAVE_DAYS, THRESHOLDS, Board, BoardSettings, BoardSettingsChanged
+from domain.board import LABEL_LENGTH, LEAVE_DAYS, THRESHOLDS, Board, BoardSettings, BoardSettingsChanged
 from domain.event import Event
 from domain.school import SchoolYear
 
 
 def counts_differently(before: BoardSettings, after: BoardSettings) -> bool:
-    """Whether the 出欠 figures of a day counted under ``before`` may differ under ``after``."""
+    """Whether the 出欠 figures of a day counted under ``before`` may differ under ``after`` (a label never does)."""
     return before.leave_days != after.leave_days
+
+
+def label(value: str, field: str) -> str:
+    """A column's name as the forms print it: not blank, at most LABEL_LENGTH characters, on one line
+    and with no control or invisible format character (it is printed as given, never normalised)."""
+    if not value.strip():
+        raise errors.BlankText(f"{field} must not be blank", field=field)
+    if len(value) > LABEL_LENGTH:
+        raise errors.TextTooLong(f"{field} is {len(value)} characters; at most {LABEL_LENGTH}", field=field)
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise errors.InvalidBoardSetting(
+            f"{field} holds the control character U+{ord(bad):04X}: a label is one line of printable text",
+            field=field)
+    return value
 
 
 def change_settings(board: Board | None, code: str, settings: BoardSettings, effective_on: date,
@@ -33,6 +49,7 @@ def change_settings(board: Board | None, code: str, settings: BoardSettings, eff
     if settings.leave_days not in LEAVE_DAYS:
         raise errors.InvalidBoardSetting(
             f"leave_days is one of {', '.join(LEAVE_DAYS)}, not {settings.leave_days!r}", field="settings.leave_days")
+    label(settings.excused_label, "settings.excused_label")
     for name, (low, high) in THRESHOLDS.items():
         value = getattr(settings, name)
         if not low <= value <= high:

@@ -7,6 +7,8 @@ return a Receipt of primitives. Time and new ids come from the injected clock an
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -33,6 +35,7 @@ from domain.transactions import Boundaries
 JST = timezone(timedelta(hours=9), "JST")
 S = TypeVar("S")
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class Receipt(NamedTuple):
@@ -64,6 +67,35 @@ class _Reads:
         self.states.clear()
 
 
+class ReadTogether:
+    """Which streams were read after a stream, last time, in the same request: a hint of what to read
+    with it in one query next time (a student's school, class and school year are known only once the
+    student's own stream is read). Only stream ids are kept, never what the streams hold: every read is
+    still from the store, in the request. Bounded: the least recently used are forgotten (at the
+    default size, about 2 MB: the ids are kept as bytes)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._hints: OrderedDict[bytes, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, stream_id: UUID) -> tuple[UUID, ...]:
+        with self._lock:
+            hint = self._hints.get(stream_id.bytes)
+            if hint is None:
+                return ()
+            self._hints.move_to_end(stream_id.bytes)
+        return tuple(UUID(bytes=hint[i:i + 16]) for i in range(0, len(hint), 16))
+
+    def remember(self, stream_id: UUID, streams: Iterable[UUID]) -> None:
+        hint = b"".join(s.bytes for s in streams)
+        with self._lock:
+            self._hints[stream_id.bytes] = hint
+            self._hints.move_to_end(stream_id.bytes)
+            while len(self._hints) > self._size:
+                self._hints.popitem(last=False)
+
+
 # Set by LedgerBase.reading() for the length of one request, in the request's own context.
 _current_reads: ContextVar[_Reads | None] = ContextVar("gakuseki_current_reads", default=None)
 
@@ -91,6 +123,7 @@ class LedgerBase(Application[UUID]):
         self.group_commit = GroupCommit(self._save_batch)
         self.storage = Storage.of(self.recorder)  # the database, for everything the library does not do
         self.boundaries = Boundaries(self.storage)
+        self.read_together = ReadTogether()  # stream ids only: see ``prefetch``
 
     @classmethod
     def open(cls, backend: Backend, **kwargs: Any) -> Any:
@@ -242,19 +275,43 @@ class LedgerBase(Application[UUID]):
         """Up to ``limit`` events after ``start`` (of ``topics``, up to ``stop``), ending on a
         transaction boundary: a page that would end inside a transaction ends before it, or, when
         that transaction is the whole page, takes all of it (such a page holds more than ``limit``)."""
-        page = list(self.recorder.select_notifications(start=start, limit=limit, stop=stop, topics=topics,
-                                                       inclusive_of_start=False))
+        def read(after: int, limit: int, stop: int | None) -> list[Notification]:
+            return list(self.recorder.select_notifications(start=after, limit=limit, stop=stop, topics=topics,
+                                                           inclusive_of_start=False))
+        return self._whole(read, lambda n: n.id, start, limit, stop)
+
+    def rows(self, start: int, limit: int, stop: int | None = None,
+             topics: Sequence[str] = ()) -> list[stored_events.Row]:
+        """``notifications`` as the event table stores them: (position, stream, version, topic, state)
+        tuples read in one statement of our own (a rebuild's pages; ``decode_row`` decodes one)."""
+        def read(after: int, limit: int, stop: int | None) -> list[stored_events.Row]:
+            return stored_events.after(self.storage, after, limit, stop, topics)
+        return self._whole(read, lambda row: row[0], start, limit, stop)
+
+    def digested_rows(self, start: int, limit: int, stop: int | None = None) -> list[stored_events.DigestedRow]:
+        """``rows`` of every topic, each with the SHA-256 of its stored state (for the Merkle log)."""
+        def read(after: int, limit: int, stop: int | None) -> list[stored_events.DigestedRow]:
+            return stored_events.digested_after(self.storage, after, limit, stop)
+        return self._whole(read, lambda row: row[0], start, limit, stop)
+
+    def _whole(self, read: Callable[[int, int, int | None], list[T]], position: Callable[[T], int], start: int,
+               limit: int, stop: int | None) -> list[T]:
+        """A page of ``read`` ending on a transaction boundary (see ``notifications``)."""
+        page = read(start, limit, stop)
         if len(page) < limit:  # up to the head (whole transactions commit whole) or to ``stop``
             return page
-        around = self.boundaries.around(page[-1].id)
-        if around is None or around[1] == page[-1].id:
+        around = self.boundaries.around(position(page[-1]))
+        if around is None or around[1] == position(page[-1]):
             return page
         first, last = around
-        kept = [n for n in page if n.id < first]
+        kept = [n for n in page if position(n) < first]
         if kept:
             return kept
-        return list(self.recorder.select_notifications(start=start, limit=last - start, stop=last, topics=topics,
-                                                       inclusive_of_start=False))
+        return read(start, last - start, last)
+
+    def decode_row(self, row: stored_events.Row | stored_events.DigestedRow) -> Event:
+        """A row of ``rows`` as the ledger event it records (``decode`` without the library's objects)."""
+        return self.mapper.decode_state(row[3], row[1], row[2], row[4])  # type: ignore[attr-defined]
 
     def has_stream(self, stream_id: UUID) -> bool:
         return bool(self.recorder.select_events(stream_id, limit=1))

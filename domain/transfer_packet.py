@@ -20,10 +20,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from domain import errors
 from domain.student import Identity
 from domain.transparency.note import NoteKey
-from domain.transparency.proof import ProofFile, verify_proof_file
+from domain.transparency.proof import MULTIPROOF_FILE_FORMAT, PROOF_FILE_FORMAT, ProofFile, verify_proof_file
 
-FORMAT: Final = "gakuseki-transfer-packet/2"  # /2: the packet carries the proof of its events (ADR 0033)
+FORMAT: Final = "gakuseki-transfer-packet/3"  # /3: the proof of its events is one multiproof (ADR 0041)
+FORMAT_2: Final = "gakuseki-transfer-packet/2"  # still imported: an inclusion proof per event (ADR 0033)
 FORMAT_1: Final = "gakuseki-transfer-packet/1"  # still imported: the same members without ``proof``
+PROOF_FORMATS: Final = {FORMAT: MULTIPROOF_FILE_FORMAT, FORMAT_2: PROOF_FILE_FORMAT}  # what each one's proof is
 
 
 class PacketSchool(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -35,7 +37,7 @@ class PacketSchool(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit
 class TransferPacket(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """A child's record leaving one ledger for a school outside it, signed by the issuing ledger."""
 
-    format: Literal["gakuseki-transfer-packet/1", "gakuseki-transfer-packet/2"]
+    format: Literal["gakuseki-transfer-packet/1", "gakuseki-transfer-packet/2", "gakuseki-transfer-packet/3"]
     packet_id: str  # unique per hand-over: the issuer's hand-over event (stream and version)
     issuer: str  # the issuing ledger's id (also the JWS header's iss)
     issued_at: datetime  # when the hand-over was recorded
@@ -54,8 +56,9 @@ class TransferPacket(msgspec.Struct, frozen=True, forbid_unknown_fields=True, om
     dental_card: dict[str, Any]
     reason: str = ""
     received: list[str] = msgspec.field(default_factory=list)  # packets received earlier, nested as received
-    # /2: the issuer's events the packet was built from, each with its inclusion proof in the issuer's
-    # signed Merkle log, and that checkpoint (domain/transparency/proof.py; docs/transfer-packet.md)
+    # /2 and /3: the issuer's events the packet was built from, proven in the issuer's signed Merkle log,
+    # and that checkpoint: /2 an inclusion proof per event (gakuseki-proof/1), /3 one multiproof for them
+    # all (gakuseki-proof/2) (domain/transparency/proof.py; docs/transfer-packet.md)
     proof: ProofFile | None = None
 
 
@@ -68,6 +71,9 @@ def verify_proof(packet: TransferPacket, keys: Iterable[Ed25519PublicKey]) -> No
         return
     if packet.format == FORMAT_1:
         raise errors.PacketMalformed("a gakuseki-transfer-packet/1 carries no proof", field="packet")
+    if proof.format != PROOF_FORMATS[packet.format]:
+        raise errors.PacketMalformed(f"a {packet.format} carries a {PROOF_FORMATS[packet.format]} proof, "
+                                     f"not {proof.format[:40]!r}", field="packet")
     if proof.origin != packet.issuer:
         raise errors.PacketProofInvalid(f"the proof is of log {proof.origin!r}, not of the issuer {packet.issuer!r}",
                                         field="packet")

@@ -30,6 +30,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from domain.attendance import ABSENT, EXCUSED, PRESENT, AttendanceCorrected, AttendanceMarked
 from domain.event import Event
+from projections.base import uuid_text
 
 
 class MonthCodes(TypedDict):
@@ -47,6 +48,12 @@ UNKNOWN, NONE, MONTH = "?", " ", 31
 BLANK = NONE * MONTH
 assert set(LETTERS) >= PRESENT | ABSENT | EXCUSED, "every code the arithmetic counts has a letter"
 _SUFFIX = [f"-{d:02d}" for d in range(1, MONTH + 1)]
+
+
+def class_month(event: AttendanceMarked | AttendanceCorrected) -> str:
+    """The tail of the keys of a mark's class-month here and in the register:
+    ``<school>/<year>/<grade>/<class>/<YYYY-MM>`` (``codes_key``, inline: it runs for every mark)."""
+    return f"{event.school_code}/{event.year}/{event.grade}/{event.class_name}/{event.effective_on.isoformat()[:7]}"
 
 
 def codes_key(school: str, year: int, grade: int, class_name: str, day: date) -> str:
@@ -70,24 +77,56 @@ class AttendanceIndex:
 
     def keys(self, event: Event) -> Iterable[str]:
         if isinstance(event, _MARKS):
-            return (f"codes/{event.school_code}/{event.year}/{event.grade}/{event.class_name}/"
-                    f"{event.effective_on.isoformat()[:7]}",)  # codes_key, inline: it runs for every mark
+            return ("codes/" + class_month(event),)
         return ()
 
     def apply(self, document: MonthCodes | None, event: Event) -> MonthCodes:
         if not isinstance(event, _MARKS):
             raise ValueError(f"the attendance index does not read {type(event).__name__}")
-        on, mark, sid = event.effective_on, event.mark, str(event.student_id)
-        doc = document or MonthCodes(month=on.isoformat()[:7], days={})  # updated in place (projections/base.py)
+        on, mark, sid = event.effective_on, event.mark, uuid_text(event.student_id)
+        day = on.isoformat()
+        doc = document or MonthCodes(month=day[:7], days={})  # updated in place (projections/base.py)
         days = doc["days"]
         letters = days.get(sid, BLANK)
         letter = LETTERS.get(mark.code, UNKNOWN)
         days[sid] = letters[:on.day - 1] + letter + letters[on.day:]
         if letter == UNKNOWN or "others" in doc:
-            _keep(doc, "others", sid, on.isoformat(), mark.code if letter == UNKNOWN else None)
+            _keep(doc, "others", sid, day, mark.code if letter == UNKNOWN else None)
         if mark.facility or "facilities" in doc:
-            _keep(doc, "facilities", sid, on.isoformat(), mark.facility)
+            _keep(doc, "facilities", sid, day, mark.facility)
         return doc
+
+
+    # In a rebuild of both, each document is taken from the register's document of the same class-month
+    # when it is saved (``derive``) instead of applying every mark a second time (ADR 0039).
+    derives_from: str = "attendance_register"
+
+    def derive(self, key: str, document: Mapping[str, Any]) -> tuple[str, MonthCodes] | None:
+        """This projection's document of the class-month of a register document (key and document of
+        projections/attendance_register.py; None for its calendars): the same document, byte for byte,
+        that ``apply`` builds from the marks the register document was built from. Every mark sets
+        the day's current entry there (its code and facility) as it sets the day's letter here."""
+        if not key.startswith("marks/"):
+            return None
+        days: dict[str, str] = {}
+        others: dict[str, dict[str, str]] = {}
+        facilities: dict[str, dict[str, str]] = {}
+        for sid, entries in document["marks"].items():
+            letters = list(BLANK)
+            for day, entry in entries.items():
+                code = entry["code"]
+                letter = letters[int(day[8:]) - 1] = LETTERS.get(code, UNKNOWN)
+                if letter == UNKNOWN and code:  # as ``_keep`` keeps no empty value
+                    others.setdefault(sid, {})[day] = code
+                if facility := entry.get("facility"):
+                    facilities.setdefault(sid, {})[day] = facility
+            days[sid] = "".join(letters)
+        doc = MonthCodes(month=key[-7:], days=days)
+        if facilities:
+            doc["facilities"] = facilities
+        if others:
+            doc["others"] = others
+        return "codes/" + key[len("marks/"):], doc
 
 
 def _keep(doc: MonthCodes, part: Literal["others", "facilities"], sid: str, day: str, value: str | None) -> None:

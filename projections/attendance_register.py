@@ -16,6 +16,8 @@ from domain import streams
 from domain.attendance import AttendanceCorrected, AttendanceMarked
 from domain.event import Event
 from domain.school import SchoolCalendarSet
+from projections.attendance_index import class_month
+from projections.base import uuid_text
 
 
 class MarkCorrection(TypedDict):
@@ -86,9 +88,8 @@ class AttendanceRegister:
     topics: tuple[str, ...] = ("AttendanceMarked", "AttendanceCorrected", "SchoolCalendarSet")
 
     def keys(self, event: Event) -> Iterable[str]:
-        if isinstance(event, _MARKS):  # the most of the log: tested first; month_key, inline
-            return (f"marks/{event.school_code}/{event.year}/{event.grade}/{event.class_name}/"
-                    f"{event.effective_on.isoformat()[:7]}",)
+        if isinstance(event, _MARKS):  # the most of the log: tested first; month_key
+            return ("marks/" + class_month(event),)
         if isinstance(event, SchoolCalendarSet):
             return (calendar_key(event.school_code, event.year),)
         return ()
@@ -103,7 +104,7 @@ class AttendanceRegister:
     def apply(self, document: RegisterDocument | None, event: Event) -> RegisterDocument:
         if isinstance(event, _MARKS):
             doc = cast(MonthMarks | None, document) or MonthMarks(marks={})  # updated in place (projections/base.py)
-            student = doc["marks"].setdefault(str(event.student_id), {})
+            student = doc["marks"].setdefault(uuid_text(event.student_id), {})
             day = event.effective_on.isoformat()
             student[day] = mark_entry(student.get(day), event)
             return doc
@@ -123,7 +124,7 @@ def mark_entry(before: MarkEntry | None, event: AttendanceMarked | AttendanceCor
     """A student-day's mark after the event; a correction keeps what it replaced in the trail."""
     mark = event.mark
     entry: MarkEntry = {"code": mark.code, "reason": mark.reason, "recorded_by": event.recorded_by,
-                        "stream_id": str(event.originator_id), "version": event.originator_version}
+                        "stream_id": uuid_text(event.originator_id), "version": event.originator_version}
     if mark.authority:
         entry["authority"] = mark.authority
     if mark.facility:

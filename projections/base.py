@@ -89,6 +89,15 @@ class Cutoff:
 NOW = Cutoff()
 
 
+_encode_json = msgspec.json.Encoder().encode
+
+
+def uuid_text(value: UUID) -> str:
+    """``str(value)``: the same canonical text (lowercase, hyphenated), written by msgspec, which
+    takes a quarter of the time of ``UUID.__str__`` (three were made for each mark of a rebuild)."""
+    return _encode_json(value)[1:-1].decode()
+
+
 def canonical(document: Stored) -> str:
     """The stored form: sorted keys, no spaces, UTF-8 text (the bytes of ``json.dumps(document,
     sort_keys=True, ensure_ascii=False, separators=(",", ":"))``, written by msgspec, several times faster)."""

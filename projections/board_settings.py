@@ -3,7 +3,8 @@
 Documents: ``board/<board code>``, named by the board's own stream (``sources``), so a form read as
 of a past point replays the settings it was counted by from that one stream, and a rebuild gives
 the same bytes. The forms read the settings in force on each day they count
-(``leave_days_counted``: which 休学 days count in 授業日数).
+(``leave_days_counted``: which 休学 days count in 授業日数) and on the day they are read for
+(``excused_label_on``: the name of the 出席停止・忌引等 column, ADR 0038).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def board_key(code: str) -> str:
 
 class BoardSettingsProjection:
     name: str = "board_settings"
-    # raise it when what the documents hold changes (Runner.upgrade); 2: the alert thresholds (ADR 0042)
+    # raise it when what the documents hold changes (Runner.upgrade); 2: excused_label and the alert
+    # thresholds (ADR 0038, 0042)
     version: int = 2
     topics: tuple[str, ...] = ("BoardSettingsChanged",)
 
@@ -65,6 +67,11 @@ def setting_on(document: Mapping[str, Any] | None, name: str, day: str) -> Any:
     """One setting in force on an ISO day (the default when the board recorded none by then)."""
     changes = [(c["effective_on"], c["settings"]) for c in document["changes"]] if document else []
     return in_force(changes, day, DEFAULT_SETTINGS).get(name, DEFAULT_SETTINGS[name])
+
+
+def excused_label_on(document: Mapping[str, Any] | None, day: str) -> str:
+    """The name of the 出席停止・忌引等 column in force on an ISO day."""
+    return str(setting_on(document, "excused_label", day))
 
 
 def leave_days_counted(document: Mapping[str, Any] | None, days: Iterable[str]) -> list[str]:

@@ -39,12 +39,18 @@ class CheckpointPublisher:
         self.ledger, self.storage, self.signer, self.every = ledger, ledger.storage, signer, every
         self.origin = signer.name  # the ledger id: the checkpoint's origin and its key name
 
-    def publish(self) -> StoredCheckpoint | None:
+    def publish(self, *, holding: int | None = None) -> StoredCheckpoint | None:
         """Sign and keep a checkpoint if one is due; the one signed, or None (nothing grew, too soon,
-        or signing refused: see ``merkle_log.refusal``)."""
+        or signing refused: see ``merkle_log.refusal``).
+
+        ``holding``: a leaf index a caller needs signed now (a transfer packet's hand-over, ADR 0041):
+        a checkpoint is due, whatever the cadence, when the tree holds that leaf and no checkpoint
+        does yet. Everything else stands: the lock (one signer at a time, the second finding the
+        checkpoint made), the fork rule, and the refusal that stops signing."""
         now = self.ledger.clock()
         latest = merkle_log.latest_checkpoint(self.storage)
-        if latest is not None and (now - latest.signed_at).total_seconds() < self.every:
+        asked = holding is not None and (latest is None or latest.tree_size <= holding)
+        if not asked and latest is not None and (now - latest.signed_at).total_seconds() < self.every:
             return None
         size = merkle_log.tree_size(self.storage)
         if size == 0 or (latest is not None and size <= latest.tree_size):
@@ -58,6 +64,8 @@ class CheckpointPublisher:
             latest, size = merkle_log.latest_checkpoint(tx), merkle_log.tree_size(tx)
             if size == 0 or (latest is not None and size <= latest.tree_size) or merkle_log.refusal(tx):
                 return None
+            if holding is not None and size <= holding:
+                return None  # the tree does not hold the leaf yet: nothing to sign for it
             reader = _reader(tx, size, latest.tree_size if latest else 0)
             new = Checkpoint(self.origin, size, reader.root())
             if latest is not None:

@@ -16,12 +16,11 @@ decodes none: only the stored bytes count.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from domain.ledger import Ledger
 from domain.storage import documents, events, merkle_log
-from domain.transparency.leaf import leaf_hash_of_digest
+from domain.transparency.leaf import leaf_hashes
 from domain.transparency.tiles import TILE_WIDTH, Tile, TileBuilder, TileReader
 from projections.store import StaleUpdate
 
@@ -46,6 +45,8 @@ class MerkleLog:
         self._builder: TileBuilder | None = None
         self._at = 0
         self._tail: list[int] = []  # positions of the leaves of the partial level-0 tile
+        # The level-0 tiles completed since the last store, with their leaves' positions.
+        self._completed: list[tuple[int, list[int]]] = []
 
     def position(self) -> int:
         """The log position the stored tree has applied."""
@@ -108,28 +109,75 @@ class MerkleLog:
     def _apply(self, start: int, page: list[events.Row]) -> int:
         """Append a page read after ``start`` and store what it changed with the new position.
         Whole transactions do not matter here: a tree of part of one is a tree of committed events."""
-        builder, tail = self._builder, self._tail
-        assert builder is not None
-        first_tile = builder.size // TILE_WIDTH
-        completed: list[tuple[int, list[int]]] = []
         try:
-            for position, stream, version, topic, state_sha256 in page:
-                builder.append(leaf_hash_of_digest(position, stream, version, topic, state_sha256))
-                tail.append(position)
-                if len(tail) == TILE_WIDTH:
-                    completed.append((first_tile + len(completed), tail))
-                    tail = []
-            self._tail = tail
-            rows = completed + ([(first_tile + len(completed), list(tail))] if tail else [])
-            end = page[-1][0]
-            self._save(builder.take(), rows, start, end)
+            self._append(page, states=False)
+            self._store(page[-1][0])
         except BaseException:
-            self._builder = None  # the tree in memory went past what is stored: read it again
+            self.forget()
             raise
-        self._at = end
         return len(page)
 
-    def _save(self, tiles: Iterable[Tile], rows: list[tuple[int, list[int]]], start: int,
+    def _append(self, page: list[events.Row], *, states: bool) -> None:
+        """Append a page's leaves in memory (the rows carry their state bytes when ``states``, else their
+        SHA-256), noting each level-0 tile completed and its leaves' positions."""
+        builder, tail, completed = self._builder, self._tail, self._completed
+        assert builder is not None
+        first = builder.size
+        builder.extend(leaf_hashes(page, states=states))
+        for i, (position, *_) in enumerate(page, first):
+            tail.append(position)
+            if len(tail) == TILE_WIDTH:
+                completed.append((i // TILE_WIDTH, tail))
+                self._tail = tail = []
+
+    def _store(self, end: int) -> None:
+        """Store the leaves appended since the last store, standing at log position ``end``."""
+        self._save(*self.taken(end))
+
+    def taken(self, end: int) -> tuple[list[Tile], list[tuple[int, list[int]]], int, int]:
+        """What to store of the leaves appended since the last store, standing at log position ``end``:
+        ``_save``'s arguments (a rebuild saves them from a thread of its own). The tree in memory then
+        stands at ``end``; if the save fails, ``forget`` it."""
+        builder, tail = self._builder, self._tail
+        assert builder is not None
+        rows = self._completed + ([(builder.size // TILE_WIDTH, list(tail))] if tail else [])
+        taken = (builder.take(), rows, self._at, end)
+        self._completed, self._at = [], end
+        return taken
+
+    def forget(self) -> None:
+        """Drop the tree held in memory (it went past what is stored): the next page reads it again."""
+        self._builder, self._completed = None, []
+
+    # ------------------------------------------------------------ following a rebuild's pages
+
+    def follows(self, start: int) -> bool:
+        """Whether the stored tree stands at log position ``start``, so that it can be kept from the
+        pages another pass reads from there (``follow`` and ``store``) instead of reading them again."""
+        if self._builder is None:
+            self._resume()
+        return self._at == start
+
+    def follow(self, page: list[events.DigestedRow]) -> None:
+        """Append the leaves of a page of rows as stored, with their states' SHA-256, read just after
+        what it holds: every row of the log, in order. Stored by the next ``store``."""
+        try:
+            self._append([(p, s, v, t, digest) for p, s, v, t, _, digest in page], states=False)
+        except BaseException:
+            self.forget()
+            raise
+
+    def store(self, taken: tuple[list[Tile], list[tuple[int, list[int]]], int, int]) -> None:
+        """Store what ``follow`` appended (``taken(end)``, end being the position of the last row
+        followed); StaleUpdate when another runner moved the tree meanwhile (the tree in memory is then
+        dropped)."""
+        try:
+            self._save(*taken)
+        except BaseException:
+            self.forget()
+            raise
+
+    def _save(self, tiles: list[Tile], rows: list[tuple[int, list[int]]], start: int,
               end: int) -> None:
         now = self.storage.now()
         with self.storage.writing() as tx:
@@ -153,9 +201,9 @@ class MerkleLog:
             builder = TileBuilder.resume(size, self.read_tile)
             tail = merkle_log.tile_positions(self.storage, size // TILE_WIDTH) if size % TILE_WIDTH else []
             if len(tail) == size % TILE_WIDTH:
-                self._builder, self._tail = builder, tail
+                self._builder, self._tail, self._completed = builder, tail, []
                 return
-        self._builder = None
+        self.forget()
         raise RuntimeError(f"the stored tree has {size} leaves but its last tile lists {len(tail)} positions")
 
     # ------------------------------------------------------------ rebuilding
@@ -166,7 +214,7 @@ class MerkleLog:
         with self.storage.writing() as tx:
             merkle_log.clear_tree(tx)
             tx.execute("DELETE FROM {projection_tracking} WHERE projection = ?", (NAME,))
-        self._builder = None
+        self.forget()
 
     def rebuild(self) -> int:
         """Build the tree again from the events: the same tiles, byte for byte, and the same root."""

@@ -9,12 +9,15 @@ inserts) are harmless: the table lock means no lower position can commit later.
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import hashlib
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -24,7 +27,7 @@ from eventsourcing import persistence
 
 from domain.event import TOPIC_PREFIX, Event, type_name
 from domain.ledger import Ledger
-from projections.base import Cutoff, Projection, Stored, settled, sources
+from projections.base import Cutoff, Projection, Stored, canonical, settled, sources
 from projections.checkpoints import CheckpointPublisher
 from projections.merkle_log import MerkleLog
 from projections.store import DocumentStore, StaleUpdate
@@ -129,8 +132,9 @@ class Runner:
     def rebuild(self, names: str | Sequence[str] | None = None, batch: int = 5000, save_every: int = 50_000) -> int:
         """Drop the named (or every) projection's documents and position, then apply the whole log
         again in one pass: each event is read and decoded once, whatever number of projections read
-        it. The Merkle log, when named (it is by default), is rebuilt in a pass of its own. Returns
-        events read (by the longer pass).
+        it. The Merkle log, when named (it is by default), is rebuilt from the same pages (ADR 0039);
+        when it cannot follow them (another runner moved it meanwhile) it catches up by itself after.
+        Returns events read.
 
         The documents a rebuild has built stay in memory from page to page, and are saved (with every
         projection's position, in one transaction) once ``save_every`` events have been applied
@@ -140,87 +144,172 @@ class Runner:
         exactly those of the log up to its position, as after a page of ``catch_up``."""
         wanted = [names] if isinstance(names, str) else list(names or self.names())
         merkle = self._merkle(wanted)
+        tree = self.merkle_log if merkle else None
         chosen = [self.projections[n] for n in wanted]
-        tree = 0
-        if merkle:  # its own pass: it reads the stored bytes of every event and decodes none
-            assert self.merkle_log is not None
-            tree = self.merkle_log.rebuild()
+        if tree is not None:
+            tree.clear()
         if not chosen:
-            return tree
+            return tree.catch_up() if tree is not None else 0
         for p in chosen:
             self.store.clear(p.name)
         head = self.ledger.position()
         # The keys this rebuild has saved: any other is not in the emptied tables yet, so it is not
         # looked up (at 100,000 children, most keys of a page are new).
         saved: dict[str, set[str]] | None = {p.name: set() for p in chosen}
-        applied = [0]  # events of the saves so far
-        while True:
-            try:
-                self._build(chosen, head, batch, save_every, saved, applied)
-                return max(applied[0], tree)
-            except StaleUpdate:  # a poller running beside the rebuild saved first: what was built since
-                saved = None  # the last save is dropped; read on from where the poller left it, looking every key up
+        read = [0]  # events read by the pass, saved or not
+        with _no_cycle_collection():
+            while True:
+                try:
+                    self._build(chosen, head, batch, save_every, saved, read, tree)
+                    break
+                except StaleUpdate:  # a poller running beside the rebuild saved first: what was built since the
+                    saved = None  # last save is dropped; read on from where the poller left it, looking every key up
+                    tree = None  # and the tree, if it followed, is caught up by itself below
+        if merkle:
+            assert self.merkle_log is not None
+            read[0] = max(read[0], self.merkle_log.catch_up(head))  # nothing left when it followed every page
+        return read[0]
 
     def _build(self, chosen: Sequence[Projection], head: int, batch: int, save_every: int,
-               saved: dict[str, set[str]] | None, applied: list[int]) -> None:
+               saved: dict[str, set[str]] | None, read: list[int], tree: MerkleLog | None) -> None:
         """Apply the log from the projections' common position up to ``head``, holding documents in
         memory between saves (see ``rebuild``). ``saved``: when given, the only keys the store holds
-        for each projection, extended with those saved here; ``applied[0]`` counts the events saved."""
-        topics = sorted({TOPIC_PREFIX + t for p in chosen for t in p.topics})
+        for each projection, extended with those saved here; ``read[0]`` counts the events read.
+        ``tree``: the Merkle log, kept from the same pages (every event, whatever its type) when it
+        stands at the same position; otherwise, or once a save of it is refused, left to catch up."""
         since = start = self.store.position(chosen[0].name)
-        held: dict[str, dict[str, Stored]] = {p.name: {} for p in chosen}  # as applied, saved or not
-        changed: dict[str, dict[str, int]] = {p.name: {} for p in chosen}  # since the last save: key -> position
-        pending = 0
-        while True:
-            # A page ends on a transaction boundary: a save never holds part of one (ADR 0021).
-            page = self.ledger.notifications(start, batch, stop=head, topics=topics) if start < head else []
-            if page:
-                self._apply_to_held(chosen, page, held, changed, saved)
-                start = self.ledger.transaction_end(page[-1].id)
-                pending += len(page)
-            else:
-                start = head  # nothing more of their types: current up to the head
-            if page and pending < save_every:
+        follow = tree is not None and tree.follows(start)
+        topics = () if follow else sorted({TOPIC_PREFIX + t for p in chosen for t in p.topics})
+        targets = [_Target(p, None if saved is None else saved[p.name]) for p in chosen]
+        # A projection whose documents are a function of another's (``derive``), rebuilt with it, takes
+        # them from that one's documents at each save instead of applying the events again.
+        by_name = {t.name: t for t in targets}
+        derived = [(t, by_name[source]) for t in targets
+                   if (source := getattr(t.projection, "derives_from", None)) in by_name and source != t.name]
+        readers: dict[str, list[_Target]] = {}  # topic -> the projections that read it, looked up once an event
+        for t in targets:
+            if any(t is d for d, _ in derived):
                 continue
-            if start > since:
-                updates = {p.name: ({k: d for k in changed[p.name] if (d := held[p.name][k]) is not None},
-                                    changed[p.name]) for p in chosen}
-                self.store.save_many(updates, start, since)
-                applied[0] += pending
-                since, pending = start, 0
-                for name, keys in changed.items():
-                    if saved is not None:
-                        saved[name].update(keys)
-                    # Keep the documents this save wrote, the ones the next pages most likely change
-                    # again (this month's registers); the others are read back if they are needed.
-                    held[name] = {k: held[name][k] for k in keys}
-                    changed[name] = {}
-            if not page:
-                return
+            for topic in t.projection.topics:
+                readers.setdefault(TOPIC_PREFIX + topic, []).append(t)
+        pending, last = 0, 0
+        # The saves are written by a thread of their own on PostgreSQL, while the next pages are applied
+        # (the documents are encoded here first: the next pages change them in place). One save at a
+        # time, in order; a refused one is raised at the next save or at the end.
+        # The next page is read by another while this one is applied (the driver waits for the database
+        # without the GIL).
+        writer = None if self.ledger.storage.sqlite else ThreadPoolExecutor(1, thread_name_prefix="gakuseki-rebuild")
+        reader = None if writer is None else ThreadPoolExecutor(1, thread_name_prefix="gakuseki-rebuild-read")
+        writing: Future[bool] | None = None
+        ahead: tuple[int, Future[list[Any]]] | None = None
 
-    def _apply_to_held(self, chosen: Sequence[Projection], page: Sequence[Any], held: dict[str, dict[str, Stored]],
-                       changed: dict[str, dict[str, int]], saved: dict[str, set[str]] | None) -> None:
-        """Decode each event of the page once and apply it to the documents of every projection that
-        reads it, taking each document from memory, else from the store (when it may be there)."""
-        readers: dict[str, list[Projection]] = {}
-        for p in chosen:
-            for t in p.topics:
-                readers.setdefault(TOPIC_PREFIX + t, []).append(p)
-        per: dict[str, list[tuple[int, Event]]] = {p.name: [] for p in chosen}
-        for n in page:
-            event = self.ledger.decode(n)
-            for p in readers[n.topic]:
-                per[p.name].append((n.id, event))
-        for p in chosen:
-            documents, positions = held[p.name], changed[p.name]
-            keyed = [(position, event, tuple(p.keys(event))) for position, event in per[p.name]]
-            missing = {key: None for _, _, keys in keyed for key in keys if key not in documents}
-            lookup = [k for k in missing if saved is None or k in saved[p.name]]
-            documents.update(self.store.get_many(p.name, lookup) if lookup else {})
-            for position, event, keys in keyed:
-                for key in keys:
-                    documents[key] = p.apply(documents.get(key), event)
-                    positions[key] = position
+        def fetch(after: int) -> list[Any]:
+            # A page ends on a transaction boundary: a save never holds part of one (ADR 0021).
+            if follow:
+                return self.ledger.digested_rows(after, batch, stop=head)
+            return self.ledger.rows(after, batch, stop=head, topics=topics)
+
+        try:
+            while True:
+                page = [] if start >= head else ahead[1].result() if ahead is not None and ahead[0] == start else \
+                    fetch(start)
+                ahead = None
+                if page:
+                    end = self.ledger.transaction_end(page[-1][0])
+                    if reader is not None and end < head:
+                        ahead = (end, reader.submit(fetch, end))
+                    if follow:
+                        assert tree is not None
+                        tree.follow(page)
+                        last = page[-1][0]
+                    self._apply_rows(page, readers, targets)
+                    start = end
+                    pending += len(page)
+                    read[0] += len(page)
+                else:
+                    start = head  # nothing more of their types: current up to the head
+                if page and pending < save_every:
+                    continue
+                if start > since:
+                    for d, source in derived:
+                        d.derive_from(source)
+                    encoded = {t.name: [(k, canonical(t.documents[k]), p) for k, p in t.changed.items()]
+                               for t in targets}
+                    if writing is not None and not writing.result():  # the previous save: done, or raised here
+                        follow = self._unfollow(tree)
+                    taken = tree.taken(last) if follow and last and tree is not None else None
+                    job = functools.partial(self._save_pass, encoded, start, since, tree, taken)
+                    if writer is not None:
+                        writing = writer.submit(job)
+                    elif not job():
+                        follow = self._unfollow(tree)
+                    since, pending = start, 0
+                    for t in targets:
+                        t.saved_now()
+                if not page:
+                    if writing is not None and not writing.result():
+                        self._unfollow(tree)
+                    return
+        except BaseException:
+            if tree is not None:
+                tree.forget()  # it may hold leaves no save stored
+            raise
+        finally:
+            for pool in (reader, writer):
+                if pool is not None:
+                    pool.shutdown(wait=True)  # a save under way ends (its outcome no longer matters) before any retry
+
+    def _save_pass(self, encoded: dict[str, list[tuple[str, str, int]]], position: int, since: int,
+                   tree: MerkleLog | None, taken: Any) -> bool:
+        """One save of a rebuild: the documents and positions (StaleUpdate raised when another runner
+        moved them), then the Merkle log's tiles when it follows; False when the tree's save was
+        refused (another runner keeps it)."""
+        self.store.save_encoded(encoded, position, since)
+        if tree is None or taken is None:
+            return True
+        try:
+            tree._save(*taken)
+        except StaleUpdate:
+            return False
+        return True
+
+    @staticmethod
+    def _unfollow(tree: MerkleLog | None) -> bool:
+        """Stop keeping the tree from the pass (it catches up by itself after); returns False."""
+        if tree is not None:
+            tree.forget()
+        return False
+
+    def _apply_rows(self, page: Sequence[Any], readers: dict[str, list[_Target]], targets: list[_Target]) -> None:
+        """Decode each event of the page once (only those some projection reads) and apply it to the
+        documents of every projection that reads it, taking each document from memory, else from the
+        store (when it may be there)."""
+        decode = self.ledger.decode_row
+        items: list[tuple[int, Event, _Target, Sequence[str]]] = []  # (position, event, projection, keys), in log order
+        add = items.append
+        for row in page:
+            if (found := readers.get(row[3])) is not None:
+                event = decode(row)
+                for t in found:
+                    keys = t.keys(event)  # read twice below: a tuple (what every projection here returns) or made one
+                    add((row[0], event, t, keys if type(keys) is tuple else tuple(keys)))
+        # Keys a projection may hold in the store but no longer in memory: read back, one query a projection.
+        wanted: dict[_Target, dict[str, None]] = {t: {} for t in targets if t.saved is None or t.saved}
+        if wanted:
+            for _, _, t, keys in items:
+                if (missing := wanted.get(t)) is not None:
+                    documents, stored = t.documents, t.saved
+                    for k in keys:
+                        if k not in documents and (stored is None or k in stored):
+                            missing[k] = None
+            for t, missing in wanted.items():
+                if missing:
+                    t.documents.update(self.store.get_many(t.name, missing))
+        for position, event, t, keys in items:
+            documents, changed, apply = t.documents, t.changed, t.apply
+            for key in keys:
+                documents[key] = apply(documents.get(key), event)
+                changed[key] = position
 
     def _advance(self, chosen: Sequence[Projection], start: int, head: int, batch: int) -> int:
         """Apply the next page after ``start`` (up to ``head``) to projections standing at ``start``."""
@@ -521,3 +610,52 @@ class Background:
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a rebuild runs (as it was before, after). A rebuild
+    makes a container or more per event that lives until its document is saved (the documents are
+    trees of dicts, lists and strings: no cycles), and the collector walked every one of them again
+    and again as they aged through its generations: half the CPU of a rebuild's applying (ADR 0039).
+    Memory is still freed by reference counting; cycles made meanwhile are collected after."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+class _Target:
+    """One projection in a rebuild's pass: its bound ``keys`` and ``apply``, the documents it holds
+    (saved or not), the keys changed since the last save with the position of their last change, and
+    the keys the store holds (None: unknown, every key not held is looked up)."""
+
+    __slots__ = ("apply", "changed", "documents", "keys", "name", "projection", "saved")
+
+    def __init__(self, projection: Projection, saved: set[str] | None) -> None:
+        self.projection, self.name, self.saved = projection, projection.name, saved
+        self.keys, self.apply = projection.keys, projection.apply
+        self.documents: dict[str, Any] = {}
+        self.changed: dict[str, int] = {}
+
+    def derive_from(self, source: _Target) -> None:
+        """Take the documents of ``source`` changed since the last save through this projection's
+        ``derive`` (see Runner._build), at the positions they were changed at; nothing is held after."""
+        derive = self.projection.derive  # type: ignore[attr-defined]
+        self.documents, self.changed = {}, {}
+        for key, position in source.changed.items():
+            if (found := derive(key, source.documents[key])) is not None:
+                self.documents[found[0]] = found[1]
+                self.changed[found[0]] = position
+
+    def saved_now(self) -> None:
+        """After a save: the saved keys are known to the store; only the documents it wrote are kept
+        (the ones the next pages most likely change again: this month's registers), the others are
+        read back if they are needed."""
+        if self.saved is not None:
+            self.saved.update(self.changed)
+        self.documents = {k: self.documents[k] for k in self.changed}
+        self.changed = {}

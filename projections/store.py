@@ -110,16 +110,21 @@ class DocumentStore:
         this page's documents are built on what it read before and would apply events twice, so
         the whole transaction is refused (StaleUpdate) and the caller reads again.
         """
+        self.save_encoded({projection: [(key, canonical(document), positions[key]) for key, document in changed.items()]
+                           for projection, (changed, positions) in updates.items()}, position, since)
+
+    def save_encoded(self, updates: dict[str, list[tuple[str, str, int]]], position: int, since: int) -> None:
+        """``save_many`` of documents already in their stored form: (key, canonical text, position that
+        changed it) rows (a rebuild encodes them before a thread of its own writes them)."""
         now = self.storage.now()
         with self.storage.writing() as tx:
-            for projection, (changed, positions) in updates.items():
+            for projection, rows in updates.items():
                 current = documents.lock_position(tx, projection, now)
                 if current != since or position <= since:
                     raise StaleUpdate(f"{projection} stands at {current}: a page read after {since} "
                                       f"up to {position} is refused")
-                if changed:
-                    documents.put(tx, projection, [(key, canonical(document), positions[key])
-                                                   for key, document in changed.items()])
+                if rows:
+                    documents.put(tx, projection, rows)
                 documents.set_position(tx, projection, position, now)
 
     def put(self, projection: str, changed: dict[str, Stored]) -> None:

@@ -10,6 +10,7 @@ The tree's hashes and the tile layout are domain/transparency/; this is only whe
 from __future__ import annotations
 
 import struct
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,7 @@ __all__ = [
     "keep_refusal",
     "latest_checkpoint",
     "leaf_index_of",
+    "leaf_indexes_of",
     "pack_positions",
     "position_of",
     "put_tiles",
@@ -154,17 +156,53 @@ def leaf_index_of(db: Db, position: int) -> int | None:
                      "ORDER BY first_position DESC LIMIT 1", (position,))
     if not rows:
         return None
-    index, packed = int(rows[0][0]), bytes(rows[0][1])
-    lo, hi = 0, len(packed) // 8  # positions ascend within a tile: binary search
-    while lo < hi:
+    offset = _index_in_tile(bytes(rows[0][1]), position)
+    return None if offset is None else int(rows[0][0]) * TILE_WIDTH + offset
+
+
+def _index_in_tile(packed: bytes, position: int) -> int | None:
+    """The offset of ``position`` in a level-0 tile's packed positions (ascending), or None."""
+    lo, hi = 0, len(packed) // 8
+    while lo < hi:  # binary search
         mid = (lo + hi) // 2
         if _U64.unpack_from(packed, mid * 8)[0] < position:
             lo = mid + 1
         else:
             hi = mid
     if lo < len(packed) // 8 and _U64.unpack_from(packed, lo * 8)[0] == position:
-        return index * TILE_WIDTH + lo
+        return lo
     return None
+
+
+def leaf_indexes_of(db: Db, positions: Iterable[int]) -> dict[int, int]:
+    """The leaf index of each event at these log positions that the tree holds (position -> index):
+    the level-0 tiles holding them read in one statement (per 400 positions on SQLite), where
+    ``leaf_index_of`` costs one per position (ADR 0041: a packet's 200 events were 200 statements)."""
+    wanted = sorted(set(positions))
+    storage = _storage(db)
+    rows: list[tuple[Any, ...]] = []
+    # the tile of a position: the one with the largest first position not above it (the index on
+    # first_position answers each in one probe)
+    tile_of = ("(SELECT t.tile_index FROM {merkle_leaf_positions} t WHERE t.first_position <= %s "
+               "ORDER BY t.first_position DESC LIMIT 1)")
+    if storage.sqlite:
+        for i in range(0, len(wanted), PAIRS_AT_ONCE):
+            chunk = wanted[i:i + PAIRS_AT_ONCE]
+            rows += _rows(db, "SELECT tile_index, positions FROM {merkle_leaf_positions} WHERE tile_index IN "
+                              f"(SELECT {tile_of % 'v.column1'} FROM (VALUES {storage.marks(len(chunk), '(?)')}) AS v)",
+                          chunk)
+    elif wanted:
+        rows = _rows(db, "SELECT tile_index, positions FROM {merkle_leaf_positions} WHERE tile_index IN "
+                         f"(SELECT {tile_of % 'v.p'} FROM unnest(?::bigint[]) AS v(p))", (wanted,))
+    found: dict[int, int] = {}
+    for index, packed in {int(r[0]): bytes(r[1]) for r in rows}.items():
+        first = _U64.unpack_from(packed, 0)[0]
+        last = _U64.unpack_from(packed, len(packed) - 8)[0]
+        for position in wanted[bisect_left(wanted, first):bisect_right(wanted, last)]:
+            offset = _index_in_tile(packed, position)
+            if offset is not None:
+                found[position] = index * TILE_WIDTH + offset
+    return found
 
 
 def position_of(db: Db, leaf_index: int) -> int | None:

@@ -21,7 +21,8 @@ returns False on any mismatch or malformed input and never raises for bad proofs
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
@@ -34,11 +35,14 @@ __all__ = [
     "inclusion_proof",
     "inclusion_ranges",
     "leaf_hash",
+    "multiproof",
+    "multiproof_ranges",
     "node_hash",
     "range_hash",
     "root_of",
     "verify_consistency",
     "verify_inclusion",
+    "verify_multiproof",
 ]
 
 HASH_SIZE = 32
@@ -244,6 +248,36 @@ def consistency_ranges(size1: int, size2: int) -> list[tuple[int, int]]:
     return ranges
 
 
+def multiproof_ranges(indexes: Iterable[int], size: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose hashes, with the leaves at ``indexes``, give the root of the tree of ``size``:
+    every largest subtree of the RFC 9162 tree that holds none of those leaves, left to right.
+
+    This is the union of the leaves' inclusion proofs (``inclusion_ranges``) less the subtrees a leaf
+    of the set is in: a hash that several inclusion proofs share is named once, and none that the
+    verifier folds from the leaves themselves is named at all (ADR 0041)."""
+    wanted = sorted(set(indexes))
+    if not wanted or wanted[0] < 0 or wanted[-1] >= size:
+        raise ValueError(f"a multiproof names one or more leaves of the tree of {size} leaves, not {wanted[:3]}…")
+    ranges: list[tuple[int, int]] = []
+
+    def walk(start: int, end: int, lo: int, hi: int) -> None:  # wanted[lo:hi] lie in [start, end)
+        if lo == hi:
+            ranges.append((start, end))
+        elif end - start > 1:
+            k = start + _split(end - start)
+            mid = bisect_left(wanted, k, lo, hi)
+            walk(start, k, lo, mid)
+            walk(k, end, mid, hi)
+
+    walk(0, size, 0, len(wanted))
+    return ranges
+
+
+def multiproof(indexes: Iterable[int], size: int, node: NodeSource) -> list[bytes]:
+    """The hashes of ``multiproof_ranges``: with the leaves at ``indexes``, they prove all of them at once."""
+    return [range_hash(a, b, node) for a, b in multiproof_ranges(indexes, size)]
+
+
 def inclusion_proof(index: int, size: int, node: NodeSource) -> list[bytes]:
     """The RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size`` leaves."""
     return [range_hash(a, b, node) for a, b in inclusion_ranges(index, size)]
@@ -280,6 +314,33 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
         fn >>= 1
         sn >>= 1
     return sn == 0 and r == root
+
+
+def verify_multiproof(size: int, leaves: Mapping[int, bytes], proof: Sequence[bytes], root: bytes) -> bool:
+    """Whether ``proof`` (the hashes of ``multiproof_ranges(leaves, size)``, in that order) and the
+    leaves (leaf index -> leaf hash) fold to ``root``, every hash of the proof used exactly once."""
+    wanted = sorted(leaves)
+    if not wanted or wanted[0] < 0 or wanted[-1] >= size or not _hashes(proof, root, *leaves.values()):
+        return False
+    given = iter(proof)
+    used = 0
+
+    def fold(start: int, end: int, lo: int, hi: int) -> bytes:
+        nonlocal used
+        if lo == hi:
+            used += 1
+            return next(given)  # StopIteration: the proof is short
+        if end - start == 1:
+            return leaves[start]
+        k = start + _split(end - start)
+        mid = bisect_left(wanted, k, lo, hi)
+        return node_hash(fold(start, k, lo, mid), fold(k, end, mid, hi))
+
+    try:
+        folded = fold(0, size, 0, len(wanted))
+    except StopIteration:
+        return False
+    return used == len(proof) and folded == root
 
 
 def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]) -> bool:

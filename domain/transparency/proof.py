@@ -7,6 +7,11 @@
   recomputes the leaf hash from the file alone and reads which event it is.
 - ``ProofFile`` (``gakuseki-proof/1``, JSON): the events behind a form, each with its leaf fields, its
   leaf bytes and its inclusion proof, all to the one signed checkpoint the file carries.
+  ``gakuseki-proof/2`` (ADR 0041; what a transfer packet carries): the same entries, in ascending leaf
+  index, without their own inclusion proofs, and one ``multiproof`` for all of them: the hashes of
+  every largest subtree holding none of the entries' leaves, left to right (``merkle.multiproof``).
+  Each hash is given once where many inclusion proofs repeat it (a child's 200 events: about 4,400
+  hashes as inclusion proofs, a few hundred as one multiproof), and checking it folds the tree once.
 
 Pure: nothing is read or stored here. ``verify_proof_file`` checks a file against the ledger's and
 witnesses' keys as any auditor would, without the ledger.
@@ -23,14 +28,15 @@ import msgspec
 
 from domain import errors
 from domain.transparency.leaf import Leaf, read_leaf
-from domain.transparency.merkle import HASH_SIZE, leaf_hash, verify_inclusion
+from domain.transparency.merkle import HASH_SIZE, leaf_hash, verify_inclusion, verify_multiproof
 from domain.transparency.note import Checkpoint, Cosignature, NoteKey, open_checkpoint
 
-__all__ = ["PROOF_FILE_FORMAT", "TLOG_PROOF_HEADER", "ProofEntry", "ProofFile", "TlogProof",
+__all__ = ["MULTIPROOF_FILE_FORMAT", "PROOF_FILE_FORMAT", "TLOG_PROOF_HEADER", "ProofEntry", "ProofFile", "TlogProof",
            "proof_entry", "verify_proof_file", "verify_tlog_proof"]
 
 TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
 PROOF_FILE_FORMAT = "gakuseki-proof/1"
+MULTIPROOF_FILE_FORMAT = "gakuseki-proof/2"  # one multiproof for every entry (ADR 0041)
 
 
 def _b64(data: bytes) -> str:
@@ -95,11 +101,11 @@ class ProofEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     topic: str
     state_sha256: str  # hex of SHA-256 of the stored state bytes
     leaf: str  # base64 of the leaf bytes (ADR 0030)
-    inclusion: list[str]  # base64 hashes, RFC 9162 PATH order
+    inclusion: list[str] = []  # base64 hashes, RFC 9162 PATH order (gakuseki-proof/2: empty, see multiproof)
     state: str | None = None  # base64 of the stored state bytes; null when the reader may not read them
 
 
-class ProofFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class ProofFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """The events behind a form, each proven included in one signed (and cosigned) checkpoint."""
 
     format: str
@@ -109,10 +115,13 @@ class ProofFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     root: str  # base64, as in the checkpoint
     subject: dict[str, str]  # what the file is about (the form, the student or class); informative
     entries: list[ProofEntry]
+    # gakuseki-proof/2: base64 hashes of merkle.multiproof_ranges(the entries' indexes, tree_size), in order
+    multiproof: list[str] | None = None
 
 
 def proof_entry(index: int, leaf: bytes, proof: Sequence[bytes], state: bytes | None) -> ProofEntry:
-    """The entry of a leaf and its inclusion proof (``state``: the stored bytes, when the reader may have them)."""
+    """The entry of a leaf and its inclusion proof (``state``: the stored bytes, when the reader may have
+    them; ``proof`` empty in a gakuseki-proof/2 file)."""
     fields = read_leaf(leaf)
     return ProofEntry(index=index, position=fields.position, stream_id=str(fields.stream_id),
                       version=fields.version, topic=fields.topic, state_sha256=fields.state_sha256.hex(),
@@ -125,12 +134,18 @@ def verify_proof_file(file: ProofFile, log: NoteKey, witnesses: Sequence[NoteKey
     """Check a proof file as an auditor would: the checkpoint's signature (and the known witnesses'),
     then every entry's leaf against its fields (and its state bytes, when present) and its inclusion
     proof against the checkpoint's root. Refused with a CheckpointRefused naming the entry."""
-    if file.format != PROOF_FILE_FORMAT:
-        raise errors.NoteMalformed(f"not a {PROOF_FILE_FORMAT} file: {file.format[:40]!r}", field="format")
+    multi = file.format == MULTIPROOF_FILE_FORMAT
+    if not multi and file.format != PROOF_FILE_FORMAT:
+        raise errors.NoteMalformed(f"not a {PROOF_FILE_FORMAT} or {MULTIPROOF_FILE_FORMAT} file: "
+                                   f"{file.format[:40]!r}", field="format")
+    if multi != (file.multiproof is not None):
+        raise errors.NoteMalformed(f"a {MULTIPROOF_FILE_FORMAT} file, and it alone, has a multiproof",
+                                   field="multiproof")
     checkpoint, cosignatures = open_checkpoint(file.checkpoint, log, witnesses, origin or file.origin)
     if checkpoint.size != file.tree_size or _b64(checkpoint.root) != file.root:
         raise errors.CheckpointInconsistent("the file's tree size and root are not its checkpoint's",
                                             field="tree_size")
+    leaves: dict[int, bytes] = {}
     for n, entry in enumerate(file.entries):
         where = f"entries[{n}]"
         leaf = _unb64(entry.leaf, f"{where}.leaf")
@@ -146,10 +161,22 @@ def verify_proof_file(file: ProofFile, log: NoteKey, witnesses: Sequence[NoteKey
                 hashlib.sha256(_unb64(entry.state, f"{where}.state")).hexdigest() != entry.state_sha256:
                 raise errors.CheckpointInconsistent(f"{where}: the state bytes are not the ones the leaf commits to",
                                                     field=where)
+        if multi:
+            if entry.inclusion or (leaves and entry.index <= max(leaves)):
+                raise errors.NoteMalformed(f"{where}: a {MULTIPROOF_FILE_FORMAT} file lists its entries once each, "
+                                           "by ascending leaf index, without inclusion proofs of their own",
+                                           field=where)
+            leaves[entry.index] = leaf_hash(leaf)
+            continue
         proof = [_unb64(h, f"{where}.inclusion") for h in entry.inclusion]
         if not verify_inclusion(entry.index, checkpoint.size, leaf_hash(leaf), proof, checkpoint.root):
             raise errors.CheckpointInconsistent(f"{where}: the inclusion proof of leaf {entry.index} does not "
                                                 f"verify against the checkpoint of {checkpoint.size}", field=where)
+    if multi and file.entries:
+        hashes = [_unb64(h, "multiproof") for h in file.multiproof or []]
+        if not verify_multiproof(checkpoint.size, leaves, hashes, checkpoint.root):
+            raise errors.CheckpointInconsistent(f"the multiproof of the {len(leaves)} entries does not verify "
+                                                f"against the checkpoint of {checkpoint.size}", field="multiproof")
     return checkpoint, cosignatures
 
 

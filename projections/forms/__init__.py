@@ -17,7 +17,7 @@ from domain.custody import holder  # not the module: a name here is shadowed by 
 from projections.attendance_index import codes_key, school_prefix
 from projections.attendance_register import calendar_key, month_key
 from projections.base import NOW, Cutoff, Form
-from projections.board_settings import board_key
+from projections.board_settings import board_key, excused_label_on
 from projections.enrollment_record import school_key
 from projections.forms import cumulative_record, health_cards, long_absence, report_card, staff
 from projections.forms.attendance_register import DEFAULT_EXCUSED_LABEL, compose
@@ -45,12 +45,10 @@ def _named(doc: Form, file: StudentFile) -> Form:
 
 
 class Forms:
-    def __init__(self, runner: Runner, excused_labels: dict[str, str] | None = None, *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, runner: Runner, *, clock: Callable[[], datetime] | None = None) -> None:
         """``clock``: the moment of a read, whose date in Japan is "today" for the forms (the app's
         clock); without one (tools reading a finished year), only a cutoff's date limits the days."""
         self.runner = runner
-        self.excused_labels = excused_labels or {}  # by board code: the 2021 MEXT renaming
         self.clock = clock
 
     def through(self, cutoff: Cutoff) -> str:
@@ -77,8 +75,20 @@ class Forms:
             file.through = self.through(as_of)
         return file
 
-    def label(self, board: str | None) -> str:
-        return self.excused_labels.get(board or "", DEFAULT_EXCUSED_LABEL)
+    def label(self, board: str | None, as_of: Cutoff, day: str) -> str:
+        """The name of the 出席停止・忌引等 column (ADR 0038): the setting of ``board`` in force on ``day``,
+        the day the form is read for (its ``through``), as the board's record stood at ``as_of``."""
+        if not board:
+            return DEFAULT_EXCUSED_LABEL
+        key = board_key(board)
+        return excused_label_on(read(self.runner, {"board_settings": [key]}, as_of)["board_settings"].get(key), day)
+
+    @staticmethod
+    def board_of(file: StudentFile, school: str | None, board: str | None) -> str | None:
+        """The board of ``school`` as the register knew it at the file's cutoff (else ``board``: the
+        board of the school the form is kept at, as the caller found it)."""
+        found = file.schools.get(school) if school else None
+        return str(found["board_code"]) if found and found.get("board_code") else board
 
     def cumulative_record(self, student_id: UUID | str, *, board: str | None = None, as_of: Cutoff = NOW,
                           school: str | None = None) -> Form | None:
@@ -87,8 +97,8 @@ class Forms:
         file = self.file(student_id, school, as_of)
         if file is None:
             return None
-        return _named(cumulative_record.compose(file, excused_label=self.label(board),
-                                                view=view_for(file.student, school)), file)
+        label = self.label(self.board_of(file, school, board), as_of, file.through)
+        return _named(cumulative_record.compose(file, excused_label=label, view=view_for(file.student, school)), file)
 
     def report_card(self, student_id: UUID | str, year: int, term: int, *, board: str | None = None,
                     as_of: Cutoff = NOW, school: str | None = None) -> Form | None:
@@ -99,7 +109,8 @@ class Forms:
             return None
         if school is not None and view_for(file.student, school).mode(school, year) != ORIGINAL:
             return None
-        card = report_card.compose(file, year, term, excused_label=self.label(board), school=school)
+        label = self.label(self.board_of(file, school, board), as_of, file.through)
+        card = report_card.compose(file, year, term, excused_label=label, school=school)
         return _named(card, file) if card is not None else None
 
     def health_card(self, student_id: UUID | str, *, as_of: Cutoff = NOW, school: str | None = None) -> Form | None:
@@ -151,7 +162,7 @@ class Forms:
         return {**roster_of(klass, students, on), "school_name": self._school_name(school, as_of)}
 
     def attendance_register(self, school: str, year: int, grade: int, class_name: str, month: str, *,
-                            board: str | None = None, as_of: int | Cutoff | None = None) -> Form | None:
+                            as_of: int | Cutoff | None = None) -> Form | None:
         """出席簿 of a class for a month (YYYY-MM), with term and year totals.
 
         Reads the month's marks document and the year's mark codes (projections/attendance_index.py).
@@ -166,7 +177,8 @@ class Forms:
         klass, calendar = first["roster"].get(class_key), first["attendance_register"].get(cal_key)
         if klass is None or calendar is None:
             return None
-        # how a 休学 day counts is the school's board's setting (ADR 0028): read with the month's documents
+        # how a 休学 day counts and the name of the excused column are the school's board's settings (ADR 0028,
+        # 0038): read with the month's documents
         board_code = next((d["board_code"] for d in first["enrollment_record"].values()), None)
         boards = [board_key(board_code)] if board_code else []
         firsts = {f.isoformat()[:7]: f for f in school_years.month_firsts(year)}
@@ -185,12 +197,12 @@ class Forms:
             known = {("attendance_index", key): ids[ym] for ym, key in codes.items()}
             known.update({("attendance_register", key): ids[month] for key in marks})
             docs = self.runner.replay_documents(wanted, cutoff, known)
-        found = docs["attendance_index"]
+        found, through = docs["attendance_index"], self.through(cutoff)
+        board = docs["board_settings"].get(boards[0]) if boards else None
         register = compose(klass, docs["roster"], calendar,
                            docs["attendance_register"].get(marks[0]) if marks else None,
                            {ym: found[key] for ym, key in codes.items() if key in found}, month,
-                           excused_label=self.label(board), through=self.through(cutoff),
-                           board=docs["board_settings"].get(boards[0]) if boards else None)
+                           excused_label=excused_label_on(board, through), through=through, board=board)
         # the marks' correction trails name the staff as the school knows them (staff.py)
         offices = read(self.runner, {"enrollment_record": [school_key(school), class_key]}, cutoff)["enrollment_record"]
         named = staff.named(register, staff.directory(offices.values()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping
 
+from domain.board import EXCUSED_LABEL
 from projections.attendance_index import CODES, MonthCodes, child_codes, has_others, letters_on, plan
 from projections.attendance_register import Calendar, MonthMarks
 from projections.base import Form
@@ -20,7 +21,7 @@ from projections.board_settings import BoardDocument, leave_days_counted
 from projections.forms.attendance_arithmetic import figures_of, on_leave, on_roll, spans_of, tallies
 from projections.roster import RosterClass, RosterStudent
 
-DEFAULT_EXCUSED_LABEL = "出席停止・忌引等の日数"
+DEFAULT_EXCUSED_LABEL = EXCUSED_LABEL  # a board names the column otherwise by its settings (ADR 0038)
 SHUT = "#"  # a closed day among a child's letters
 AWAY = "~"  # a 休学 day the board counts in 授業日数, among a child's letters (ADR 0028)
 

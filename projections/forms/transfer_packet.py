@@ -39,7 +39,8 @@ def content(forms: Forms, move: StudentHandedOver, position: int, *, issuer: str
         return None
     file.through = school_years.school_date(move.recorded_at).isoformat()  # as it stood then (ADR 0024)
     view = view_for(file.student, move.to_school)
-    record = cumulative_record.compose(file, excused_label=forms.label(board), view=view)
+    label = forms.label(forms.board_of(file, move.from_school, board), Cutoff(position=end), file.through)
+    record = cumulative_record.compose(file, excused_label=label, view=view)
     sending = file.school(move.from_school)
     return TransferPacket(
         format=FORMAT, packet_id=packet_id(move.originator_id, move.originator_version), issuer=issuer,

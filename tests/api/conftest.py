@@ -9,6 +9,9 @@ classes, students and years for a test are made through the Ledger directly (``A
 from __future__ import annotations
 
 import itertools
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +22,8 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -228,6 +233,27 @@ def serve(ledger: Ledger, backend: Backend, key_dir: Path) -> Iterator[Api]:
                      run_projections=True, raise_alerts=False)
     with TestClient(app=app) as client:
         yield Api(client, ledger, backend, key, schools)
+
+
+@contextmanager
+def uvicorn_serving(app: Litestar, *, lifespan: str = "off", start_timeout: float = 30.0) -> Iterator[str]:
+    """The app served by uvicorn in a thread of this process on a free port, so requests really overlap
+    (``lifespan="on"``: with its startup and shutdown, as `gakuseki serve` runs it); yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan, limit_concurrency=1000))
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not uv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
 
 
 @contextmanager

@@ -7,10 +7,12 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 
 from api.cli import main
+from api.transparency import proof_file
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.storage import merkle_log
@@ -163,6 +165,29 @@ def test_a_proof_file_whose_proof_or_leaf_was_altered_is_refused(signed: SignedL
     assert main(["verify", "--proof", str(path), "--log-key", signed.signer.key.vkey]) == 12
     path.write_text("not a proof\n", encoding="utf-8")
     assert main(["verify", "--proof", str(path), "--log-key", signed.signer.key.vkey]) == 2
+
+
+def test_a_multiproof_file_verifies_alone_and_a_changed_hash_of_it_is_refused(
+        signed: SignedLedger, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    size = signed.sizes[-1]
+    streams = sorted({row[1] for row in signed.rows[:size]}, key=str)[:3]
+    with Ledger.open(signed.backend) as opened:
+        kept = merkle_log.checkpoint_at(opened.storage, size)
+        assert kept is not None
+        file = proof_file(opened, streams, kept, contents=True, subject={"form": "test"}, multi=True)
+    assert file.format == "gakuseki-proof/2"
+    assert len(file.entries) == sum(1 for row in signed.rows[:size] if row[1] in streams)
+    path = tmp_path / "events.gakuseki-proof"
+    path.write_bytes(msgspec.json.encode(file))
+    log_key, witness_key = signed.signer.key.vkey, signed.witness.key.vkey
+    assert main(["verify", "--proof", str(path), "--log-key", log_key, "--witness-key", witness_key,
+                 "--min-witnesses", "1"]) == 0
+    assert capsys.readouterr().out.startswith(f"VERIFIED: {len(file.entries)} entries of {path}")
+    hashes = file.multiproof or []
+    changed = ("B" if hashes[0][0] != "B" else "C") + hashes[0][1:]
+    path.write_bytes(msgspec.json.encode(msgspec.structs.replace(file, multiproof=[changed, *hashes[1:]])))
+    assert main(["verify", "--proof", str(path), "--log-key", log_key]) == 12
+    assert capsys.readouterr().out.startswith("PROOF DOES NOT VERIFY")
 
 
 def test_keys_show_vkey_prints_the_key_the_checkpoints_verify_with(tmp_path: Any, monkeypatch: pytest.MonkeyPatch,

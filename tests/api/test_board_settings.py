@@ -4,8 +4,11 @@ class 1-1 of each school has its children; the clock stands on 30 March 2027 unl
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Any
+
+import pypdf
 
 from tests.api.conftest import OTHER_BOARD, YEAR, A, Api, C, problem_of
 from tests.builders import BOARD
@@ -27,17 +30,18 @@ def test_the_board_sets_its_settings_and_reads_them_in_force_with_their_history(
     assert got.status_code == 200, got.text
     body = got.json()
     assert body["on"] == "2027-03-31"  # today in Japan by the world's clock (09:00 JST on 31 March)
+    label = {"excused_label": "出席停止・忌引等の日数"}  # every setting is shown, a default too
     assert (body["in_force"], body["in_force_from"], body["defaults"]) == (
-        {"leave_days": "excused", **ALERTS}, "2026-04-01", {"leave_days": "excluded", **ALERTS})
+        {"leave_days": "excused", **label, **ALERTS}, "2026-04-01", {"leave_days": "excluded", **label, **ALERTS})
     assert [(c["effective_on"], c["settings"], c["recorded_by"]) for c in body["changes"]] == [
-        ("2026-04-01", {"leave_days": "excused", **ALERTS}, "E-0001")]
+        ("2026-04-01", {"leave_days": "excused", **label, **ALERTS}, "E-0001")]
     before = api.get(f"{PATH}?on=2026-03-31", board).json()
-    assert (before["in_force"], before["in_force_from"]) == ({"leave_days": "excluded", **ALERTS}, None)
+    assert (before["in_force"], before["in_force_from"]) == ({"leave_days": "excluded", **label, **ALERTS}, None)
     back = api.put(PATH, {"settings": {}, "effective_on": "2027-04-01"}, board)  # a setting left out: its default
     assert back.status_code == 201, back.text
     later = api.get(f"{PATH}?on=2027-04-01", board).json()
     assert (later["in_force"], later["in_force_from"], len(later["changes"])) == (
-        {"leave_days": "excluded", **ALERTS}, "2027-04-01", 2)
+        {"leave_days": "excluded", **label, **ALERTS}, "2027-04-01", 2)
 
 
 def test_a_retry_with_the_same_idempotency_key_records_nothing_twice(api: Api) -> None:
@@ -63,6 +67,16 @@ def test_bad_settings_are_refused_naming_the_field_and_the_rule(api: Api) -> Non
          "effective_on"),
         ({"settings": {"leave_days": "excused"}, "effective_on": "2101-04-01"}, 422, "school-year-out-of-range",
          "effective_on"),
+        ({"settings": {"excused_label": " \u3000"}, "effective_on": "2026-04-01"}, 422, "blank-text",
+         "settings.excused_label"),
+        ({"settings": {"excused_label": "出" * 41}, "effective_on": "2026-04-01"}, 422, "text-too-long",
+         "settings.excused_label"),
+        ({"settings": {"excused_label": "出席停止・\n忌引等の日数"}, "effective_on": "2026-04-01"}, 422,
+         "invalid-board-setting", "settings.excused_label"),
+        ({"settings": {"excused_label": "出席停止\u200b忌引等"}, "effective_on": "2026-04-01"}, 422,
+         "invalid-board-setting", "settings.excused_label"),
+        ({"settings": {"excused_label": 7}, "effective_on": "2026-04-01"}, 400, "invalid-request",
+         "settings.excused_label"),
         # the alerts' thresholds (ADR 0042): the law's number is the most a board may set
         ({"settings": {"alert_notice_run_days": 8}, "effective_on": "2026-04-01"}, 400, "out-of-range",
          "settings.alert_notice_run_days"),
@@ -137,3 +151,35 @@ def test_the_register_counts_leave_days_by_the_setting_put(api: Api) -> None:
     assert year_of_child(api.ledger.position()) == (209, 0, 209, 6, 203, 0)
     put = api.put(PATH, EXCUSED, api.auth("board"))
     assert year_of_child(put.json()["position"]) == (214, 5, 209, 6, 203, 5)
+
+
+def test_the_label_a_board_puts_names_the_excused_column_of_its_schools_forms_and_no_other_boards(api: Api) -> None:
+    """The 2021 事務連絡 lets a board rename the 出席停止・忌引等 column (domain-japan.md §2.4; ADR 0038): the
+    出席簿 and the 指導要録 of school A (board 312011) show the new name in JSON, HTML and PDF from the change,
+    and as of a position before it the old one, byte for byte; school C (board 322016) keeps the notice's."""
+    renamed = "出席停止・忌引き等の日数"
+    klass, sid = api.fresh_student(A)
+    api.roll(klass, date(2026, 6, 1))
+    principal = api.auth("principal")
+    register = f"/v1/schools/{A}/years/{YEAR}/classes/1/{klass.name}/attendance-register?month=2026-06"
+    record = f"/v1/students/{sid}/forms/cumulative-record"
+    at = api.ledger.position()
+    then = {(url, kind): api.get(f"{url}{'&' if '?' in url else '?'}wait_for={at}&format={kind}", principal).content
+            for url in (register, record) for kind in ("json", "pdf")}
+    put = api.put(PATH, {"settings": {"excused_label": renamed}, "effective_on": "2026-04-01"}, api.auth("board"))
+    assert put.status_code == 201, put.text
+    now = put.json()["position"]
+    for url in (register, record):
+        joined = "&" if "?" in url else "?"
+        assert api.get(f"{url}{joined}wait_for={now}", principal).json()["labels"]["excused"] == renamed
+        assert renamed in api.get(f"{url}{joined}format=html", principal).text
+        pdf = api.get(f"{url}{joined}format=pdf", principal)
+        assert pdf.headers["content-type"] == "application/pdf"
+        text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+        assert renamed in text.replace(" ", "").replace("\n", "")
+        for kind in ("json", "pdf"):  # as it was before the change, byte for byte
+            assert api.get(f"{url}{joined}as_of={at}&format={kind}", principal).content == then[url, kind]
+    other = api.get(f"/v1/schools/{C}/years/{YEAR}/classes/1/1/attendance-register?month=2026-06",
+                    api.auth("principal", C, staff="P-0003"))
+    assert other.status_code == 200, other.text
+    assert other.json()["labels"]["excused"] == "出席停止・忌引等の日数"

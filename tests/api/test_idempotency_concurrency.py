@@ -15,9 +15,7 @@ What is promised (api/idempotency.py, domain/storage/recorders.py):
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +24,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.auth import Verifier
@@ -34,6 +31,7 @@ from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.storage import Tx, idempotency_keys, recorders
+from tests.api.conftest import uvicorn_serving
 from tests.builders import ELEMENTARY, YEAR, class_with_students, school_with_calendar
 
 WRITES = 50
@@ -68,23 +66,9 @@ def server(backend: Backend, open_ledger: Callable[[Backend], Ledger], tmp_path:
     key = DevKey.load_or_create(tmp_path / "dev-key.pem")
     verifier = Verifier(key.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE)
     app = create_app(ledger, backend, verifier)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", limit_concurrency=1000))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
     token = key.token("P-0001", [{"role": "principal", "school": ELEMENTARY}])
-    try:
-        yield Server(f"http://127.0.0.1:{port}", ledger, backend, students, {"Authorization": f"Bearer {token}"})
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with uvicorn_serving(app, start_timeout=10) as url:
+        yield Server(url, ledger, backend, students, {"Authorization": f"Bearer {token}"})
 
 
 def assessment(term: int = 1) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,9 +28,11 @@ from api.app import create_app
 from api.auth import Verifier
 from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
 from api.keys import LedgerKey
+from api.transparency import proof_file, student_streams
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.signing import TrustList, b64url, canonical
+from domain.storage import merkle_log
 from domain.transfer_packet import TransferPacket, verify_proof
 from domain.transparency.note import Checkpoint, NoteKey, NoteSigner, sign_checkpoint
 from domain.transparency.proof import verify_proof_file
@@ -48,13 +51,14 @@ REFUSALS = {"packet-malformed", "packet-unsigned", "packet-algorithm-refused", "
 
 
 @contextmanager
-def _ledger_api(backend: Backend, folder: Path, key: LedgerKey, trust: TrustList | None) -> Iterator[Api]:
+def _ledger_api(backend: Backend, folder: Path, key: LedgerKey, trust: TrustList | None,
+                **app_options: Any) -> Iterator[Api]:
     apply(backend)
     ledger = Ledger.open(backend, clock=Clock())
     schools = seed(ledger)
     dev = DevKey.load_or_create(folder / "dev-key.pem")
     app = create_app(ledger, backend, Verifier(dev.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE),
-                     run_projections=True, signing=key, trust=trust)
+                     signing=key, trust=trust, **{"run_projections": True, **app_options})
     try:
         with TestClient(app=app) as client:
             yield Api(client, ledger, backend, dev, schools)
@@ -62,8 +66,15 @@ def _ledger_api(backend: Backend, folder: Path, key: LedgerKey, trust: TrustList
         ledger.close()
 
 
+@pytest.fixture
+def tottori_options() -> dict[str, Any]:
+    """How the issuing ledger's app is made (a test overrides it: its poller's cadence, or no poller)."""
+    return {}
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def two_ledgers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Api, Api, LedgerKey]]:
+def two_ledgers(request: pytest.FixtureRequest, tmp_path: Path,
+                tottori_options: dict[str, Any]) -> Iterator[tuple[Api, Api, LedgerKey]]:
     if request.param == "sqlite":
         first, second = (Backend.from_url(f"sqlite:///{tmp_path}/{n}.sqlite3") for n in ("tottori", "chiba"))
     else:
@@ -73,7 +84,7 @@ def two_ledgers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tupl
     chiba_key = LedgerKey.of(CHIBA, Ed25519PrivateKey.generate())
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    with _ledger_api(first, tmp_path / "a", tottori_key, None) as tottori, \
+    with _ledger_api(first, tmp_path / "a", tottori_key, None, **tottori_options) as tottori, \
             _ledger_api(second, tmp_path / "b", chiba_key, tottori_key.trust()) as chiba:
         chiba.ledger.register_school(CHIBA_SCHOOL, "千葉市立あおば小学校", "121002", "千葉県千葉市中央区1-1",
                                      recorded_by="admin")
@@ -300,8 +311,12 @@ def test_a_packet_carries_the_proof_of_its_events_in_the_issuers_signed_log(
     tottori, chiba, key = two_ledgers
     sid, exported = _move_out(tottori)
     packet = msgspec.convert(_payload(exported["packet"]), TransferPacket)
-    assert packet.format == "gakuseki-transfer-packet/2"
+    assert packet.format == "gakuseki-transfer-packet/3"
     assert packet.proof is not None
+    assert packet.proof.format == "gakuseki-proof/2"  # one multiproof for every event (ADR 0041)
+    assert packet.proof.multiproof
+    assert all(entry.inclusion == [] for entry in packet.proof.entries)
+    assert [e.index for e in packet.proof.entries] == sorted({e.index for e in packet.proof.entries})
     verify_proof(packet, [key.public_key])
     checkpoint, _ = verify_proof_file(packet.proof, NoteKey.of(TOTTORI, key.public_key))
     topics = {entry.topic for entry in packet.proof.entries if entry.stream_id == sid}
@@ -327,16 +342,106 @@ def test_a_packet_whose_proof_does_not_verify_is_refused_and_records_nothing(
     other_leaf = base64.b64encode(base64.b64decode(entry["leaf"])[:-1] + b"\x00").decode()
     forger = NoteSigner(TOTTORI, Ed25519PrivateKey.generate())
     forged_note = sign_checkpoint(Checkpoint(TOTTORI, proof["tree_size"], base64.b64decode(proof["root"])), forger)
+    invalid = {"packet-proof-invalid"}
+    _refused_with_proofs(chiba, key, payload, {
+        "a leaf changed": ({**proof, "entries": [{**entry, "leaf": other_leaf}, *proof["entries"][1:]]}, invalid),
+        "a checkpoint signed by another key": ({**proof, "checkpoint": forged_note}, invalid),
+        "another child's events": (
+            {**proof, "entries": [e for e in proof["entries"] if e["stream_id"] != sid]}, invalid),
+    })
+
+
+def test_a_packet_whose_multiproof_was_changed_or_proves_another_root_is_refused_and_records_nothing(
+        two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, chiba, key = two_ledgers
+    _, exported = _move_out(tottori)
+    payload = _payload(exported["packet"])
+    proof = payload["proof"]
+    hashes = proof["multiproof"]
+    first = base64.b64decode(hashes[0])
+    flipped = base64.b64encode(bytes([first[0] ^ 0x80]) + first[1:]).decode()
+    _, later = _move_out(tottori)  # the issuer has signed a later checkpoint: a real one, of another root
+    other = _payload(later["packet"])["proof"]
+    assert other["tree_size"] > proof["tree_size"]
+    invalid, malformed = {"packet-proof-invalid"}, {"packet-malformed", "packet-proof-invalid"}
+    _refused_with_proofs(chiba, key, payload, {
+        "a multiproof hash changed": ({**proof, "multiproof": [flipped, *hashes[1:]]}, invalid),
+        "a multiproof hash left out": ({**proof, "multiproof": hashes[:-1]}, invalid),
+        "a multiproof hash added": ({**proof, "multiproof": [*hashes, hashes[0]]}, invalid),
+        "an event left out": ({**proof, "entries": proof["entries"][:-1]}, invalid),
+        "proven to another signed root": (
+            {**proof, **{k: other[k] for k in ("checkpoint", "tree_size", "root")}}, invalid),
+        # the packet's version names the proof's form: no mixing
+        "a /3 packet with a proof/1": ({**proof, "format": "gakuseki-proof/1", "multiproof": None}, malformed),
+        "a /3 packet whose proof names /1": ({**proof, "format": "gakuseki-proof/1"}, malformed),
+    })
+
+
+def _refused_with_proofs(chiba: Api, key: LedgerKey, payload: dict[str, Any],
+                         cases: dict[str, tuple[dict[str, Any], set[str]]]) -> None:
+    """Each packet, re-signed by its issuer with the proof changed, is refused by a rule of the set
+    given, and the receiving ledger records nothing."""
     before = chiba.ledger.position()
-    for name, changed in {
-        "a leaf changed": {**proof, "entries": [{**entry, "leaf": other_leaf}, *proof["entries"][1:]]},
-        "a checkpoint signed by another key": {**proof, "checkpoint": forged_note},
-        "another child's events": {**proof, "entries": [e for e in proof["entries"] if e["stream_id"] != sid]},
-    }.items():
+    for name, (changed, rules) in cases.items():
         answer = _import(chiba, _resigned(key, {**payload, "proof": changed}))
         assert answer.status_code == 422, (name, answer.text)
-        assert answer.json()["rule"] == "packet-proof-invalid", (name, answer.text)
+        assert answer.json()["rule"] in rules, (name, answer.text)
     assert chiba.ledger.position() == before
+
+
+def test_a_version_2_packet_with_an_inclusion_proof_per_event_still_imports_and_its_attacks_are_refused(
+        two_ledgers: tuple[Api, Api, LedgerKey]) -> None:
+    tottori, chiba, key = two_ledgers
+    sid, exported = _move_out(tottori)
+    payload = _payload(exported["packet"])
+    checkpoint = merkle_log.checkpoint_at(tottori.ledger.storage, payload["proof"]["tree_size"])
+    assert checkpoint is not None
+    handover = max(entry["position"] for entry in payload["proof"]["entries"])
+    v1_proof = proof_file(tottori.ledger, student_streams(tottori.ledger, sid), checkpoint, contents=False,
+                          subject={"packet": "transfer", "student_id": sid}, upto=handover, cosigned=False)
+    assert v1_proof.format == "gakuseki-proof/1"
+    assert v1_proof.multiproof is None
+    proof = msgspec.to_builtins(v1_proof)
+    assert [e["index"] for e in proof["entries"]] == [e["index"] for e in payload["proof"]["entries"]]
+    version_2 = {**payload, "format": "gakuseki-transfer-packet/2", "proof": proof}
+    entry = proof["entries"][0]
+    forger = NoteSigner(TOTTORI, Ed25519PrivateKey.generate())
+    forged_note = sign_checkpoint(Checkpoint(TOTTORI, proof["tree_size"], base64.b64decode(proof["root"])), forger)
+    _refused_with_proofs(chiba, key, version_2, {
+        "an inclusion hash changed": ({**proof, "entries": [
+            {**entry, "inclusion": [base64.b64encode(bytes(32)).decode(), *entry["inclusion"][1:]]},
+            *proof["entries"][1:]]}, {"packet-proof-invalid"}),
+        "a checkpoint signed by another key": ({**proof, "checkpoint": forged_note}, {"packet-proof-invalid"}),
+        "a /2 packet with a multiproof": (payload["proof"], {"packet-malformed"}),
+    })
+    answer = _import(chiba, _resigned(key, version_2))
+    assert answer.status_code == 201, answer.text
+
+
+@pytest.mark.parametrize("tottori_options", [{"checkpoint_seconds": 3600.0}, {"run_projections": False}],
+                         ids=["poller-not-due", "no-poller"])
+def test_an_export_signs_the_checkpoint_that_holds_its_hand_over_when_none_does_yet(
+        two_ledgers: tuple[Api, Api, LedgerKey], tottori_options: dict[str, Any]) -> None:
+    """The poller signs at most hourly here (or does not run): the export brings the tree up to its
+    hand-over and has the checkpoint that holds it signed now, not in an hour (ADR 0041)."""
+    tottori, chiba, key = two_ledgers
+    storage = tottori.ledger.storage
+    deadline = time.monotonic() + 30
+    while tottori_options.get("run_projections", True) and merkle_log.latest_checkpoint(storage) is None:
+        assert time.monotonic() < deadline, "the poller signs its first checkpoint at once"
+        time.sleep(0.02)
+    signed_before = len(list(merkle_log.checkpoints(storage)))
+    _, exported = _move_out(tottori)
+    payload = _payload(exported["packet"])
+    handover = max(entry["index"] for entry in payload["proof"]["entries"])
+    kept = list(merkle_log.checkpoints(storage))
+    assert len(kept) == signed_before + 1  # the one the export asked for
+    assert kept[-1].tree_size == payload["proof"]["tree_size"] > handover
+    verify_proof(msgspec.convert(payload, TransferPacket), [key.public_key])
+    again = tottori.get(f"/v1/students/{payload['student_id']}/transfer-packet", tottori.auth("registrar"))
+    assert again.json()["packet"] == exported["packet"]  # the same packet: the same first checkpoint
+    assert len(list(merkle_log.checkpoints(storage))) == signed_before + 1
+    assert _import(chiba, exported["packet"]).status_code == 201
 
 
 def test_a_version_1_packet_without_proof_still_imports(two_ledgers: tuple[Api, Api, LedgerKey]) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,7 +27,6 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.auth import Verifier
@@ -36,6 +34,7 @@ from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
 from domain.backend import Backend
 from domain.ledger import Ledger
 from projections import runner_for
+from tests.api.conftest import uvicorn_serving
 from tests.builders import ELEMENTARY, YEAR, class_with_students, identity, school_with_calendar
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,19 +96,11 @@ def served(backend: Backend, tmp_path: Path) -> Iterator[tuple[str, Ledger, list
     key = DevKey.load_or_create(tmp_path / "dev-key.pem")
     app = create_app(ledger, backend, Verifier(key.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE),
                      run_projections=backend.kind == "sqlite")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", limit_concurrency=1000))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    assert until(lambda: uv.started, 30), "uvicorn did not start"
     token = key.token("P-0001", [{"role": "principal", "school": ELEMENTARY}])
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", ledger, students, {"Authorization": f"Bearer {token}"}
+        with uvicorn_serving(app, lifespan="on") as url:
+            yield url, ledger, students, {"Authorization": f"Bearer {token}"}
     finally:
-        uv.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
         ledger.close()
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api import cli
@@ -31,7 +30,7 @@ from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.storage import merkle_log
 from domain.transparency.note import Checkpoint, NoteSigner, open_checkpoint, sign_checkpoint
-from tests.api.conftest import seed
+from tests.api.conftest import seed, uvicorn_serving
 from tests.api.transparency_log import publish
 
 
@@ -75,23 +74,10 @@ def served(backend: Backend, ledger: Ledger, tmp_path: Path) -> Iterator[Ledgers
     witness = generate_key(key_file, "board-312011")
     app = create_app(ledger, backend, Verifier(dev.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE), signing=signing,
                      witnesses=[witness.key])
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
     token = dev.token("E-0001", [{"role": "board", "board": "312011"}], mfa=False)
-    try:
-        yield Ledgers(f"http://127.0.0.1:{sock.getsockname()[1]}", ledger, backend,
-                      NoteSigner(signing.ledger_id, signing.private), token, key_file, tmp_path / "state.json")
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with uvicorn_serving(app, start_timeout=10) as url:
+        yield Ledgers(url, ledger, backend, NoteSigner(signing.ledger_id, signing.private), token, key_file,
+                      tmp_path / "state.json")
 
 
 def test_a_witness_key_is_a_note_skey_readable_only_by_its_owner_and_prints_its_vkey(

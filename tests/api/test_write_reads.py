@@ -166,7 +166,7 @@ def test_nothing_read_outlives_its_request(world: Api, monkeypatch: pytest.Monke
     with counting(api, monkeypatch) as reads:
         third = _assess(api, sid, klass.key, term=3)
     assert third.status_code == 201, third.text  # version 3: it saw the second one
-    assert reads.queries == 2
+    assert reads.queries == 1  # what the first request read after the student, read with it (stream ids only)
     assert len(api.ledger.stream(streams.assessments(UUID(sid), YEAR))) == 3
     assert api.ledger._reads() is None
 
@@ -226,3 +226,44 @@ def test_the_summary_reads_the_student_once_and_its_school_and_class_together(wo
     assert max(reads.streams.values()) == 1  # was: the student twice, once for the policy, once for the summary
     assert reads.queries == 2  # was 4
     assert reads.positions == 0
+
+
+def test_a_second_write_about_a_child_reads_everything_in_one_query(world: Api,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first request learns which streams come after the student (school, class, year); the next
+    one about the same child reads them with the student, in one query, each once (ADR 0040)."""
+    api = world
+    klass, sid = api.fresh_student(A)
+    assert _assess(api, sid, klass.key, term=1).status_code == 201
+    with counting(api, monkeypatch) as reads:
+        response = _assess(api, sid, klass.key, term=2)
+    assert response.status_code == 201, response.text
+    student = UUID(sid)
+    assert reads.streams == Counter({
+        student: 1, streams.assessments(student, YEAR): 1, streams.school(A): 1,
+        streams.school_class(A, YEAR, 1, klass.name): 1, streams.school_year(A, YEAR): 1})
+    assert reads.queries == 1
+    assert [e.term for e in api.ledger.stream(streams.assessments(student, YEAR))] == [1, 2]
+
+
+def test_the_streams_remembered_for_a_child_are_only_a_hint(world: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remembered streams that the child's record no longer names are read for nothing; those it names
+    and that were not remembered are read in a second query: the write is judged as without the hint."""
+    api = world
+    klass, sid = api.fresh_student(A)
+    elsewhere = api.fresh_class(A, homeroom="T-0002")
+    unrelated = streams.school_class(A, YEAR, 1, elsewhere.name)
+    api.ledger.read_together.remember(UUID(sid), [unrelated, streams.school(A)])
+    with counting(api, monkeypatch) as reads:
+        response = _assess(api, sid, klass.key)
+    assert response.status_code == 201, response.text
+    assert reads.queries == 2
+    assert reads.streams[unrelated] == 1
+    assert max(reads.streams.values()) == 1
+    assert api.ledger.read_together(UUID(sid)) == (
+        streams.school(A), streams.school_class(A, YEAR, 1, klass.name), streams.school_year(A, YEAR))
+    # A teacher of the remembered class is not the child's teacher: refused as before (404, out of scope)
+    other = api.post(f"/v1/students/{sid}/assessments", {
+        "year": YEAR, "subject": SUBJECT, "viewpoints": VIEWPOINTS, "assessed_on": "2026-07-15", "term": 2},
+        api.auth("subject_teacher", classes=[elsewhere.key], subjects=[SUBJECT]))
+    assert problem_of(other, 404)["status"] == 404

@@ -8,13 +8,14 @@ import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
 from domain import errors, streams
 from domain.backend import Backend
 from domain.ledger import Ledger
+from domain.ledger_base import ReadTogether
 from tests import builders as b
 
 SCHOOL, YEAR = b.ELEMENTARY, b.YEAR
@@ -117,3 +118,16 @@ def test_another_thread_and_another_ledger_see_none_of_a_blocks_reads(
         assert ledger._reads() is outer
     assert seen == [None]
     assert ledger._reads() is None
+
+
+def test_the_streams_read_together_are_remembered_by_stream_and_the_least_recently_used_are_forgotten() -> None:
+    hints = ReadTogether(size=2)
+    a, b, c, x, y = (uuid4() for _ in range(5))
+    assert hints(a) == ()
+    hints.remember(a, [x])
+    hints.remember(b, [y, x])
+    assert hints(a) == (x,)  # a is now the most recently used
+    hints.remember(c, [y])
+    assert (hints(a), hints(b), hints(c)) == ((x,), (), (y,))  # b was the least recently used
+    hints.remember(a, [y])  # the last request's streams replace the earlier ones
+    assert hints(a) == (y,)

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import pytest
+import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from hypothesis import given, settings
@@ -154,6 +155,23 @@ JSON_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
     max_leaves=30,
 )
+
+
+ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=8)  # every plane, controls included; no lone surrogates
+WIDE_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53 - 1), 2**53 - 1) | ANY_TEXT
+    | st.sampled_from(["\u2028", "\x7f", "\x1f\b\f\n\r\t\"\\/", "\ufb33\U0001f600", "\ue000"]),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(ANY_TEXT | st.sampled_from(
+        ["\ue000", "\U0001f600", "\uffff", "\U00010000", "a\U0001f600", "a\uffff"]), inner, max_size=6),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(WIDE_JSON_VALUES)
+def test_canonical_json_is_byte_for_byte_what_the_rfc8785_reference_package_writes(value: Any) -> None:
+    # the fast path (the standard library's encoder, ADR 0041) against the rfc8785 package it replaced
+    assert canonical(value) == rfc8785.dumps(value)
 
 
 @settings(max_examples=200, deadline=None)

@@ -232,6 +232,8 @@ def golden_events() -> list[Event]:
                              settings=BoardSettings(leave_days="excused")),
         BoardSettingsChanged(**meta(streams.board("312011"), 2, date(2027, 4, 1), "E-0001"), board_code="312011",
                              settings=BoardSettings()),
+        BoardSettingsChanged(**meta(streams.board("312011"), 3, date(2028, 4, 1), "E-0001"), board_code="312011",
+                             settings=BoardSettings(excused_label="オンラインを活用した特例の授業・出席停止・忌引等の日数")),
         # alerts (issue 14, ADR 0042): a run of three days absent crossed for S, followed up by the homeroom
         # teacher; the health examination not done by 30 June; a board watching runs of two days
         AlertRaised(**meta(streams.alert(S, "absence-run", YEAR, "2026-04-07"), 1, date(2026, 4, 9),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -17,6 +18,7 @@ from api.keys import LedgerKey
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.storage import merkle_log
+from domain.storage.merkle_log import StoredCheckpoint
 from domain.transparency.merkle import consistency_proof, verify_consistency
 from domain.transparency.note import Checkpoint, NoteSigner, open_checkpoint, sign_checkpoint
 from domain.transparency.tiles import TileReader
@@ -54,14 +56,21 @@ def test_no_checkpoint_is_signed_of_an_empty_tree_or_when_nothing_grew_and_one_i
     assert second.tree_size > first.tree_size
 
 
-def test_a_checkpoint_is_signed_at_most_every_n_seconds_and_as_soon_as_the_tree_grew_after_n(
-        ledger: Ledger, clock: Clock, signer: NoteSigner) -> None:
+def _first_checkpoint(ledger: Ledger, signer: NoteSigner) -> tuple[list[Any], MerkleLog, CheckpointPublisher,
+                                                                    StoredCheckpoint]:
+    """A school and a class of three, the tree of them, its publisher (every 10 s) and its first checkpoint."""
     b.school_with_calendar(ledger)
     children = b.class_with_students(ledger, count=3)
     tree, publisher = MerkleLog(ledger), CheckpointPublisher(ledger, signer, every=10)
     tree.catch_up()
     first = publisher.publish()
     assert first is not None
+    return children, tree, publisher, first
+
+
+def test_a_checkpoint_is_signed_at_most_every_n_seconds_and_as_soon_as_the_tree_grew_after_n(
+        ledger: Ledger, clock: Clock, signer: NoteSigner) -> None:
+    children, tree, publisher, first = _first_checkpoint(ledger, signer)
     opened, _ = open_checkpoint(first.note, signer.key, origin=LEDGER_ID)  # signed with the ledger's key
     assert (opened.origin, opened.size, opened.root) == (LEDGER_ID, ledger_size(ledger), expected_root(ledger))
 
@@ -83,6 +92,39 @@ def test_a_checkpoint_is_signed_at_most_every_n_seconds_and_as_soon_as_the_tree_
     assert verify_consistency(first.tree_size, second.tree_size, first.root, second.root, proof)
 
 
+def test_a_checkpoint_asked_for_a_leaf_is_signed_at_once_only_when_none_holds_it_and_the_tree_does(
+        ledger: Ledger, clock: Clock, signer: NoteSigner) -> None:
+    children, tree, publisher, first = _first_checkpoint(ledger, signer)
+    clock.current = first.signed_at + timedelta(seconds=1)  # well inside the cadence
+    assert publisher.publish(holding=first.tree_size - 1) is None  # the first checkpoint holds it already
+    change_names(ledger, children, 1)
+    assert publisher.publish(holding=first.tree_size) is None  # the log grew but the tree has not taken it
+    tree.catch_up()
+    clock.current = first.signed_at + timedelta(seconds=2)  # the events took clock readings: back inside it
+    assert publisher.publish() is None  # not due by the cadence
+    asked = publisher.publish(holding=first.tree_size)  # due because asked: signed now
+    assert asked is not None
+    assert asked.tree_size == ledger_size(ledger) > first.tree_size
+    assert publisher.publish(holding=first.tree_size) is None  # held now: nothing more to sign
+    opened, _ = open_checkpoint(asked.note, signer.key, origin=LEDGER_ID)
+    reader = TileReader(asked.tree_size, tree.read_tile)
+    assert verify_consistency(first.tree_size, asked.tree_size, first.root, opened.root,
+                              consistency_proof(first.tree_size, asked.tree_size, reader.node))
+
+
+def test_a_checkpoint_asked_for_is_still_refused_when_the_tree_does_not_extend_the_last_one(
+        ledger: Ledger, clock: Clock, signer: NoteSigner) -> None:
+    children, tree, publisher, first = _first_checkpoint(ledger, signer)
+    forged_root = bytes(32 - len(b"forged")) + b"forged"
+    _alter_checkpoint(ledger, first.tree_size, forged_root,
+                      sign_checkpoint(Checkpoint(LEDGER_ID, first.tree_size, forged_root), signer))
+    change_names(ledger, children, 1)
+    tree.catch_up()
+    assert publisher.publish(holding=first.tree_size) is None
+    assert merkle_log.refusal(ledger.storage) is not None
+    assert [c.tree_size for c in merkle_log.checkpoints(ledger.storage)] == [first.tree_size]
+
+
 def ledger_size(ledger: Ledger) -> int:
     return int(ledger.storage.query("SELECT count(*) FROM {events}")[0][0])
 
@@ -101,12 +143,7 @@ def _alter_checkpoint(ledger: Ledger, size: int, root: bytes, note: str) -> None
 @pytest.mark.parametrize("alteration", ["another history signed", "the row alone"])
 def test_a_tree_that_does_not_extend_the_kept_checkpoint_is_refused_and_health_says_so(
         backend: Backend, ledger: Ledger, clock: Clock, signer: NoteSigner, alteration: str) -> None:
-    b.school_with_calendar(ledger)
-    children = b.class_with_students(ledger, count=3)
-    tree, publisher = MerkleLog(ledger), CheckpointPublisher(ledger, signer, every=10)
-    tree.catch_up()
-    first = publisher.publish()
-    assert first is not None
+    children, tree, publisher, first = _first_checkpoint(ledger, signer)
     forged_root = bytes(32 - len(b"forged")) + b"forged"
     if alteration == "another history signed":  # a checkpoint of another tree, as if the ledger had signed it
         forged_note = sign_checkpoint(Checkpoint(LEDGER_ID, first.tree_size, forged_root), signer)

@@ -26,11 +26,11 @@ class OvertakenStore(DocumentStore):
         super().__init__(store.storage)
         self.other: Runner | None = None
 
-    def save_many(self, updates: Any, position: int, since: int) -> None:
+    def save_encoded(self, updates: Any, position: int, since: int) -> None:  # save_many's too
         other, self.other = self.other, None
         if other is not None:
             other.catch_up()
-        super().save_many(updates, position, since)
+        super().save_encoded(updates, position, since)
 
 
 def test_a_page_another_runner_saved_first_is_read_again_and_the_projections_end_current(

@@ -25,7 +25,7 @@ def _forms(backend: Backend, ledger: Ledger, *, reuse: bool = True) -> Forms:
     runner = runner_for(ledger, backend)
     runner.reuse_read_models = reuse
     runner.catch_up()
-    return Forms(runner, {})
+    return Forms(runner)
 
 
 def _day(form: dict[str, Any] | None) -> list[Any]:

@@ -86,6 +86,23 @@ def test_leaf_indexes_are_dense_where_positions_have_gaps(ledger: Ledger) -> Non
     assert merkle_log.leaf_index_of(storage, positions[-1] + 1) is None
 
 
+def test_the_leaf_indexes_of_many_positions_are_read_at_once_and_equal_one_by_one(ledger: Ledger) -> None:
+    count = 1100  # five level-0 tiles, the last partial
+    positions = [i * 3 + (500 if i >= 700 else 2) for i in range(count)]
+    _build(ledger, count, positions)
+    storage = ledger.storage
+    asked = [*positions[::2], 0, 1, 3, positions[699] + 1, positions[-1] + 1, positions[-1] + 10_000]
+    found = merkle_log.leaf_indexes_of(storage, asked)
+    assert found == {p: i for i in range(0, count, 2) for p in [positions[i]]}  # gaps and the tail: absent
+    assert found == {p: merkle_log.leaf_index_of(storage, p) for p in asked if merkle_log.leaf_index_of(storage, p)
+                     is not None}
+    assert merkle_log.leaf_indexes_of(storage, positions) == {p: i for i, p in enumerate(positions)}  # > 400 at once
+    assert merkle_log.leaf_indexes_of(storage, []) == {}
+    with ledger.storage.writing() as tx:  # inside a transaction too
+        some = positions[250:260]
+        assert merkle_log.leaf_indexes_of(tx, some) == {p: 250 + i for i, p in enumerate(some)}
+
+
 def test_clearing_the_tree_keeps_the_checkpoints(ledger: Ledger) -> None:
     _build(ledger, 5, [1, 2, 3, 4, 5])
     merkle_log.keep_checkpoint(ledger.storage, 5, b"\x01" * 32, "note\n", AT)

@@ -15,6 +15,7 @@ from domain.transparency.leaf import (
     leaf_bytes,
     leaf_bytes_of_digest,
     leaf_hash_of_digest,
+    leaf_hashes,
     read_leaf,
 )
 from domain.transparency.merkle import leaf_hash
@@ -109,3 +110,22 @@ def test_a_leaf_made_from_the_states_sha256_is_the_leaf_of_the_state() -> None:
         event_leaf_hash(7, stream, 2, "gakuseki:AttendanceMarked", state)
     with pytest.raises(ValueError, match="32 bytes"):
         leaf_bytes_of_digest(7, stream, 2, "gakuseki:AttendanceMarked", digest[:31])
+
+
+@given(rows=st.lists(st.tuples(st.integers(min_value=0, max_value=2**64 - 1), st.uuids(),
+                               st.integers(min_value=0, max_value=2**64 - 1),
+                               st.sampled_from(["gakuseki:AttendanceMarked", "gakuseki:StudentAdmitted", "x", "出席"]),
+                               st.binary(max_size=600)), max_size=20))
+def test_the_leaves_of_a_page_are_the_leaves_of_its_rows_one_by_one(rows: list[tuple]) -> None:
+    """``leaf_hashes`` (a rebuild's page at a time) gives ``event_leaf_hash`` of each row, and from
+    the states' SHA-256, ``leaf_hash_of_digest`` of each."""
+    assert leaf_hashes(rows, states=True) == [event_leaf_hash(*row) for row in rows]
+    digested = [(p, s, v, t, hashlib.sha256(state).digest()) for p, s, v, t, state in rows]
+    assert leaf_hashes(digested, states=False) == [leaf_hash_of_digest(*row) for row in digested]
+
+
+@pytest.mark.parametrize("row", [(-1, uuid.uuid4(), 1, "t", b""), (1, uuid.uuid4(), 2**64, "t", b""),
+                                 (1, uuid.uuid4(), 1, "", b""), (1, "not a uuid", 1, "t", b"")])
+def test_a_page_with_a_row_that_does_not_fit_the_layout_is_refused(row: tuple) -> None:
+    with pytest.raises((ValueError, TypeError, AttributeError)):
+        leaf_hashes([row], states=True)

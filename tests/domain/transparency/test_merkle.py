@@ -30,11 +30,15 @@ from domain.transparency.merkle import (
     Levels,
     consistency_proof,
     inclusion_proof,
+    inclusion_ranges,
     leaf_hash,
+    multiproof,
+    multiproof_ranges,
     node_hash,
     root_of,
     verify_consistency,
     verify_inclusion,
+    verify_multiproof,
 )
 
 VECTORS = json.loads((Path(__file__).parent / "transparency_dev_vectors.json").read_text())
@@ -280,3 +284,63 @@ def test_hashes_are_domain_separated_so_a_node_is_not_a_leaf() -> None:
     # a two-leaf tree's root is not the hash of a leaf whose bytes are its children
     tree = Levels([a, b])
     assert not verify_inclusion(0, 1, leaf_hash(a + b), [], tree.root())
+
+
+# ---------------------------------------------------------------- multiproofs (a packet's events at once; ADR 0041)
+
+
+@st.composite
+def leaves_in_tree(draw: st.DrawFn) -> tuple[list[int], int]:
+    n = draw(st.integers(1, 520))
+    return sorted(draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=min(n, 40)))), n
+
+
+def test_a_multiproof_is_the_union_of_the_inclusion_proofs_less_the_subtrees_holding_its_leaves(
+        oracle: InmemoryTree, ours: Levels) -> None:
+    rng = random.Random(41)
+    for n in [*range(1, 301), *LARGE]:
+        for _ in range(3 if n <= 300 else 10):
+            wanted = sorted(rng.sample(range(n), rng.randint(1, min(n, 25))))
+            union = {r for i in wanted for r in inclusion_ranges(i, n)}
+            expected = sorted((a, b) for a, b in union if not any(a <= i < b for i in wanted))
+            ranges = multiproof_ranges(wanted, n)
+            assert ranges == expected, (wanted, n)  # left to right: sorted by start
+            proof = multiproof(wanted, n, ours.node)
+            assert proof == [oracle._get_root(a, b) for a, b in ranges]  # pymerkle's subtree roots
+            assert verify_multiproof(n, {i: ours.node(0, i) for i in wanted}, proof, oracle.get_root(n))
+
+
+@settings(max_examples=300, deadline=None)
+@given(leaves_in_tree(), st.data())
+def test_a_multiproof_fails_on_any_changed_hash_leaf_index_size_root_or_count(case: tuple[list[int], int],
+                                                                            data: st.DataObject) -> None:
+    wanted, n = case
+    leaves = {i: TREE.node(0, i) for i in wanted}
+    proof, root = multiproof(wanted, n, TREE.node), TREE.root(n)
+    assert verify_multiproof(n, leaves, proof, root)
+    bit = data.draw(st.integers(0, 255))
+    assert not verify_multiproof(n, leaves, proof, flip(root, bit))
+    if proof:
+        k = data.draw(st.integers(0, len(proof) - 1))
+        assert not verify_multiproof(n, leaves, [*proof[:k], flip(proof[k], bit), *proof[k + 1:]], root)
+        assert not verify_multiproof(n, leaves, proof[:-1], root)
+    assert not verify_multiproof(n, leaves, [*proof, root], root)
+    j = data.draw(st.sampled_from(wanted))
+    assert not verify_multiproof(n, {**leaves, j: flip(leaves[j], bit)}, proof, root)
+    moved = data.draw(st.integers(0, 519).filter(lambda m: m not in leaves))
+    assert not verify_multiproof(n, {**{i: h for i, h in leaves.items() if i != j}, moved: leaves[j]}, proof, root)
+    if len(wanted) > 1:  # a leaf left out: the proof no longer has the shape of the rest
+        assert not verify_multiproof(n, {i: h for i, h in leaves.items() if i != j}, proof, root)
+    # other sizes as transparency-dev's catalogue has them (a tree of another size whose folds have the
+    # same shape gives the same root: the signed checkpoint is what binds the size)
+    for size in {n * 2, n // 2} - {n}:
+        assert not verify_multiproof(size, leaves, proof, root)
+    assert not verify_multiproof(n, {}, [], root)
+
+
+def test_a_multiproof_of_one_leaf_is_its_inclusion_proof_in_the_order_a_fold_from_the_left_reads_it(
+        ours: Levels) -> None:
+    for n in range(1, 300):
+        for i in range(0, n, 7):
+            assert sorted(multiproof_ranges([i], n)) == sorted(inclusion_ranges(i, n))
+            assert set(multiproof([i], n, ours.node)) == set(inclusion_proof(i, n, ours.node))

@@ -1,4 +1,5 @@
-"""Proof files: one entry as c2sp.org/tlog-proof@v1 text, a form's events as gakuseki-proof/1 JSON."""
+"""Proof files: one entry as c2sp.org/tlog-proof@v1 text, a form's events as gakuseki-proof/1 JSON, or
+as gakuseki-proof/2 JSON with one multiproof for all of them (ADR 0041)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain import errors
 from domain.transparency.leaf import leaf_bytes
-from domain.transparency.merkle import Levels, inclusion_proof, leaf_hash
+from domain.transparency.merkle import Levels, inclusion_proof, leaf_hash, multiproof
 from domain.transparency.note import COSIGNATURE_V1, Checkpoint, NoteSigner, cosign, sign_checkpoint
 from domain.transparency.proof import (
+    MULTIPROOF_FILE_FORMAT,
     PROOF_FILE_FORMAT,
     ProofFile,
     TlogProof,
@@ -99,3 +101,60 @@ def test_a_proof_file_whose_state_bytes_or_fields_were_changed_is_refused() -> N
     wrong_index = msgspec.structs.replace(file.entries[0], index=1)
     with pytest.raises(errors.CheckpointInconsistent):
         verify_proof_file(msgspec.structs.replace(file, entries=[wrong_index]), LOG.key)
+
+
+# ---------------------------------------------------------------- gakuseki-proof/2: one multiproof (ADR 0041)
+
+
+def multiproof_file(indexes: tuple[int, ...] = (0, 2, 3, 6), size: int = 7, *,
+                    root_of: int | None = None) -> ProofFile:
+    """``root_of``: sign (and name) the root of a tree of that size instead, the proof staying the same."""
+    entries = [proof_entry(i, LEAVES[i], [], None) for i in indexes]
+    signed_size = size if root_of is None else root_of
+    note = sign_checkpoint(Checkpoint(LOG.name, size, TREE.root(signed_size)), LOG)
+    return ProofFile(MULTIPROOF_FILE_FORMAT, LOG.name, note, size, base64.b64encode(TREE.root(signed_size)).decode(),
+                     {"packet": "transfer"}, entries,
+                     [base64.b64encode(h).decode() for h in multiproof(indexes, size, TREE.node)])
+
+
+def test_a_multiproof_file_verifies_after_a_round_trip_and_a_version_1_file_is_encoded_as_before() -> None:
+    file = msgspec.json.decode(msgspec.json.encode(multiproof_file()), type=ProofFile)
+    assert verify_proof_file(file, LOG.key)[0].size == 7
+    assert all(entry.inclusion == [] for entry in file.entries)
+    assert len(file.multiproof or []) < sum(len(inclusion_proof(i, 7, TREE.node)) for i in (0, 2, 3, 6))
+    assert "multiproof" not in msgspec.json.decode(msgspec.json.encode(proof_file()))  # /1 bytes unchanged
+
+
+def _refused(file: ProofFile, error: type[errors.LedgerError], match: str | None = None) -> None:
+    with pytest.raises(error, match=match):
+        verify_proof_file(file, LOG.key)
+
+
+def test_a_multiproof_file_changed_anywhere_or_proving_another_root_is_refused() -> None:
+    file = multiproof_file()
+    hashes = file.multiproof or []
+    flipped = base64.b64encode(bytes([base64.b64decode(hashes[0])[0] ^ 1]) + base64.b64decode(hashes[0])[1:]).decode()
+    replace = msgspec.structs.replace
+    _refused(replace(file, multiproof=[flipped, *hashes[1:]]), errors.CheckpointInconsistent, "multiproof")
+    _refused(replace(file, multiproof=hashes[:-1]), errors.CheckpointInconsistent, "multiproof")
+    _refused(replace(file, multiproof=[*hashes, hashes[0]]), errors.CheckpointInconsistent, "multiproof")
+    _refused(replace(file, entries=file.entries[1:]), errors.CheckpointInconsistent, "multiproof")  # one left out
+    other = proof_entry(1, LEAVES[1], [], None)  # another event in place of one
+    _refused(replace(file, entries=[file.entries[0], other, *file.entries[2:]]), errors.CheckpointInconsistent)
+    # the checkpoint (signed by the log's key) of another tree: the proof is to a different root
+    _refused(multiproof_file(root_of=6), errors.CheckpointInconsistent, "multiproof")
+    forged = NoteSigner(LOG.name, Ed25519PrivateKey.generate())
+    _refused(replace(file, checkpoint=sign_checkpoint(Checkpoint(LOG.name, 7, TREE.root(7)), forged)),
+             errors.CheckpointRefused)
+
+
+def test_a_multiproof_file_lists_each_entry_once_in_order_and_only_it_has_a_multiproof() -> None:
+    file = multiproof_file()
+    replace = msgspec.structs.replace
+    _refused(replace(file, entries=[file.entries[1], file.entries[0], *file.entries[2:]]), errors.NoteMalformed,
+             r"entries\[1\]")
+    _refused(replace(file, entries=[file.entries[0], *file.entries]), errors.NoteMalformed, r"entries\[1\]")
+    with_path = replace(file.entries[0], inclusion=proof_file().entries[0].inclusion)
+    _refused(replace(file, entries=[with_path, *file.entries[1:]]), errors.NoteMalformed, r"entries\[0\]")
+    _refused(replace(file, multiproof=None), errors.NoteMalformed, "multiproof")
+    _refused(replace(proof_file(), multiproof=[]), errors.NoteMalformed, "multiproof")

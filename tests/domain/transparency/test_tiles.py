@@ -4,6 +4,8 @@ computed from stored tiles that equal the in-memory ones while reading a handful
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.transparency.merkle import (
     Levels,
@@ -156,3 +158,30 @@ def test_take_gives_completed_full_tiles_and_the_changed_partial_ones_once() -> 
     assert builder.take() == []
     builder.append(TREE.node(0, 257))
     assert [(t.level, t.index, t.width) for t in builder.take()] == [(0, 1, 2)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(start=st.sampled_from([0, 1, 255, 256, 257, 65_535, 65_536, 69_000]),
+       chunks=st.lists(st.integers(min_value=0, max_value=700), min_size=1, max_size=6),
+       take_between=st.booleans())
+def test_extending_by_a_page_gives_the_tiles_and_root_of_appending_leaf_by_leaf(
+        start: int, chunks: list[int], take_between: bool) -> None:
+    """A rebuild appends a page of leaves at a time (``extend``), resumed or from empty: the same
+    tiles at each take and the same root as ``append``, leaf by leaf."""
+    one, store = build(start, every=1000)
+    paged = TileBuilder.resume(start, lambda level, index, width, store=store: store[(level, index)]) if start \
+        else TileBuilder()
+    one.take()
+    i = start
+    for n in chunks:
+        n = min(n, N - i)
+        for k in range(i, i + n):
+            one.append(TREE.node(0, k))
+        paged.extend(TREE.node(0, k) for k in range(i, i + n))
+        i += n
+        if take_between:
+            assert [(t.level, t.index, t.hashes) for t in paged.take()] == \
+                   [(t.level, t.index, t.hashes) for t in one.take()]
+    assert [(t.level, t.index, t.hashes) for t in paged.take()] == [(t.level, t.index, t.hashes) for t in one.take()]
+    assert paged.size == one.size == i
+    assert paged.root() == one.root() == TREE.root(i)

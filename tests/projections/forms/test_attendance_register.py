@@ -49,8 +49,7 @@ def _june(ledger: Ledger) -> tuple[list[Any], Any]:
 def _register(backend: Backend, ledger: Ledger, **kwargs: Any) -> dict[str, Any]:
     runner = runner_for(ledger, backend)
     runner.catch_up()
-    form = Forms(runner, {"312011": "オンラインを活用した特例の授業・出席停止・忌引等の日数"}).attendance_register(
-        b.ELEMENTARY, b.YEAR, 1, "1", "2026-06", **kwargs)
+    form = Forms(runner).attendance_register(b.ELEMENTARY, b.YEAR, 1, "1", "2026-06", **kwargs)
     assert form is not None
     return form
 
@@ -96,9 +95,10 @@ def test_a_corrected_mark_shows_its_trail(backend: Backend, ledger: Ledger) -> N
 
 def test_the_board_can_rename_the_excused_column(backend: Backend, ledger: Ledger) -> None:
     _june(ledger)
-    assert _register(backend, ledger, board="312011")["labels"]["excused"] == \
-        "オンラインを活用した特例の授業・出席停止・忌引等の日数"
-    assert _register(backend, ledger, board="999999")["labels"]["excused"] == "出席停止・忌引等の日数"
+    assert _register(backend, ledger)["labels"]["excused"] == "出席停止・忌引等の日数"
+    ledger.set_board_settings(b.BOARD, {"excused_label": "オンラインを活用した特例の授業・出席停止・忌引等の日数"},
+                              effective_on=date(2026, 4, 1), recorded_by="admin")
+    assert _register(backend, ledger)["labels"]["excused"] == "オンラインを活用した特例の授業・出席停止・忌引等の日数"
 
 
 def test_the_register_as_of_the_last_position_equals_todays(backend: Backend, ledger: Ledger) -> None:

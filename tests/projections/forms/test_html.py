@@ -144,9 +144,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     apply(backend)
     ledger = Ledger.open(backend, clock=Clock())
     seed_demo(ledger, today=DEMO_DAY, progress=False)
+    # the board names the excused column as the 2021 事務連絡 allows, with its next year's rule (api/demo.py);
+    # the forms, read with no clock, are read for the days to come
+    ledger.set_board_settings(b.BOARD, {"leave_days": "excused", "excused_label": BOARD_LABEL},
+                              effective_on=date(2027, 4, 1), recorded_by="admin")
     runner = runner_for(ledger, backend)
     runner.catch_up()
-    yield Demo(ledger, Forms(runner, {b.BOARD: BOARD_LABEL}))
+    yield Demo(ledger, Forms(runner))
     ledger.close()
 
 
@@ -158,7 +162,7 @@ def documents(demo: Demo) -> dict[str, dict[str, Any]]:
     health, dental = cards(forms, first_grader)
     docs: dict[str, Any] = {
         "roster": forms.roster(MIDORI, 2026, 1, "1"),
-        "attendance_register": forms.attendance_register(MIDORI, 2026, 1, "1", "2026-06", board=b.BOARD),
+        "attendance_register": forms.attendance_register(MIDORI, 2026, 1, "1", "2026-06"),
         "cumulative_record": forms.cumulative_record(demo.student(MIDORI, 6, "1", 1), board=b.BOARD),
         "report_card": forms.report_card(demo.student(MIDORI, 3, "1", 4), 2026, 1, board=b.BOARD),
         "long_absence": forms.long_absence(MIDORI, 2026),
@@ -194,7 +198,7 @@ def test_rendering_a_form_twice_gives_the_same_bytes(form: str, documents: dict[
 
 
 def test_a_document_composed_again_renders_to_the_same_bytes(demo: Demo, documents: dict[str, Any]) -> None:
-    again = demo.forms.attendance_register(MIDORI, 2026, 1, "1", "2026-06", board=b.BOARD)
+    again = demo.forms.attendance_register(MIDORI, 2026, 1, "1", "2026-06")
     assert again is not None
     assert html.render("attendance_register", again) == html.render("attendance_register",
                                                                      documents["attendance_register"])
@@ -220,7 +224,7 @@ def test_every_page_of_the_demo_renders_with_its_childs_or_classs_names(demo: De
             text = html.render("roster", roster)
             assert all(s["name"] in text for s in roster["students"])
             for month in ("2026-04", "2026-06", "2026-11", "2027-03"):  # a child moved in or out between
-                register = forms.attendance_register(school.code, 2026, c.grade, c.name, month, board=b.BOARD)
+                register = forms.attendance_register(school.code, 2026, c.grade, c.name, month)
                 assert register is not None
                 assert register["students"]
                 text = html.render("attendance_register", present(register))
@@ -289,7 +293,7 @@ def test_the_register_marks_each_day_with_the_short_symbol_of_its_mark(documents
 
 
 def test_a_class_closure_prints_as_closed_in_the_register(demo: Demo) -> None:
-    doc = demo.forms.attendance_register(MIZUUMI, 2026, 1, "1", "2026-05", board=b.BOARD)
+    doc = demo.forms.attendance_register(MIZUUMI, 2026, 1, "1", "2026-05")
     assert doc is not None
     assert doc["class_closures"] == ["2026-05-26", "2026-05-27"]
     parsed = page(html.render("attendance_register", doc))

@@ -1,0 +1,34 @@
+"""`python -m bench.writes` keeps running: one short round reports every figure and drops its schemas.
+
+No timing is asserted (the figures of a test run on a busy machine mean nothing); docs/benchmarks.md
+has the measured ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bench.writes import FIELDS, main
+from domain.backend import Backend
+
+
+@pytest.mark.postgres
+def test_the_write_bench_reports_each_phase_and_drops_what_it_built(postgres_database: Backend, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "writes.json"
+    assert main(["--rounds", "1", "--writes", "40", "--steady", "20", "--saves", "5", "--url", postgres_database.url,
+                 "--json", str(out)]) == 0
+    [round_] = json.loads(out.read_text())["rounds"]
+    for phase, key, _ in FIELDS:
+        if key != "ratio":
+            assert isinstance(round_[f"this_{phase}"][key], float | int), (phase, key)
+    assert round_["this_c32"]["ok"] == 40
+    assert round_["this_c32"]["transactions"] >= 1
+    assert "| writes per transaction |" in capsys.readouterr().out
+    with psycopg.connect(postgres_database.psycopg_conninfo()) as conn:
+        left = conn.execute("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE "
+                            "'bench_writes_%%'").fetchall()
+    assert left == []
