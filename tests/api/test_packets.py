@@ -57,8 +57,10 @@ def _ledger_api(backend: Backend, folder: Path, key: LedgerKey, trust: TrustList
     ledger = Ledger.open(backend, clock=Clock())
     schools = seed(ledger)
     dev = DevKey.load_or_create(folder / "dev-key.pem")
+    # The alert process (ADR 0042) is left out as in tests/api/conftest.py: it records events of its own
+    # (a health examination not done by 30 June, judged by today's date) while a test counts the log.
     app = create_app(ledger, backend, Verifier(dev.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE),
-                     signing=key, trust=trust, **{"run_projections": True, **app_options})
+                     signing=key, trust=trust, **{"run_projections": True, "raise_alerts": False, **app_options})
     try:
         with TestClient(app=app) as client:
             yield Api(client, ledger, backend, dev, schools)
