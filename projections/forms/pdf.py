@@ -12,8 +12,11 @@
   four times its size; the text stays selectable and searchable, and the page a screen reader reads
   is the form's HTML view, with its tables and headings, on the same route.
 - The 出席簿 has a layout of its own (attendance_register.typ: one A4 landscape sheet per
-  class-month). The other forms are typeset from their HTML view (``typeset``): the same items,
-  labels, correction trails and grid, so the page and the PDF show one layout. The 指導要録 and the
+  class-month, its children's rows drawn rather than a table of 1,320 cells, ADR 0044). The other forms
+  are typeset from their HTML view: ``typeset`` reads the page into a JSON tree that one constant
+  template, page.typ, lays out (ADR 0044): the same items, labels, correction trails and grid, so the
+  page and the PDF show one layout. A label column is as wide as its text (``_fitted_widths``), not
+  Typst's ``auto``, which lays its cells out twice. The 指導要録 and the
   健康診断票 pages are laid out as the official forms, the grades side by side (ADR 0036): a table of
   class ``grid`` shares the page's width equally among its grade columns after its
   ``data-labels`` label columns; ``data-widths`` gives a table its own Typst column widths.
@@ -397,7 +400,68 @@ class _Body:
         else:
             widths = columns if plain else ["auto"] * (columns - 1) + ["1fr"]
         small = "grid" in node.classes or bool(node.attrs.get("data-widths"))  # 7.5pt
+        if isinstance(widths, list) and "auto" in widths:  # Typst measures an auto column's cells twice
+            widths = _fitted_widths(rows, widths, 7.5 if small else 9.0)
         return {"columns": widths, "plain": plain, "small": small, "caption": caption, "head": head, "cells": cells}
+
+
+def _text_width(node: Any, size: float) -> tuple[float, float]:
+    """The widest line of ``node`` in pt (a CJK glyph is 1 em, any other character half an em: BIZ UD明朝's
+    figures and most of its Latin; a quarter em between CJK and Latin), and the width of its last, open line."""
+    if isinstance(node, str):
+        ems, before = 0.0, None
+        for c in " ".join(node.split()):
+            wide, latin = ord(c) > 0x2E80, c.isascii() and c.isalnum()
+            ems += 1.0 if wide else 0.5
+            if before is not None and ((wide and before == "latin") or (latin and before == "wide")):
+                ems += 0.25  # Typst's spacing between CJK and Latin (cjk-latin-spacing)
+            before = "wide" if wide else "latin" if latin else None
+        return ems * size, ems * size
+    if node.tag == "br":
+        return 0.0, -1.0  # -1: a line ends here
+    inner = 7.0 if node.classes & {"note", "small"} else size
+    widest = line = 0.0
+    for child in node.children:
+        w, last = _text_width(child, inner)
+        if last < 0:
+            widest, line = max(widest, line), 0.0
+            continue
+        if isinstance(child, _Node) and w > last:  # the child broke its lines: its first joins ours
+            widest, line = max(widest, line + w), last
+        else:
+            line += w + (0.25 * inner if line and w else 0.0)  # a space between two parts
+    return max(widest, line), line
+
+
+def _fitted_widths(rows: list[tuple[bool, _Node]], widths: list[str], size: float) -> list[str]:
+    """``widths`` with each ``auto`` column as wide as its widest cell (in pt, as Typst would make it,
+    without measuring the cells twice): the cells' text at ``size`` and the table's inset of 3pt a side."""
+    need = [0.0] * len(widths)
+    carried: dict[int, int] = {}
+    for _, tr in rows:
+        col = 0
+        taken = {c for c, left in carried.items() if left > 0}
+        for cell in tr.children:
+            if not isinstance(cell, _Node) or cell.tag not in ("td", "th"):
+                continue
+            while col in taken:
+                col += 1
+            span, down = int(cell.attrs.get("colspan") or 1), int(cell.attrs.get("rowspan") or 1)
+            if col + span <= len(widths):
+                width = _text_width(cell, 7.0 if "small" in cell.classes else size)[0] * 1.02 + 7.0
+                autos = [c for c in range(col, col + span) if widths[c] == "auto"]
+                if span == 1 and autos:
+                    need[col] = max(need[col], width)
+                elif autos and len(autos) == span:  # spanning only auto columns: the last one takes the rest
+                    short = width - sum(need[c] for c in autos)
+                    if short > 0:
+                        need[autos[-1]] += short
+            for c in range(col, col + span):
+                if down > 1:
+                    carried[c] = down
+            col += span
+        carried = {c: left - 1 for c, left in carried.items() if left > 1}
+    return [f"{need[i]:.2f}pt" if w == "auto" else w for i, w in enumerate(widths)]
 
 
 def _column_count(rows: list[_Node]) -> int:
