@@ -56,6 +56,11 @@ PARALLEL_FROM = 100_000  # events to rebuild from, at least, for a second proces
 # encodes and writes again every document changed since the last, and derives the code index from the
 # register, so fewer saves cost less; a rebuild stopped midway starts again from its last save.
 SAVE_EVERY = 200_000
+# The poller brings the Merkle log up to the head at most once a second (or the checkpoint cadence, if
+# shorter), not on every poll: nothing reads the tree between checkpoints but an export, which catches it
+# up itself (ADR 0041). Each catch-up costs a read and a transaction of tiles whatever it appends: at one
+# class roll a poll (30 events) about ten times the CPU per event of a second's rolls at once (ADR 0047).
+TREE_EVERY = 1.0
 
 
 class Runner:
@@ -74,6 +79,7 @@ class Runner:
         # waits for it, a rebuild leaves it as it is, and /health shows its position (``status``).
         self.raiser = raiser
         self.raise_alerts = True  # whether the poller runs it (a test world that counts events runs it by hand)
+        self.tree_every = min(TREE_EVERY, publisher.every) if publisher is not None else TREE_EVERY
         # A point in time by log position takes the documents unchanged since from the read model;
         # False replays everything from the events (the tests compare the two).
         self.reuse_read_models = reuse_read_models
@@ -554,10 +560,16 @@ class Runner:
         """
         failures = 0
         broken: dict[str, tuple[float, int]] = {}  # projection -> (monotonic time to try again, failures)
+        tree = self.merkle_log.name if self.merkle_log is not None else None
+        tree_due = 0.0  # when the poller next brings the Merkle log up to the head (``tree_every``)
         while not stop.is_set():
-            due = [n for n in self.names() if n not in broken or broken[n][0] <= time.monotonic()]
+            now = time.monotonic()
+            due = [n for n in self.names()
+                   if (n not in broken or broken[n][0] <= now) and (n != tree or tree_due <= now)]
             try:
                 read = self._catch_up_apart(due, broken, interval, max_retry)
+                if tree in due:
+                    tree_due = time.monotonic() + self.tree_every
                 read += self._raise_alerts(broken, interval, max_retry)
                 self._publish(broken)
             except Exception as e:  # the loop must not die

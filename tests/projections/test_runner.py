@@ -189,3 +189,33 @@ def test_a_part_of_a_rebuild_that_fails_in_its_own_process_fails_the_rebuild(
     runner = Runner(ledger, plain.store, [*all_projections(), BrokenRoster()], merkle_log=plain.merkle_log)
     with pytest.raises(KeyError, match="a bug in the projection"):
         runner.rebuild(processes=2)
+
+
+def test_the_poller_brings_the_merkle_log_up_once_per_tree_every_while_the_read_models_follow_each_write(
+        backend: Backend, ledger: Ledger) -> None:
+    b.school_with_calendar(ledger)
+    runner = runner_for(ledger, backend)
+    assert runner.merkle_log is not None
+    runner.tree_every = 3600.0  # an hour: after its first catch-up the tree is not due again in this test
+    stop = threading.Event()
+    poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
+    poller.start()
+    try:
+        first = ledger.position()
+        assert _until(lambda: runner.merkle_log.size() == first)  # type: ignore[union-attr]
+        b.class_with_students(ledger, count=2)
+        head = ledger.position()
+        assert _until(lambda: all(runner.store.position(n) == head for n in runner.projections))
+        assert runner.merkle_log.size() == first  # one catch-up a tree_every: the read models went on alone
+    finally:
+        stop.set()
+        poller.join(30)
+    runner.tree_every = 0.0
+    stop = threading.Event()
+    poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
+    poller.start()
+    try:
+        assert _until(lambda: runner.merkle_log.size() == head)  # type: ignore[union-attr]
+    finally:
+        stop.set()
+        poller.join(30)
