@@ -235,6 +235,10 @@ class Runner:
                         d.derive_from(source)
                     encoded = {t.name: [(k, canonical(t.documents[k]), p) for k, p in t.changed.items()]
                                for t in targets}
+                    for t in targets:  # the documents a projection saves beside those it keeps (``companion``)
+                        if (companion := getattr(t.projection, "companion", None)) is not None:
+                            encoded[t.name] += [(found[0], canonical(found[1]), p) for k, p in t.changed.items()
+                                                if (found := companion(k, t.documents[k])) is not None]
                     if writing is not None and not writing.result():  # the previous save: done, or raised here
                         follow = self._unfollow(tree)
                     taken = tree.taken(last) if follow and last and tree is not None else None
@@ -344,7 +348,12 @@ class Runner:
             for key in keys:
                 documents[key] = p.apply(documents[key], event)
                 positions[key] = position
-        return {k: d for k, d in documents.items() if d is not None and k in positions}, positions
+        changed = {k: d for k, d in documents.items() if d is not None and k in positions}
+        if (companion := getattr(p, "companion", None)) is not None:
+            for k, d in list(changed.items()):
+                if (found := companion(k, d)) is not None:
+                    changed[found[0]], positions[found[0]] = found[1], positions[k]
+        return changed, positions
 
     def fingerprint(self, name: str) -> str:
         """SHA-256 over every stored document of a projection (key and canonical bytes); of the

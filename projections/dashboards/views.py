@@ -20,7 +20,7 @@ import functools
 import operator
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -35,12 +35,16 @@ from projections.attendance_index import CODES, LETTERS, MonthCodes, codes_key, 
 from projections.attendance_register import calendar_key
 from projections.base import NOW, Cutoff, Form
 from projections.dashboards.summary import (
+    NONE,
     SID,
+    BoardFigures,
     ClassTally,
+    FiguresClass,
     SchoolSummary,
     board_key,
     day_index,
     entries,
+    figures_key,
     members,
     placed,
     summary_key,
@@ -490,6 +494,172 @@ def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | Non
                             for term, subjects in sorted(summary["assessed"].items())}}
 
 
+# --------------------------------------------------------------------------- the board's figures (ADR 0045)
+
+FAR = "9999-12-31"  # a "today" after every day of a year: the runs as they stand once every day is past
+
+
+def _bits(positions: Iterable[int]) -> int:
+    found = 0
+    for i in positions:
+        found |= 1 << i
+    return found
+
+
+def _hex(bits: int) -> str:
+    return format(bits, "x")
+
+
+def board_figures(summary: SchoolSummary) -> BoardFigures:
+    """A school year as a board's row counts it, from the school's summary (saved beside it:
+    ``DashboardSummary.companion``). Every count but those of today (the rolls not taken, the days
+    without a roll, the health examinations overdue) is computed here once; the runs of absence
+    (streaks, §20 candidates) as they stand on any day from ``horizon`` (the last day with a roll, a
+    class closure or a mark), so that a board reads them for any later day as they are."""
+    year = summary["year"]
+    absent = absent_days(summary)
+    movers = set(summary["arrivals"]) | set(summary.get("departures") or {})
+    moved = {sid: [absent.get(sid, 0), int(m[-4:-1])] for sid, m in sorted(summary["marks"].items())
+             if sid in movers and m}
+    deadline = f"{year}-{HEALTH_DEADLINE}"
+    exams = list(summary["health"].values())
+    present_total = absent_total = 0
+    for t in summary["classes"].values():
+        counts = t["counts"]
+        present_total += sum(counts.get(c, 0) for c in PRESENT_CODES)
+        absent_total += sum(counts.get(c, 0) for c in ABSENT)
+    calendar = summary.get("calendar")
+    found = BoardFigures(
+        calendar=calendar is not None, horizon=-1,
+        children=sum(len(ids) for ids in summary["children"].values()) // SID, classes=len(summary["classes"]),
+        present=present_total, absent=absent_total, streaks=0, notice=0,
+        long_absence=sum(1 for sid, n in absent.items() if n >= LONG_ABSENCE_DAYS and sid not in movers),
+        movers=moved, examined=len(exams), by_deadline=sum(1 for e in exams if e[:10] <= deadline),
+        follow_up=sum(1 for e in exams if e.endswith("!")),
+        assessed={term: sum(subjects.values()) for term, subjects in sorted(summary["assessed"].items())},
+        days={}, plain={}, others=[])
+    if calendar is None:
+        return found
+    at = _positions(year)
+    years = _Classes(summary, calendar, FAR)  # type: ignore[arg-type]
+    runs = school_runs(summary, years, absent=absent)
+    found["streaks"] = sum(1 for _, now in runs.values() if now and now["days"] >= STREAK)
+    found["notice"] = sum(1 for sid, (r, _) in runs.items() if notice_due(r, absent[sid], summary["marks"][sid]))
+    inst = _bits(at[d] for d in calendar["instructional_days"] if d in at)
+    closures = calendar["closures"]
+    shut = _bits(at[c["on"]] for c in closures if c["scope"] == "school" and c["on"] in at)
+    horizon = max((int(m[-4:-1]) for m in summary["marks"].values() if m), default=-1)
+    for key, t in sorted(summary["classes"].items(), key=lambda kv: (kv[1]["grade"], kv[1]["class_name"])):
+        g = str(t["grade"])
+        if g not in found["days"]:
+            off = shut | _bits(at[c["on"]] for c in closures
+                               if c["scope"] == "grade" and c["grade"] == t["grade"] and c["on"] in at)
+            found["days"][g] = _hex(inst & ~off)
+        rolled = _bits(i for i, c in enumerate(t["marked"]) if c != NONE)
+        closed = _bits(at[c["on"]] for c in closures if c["scope"] == "class" and c["grade"] == t["grade"]
+                       and c["class_name"] == t["class_name"] and c["on"] in at)
+        horizon = max(horizon, rolled.bit_length() - 1, closed.bit_length() - 1)
+        if not rolled and not closed:
+            found["plain"][g] = found["plain"].get(g, 0) + 1
+        else:
+            found["others"].append(FiguresClass(grade=t["grade"], rolled=_hex(rolled), closed=_hex(closed),
+                                                built=key in years._built))
+    found["horizon"] = horizon
+    return found
+
+
+def _today_at(year: int, today: str) -> tuple[int, bool]:
+    """Today's position from 1 April (365 after the year, -1 before it) and whether it is a day of the year."""
+    at = _positions(year)
+    if today in at:
+        return at[today], True
+    return (365 if today > f"{year}-04-01" else -1), False
+
+
+def _zeros() -> Form:
+    return {"children": 0, "classes": 0, "present": 0, "absent": 0, "attendance_rate": None,
+            "rolls_not_taken_today": 0, "unrecorded_days": 0, "streaks": 0, "long_absence": 0,
+            "notice_candidates": 0,
+            "health": {"examined": 0, "by_deadline": 0, "late": 0, "not_done": 0, "overdue": 0, "follow_up": 0,
+                       "completion": None},
+            "assessments": {}}
+
+
+def figures_row(f: BoardFigures, year: int, today: str, long_absence: int) -> Form:
+    """A school's row of the board from its figures, for a day from their ``horizon`` on (the same row
+    ``school_figures`` counts from the summary and the calendar)."""
+    if not f["calendar"]:
+        return _zeros()
+    t, in_year = _today_at(year, today)
+    upto = (1 << (t + 1)) - 1 if t >= 0 else 0
+    not_taken = unrecorded = 0
+    grades: dict[str, tuple[int, bool]] = {}
+    for g, mask in f["days"].items():
+        days = int(mask, 16) & upto
+        grades[g] = (days, in_year and bool(days >> t & 1))
+    for g, n in f["plain"].items():
+        days, school_day = grades[g]
+        unrecorded += n * days.bit_count()
+        not_taken += n if school_day else 0
+    for c in f["others"]:
+        days, _ = grades[str(c["grade"])]
+        if not days:
+            continue
+        rolled, closed = int(c["rolled"], 16), int(c["closed"], 16) & upto
+        if c["built"]:  # counted day by day (``_ClassYear``): the class's own school days
+            mine = days & ~closed
+            school_day = in_year and bool(mine >> t & 1)
+            unrecorded += (mine & ~rolled).bit_count()
+        else:  # counted on the string of marks (``_Classes.counts``)
+            at = t if in_year else days.bit_length() - 1
+            school_day = in_year and bool(days >> t & 1) and not closed >> t & 1
+            unrecorded += max(0, days.bit_count() - closed.bit_count() - (rolled & ((1 << (at + 1)) - 1)).bit_count())
+        not_taken += int(school_day and not rolled >> t & 1)
+    children, examined, on_time = f["children"], f["examined"], f["by_deadline"]
+    not_done = max(0, children - examined)
+    return {"children": children, "classes": f["classes"], "present": f["present"], "absent": f["absent"],
+            "attendance_rate": rate(f["present"], f["absent"]), "rolls_not_taken_today": not_taken,
+            "unrecorded_days": unrecorded, "streaks": f["streaks"], "long_absence": long_absence,
+            "notice_candidates": f["notice"],
+            "health": {"examined": examined, "by_deadline": on_time, "late": examined - on_time, "not_done": not_done,
+                       "overdue": not_done if today > f"{year}-{HEALTH_DEADLINE}" else 0,
+                       "follow_up": f["follow_up"], "completion": round(examined / children, 4) if children else None},
+            "assessments": dict(f["assessed"])}
+
+
+def summary_row(summary: SchoolSummary, today: str, long_absence: int) -> Form:
+    """A school's row of the board counted from its summary day by day (``school_figures``): for a day
+    before its figures' horizon."""
+    calendar = summary.get("calendar")
+    if calendar is None:
+        return _zeros()
+    f = school_figures(summary, calendar, today, set(), detail=False)  # type: ignore[arg-type]
+    return {"children": f["children"], "classes": len(f["classes"]), "present": f["present"], "absent": f["absent"],
+            "attendance_rate": f["attendance_rate"], "rolls_not_taken_today": len(f["rolls_not_taken_today"]),
+            "unrecorded_days": f["unrecorded_days"], "streaks": f["streaks"], "long_absence": long_absence,
+            "notice_candidates": f["notice_candidates"], "health": f["health"],
+            "assessments": {t: sum(s["entries"] for s in subjects.values())
+                            for t, subjects in f["assessments"].items()}}
+
+
+def board_long_absence(figures: dict[str, BoardFigures]) -> Counter[str]:
+    """長期欠席 by school of the board (§3.3: a child's days at every school of the year): those who stayed at
+    one school counted there; a child who moved between schools of the ledger counted once, with their
+    days summed over the board's schools, at the school of their latest mark (``figures`` in code order)."""
+    counted: Counter[str] = Counter({code: f["long_absence"] for code, f in figures.items()})
+    total: Counter[str] = Counter()
+    latest: dict[str, tuple[int, str]] = {}
+    for code, f in figures.items():
+        for sid, (n, last) in f["movers"].items():
+            total[sid] += n
+            if sid not in latest or last > latest[sid][0]:
+                latest[sid] = (last, code)
+    for sid, n in total.items():
+        if n >= LONG_ABSENCE_DAYS:
+            counted[latest[sid][1]] += 1
+    return counted
+
+
 def by_grade(classes: list[Form]) -> list[Form]:
     out: dict[int, Form] = {}
     for c in classes:
@@ -607,37 +777,30 @@ class Dashboards:
         names = {r["school_code"]: r["name"] for r in records.values()}
         # the alerts read model's documents themselves (``alerts_of`` would also read each health-exam alert's
         # examination: a board sees counts only, and needs none of them)
-        docs = read(self.runner, {"dashboards": [summary_key(c, year) for c in codes],
-                                  "attendance_register": [calendar_key(c, year) for c in codes],
-                                  ALERTS: [alerts_key(c, year) for c in codes]}, as_of)
+        alerts = [alerts_key(c, year) for c in codes]
         today = self.forms.through(as_of)
-        summaries = {c: docs["dashboards"][summary_key(c, year)] for c in codes
-                     if summary_key(c, year) in docs["dashboards"]}
-        # 長期欠席 counts a child's days at every school of the year (§3.3): summed over the board's
-        # schools, the child counted once, at the school of their latest mark.
-        total: Counter[str] = Counter()  # 欠席 by child
-        latest: dict[str, tuple[int, str]] = {}
-        absent = {code: absent_days(summary) for code, summary in summaries.items()}
-        for code, summary in summaries.items():
-            total.update(absent[code])
-            for sid, m in summary["marks"].items():
-                last = int(m[-4:-1])  # the day of the child's last mark here (the marks are in day order)
-                if sid not in latest or last > latest[sid][0]:
-                    latest[sid] = (last, code)
+        if as_of.today:  # the figures saved beside the summaries
+            docs = read(self.runner, {"dashboards": [figures_key(c, year) for c in codes], ALERTS: alerts}, as_of)
+            figures = {c: docs["dashboards"][figures_key(c, year)] for c in codes
+                       if figures_key(c, year) in docs["dashboards"]}
+            summaries: dict[str, SchoolSummary] = {}
+        else:  # as known then: the summaries replayed, their figures derived as they would have been saved
+            docs = read(self.runner, {"dashboards": [summary_key(c, year) for c in codes], ALERTS: alerts}, as_of)
+            summaries = {c: docs["dashboards"][summary_key(c, year)] for c in codes
+                         if summary_key(c, year) in docs["dashboards"]}
+            figures = {c: board_figures(s) for c, s in summaries.items()}
+        counted = board_long_absence(figures)
+        t, _ = _today_at(year, today)
+        early = [c for c, f in figures.items() if f["calendar"] and t < f["horizon"]]
+        if early and not summaries:  # a day before the last counted: the runs as they stood that day
+            summaries = read(self.runner, {"dashboards": [summary_key(c, year) for c in early]}, as_of)["dashboards"]
+            summaries = {c: summaries[summary_key(c, year)] for c in early}
         schools = []
         for code in codes:
-            counted = {sid for sid, n in total.items() if n >= LONG_ABSENCE_DAYS and latest[sid][1] == code}
-            f = school_figures(summaries.get(code), docs["attendance_register"].get(calendar_key(code, year)), today,
-                               counted, detail=False, absent=absent.get(code))
-            schools.append({"school_code": code, "school_name": names[code], "children": f["children"],
-                            "classes": len(f["classes"]), "present": f["present"], "absent": f["absent"],
-                            "attendance_rate": f["attendance_rate"],
-                            "rolls_not_taken_today": len(f["rolls_not_taken_today"]),
-                            "unrecorded_days": f["unrecorded_days"], "streaks": f["streaks"],
-                            "long_absence": f["long_absence"], "notice_candidates": f["notice_candidates"],
-                            "health": f["health"],
-                            "assessments": {t: sum(s["entries"] for s in subjects.values())
-                                            for t, subjects in f["assessments"].items()},
+            f = figures.get(code)
+            row = _zeros() if f is None else summary_row(summaries[code], today, counted[code]) if code in early \
+                else figures_row(f, year, today, counted[code])
+            schools.append({"school_code": code, "school_name": names[code], **row,
                             "alerts": alert_counts(docs[ALERTS].get(alerts_key(code, year), {}).get("alerts", []))})
         p, a = sum(s["present"] for s in schools), sum(s["absent"] for s in schools)
         return {"level": "board", "board_code": board, "year": year, "today": today, "schools": schools,
