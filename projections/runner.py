@@ -235,10 +235,10 @@ class Runner:
                         d.derive_from(source)
                     encoded = {t.name: [(k, canonical(t.documents[k]), p) for k, p in t.changed.items()]
                                for t in targets}
-                    for t in targets:  # the documents a projection saves beside those it keeps (``companion``)
-                        if (companion := getattr(t.projection, "companion", None)) is not None:
-                            encoded[t.name] += [(found[0], canonical(found[1]), p) for k, p in t.changed.items()
-                                                if (found := companion(k, t.documents[k])) is not None]
+                    for t in targets:  # the documents a projection saves beside those it keeps (``companions``)
+                        if (companions := getattr(t.projection, "companions", None)) is not None:
+                            encoded[t.name] += [(key, canonical(found), p) for k, p in t.changed.items()
+                                                for key, found in companions(k, t.documents[k])]
                     if writing is not None and not writing.result():  # the previous save: done, or raised here
                         follow = self._unfollow(tree)
                     taken = tree.taken(last) if follow and last and tree is not None else None
@@ -349,10 +349,10 @@ class Runner:
                 documents[key] = p.apply(documents[key], event)
                 positions[key] = position
         changed = {k: d for k, d in documents.items() if d is not None and k in positions}
-        if (companion := getattr(p, "companion", None)) is not None:
+        if (companions := getattr(p, "companions", None)) is not None:  # documents derived from a changed one
             for k, d in list(changed.items()):
-                if (found := companion(k, d)) is not None:
-                    changed[found[0]], positions[found[0]] = found[1], positions[k]
+                for key, found in companions(k, d):
+                    changed[key], positions[key] = found, positions[k]
         return changed, positions
 
     def fingerprint(self, name: str) -> str:

@@ -41,7 +41,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from datetime import date
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from domain.assessment import AssessmentRecorded
 from domain.attendance import AttendanceCorrected, AttendanceMarked
@@ -93,6 +93,38 @@ class FiguresClass(TypedDict):
     rolled: str  # hex: bit n set, a roll was taken on day n from 1 April
     closed: str  # hex: bit n set, the class was closed on day n (学級閉鎖)
     built: bool  # a child placed in it was absent three days or more (its runs were judged day by day)
+
+
+class SchoolClassFigures(TypedDict):
+    grade: int
+    class_name: str
+    present: int
+    absent: int
+    children: int
+    streaks: int  # its children in a run of three or more going on (as of any day from the horizon)
+    rolled: str  # hex, as ``FiguresClass``
+    closed: str
+    marked: str  # as ``ClassTally`` ("" when no roll was taken)
+    recent: list[list[int]]  # [day from 1 April, 欠席, 出席停止・忌引等] of its children's marks, days with either
+
+
+class SchoolFigures(TypedDict):
+    """A school year as its own dashboard counts it (projections/dashboards/views.py ``derived_figures``)."""
+
+    calendar: bool
+    horizon: int
+    children: int
+    present: int
+    absent: int
+    streaks: int
+    examined: int
+    by_deadline: int
+    follow_up: int
+    assessed: dict[str, dict[str, int]]
+    days: dict[str, str]
+    classes: list[SchoolClassFigures]  # in grade and class order
+    candidates: list[str]  # children with a run of seven here or 30 days here: judged on their files
+    arrived: dict[str, list[str | int]]  # a child who moved in, absent here -> [the school they came from, days]
 
 
 class BoardFigures(TypedDict):
@@ -168,12 +200,15 @@ class DashboardSummary:
             return (f"board/{event.board_code}",)
         return ()
 
-    def companion(self, key: str, document: SchoolSummary | BoardSchools) -> tuple[str, BoardFigures] | None:
-        """The document saved beside a school's summary: its board figures (none beside a board's list)."""
+    def companions(self, key: str, document: SchoolSummary | BoardSchools) -> list[tuple[str, Any]]:
+        """The documents saved beside a school's summary, derived from it: its figures for a board's row and
+        for the school's own dashboard (none beside a board's list)."""
         if not key.startswith("school/"):
-            return None
-        from projections.dashboards.views import board_figures
-        return "figures/" + key.removeprefix("school/"), board_figures(document)  # type: ignore[arg-type]
+            return []
+        from projections.dashboards.views import derived_figures
+        board, school = derived_figures(document)  # type: ignore[arg-type]
+        at = key.removeprefix("school/")
+        return [("figures/" + at, board), ("classes/" + at, school)]
 
     def apply(self, document: SchoolSummary | BoardSchools | None,
               event: Event) -> SchoolSummary | BoardSchools:

@@ -40,6 +40,8 @@ from projections.dashboards.summary import (
     BoardFigures,
     ClassTally,
     FiguresClass,
+    SchoolClassFigures,
+    SchoolFigures,
     SchoolSummary,
     board_key,
     day_index,
@@ -511,11 +513,17 @@ def _hex(bits: int) -> str:
 
 
 def board_figures(summary: SchoolSummary) -> BoardFigures:
-    """A school year as a board's row counts it, from the school's summary (saved beside it:
-    ``DashboardSummary.companion``). Every count but those of today (the rolls not taken, the days
-    without a roll, the health examinations overdue) is computed here once; the runs of absence
-    (streaks, §20 candidates) as they stand on any day from ``horizon`` (the last day with a roll, a
-    class closure or a mark), so that a board reads them for any later day as they are."""
+    """A school year as a board's row counts it (``derived_figures``)."""
+    return derived_figures(summary, school=False)[0]
+
+
+def derived_figures(summary: SchoolSummary, *, school: bool = True) -> tuple[BoardFigures, SchoolFigures]:
+    """A school year as a board's row counts it and as its own dashboard does, from the school's summary
+    (both saved beside it: ``DashboardSummary.companions``). Every count but those of today (the rolls
+    not taken, the days without a roll, the last 30 days, the health examinations overdue) is computed
+    here once; the runs of absence (streaks, §20 candidates) as they stand on any day from ``horizon``
+    (the last day with a roll, a class closure or a mark), so that a read of a later day takes them as
+    they are. ``school``: whether to count the school's own figures (else they are left empty)."""
     year = summary["year"]
     absent = absent_days(summary)
     movers = set(summary["arrivals"]) | set(summary.get("departures") or {})
@@ -523,49 +531,121 @@ def board_figures(summary: SchoolSummary) -> BoardFigures:
              if sid in movers and m}
     deadline = f"{year}-{HEALTH_DEADLINE}"
     exams = list(summary["health"].values())
-    present_total = absent_total = 0
-    for t in summary["classes"].values():
+    tallies: dict[str, tuple[int, int]] = {}
+    for key, t in summary["classes"].items():
         counts = t["counts"]
-        present_total += sum(counts.get(c, 0) for c in PRESENT_CODES)
-        absent_total += sum(counts.get(c, 0) for c in ABSENT)
+        tallies[key] = (sum(counts.get(c, 0) for c in PRESENT_CODES), sum(counts.get(c, 0) for c in ABSENT))
+    present_total, absent_total = sum(p for p, _ in tallies.values()), sum(a for _, a in tallies.values())
+    children = sum(len(ids) for ids in summary["children"].values()) // SID
     calendar = summary.get("calendar")
-    found = BoardFigures(
-        calendar=calendar is not None, horizon=-1,
-        children=sum(len(ids) for ids in summary["children"].values()) // SID, classes=len(summary["classes"]),
+    examined, on_time = len(exams), sum(1 for e in exams if e[:10] <= deadline)
+    follow_up = sum(1 for e in exams if e.endswith("!"))
+    board = BoardFigures(
+        calendar=calendar is not None, horizon=-1, children=children, classes=len(summary["classes"]),
         present=present_total, absent=absent_total, streaks=0, notice=0,
         long_absence=sum(1 for sid, n in absent.items() if n >= LONG_ABSENCE_DAYS and sid not in movers),
-        movers=moved, examined=len(exams), by_deadline=sum(1 for e in exams if e[:10] <= deadline),
-        follow_up=sum(1 for e in exams if e.endswith("!")),
+        movers=moved, examined=examined, by_deadline=on_time, follow_up=follow_up,
         assessed={term: sum(subjects.values()) for term, subjects in sorted(summary["assessed"].items())},
         days={}, plain={}, others=[])
+    own = SchoolFigures(calendar=calendar is not None, horizon=-1, children=children, present=present_total,
+                        absent=absent_total, streaks=0, examined=examined, by_deadline=on_time, follow_up=follow_up,
+                        assessed={term: dict(sorted(subjects.items()))
+                                  for term, subjects in sorted(summary["assessed"].items())},
+                        days={}, classes=[], candidates=[], arrived={})
     if calendar is None:
-        return found
+        return board, own
     at = _positions(year)
     years = _Classes(summary, calendar, FAR)  # type: ignore[arg-type]
     runs = school_runs(summary, years, absent=absent)
-    found["streaks"] = sum(1 for _, now in runs.values() if now and now["days"] >= STREAK)
-    found["notice"] = sum(1 for sid, (r, _) in runs.items() if notice_due(r, absent[sid], summary["marks"][sid]))
+    streaking = {sid for sid, (_, now) in runs.items() if now and now["days"] >= STREAK}
+    board["streaks"] = own["streaks"] = len(streaking)
+    board["notice"] = sum(1 for sid, (r, _) in runs.items() if notice_due(r, absent[sid], summary["marks"][sid]))
     inst = _bits(at[d] for d in calendar["instructional_days"] if d in at)
     closures = calendar["closures"]
     shut = _bits(at[c["on"]] for c in closures if c["scope"] == "school" and c["on"] in at)
     horizon = max((int(m[-4:-1]) for m in summary["marks"].values() if m), default=-1)
+    built = set(years._built)
     for key, t in sorted(summary["classes"].items(), key=lambda kv: (kv[1]["grade"], kv[1]["class_name"])):
         g = str(t["grade"])
-        if g not in found["days"]:
+        if g not in board["days"]:
             off = shut | _bits(at[c["on"]] for c in closures
                                if c["scope"] == "grade" and c["grade"] == t["grade"] and c["on"] in at)
-            found["days"][g] = _hex(inst & ~off)
+            board["days"][g] = _hex(inst & ~off)
         rolled = _bits(i for i, c in enumerate(t["marked"]) if c != NONE)
         closed = _bits(at[c["on"]] for c in closures if c["scope"] == "class" and c["grade"] == t["grade"]
                        and c["class_name"] == t["class_name"] and c["on"] in at)
         horizon = max(horizon, rolled.bit_length() - 1, closed.bit_length() - 1)
         if not rolled and not closed:
-            found["plain"][g] = found["plain"].get(g, 0) + 1
+            board["plain"][g] = board["plain"].get(g, 0) + 1
         else:
-            found["others"].append(FiguresClass(grade=t["grade"], rolled=_hex(rolled), closed=_hex(closed),
-                                                built=key in years._built))
-    found["horizon"] = horizon
-    return found
+            board["others"].append(FiguresClass(grade=t["grade"], rolled=_hex(rolled), closed=_hex(closed),
+                                                built=key in built))
+        if school:
+            mine = members(summary["children"].get(key, ""))
+            recent: dict[int, list[int]] = {}
+            for sid in mine:
+                m = summary["marks"].get(sid, "")
+                for i in range(0, len(m), 4):
+                    letter = m[i + 3]
+                    if letter in ABSENT_LETTERS or letter in EXCUSED_LETTERS:
+                        day = recent.setdefault(int(m[i:i + 3]), [0, 0])
+                        day[0 if letter in ABSENT_LETTERS else 1] += 1
+            p, a = tallies[key]
+            own["classes"].append(SchoolClassFigures(
+                grade=t["grade"], class_name=t["class_name"], present=p, absent=a, children=len(mine),
+                streaks=sum(1 for sid in mine if sid in streaking), rolled=_hex(rolled), closed=_hex(closed),
+                marked=t["marked"] if rolled else "", recent=[[d, *n] for d, n in sorted(recent.items())]))
+    board["horizon"] = own["horizon"] = horizon
+    own["days"] = board["days"]
+    if school:
+        came = summary["arrivals"]
+        own["candidates"] = sorted(
+            {sid for sid, (found, _) in runs.items() if any(r["days"] >= NOTICE_RUN for r in found)}
+            | {sid for sid, n in absent.items() if n >= LONG_ABSENCE_DAYS})
+        own["arrived"] = {sid: [came[sid], n] for sid, n in sorted(absent.items()) if sid in came}
+    return board, own
+
+
+def school_counts(f: SchoolFigures, year: int, today: str) -> Form:
+    """A school's figures for its own dashboard from its saved figures, for a day from their ``horizon``
+    on (the same as ``school_figures`` counts from the summary and the calendar, but 長期欠席 and the §20
+    candidates, which the school's dashboard counts on its named list)."""
+    t, in_year = _today_at(year, today)
+    upto = (1 << (t + 1)) - 1 if t >= 0 else 0
+    since = (date.fromisoformat(today) - timedelta(days=WINDOW - 1)).isoformat()
+    since_at, today_at = day_index(year, since), day_index(year, today)
+    grades = {g: int(mask, 16) & upto for g, mask in f["days"].items()}
+    classes: list[Form] = []
+    for c in f["classes"]:
+        rolled, closed = int(c["rolled"], 16), int(c["closed"], 16) & upto
+        days = grades[str(c["grade"])] & ~closed
+        school_day = in_year and bool(days >> t & 1)
+        a30 = e30 = 0
+        for d, a, e in c["recent"]:
+            if since_at <= d <= today_at:
+                a30, e30 = a30 + a, e30 + e
+        marked = c["marked"]
+        m30 = sum(ord(marked[i]) - 48 for i in range(max(0, since_at), t + 1) if days >> i & 1) if marked else 0
+        m30 -= e30
+        classes.append({"grade": c["grade"], "class_name": c["class_name"], "present": c["present"],
+                        "absent": c["absent"], "attendance_rate": rate(c["present"], c["absent"]),
+                        "taken_today": school_day and bool(rolled >> t & 1), "school_day_today": school_day,
+                        "unrecorded_days": (days & ~rolled).bit_count(), "children": c["children"],
+                        "absence_ratio_30": round(a30 / m30, 4) if m30 > 0 else None, "streaks": c["streaks"]})
+    children, examined, on_time = f["children"], f["examined"], f["by_deadline"]
+    not_done = max(0, children - examined)
+    return {"classes": classes, "children": children, "present": f["present"], "absent": f["absent"],
+            "attendance_rate": rate(f["present"], f["absent"]),
+            "rolls_not_taken_today": [{"grade": c["grade"], "class_name": c["class_name"]} for c in classes
+                                      if c["school_day_today"] and not c["taken_today"]],
+            "long_absence": 0, "notice_candidates": 0, "streaks": f["streaks"],
+            "unrecorded_days": sum(c["unrecorded_days"] for c in classes),
+            "health": {"examined": examined, "by_deadline": on_time, "late": examined - on_time, "not_done": not_done,
+                       "overdue": not_done if today > f"{year}-{HEALTH_DEADLINE}" else 0,
+                       "follow_up": f["follow_up"], "completion": round(examined / children, 4) if children else None},
+            "assessments": {term: {subject: {"entries": n, "completion": round(n / children, 4) if children else None}
+                                   for subject, n in subjects.items()}
+                            for term, subjects in f["assessed"].items()}}
 
 
 def _today_at(year: int, today: str) -> tuple[int, bool]:
@@ -720,6 +800,16 @@ class Dashboards:
                 "school_name": self.forms._school_name(school, as_of), "alerts": split(ours, names)}
 
     def school(self, school: str, year: int, *, as_of: Cutoff = NOW) -> Form | None:
+        today = self.forms.through(as_of)
+        if as_of.today:  # the figures saved beside the summary, when they hold for today
+            docs = read(self.runner, {"dashboards": [f"classes/{school}/{year}"],
+                                      "enrollment_record": [school_key(school)]}, as_of)
+            record = docs["enrollment_record"].get(school_key(school))
+            if record is None:
+                return None
+            saved = docs["dashboards"].get(f"classes/{school}/{year}")
+            if saved is not None and (not saved["calendar"] or _today_at(year, today)[0] >= saved["horizon"]):
+                return self._school(school, year, record, saved, today, as_of)
         docs = read(self.runner, {"dashboards": [summary_key(school, year)],
                                   "attendance_register": [calendar_key(school, year)],
                                   "enrollment_record": [school_key(school)]}, as_of)
@@ -728,9 +818,8 @@ class Dashboards:
             return None
         summary = docs["dashboards"].get(summary_key(school, year))
         calendar = docs["attendance_register"].get(calendar_key(school, year))
-        today = self.forms.through(as_of)
         figures_ = school_figures(summary, calendar, today)
-        named = []
+        candidates: set[str] = set()
         if summary is not None and calendar is not None:
             # Judged child by child, as the long-absence list judges them, for each child the summaries
             # show near a threshold: a run of seven here, 30 days here, or 30 with the days at the school
@@ -744,12 +833,33 @@ class Dashboards:
                          if summary_key(c, year) in before}
             candidates = {sid for sid, (found, _) in runs.items() if any(r["days"] >= NOTICE_RUN for r in found)}
             candidates |= {sid for sid, n in absences.items() if n + elsewhere.get(sid, 0) >= LONG_ABSENCE_DAYS}
-            for sid in sorted(candidates):
-                file = self.forms.file(sid, school, as_of)
-                if file is not None:
-                    row = student_figures(file, year, school)
-                    if row["long_absence"] or row["runs_of_seven"]:
-                        named.append(row)
+        return self._school_view(school, year, record, figures_, candidates, today, as_of)
+
+    def _school(self, school: str, year: int, record: dict[str, Any], saved: SchoolFigures, today: str,
+                as_of: Cutoff) -> Form:
+        """The school's dashboard from the figures saved beside its summary (a day from their horizon on)."""
+        if not saved["calendar"]:
+            return self._school_view(school, year, record, school_figures(None, None, today), set(), today, as_of)
+        candidates = set(saved["candidates"])
+        arrived = {sid: (str(c), int(n)) for sid, (c, n) in saved["arrived"].items()}
+        if arrived:  # their days at the school they came from, from its figures (a mover's days are there)
+            codes = sorted({c for c, _ in arrived.values()})
+            before = read(self.runner, {"dashboards": [f"figures/{c}/{year}" for c in codes]}, as_of)["dashboards"]
+            for sid, (c, n) in arrived.items():
+                moved = before.get(f"figures/{c}/{year}", {}).get("movers", {}).get(sid)
+                if n + (moved[0] if moved else 0) >= LONG_ABSENCE_DAYS:
+                    candidates.add(sid)
+        return self._school_view(school, year, record, school_counts(saved, year, today), candidates, today, as_of)
+
+    def _school_view(self, school: str, year: int, record: dict[str, Any], figures_: Form, candidates: set[str],
+                     today: str, as_of: Cutoff) -> Form:
+        named = []
+        for sid in sorted(candidates):
+            file = self.forms.file(sid, school, as_of)
+            if file is not None:
+                row = student_figures(file, year, school)
+                if row["long_absence"] or row["runs_of_seven"]:
+                    named.append(row)
         named.sort(key=lambda r: (r["grade"], r["class_name"], r["name"], r["student_id"]))
         subjects = {code: label for kind in curriculum.SUBJECTS.values() for code, (label, _) in kind.items()}
         alerts = alerts_of(self.runner, school, year, as_of)["alerts"]
