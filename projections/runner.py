@@ -391,6 +391,7 @@ class Runner:
         """
         cutoff = self.settle(upto if isinstance(upto, Cutoff) else Cutoff(position=upto))
         documents: dict[str, dict[str, Any]] = {name: {} for name in wanted}
+        asked = {name: set(keys) for name, keys in wanted.items()}
         if self.reuse_read_models and cutoff.position is not None and cutoff.at is None and cutoff.on is None:
             # As known at a log position: the documents not changed since come from the read model
             # as they are (the same bytes a replay builds; tests/projections/test_rebuild_properties.py
@@ -398,6 +399,16 @@ class Runner:
             documents, wanted = self.store.standing_at(wanted, cutoff.position)
             if not any(wanted.values()):
                 return documents
+        # A document a projection saves beside another (``companions``) is derived from that one, replayed.
+        derived: dict[str, dict[str, str]] = {}
+        for name, named in list(wanted.items()):
+            if (source_of := getattr(self.projections[name], "companion_of", None)) is None:
+                continue
+            if mine := {k: source for k in named if (source := source_of(k)) is not None}:
+                derived[name] = mine
+                rest = [k for k in named if k not in mine]
+                wanted = {**wanted, name: rest + [s for s in dict.fromkeys(mine.values())
+                                                  if s not in rest and s not in documents[name]]}
         streams_of = streams_of or {}  # streams a caller knows for a key its projection cannot name
         found = {(name, k): streams_of[(name, k)] if (name, k) in streams_of else sources(self.projections[name], k)
                  for name, keys in wanted.items() for k in keys}
@@ -424,6 +435,15 @@ class Runner:
                 for k in p.keys(event):
                     if k in keys:
                         documents[name][k] = p.apply(documents[name].get(k), event)
+        for name, mine in derived.items():
+            companions = self.projections[name].companions  # type: ignore[attr-defined]
+            built = {source: dict(companions(source, documents[name][source]))
+                     for source in set(mine.values()) if source in documents[name]}
+            for k, source in mine.items():
+                if k in built.get(source, {}):
+                    documents[name][k] = built[source][k]
+            for source in set(mine.values()) - asked[name]:
+                documents[name].pop(source, None)
         # Documents leave in their stored form, replayed or reused alike (ADR 0020).
         return {name: {k: settled(d) for k, d in docs.items()} for name, docs in documents.items()}
 

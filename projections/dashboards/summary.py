@@ -50,6 +50,7 @@ from domain.health import HealthExaminationRecorded
 from domain.school import ClassFormed, SchoolCalendarSet, SchoolDetailsChanged, SchoolRegistered
 from domain.student import StudentAdmitted, StudentHandedOver, StudentPlacedInClass
 from projections.attendance_index import CODES, LETTERS, UNKNOWN
+from projections.base import uuid_text
 
 DAYS = 366  # characters of ``marked``: every day of a school year from 1 April
 NONE = "0"
@@ -200,6 +201,11 @@ class DashboardSummary:
             return (f"board/{event.board_code}",)
         return ()
 
+    def companion_of(self, key: str) -> str | None:
+        """The summary a document saved beside one is derived from (None: a document of its own)."""
+        kind, _, rest = key.partition("/")
+        return f"school/{rest}" if kind in ("figures", "classes") else None
+
     def companions(self, key: str, document: SchoolSummary | BoardSchools) -> list[tuple[str, Any]]:
         """The documents saved beside a school's summary, derived from it: its figures for a board's row and
         for the school's own dashboard (none beside a board's list)."""
@@ -319,7 +325,7 @@ def _day_at(marks: str, day: str) -> int:
 
 
 def _mark(doc: SchoolSummary, event: AttendanceMarked | AttendanceCorrected) -> None:
-    sid, code = str(event.student_id), event.mark.code
+    sid, code = uuid_text(event.student_id), event.mark.code
     i = event.effective_on.toordinal() - _april(event.year)
     key = f"{event.grade}/{event.class_name}"
     tally = doc["classes"].get(key) or _class(doc, event.grade, event.class_name)
