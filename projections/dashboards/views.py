@@ -508,6 +508,19 @@ def _bits(positions: Iterable[int]) -> int:
     return found
 
 
+_ROLLED = {ord(str(n)): "1" for n in range(1, 10)} | {n: "1" for n in range(ord("9") + 1, 0x110000) if n < 0x250}
+
+
+def _rolled(marked: str) -> int:
+    """The days of a class's string of marks with a roll taken (a character other than ``NONE``), as bits."""
+    if not marked.strip(NONE):
+        return 0
+    try:
+        return int(marked.translate(_ROLLED)[::-1], 2)
+    except ValueError:  # a day with more marks than the table names
+        return _bits(i for i, c in enumerate(marked) if c != NONE)
+
+
 def _hex(bits: int) -> str:
     return format(bits, "x")
 
@@ -571,7 +584,7 @@ def derived_figures(summary: SchoolSummary, *, school: bool = True) -> tuple[Boa
             off = shut | _bits(at[c["on"]] for c in closures
                                if c["scope"] == "grade" and c["grade"] == t["grade"] and c["on"] in at)
             board["days"][g] = _hex(inst & ~off)
-        rolled = _bits(i for i, c in enumerate(t["marked"]) if c != NONE)
+        rolled = _rolled(t["marked"])
         closed = _bits(at[c["on"]] for c in closures if c["scope"] == "class" and c["grade"] == t["grade"]
                        and c["class_name"] == t["class_name"] and c["on"] in at)
         horizon = max(horizon, rolled.bit_length() - 1, closed.bit_length() - 1)
