@@ -300,6 +300,10 @@ class Runner:
                         d.derive_from(source)
                     encoded = {t.name: [(k, canonical(t.documents[k]), p) for k, p in t.changed.items()]
                                for t in targets}
+                    for t in targets:  # the documents a projection saves beside those it keeps (``companions``)
+                        if (companions := getattr(t.projection, "companions", None)) is not None:
+                            encoded[t.name] += [(key, canonical(found), p) for k, p in t.changed.items()
+                                                for key, found in companions(k, t.documents[k])]
                     if writing is not None and not writing.result():  # the previous save: done, or raised here
                         follow = self._unfollow(tree)
                     taken = tree.taken(last) if follow and last and tree is not None else None
@@ -409,7 +413,12 @@ class Runner:
             for key in keys:
                 documents[key] = p.apply(documents[key], event)
                 positions[key] = position
-        return {k: d for k, d in documents.items() if d is not None and k in positions}, positions
+        changed = {k: d for k, d in documents.items() if d is not None and k in positions}
+        if (companions := getattr(p, "companions", None)) is not None:  # documents derived from a changed one
+            for k, d in list(changed.items()):
+                for key, found in companions(k, d):
+                    changed[key], positions[key] = found, positions[k]
+        return changed, positions
 
     def fingerprint(self, name: str) -> str:
         """SHA-256 over every stored document of a projection (key and canonical bytes); of the
@@ -447,6 +456,7 @@ class Runner:
         """
         cutoff = self.settle(upto if isinstance(upto, Cutoff) else Cutoff(position=upto))
         documents: dict[str, dict[str, Any]] = {name: {} for name in wanted}
+        asked = {name: set(keys) for name, keys in wanted.items()}
         if self.reuse_read_models and cutoff.position is not None and cutoff.at is None and cutoff.on is None:
             # As known at a log position: the documents not changed since come from the read model
             # as they are (the same bytes a replay builds; tests/projections/test_rebuild_properties.py
@@ -454,6 +464,16 @@ class Runner:
             documents, wanted = self.store.standing_at(wanted, cutoff.position)
             if not any(wanted.values()):
                 return documents
+        # A document a projection saves beside another (``companions``) is derived from that one, replayed.
+        derived: dict[str, dict[str, str]] = {}
+        for name, named in list(wanted.items()):
+            if (source_of := getattr(self.projections[name], "companion_of", None)) is None:
+                continue
+            if mine := {k: source for k in named if (source := source_of(k)) is not None}:
+                derived[name] = mine
+                rest = [k for k in named if k not in mine]
+                wanted = {**wanted, name: rest + [s for s in dict.fromkeys(mine.values())
+                                                  if s not in rest and s not in documents[name]]}
         streams_of = streams_of or {}  # streams a caller knows for a key its projection cannot name
         found = {(name, k): streams_of[(name, k)] if (name, k) in streams_of else sources(self.projections[name], k)
                  for name, keys in wanted.items() for k in keys}
@@ -480,6 +500,15 @@ class Runner:
                 for k in p.keys(event):
                     if k in keys:
                         documents[name][k] = p.apply(documents[name].get(k), event)
+        for name, mine in derived.items():
+            companions = self.projections[name].companions  # type: ignore[attr-defined]
+            built = {source: dict(companions(source, documents[name][source]))
+                     for source in set(mine.values()) if source in documents[name]}
+            for k, source in mine.items():
+                if k in built.get(source, {}):
+                    documents[name][k] = built[source][k]
+            for source in set(mine.values()) - asked[name]:
+                documents[name].pop(source, None)
         # Documents leave in their stored form, replayed or reused alike (ADR 0020).
         return {name: {k: settled(d) for k, d in docs.items()} for name, docs in documents.items()}
 
