@@ -79,6 +79,17 @@ class AlertRaiser:
     def __init__(self, runner: Runner, page: int = PAGE) -> None:
         self.runner, self.ledger, self.store, self.page = runner, runner.ledger, runner.store, page
         self.forms = Forms(runner, clock=runner.ledger.now)
+        self._cache: dict[tuple[str, str], Any] | None = None  # documents read while a page is judged
+
+    def _documents(self, projection: str, keys: list[str]) -> dict[str, Any]:
+        """Documents of a read model, each read once while a page is judged (and every time otherwise)."""
+        if self._cache is None:
+            return self.store.get_many(projection, keys)
+        cache = self._cache
+        if missing := [k for k in keys if (projection, k) not in cache]:
+            found = self.store.get_many(projection, missing)
+            cache.update({(projection, k): found.get(k) for k in missing})
+        return {k: doc for k in keys if (doc := cache[(projection, k)]) is not None}
 
     def position(self) -> int:
         return self.store.position(NAME)
@@ -115,8 +126,14 @@ class AlertRaiser:
                 children[(str(event.student_id), year)] = None
             elif isinstance(event, SchoolCalendarSet):
                 children.update(dict.fromkeys((sid, event.year) for sid in self._marked(event.school_code, event.year)))
-        for sid, year in children:
-            self.judge(sid, year)
+        # The board settings and the alerts documents are read once a page, not once a child (the alerts
+        # read model does not move while a page is judged: the raises of this page are not in it yet).
+        self._cache = {}
+        try:
+            for sid, year in children:
+                self.judge(sid, year)
+        finally:
+            self._cache = None
         # another process judged this page first: its raises stand, ours were no-ops
         with contextlib.suppress(StaleUpdate):
             self.store.save_many({NAME: ({}, {})}, end, start)
@@ -176,7 +193,7 @@ class AlertRaiser:
     def _settings(self, file: StudentFile, found: AbsenceDays) -> Any:
         """The threshold in force on a day, by the board of the school that held the child that day."""
         boards = {p["school_code"]: file.school(p["school_code"]).get("board_code") for p in found.placements.values()}
-        docs = self.store.get_many("board_settings", [board_key(b) for b in set(boards.values()) if b])
+        docs = self._documents("board_settings", sorted({board_key(b) for b in boards.values() if b}))
 
         def setting(day: str, name: str) -> int:
             board = boards.get(found.placements[day]["school_code"])
@@ -187,7 +204,7 @@ class AlertRaiser:
     def _raised(self, file: StudentFile, year: int) -> list[dict[str, Any]]:
         """The alerts already raised for the child in the year (at any of its schools)."""
         keys = [alerts_key(code, year) for code in sorted({p["school_code"] for p in file.places(year)})]
-        docs = self.store.get_many(ALERTS, keys)
+        docs = self._documents(ALERTS, keys)
         return [a for doc in docs.values() for a in doc["alerts"] if a["student_id"] == file.student_id]
 
     # ------------------------------------------------------------ the health examination (by the passage of time)

@@ -39,10 +39,15 @@ def by_pair(storage: Storage, pairs: Sequence[tuple[str, str]]) -> Iterable[tupl
     """(projection, key, document, the position that last changed it) of the given (projection, key)
     pairs, several projections at once."""
     for i in range(0, len(pairs), PAIRS_AT_ONCE):
-        chunk = pairs[i:i + PAIRS_AT_ONCE]
+        # One "projection = ? AND key IN (...)" per projection: PostgreSQL plans a list of row values
+        # (projection, key) IN ((?, ?), ...) as one index probe each, about 20 ms to plan for 200 pairs.
+        by_projection: dict[str, list[str]] = {}
+        for name, key in pairs[i:i + PAIRS_AT_ONCE]:
+            by_projection.setdefault(name, []).append(key)
+        where = " OR ".join(f"(projection = ? AND key IN ({storage.marks(len(keys))}))"
+                            for keys in by_projection.values())
         yield from storage.query("SELECT projection, key, document, position FROM {projection_documents} "
-                                 f"WHERE (projection, key) IN ({storage.marks(len(chunk), '(?, ?)')})",
-                                 [v for pair in chunk for v in pair])
+                                 f"WHERE {where}", [v for name, keys in by_projection.items() for v in (name, *keys)])
 
 
 Pair = tuple[str, str]  # (projection, key)

@@ -20,7 +20,7 @@ import functools
 import operator
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -35,12 +35,18 @@ from projections.attendance_index import CODES, LETTERS, MonthCodes, codes_key, 
 from projections.attendance_register import calendar_key
 from projections.base import NOW, Cutoff, Form
 from projections.dashboards.summary import (
+    NONE,
     SID,
+    BoardFigures,
     ClassTally,
+    FiguresClass,
+    SchoolClassFigures,
+    SchoolFigures,
     SchoolSummary,
     board_key,
     day_index,
     entries,
+    figures_key,
     members,
     placed,
     summary_key,
@@ -490,6 +496,263 @@ def school_figures(summary: SchoolSummary | None, calendar: dict[str, Any] | Non
                             for term, subjects in sorted(summary["assessed"].items())}}
 
 
+# --------------------------------------------------------------------------- the board's figures (ADR 0045)
+
+FAR = "9999-12-31"  # a "today" after every day of a year: the runs as they stand once every day is past
+
+
+def _bits(positions: Iterable[int]) -> int:
+    found = 0
+    for i in positions:
+        found |= 1 << i
+    return found
+
+
+_ROLLED = {ord(str(n)): "1" for n in range(1, 10)} | {n: "1" for n in range(ord("9") + 1, 0x110000) if n < 0x250}
+
+
+def _rolled(marked: str) -> int:
+    """The days of a class's string of marks with a roll taken (a character other than ``NONE``), as bits."""
+    if not marked.strip(NONE):
+        return 0
+    try:
+        return int(marked.translate(_ROLLED)[::-1], 2)
+    except ValueError:  # a day with more marks than the table names
+        return _bits(i for i, c in enumerate(marked) if c != NONE)
+
+
+def _hex(bits: int) -> str:
+    return format(bits, "x")
+
+
+def board_figures(summary: SchoolSummary) -> BoardFigures:
+    """A school year as a board's row counts it (``derived_figures``)."""
+    return derived_figures(summary, school=False)[0]
+
+
+def derived_figures(summary: SchoolSummary, *, school: bool = True) -> tuple[BoardFigures, SchoolFigures]:
+    """A school year as a board's row counts it and as its own dashboard does, from the school's summary
+    (both saved beside it: ``DashboardSummary.companions``). Every count but those of today (the rolls
+    not taken, the days without a roll, the last 30 days, the health examinations overdue) is computed
+    here once; the runs of absence (streaks, §20 candidates) as they stand on any day from ``horizon``
+    (the last day with a roll, a class closure or a mark), so that a read of a later day takes them as
+    they are. ``school``: whether to count the school's own figures (else they are left empty)."""
+    year = summary["year"]
+    absent = absent_days(summary)
+    movers = set(summary["arrivals"]) | set(summary.get("departures") or {})
+    moved = {sid: [absent.get(sid, 0), int(m[-4:-1])] for sid, m in sorted(summary["marks"].items())
+             if sid in movers and m}
+    deadline = f"{year}-{HEALTH_DEADLINE}"
+    exams = list(summary["health"].values())
+    tallies: dict[str, tuple[int, int]] = {}
+    for key, t in summary["classes"].items():
+        counts = t["counts"]
+        tallies[key] = (sum(counts.get(c, 0) for c in PRESENT_CODES), sum(counts.get(c, 0) for c in ABSENT))
+    present_total, absent_total = sum(p for p, _ in tallies.values()), sum(a for _, a in tallies.values())
+    children = sum(len(ids) for ids in summary["children"].values()) // SID
+    calendar = summary.get("calendar")
+    examined, on_time = len(exams), sum(1 for e in exams if e[:10] <= deadline)
+    follow_up = sum(1 for e in exams if e.endswith("!"))
+    board = BoardFigures(
+        calendar=calendar is not None, horizon=-1, children=children, classes=len(summary["classes"]),
+        present=present_total, absent=absent_total, streaks=0, notice=0,
+        long_absence=sum(1 for sid, n in absent.items() if n >= LONG_ABSENCE_DAYS and sid not in movers),
+        movers=moved, examined=examined, by_deadline=on_time, follow_up=follow_up,
+        assessed={term: sum(subjects.values()) for term, subjects in sorted(summary["assessed"].items())},
+        days={}, plain={}, others=[])
+    own = SchoolFigures(calendar=calendar is not None, horizon=-1, children=children, present=present_total,
+                        absent=absent_total, streaks=0, examined=examined, by_deadline=on_time, follow_up=follow_up,
+                        assessed={term: dict(sorted(subjects.items()))
+                                  for term, subjects in sorted(summary["assessed"].items())},
+                        days={}, classes=[], candidates=[], arrived={})
+    if calendar is None:
+        return board, own
+    at = _positions(year)
+    years = _Classes(summary, calendar, FAR)  # type: ignore[arg-type]
+    runs = school_runs(summary, years, absent=absent)
+    streaking = {sid for sid, (_, now) in runs.items() if now and now["days"] >= STREAK}
+    board["streaks"] = own["streaks"] = len(streaking)
+    board["notice"] = sum(1 for sid, (r, _) in runs.items() if notice_due(r, absent[sid], summary["marks"][sid]))
+    inst = _bits(at[d] for d in calendar["instructional_days"] if d in at)
+    closures = calendar["closures"]
+    shut = _bits(at[c["on"]] for c in closures if c["scope"] == "school" and c["on"] in at)
+    horizon = max((int(m[-4:-1]) for m in summary["marks"].values() if m), default=-1)
+    built = set(years._built)
+    for key, t in sorted(summary["classes"].items(), key=lambda kv: (kv[1]["grade"], kv[1]["class_name"])):
+        g = str(t["grade"])
+        if g not in board["days"]:
+            off = shut | _bits(at[c["on"]] for c in closures
+                               if c["scope"] == "grade" and c["grade"] == t["grade"] and c["on"] in at)
+            board["days"][g] = _hex(inst & ~off)
+        rolled = _rolled(t["marked"])
+        closed = _bits(at[c["on"]] for c in closures if c["scope"] == "class" and c["grade"] == t["grade"]
+                       and c["class_name"] == t["class_name"] and c["on"] in at)
+        horizon = max(horizon, rolled.bit_length() - 1, closed.bit_length() - 1)
+        if not rolled and not closed:
+            board["plain"][g] = board["plain"].get(g, 0) + 1
+        else:
+            board["others"].append(FiguresClass(grade=t["grade"], rolled=_hex(rolled), closed=_hex(closed),
+                                                built=key in built))
+        if school:
+            mine = members(summary["children"].get(key, ""))
+            recent: dict[int, list[int]] = {}
+            for sid in mine:
+                m = summary["marks"].get(sid, "")
+                for i in range(0, len(m), 4):
+                    letter = m[i + 3]
+                    if letter in ABSENT_LETTERS or letter in EXCUSED_LETTERS:
+                        day = recent.setdefault(int(m[i:i + 3]), [0, 0])
+                        day[0 if letter in ABSENT_LETTERS else 1] += 1
+            p, a = tallies[key]
+            own["classes"].append(SchoolClassFigures(
+                grade=t["grade"], class_name=t["class_name"], present=p, absent=a, children=len(mine),
+                streaks=sum(1 for sid in mine if sid in streaking), rolled=_hex(rolled), closed=_hex(closed),
+                marked=t["marked"] if rolled else "", recent=[[d, *n] for d, n in sorted(recent.items())]))
+    board["horizon"] = own["horizon"] = horizon
+    own["days"] = board["days"]
+    if school:
+        came = summary["arrivals"]
+        own["candidates"] = sorted(
+            {sid for sid, (found, _) in runs.items() if any(r["days"] >= NOTICE_RUN for r in found)}
+            | {sid for sid, n in absent.items() if n >= LONG_ABSENCE_DAYS})
+        own["arrived"] = {sid: [came[sid], n] for sid, n in sorted(absent.items()) if sid in came}
+    return board, own
+
+
+def school_counts(f: SchoolFigures, year: int, today: str) -> Form:
+    """A school's figures for its own dashboard from its saved figures, for a day from their ``horizon``
+    on (the same as ``school_figures`` counts from the summary and the calendar, but 長期欠席 and the §20
+    candidates, which the school's dashboard counts on its named list)."""
+    t, in_year = _today_at(year, today)
+    upto = (1 << (t + 1)) - 1 if t >= 0 else 0
+    since = (date.fromisoformat(today) - timedelta(days=WINDOW - 1)).isoformat()
+    since_at, today_at = day_index(year, since), day_index(year, today)
+    grades = {g: int(mask, 16) & upto for g, mask in f["days"].items()}
+    classes: list[Form] = []
+    for c in f["classes"]:
+        rolled, closed = int(c["rolled"], 16), int(c["closed"], 16) & upto
+        days = grades[str(c["grade"])] & ~closed
+        school_day = in_year and bool(days >> t & 1)
+        a30 = e30 = 0
+        for d, a, e in c["recent"]:
+            if since_at <= d <= today_at:
+                a30, e30 = a30 + a, e30 + e
+        marked = c["marked"]
+        m30 = sum(ord(marked[i]) - 48 for i in range(max(0, since_at), t + 1) if days >> i & 1) if marked else 0
+        m30 -= e30
+        classes.append({"grade": c["grade"], "class_name": c["class_name"], "present": c["present"],
+                        "absent": c["absent"], "attendance_rate": rate(c["present"], c["absent"]),
+                        "taken_today": school_day and bool(rolled >> t & 1), "school_day_today": school_day,
+                        "unrecorded_days": (days & ~rolled).bit_count(), "children": c["children"],
+                        "absence_ratio_30": round(a30 / m30, 4) if m30 > 0 else None, "streaks": c["streaks"]})
+    children, examined, on_time = f["children"], f["examined"], f["by_deadline"]
+    not_done = max(0, children - examined)
+    return {"classes": classes, "children": children, "present": f["present"], "absent": f["absent"],
+            "attendance_rate": rate(f["present"], f["absent"]),
+            "rolls_not_taken_today": [{"grade": c["grade"], "class_name": c["class_name"]} for c in classes
+                                      if c["school_day_today"] and not c["taken_today"]],
+            "long_absence": 0, "notice_candidates": 0, "streaks": f["streaks"],
+            "unrecorded_days": sum(c["unrecorded_days"] for c in classes),
+            "health": {"examined": examined, "by_deadline": on_time, "late": examined - on_time, "not_done": not_done,
+                       "overdue": not_done if today > f"{year}-{HEALTH_DEADLINE}" else 0,
+                       "follow_up": f["follow_up"], "completion": round(examined / children, 4) if children else None},
+            "assessments": {term: {subject: {"entries": n, "completion": round(n / children, 4) if children else None}
+                                   for subject, n in subjects.items()}
+                            for term, subjects in f["assessed"].items()}}
+
+
+def _today_at(year: int, today: str) -> tuple[int, bool]:
+    """Today's position from 1 April (365 after the year, -1 before it) and whether it is a day of the year."""
+    at = _positions(year)
+    if today in at:
+        return at[today], True
+    return (365 if today > f"{year}-04-01" else -1), False
+
+
+def _zeros() -> Form:
+    return {"children": 0, "classes": 0, "present": 0, "absent": 0, "attendance_rate": None,
+            "rolls_not_taken_today": 0, "unrecorded_days": 0, "streaks": 0, "long_absence": 0,
+            "notice_candidates": 0,
+            "health": {"examined": 0, "by_deadline": 0, "late": 0, "not_done": 0, "overdue": 0, "follow_up": 0,
+                       "completion": None},
+            "assessments": {}}
+
+
+def figures_row(f: BoardFigures, year: int, today: str, long_absence: int) -> Form:
+    """A school's row of the board from its figures, for a day from their ``horizon`` on (the same row
+    ``school_figures`` counts from the summary and the calendar)."""
+    if not f["calendar"]:
+        return _zeros()
+    t, in_year = _today_at(year, today)
+    upto = (1 << (t + 1)) - 1 if t >= 0 else 0
+    not_taken = unrecorded = 0
+    grades: dict[str, tuple[int, bool]] = {}
+    for g, mask in f["days"].items():
+        days = int(mask, 16) & upto
+        grades[g] = (days, in_year and bool(days >> t & 1))
+    for g, n in f["plain"].items():
+        days, school_day = grades[g]
+        unrecorded += n * days.bit_count()
+        not_taken += n if school_day else 0
+    for c in f["others"]:
+        days, _ = grades[str(c["grade"])]
+        if not days:
+            continue
+        rolled, closed = int(c["rolled"], 16), int(c["closed"], 16) & upto
+        if c["built"]:  # counted day by day (``_ClassYear``): the class's own school days
+            mine = days & ~closed
+            school_day = in_year and bool(mine >> t & 1)
+            unrecorded += (mine & ~rolled).bit_count()
+        else:  # counted on the string of marks (``_Classes.counts``)
+            at = t if in_year else days.bit_length() - 1
+            school_day = in_year and bool(days >> t & 1) and not closed >> t & 1
+            unrecorded += max(0, days.bit_count() - closed.bit_count() - (rolled & ((1 << (at + 1)) - 1)).bit_count())
+        not_taken += int(school_day and not rolled >> t & 1)
+    children, examined, on_time = f["children"], f["examined"], f["by_deadline"]
+    not_done = max(0, children - examined)
+    return {"children": children, "classes": f["classes"], "present": f["present"], "absent": f["absent"],
+            "attendance_rate": rate(f["present"], f["absent"]), "rolls_not_taken_today": not_taken,
+            "unrecorded_days": unrecorded, "streaks": f["streaks"], "long_absence": long_absence,
+            "notice_candidates": f["notice"],
+            "health": {"examined": examined, "by_deadline": on_time, "late": examined - on_time, "not_done": not_done,
+                       "overdue": not_done if today > f"{year}-{HEALTH_DEADLINE}" else 0,
+                       "follow_up": f["follow_up"], "completion": round(examined / children, 4) if children else None},
+            "assessments": dict(f["assessed"])}
+
+
+def summary_row(summary: SchoolSummary, today: str, long_absence: int) -> Form:
+    """A school's row of the board counted from its summary day by day (``school_figures``): for a day
+    before its figures' horizon."""
+    calendar = summary.get("calendar")
+    if calendar is None:
+        return _zeros()
+    f = school_figures(summary, calendar, today, set(), detail=False)  # type: ignore[arg-type]
+    return {"children": f["children"], "classes": len(f["classes"]), "present": f["present"], "absent": f["absent"],
+            "attendance_rate": f["attendance_rate"], "rolls_not_taken_today": len(f["rolls_not_taken_today"]),
+            "unrecorded_days": f["unrecorded_days"], "streaks": f["streaks"], "long_absence": long_absence,
+            "notice_candidates": f["notice_candidates"], "health": f["health"],
+            "assessments": {t: sum(s["entries"] for s in subjects.values())
+                            for t, subjects in f["assessments"].items()}}
+
+
+def board_long_absence(figures: dict[str, BoardFigures]) -> Counter[str]:
+    """長期欠席 by school of the board (§3.3: a child's days at every school of the year): those who stayed at
+    one school counted there; a child who moved between schools of the ledger counted once, with their
+    days summed over the board's schools, at the school of their latest mark (``figures`` in code order)."""
+    counted: Counter[str] = Counter({code: f["long_absence"] for code, f in figures.items()})
+    total: Counter[str] = Counter()
+    latest: dict[str, tuple[int, str]] = {}
+    for code, f in figures.items():
+        for sid, (n, last) in f["movers"].items():
+            total[sid] += n
+            if sid not in latest or last > latest[sid][0]:
+                latest[sid] = (last, code)
+    for sid, n in total.items():
+        if n >= LONG_ABSENCE_DAYS:
+            counted[latest[sid][1]] += 1
+    return counted
+
+
 def by_grade(classes: list[Form]) -> list[Form]:
     out: dict[int, Form] = {}
     for c in classes:
@@ -550,6 +813,16 @@ class Dashboards:
                 "school_name": self.forms._school_name(school, as_of), "alerts": split(ours, names)}
 
     def school(self, school: str, year: int, *, as_of: Cutoff = NOW) -> Form | None:
+        today = self.forms.through(as_of)
+        if as_of.today:  # the figures saved beside the summary, when they hold for today
+            docs = read(self.runner, {"dashboards": [f"classes/{school}/{year}"],
+                                      "enrollment_record": [school_key(school)]}, as_of)
+            record = docs["enrollment_record"].get(school_key(school))
+            if record is None:
+                return None
+            saved = docs["dashboards"].get(f"classes/{school}/{year}")
+            if saved is not None and (not saved["calendar"] or _today_at(year, today)[0] >= saved["horizon"]):
+                return self._school(school, year, record, saved, today, as_of)
         docs = read(self.runner, {"dashboards": [summary_key(school, year)],
                                   "attendance_register": [calendar_key(school, year)],
                                   "enrollment_record": [school_key(school)]}, as_of)
@@ -558,9 +831,8 @@ class Dashboards:
             return None
         summary = docs["dashboards"].get(summary_key(school, year))
         calendar = docs["attendance_register"].get(calendar_key(school, year))
-        today = self.forms.through(as_of)
         figures_ = school_figures(summary, calendar, today)
-        named = []
+        candidates: set[str] = set()
         if summary is not None and calendar is not None:
             # Judged child by child, as the long-absence list judges them, for each child the summaries
             # show near a threshold: a run of seven here, 30 days here, or 30 with the days at the school
@@ -574,12 +846,33 @@ class Dashboards:
                          if summary_key(c, year) in before}
             candidates = {sid for sid, (found, _) in runs.items() if any(r["days"] >= NOTICE_RUN for r in found)}
             candidates |= {sid for sid, n in absences.items() if n + elsewhere.get(sid, 0) >= LONG_ABSENCE_DAYS}
-            for sid in sorted(candidates):
-                file = self.forms.file(sid, school, as_of)
-                if file is not None:
-                    row = student_figures(file, year, school)
-                    if row["long_absence"] or row["runs_of_seven"]:
-                        named.append(row)
+        return self._school_view(school, year, record, figures_, candidates, today, as_of)
+
+    def _school(self, school: str, year: int, record: dict[str, Any], saved: SchoolFigures, today: str,
+                as_of: Cutoff) -> Form:
+        """The school's dashboard from the figures saved beside its summary (a day from their horizon on)."""
+        if not saved["calendar"]:
+            return self._school_view(school, year, record, school_figures(None, None, today), set(), today, as_of)
+        candidates = set(saved["candidates"])
+        arrived = {sid: (str(c), int(n)) for sid, (c, n) in saved["arrived"].items()}
+        if arrived:  # their days at the school they came from, from its figures (a mover's days are there)
+            codes = sorted({c for c, _ in arrived.values()})
+            before = read(self.runner, {"dashboards": [f"figures/{c}/{year}" for c in codes]}, as_of)["dashboards"]
+            for sid, (c, n) in arrived.items():
+                moved = before.get(f"figures/{c}/{year}", {}).get("movers", {}).get(sid)
+                if n + (moved[0] if moved else 0) >= LONG_ABSENCE_DAYS:
+                    candidates.add(sid)
+        return self._school_view(school, year, record, school_counts(saved, year, today), candidates, today, as_of)
+
+    def _school_view(self, school: str, year: int, record: dict[str, Any], figures_: Form, candidates: set[str],
+                     today: str, as_of: Cutoff) -> Form:
+        named = []
+        for sid in sorted(candidates):
+            file = self.forms.file(sid, school, as_of)
+            if file is not None:
+                row = student_figures(file, year, school)
+                if row["long_absence"] or row["runs_of_seven"]:
+                    named.append(row)
         named.sort(key=lambda r: (r["grade"], r["class_name"], r["name"], r["student_id"]))
         subjects = {code: label for kind in curriculum.SUBJECTS.values() for code, (label, _) in kind.items()}
         alerts = alerts_of(self.runner, school, year, as_of)["alerts"]
@@ -607,37 +900,30 @@ class Dashboards:
         names = {r["school_code"]: r["name"] for r in records.values()}
         # the alerts read model's documents themselves (``alerts_of`` would also read each health-exam alert's
         # examination: a board sees counts only, and needs none of them)
-        docs = read(self.runner, {"dashboards": [summary_key(c, year) for c in codes],
-                                  "attendance_register": [calendar_key(c, year) for c in codes],
-                                  ALERTS: [alerts_key(c, year) for c in codes]}, as_of)
+        alerts = [alerts_key(c, year) for c in codes]
         today = self.forms.through(as_of)
-        summaries = {c: docs["dashboards"][summary_key(c, year)] for c in codes
-                     if summary_key(c, year) in docs["dashboards"]}
-        # 長期欠席 counts a child's days at every school of the year (§3.3): summed over the board's
-        # schools, the child counted once, at the school of their latest mark.
-        total: Counter[str] = Counter()  # 欠席 by child
-        latest: dict[str, tuple[int, str]] = {}
-        absent = {code: absent_days(summary) for code, summary in summaries.items()}
-        for code, summary in summaries.items():
-            total.update(absent[code])
-            for sid, m in summary["marks"].items():
-                last = int(m[-4:-1])  # the day of the child's last mark here (the marks are in day order)
-                if sid not in latest or last > latest[sid][0]:
-                    latest[sid] = (last, code)
+        if as_of.today:  # the figures saved beside the summaries
+            docs = read(self.runner, {"dashboards": [figures_key(c, year) for c in codes], ALERTS: alerts}, as_of)
+            figures = {c: docs["dashboards"][figures_key(c, year)] for c in codes
+                       if figures_key(c, year) in docs["dashboards"]}
+            summaries: dict[str, SchoolSummary] = {}
+        else:  # as known then: the summaries replayed, their figures derived as they would have been saved
+            docs = read(self.runner, {"dashboards": [summary_key(c, year) for c in codes], ALERTS: alerts}, as_of)
+            summaries = {c: docs["dashboards"][summary_key(c, year)] for c in codes
+                         if summary_key(c, year) in docs["dashboards"]}
+            figures = {c: board_figures(s) for c, s in summaries.items()}
+        counted = board_long_absence(figures)
+        t, _ = _today_at(year, today)
+        early = [c for c, f in figures.items() if f["calendar"] and t < f["horizon"]]
+        if early and not summaries:  # a day before the last counted: the runs as they stood that day
+            summaries = read(self.runner, {"dashboards": [summary_key(c, year) for c in early]}, as_of)["dashboards"]
+            summaries = {c: summaries[summary_key(c, year)] for c in early}
         schools = []
         for code in codes:
-            counted = {sid for sid, n in total.items() if n >= LONG_ABSENCE_DAYS and latest[sid][1] == code}
-            f = school_figures(summaries.get(code), docs["attendance_register"].get(calendar_key(code, year)), today,
-                               counted, detail=False, absent=absent.get(code))
-            schools.append({"school_code": code, "school_name": names[code], "children": f["children"],
-                            "classes": len(f["classes"]), "present": f["present"], "absent": f["absent"],
-                            "attendance_rate": f["attendance_rate"],
-                            "rolls_not_taken_today": len(f["rolls_not_taken_today"]),
-                            "unrecorded_days": f["unrecorded_days"], "streaks": f["streaks"],
-                            "long_absence": f["long_absence"], "notice_candidates": f["notice_candidates"],
-                            "health": f["health"],
-                            "assessments": {t: sum(s["entries"] for s in subjects.values())
-                                            for t, subjects in f["assessments"].items()},
+            f = figures.get(code)
+            row = _zeros() if f is None else summary_row(summaries[code], today, counted[code]) if code in early \
+                else figures_row(f, year, today, counted[code])
+            schools.append({"school_code": code, "school_name": names[code], **row,
                             "alerts": alert_counts(docs[ALERTS].get(alerts_key(code, year), {}).get("alerts", []))})
         p, a = sum(s["present"] for s in schools), sum(s["absent"] for s in schools)
         return {"level": "board", "board_code": board, "year": year, "today": today, "schools": schools,

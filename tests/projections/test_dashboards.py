@@ -264,3 +264,31 @@ def test_a_corrected_mark_moves_the_schools_counts_and_ends_the_streak(backend: 
     kept = dash.runner.store.documents("dashboards")
     dash.runner.rebuild("dashboards")
     assert dash.runner.store.documents("dashboards") == kept
+
+
+def test_the_board_and_school_figures_saved_beside_the_summary_are_those_counted_from_it_day_by_day(
+        backend: Backend, ledger: Ledger) -> None:
+    """The board and the school read the figures saved beside the school's summary (ADR 0045); counted from
+    the summary and the calendar day by day (``school_figures``, and every read as of a past point), every
+    figure is the same on the last day marked, on a later day, and on a day before the last marked (then
+    they judge the runs from the summary), and after the year."""
+    from projections.dashboards.summary import figures_key, summary_key
+    from projections.dashboards.views import board_figures, summary_row
+
+    _, c = scene(ledger)
+    ledger.correct_mark(c, on=date(2026, 4, 14), mark=OTHER, reason="連絡帳で確認", recorded_by=b.STAFF)
+    for today in (date(2026, 4, 20), date(2026, 4, 24), date(2026, 4, 16), date(2026, 4, 15), date(2027, 5, 1)):
+        dash = dashboards(backend, ledger, today)
+        found = dash.board(b.BOARD, YEAR)
+        assert found is not None
+        (row,) = found["schools"]
+        summary = dash.runner.store.get("dashboards", summary_key(A, YEAR))
+        counted = summary_row(summary, today.isoformat(), row["long_absence"])
+        assert {k: v for k, v in row.items() if k not in ("school_code", "school_name", "alerts")} == counted, today
+        assert dash.runner.store.get("dashboards", figures_key(A, YEAR)) == board_figures(summary)
+        if today.year > YEAR:  # a read as of a point counts to the end of the year at most (its "today")
+            continue
+        now = Cutoff(position=ledger.position())  # replayed: counted from the summaries day by day
+        assert canonical(dash.school(A, YEAR)) == canonical(dash.school(A, YEAR, as_of=now)), today
+        assert canonical(found) == canonical(dash.board(b.BOARD, YEAR, as_of=now)), today
+    assert (row["present"], row["absent"], row["streaks"]) == (13, 5, 1)

@@ -48,6 +48,8 @@ SHAPES: dict[tuple[str, str], Any] = {
     ("board_settings", "board"): board_settings.BoardDocument,
     ("dashboards", "school"): dashboard_summary.SchoolSummary,
     ("dashboards", "board"): dashboard_summary.BoardSchools,
+    ("dashboards", "figures"): dashboard_summary.BoardFigures,
+    ("dashboards", "classes"): dashboard_summary.SchoolFigures,
 }
 HEALTH: dict[str, Any] = {"height_cm": "116.7", "weight_kg": "21.8", "nutrition": "normal",
                           "vision": {"right_naked": "A", "left_naked": "A"}, "urine_protein": "-",
