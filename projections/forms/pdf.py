@@ -12,8 +12,11 @@
   four times its size; the text stays selectable and searchable, and the page a screen reader reads
   is the form's HTML view, with its tables and headings, on the same route.
 - The 出席簿 has a layout of its own (attendance_register.typ: one A4 landscape sheet per
-  class-month). The other forms are typeset from their HTML view (``typeset``): the same items,
-  labels, correction trails and grid, so the page and the PDF show one layout. The 指導要録 and the
+  class-month, its children's rows drawn rather than a table of 1,320 cells, ADR 0044). The other forms
+  are typeset from their HTML view: ``typeset`` reads the page into a JSON tree that one constant
+  template, page.typ, lays out (ADR 0044): the same items, labels, correction trails and grid, so the
+  page and the PDF show one layout. A label column is as wide as its text (``_fitted_widths``), not
+  Typst's ``auto``, which lays its cells out twice. The 指導要録 and the
   健康診断票 pages are laid out as the official forms, the grades side by side (ADR 0036): a table of
   class ``grid`` shares the page's width equally among its grade columns after its
   ``data-labels`` label columns; ``data-widths`` gives a table its own Typst column widths.
@@ -21,6 +24,7 @@
 
 from __future__ import annotations
 
+import functools
 import html as std_html
 import json
 import re
@@ -53,11 +57,11 @@ class Printer:
         self._compiler = typst.Compiler(font_paths=fonts, ignore_system_fonts=True, root=str(TEMPLATES))
         self._lock = threading.Lock()
 
-    def compile(self, source: str, inputs: dict[str, str], at: datetime | None) -> bytes:
+    def compile(self, source: bytes, inputs: dict[str, str], at: datetime | None) -> bytes:
         if at is not None:  # a PDF date has whole seconds (Typst refuses a fraction); a recorded time is UTC
             at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
         with self._lock:
-            out = self._compiler.compile(input=source.encode(), format="pdf", sys_inputs=inputs, timestamp=at,
+            out = self._compiler.compile(input=source, format="pdf", sys_inputs=inputs, timestamp=at,
                                          pdf_tags=False)  # untagged: see the module's note
         assert isinstance(out, bytes)
         return out
@@ -79,11 +83,17 @@ def printer() -> Printer:
 def render(form: str, document: dict[str, Any], at: datetime | None = None, *, title_suffix: str = "") -> bytes:
     """The PDF of ``document`` (one of html.FORMS), dated ``at`` (None: no creation time)."""
     if form == "attendance_register":
-        source = (TEMPLATES / "attendance_register.typ").read_text(encoding="utf-8")
         inputs = {"sheet": json.dumps(sheet(document), ensure_ascii=False), "dated": "yes" if at else ""}
-        return printer().compile(source, inputs, at)
-    page = html.render(form, document, title_suffix=title_suffix)
-    return printer().compile(typeset(page, landscape=False, dated=at is not None), {}, at)
+        return printer().compile(_source("attendance_register.typ"), inputs, at)
+    page = typeset(html.render(form, document, title_suffix=title_suffix), landscape=False)
+    inputs = {"page": json.dumps(page, ensure_ascii=False), "dated": "yes" if at else ""}
+    return printer().compile(_source("page.typ"), inputs, at)
+
+
+@functools.cache
+def _source(name: str) -> bytes:
+    """A Typst template of this package, read once: the same source for every form it lays out."""
+    return (TEMPLATES / name).read_bytes()
 
 
 def file_name(form: str, document: dict[str, Any]) -> str:
@@ -109,38 +119,54 @@ def sheet(doc: dict[str, Any]) -> dict[str, Any]:
     used: set[str] = set()
     rows, notes = [], []
     daily = {d: {"present": 0, "absent": 0, "excused": 0} for d in days}
-    for s in doc["students"]:
-        cells = []
-        for d in days:
+    shaded: list[list[int]] = []  # [day, first row, rows]: the days without a mark, a run down a column each
+    open_runs: dict[int, list[int]] = {}
+    for i, s in enumerate(doc["students"]):
+        runs: list[list[Any]] = []  # [day, marks]: a run of days with a mark, one glyph a day
+        corrected = []
+        last = -2
+        for col, d in enumerate(days):
             e = s["days"].get(d, "off")
+            shade = e in ("off", "closed", "on_leave")
             if e == "off":
-                cells.append({"text": "", "shade": True})
+                text = ""
             elif e == "closed":
-                used.add("閉")
-                cells.append({"text": "閉", "shade": True})
+                text = "閉"
             elif e == "on_leave":
-                used.add("休")
-                cells.append({"text": "休", "shade": True})
+                text = "休"
             elif e is None:
-                used.add("－")
-                cells.append({"text": "－", "shade": False})
+                text = "－"
             else:
                 code = e["code"]
                 text = symbols.get(code, code) or "出"
-                used.add(text)
                 trail = e.get("trail") or []
                 if trail:
                     used.add("※")
+                    corrected.append(col)
                     before = [symbols.get(t.get("code"), t.get("code")) or "出" for t in trail]
                     notes.append(f"{int(d[8:])}日 {s['number']}番 {'→'.join([*before, text])}")
-                cells.append({"text": text + ("※" if trail else ""), "shade": False})
                 kind = ("present" if code in PRESENT else "absent" if code in ABSENT
                         else "excused" if code in EXCUSED else None)
                 if kind:
                     daily[d][kind] += 1
+            if shade:
+                run = open_runs.get(col)
+                if run is not None and run[1] + run[2] == i:
+                    run[2] += 1
+                else:
+                    open_runs[col] = [col, i, 1]
+                    shaded.append(open_runs[col])
+            if text:
+                used.add(text)
+                if last == col - 1 and _katakana(text) == _katakana(runs[-1][1][-1]):
+                    runs[-1][1] += text
+                else:
+                    runs.append([col, text])
+                last = col
         name = s.get("name", "")
         f = s["month"]
-        rows.append({"number": s["number"], "name": name, "name_size": _fitted(name, 26.0, 7.5), "cells": cells,
+        rows.append({"number": s["number"], "name": name, "name_size": _fitted(name, 26.0, 7.5), "marks": runs,
+                     "corrected": corrected,
                      "totals": [f["school_days"], f["excused"], f["required"], f["absent"], f["present"],
                                 f["late"], f["left_early"]],
                      "remarks": "出席扱い" if s.get("deemed_present_at") else ""})
@@ -161,12 +187,18 @@ def sheet(doc: dict[str, Any]) -> dict[str, Any]:
         "totals_head": ["授業日数", doc["labels"]["excused"], "出席しなければならない日数", "欠席日数", "出席日数",
                         "遅刻", "早退"],
         "rows": rows,
+        "shaded": shaded,
         "daily": [["出席", [str(daily[d]["present"]) for d in days]],
                   ["欠席", [str(daily[d]["absent"]) for d in days]],
                   ["出停・忌引等", [str(daily[d]["excused"]) for d in days]]],
         "legend": [f"{sym} {meaning}" for sym, meaning in legend],
         "notes": notes,
     }
+
+
+def _katakana(mark: str) -> bool:
+    """A run of marks is one script: Typst spaces the last glyph before a change of script without tracking."""
+    return "\u30a0" <= mark <= "\u30ff"
 
 
 def _fitted(text: str, width_mm: float, size_pt: float) -> float:
@@ -239,28 +271,12 @@ def _parse(page: str) -> _Node:
     return root
 
 
-PREAMBLE = """#set document(title: {title}{date})
-#set page(paper: "a4", flipped: {landscape}, margin: 12mm,
-  footer: context align(center, text(size: 7pt,
-    str(counter(page).get().first()) + " / " + str(counter(page).final().first()))))
-#set text(font: "{font}", size: 9pt, lang: "ja")
-#set par(leading: 0.5em, spacing: 0.8em)
-#set table(stroke: 0.5pt, inset: (x: 3pt, y: 2pt))
-#show heading.where(level: 1): it => align(center, text(size: 14pt, it.body))
-#show heading.where(level: 2): it => block(above: 5mm, below: 2mm, width: 100%,
-  stroke: (bottom: 0.5pt), inset: (bottom: 1mm), text(size: 11pt, it.body))
-#show heading.where(level: 3): it => block(above: 3mm, below: 1.5mm, text(size: 10pt, it.body))
-"""
-
-
-def typeset(page: str, *, landscape: bool, dated: bool = True) -> str:
-    """The Typst source of an HTML form view (html.py): its headings, tables, lists, struck-out
-    earlier values and notes, in their order."""
+def typeset(page: str, *, landscape: bool) -> dict[str, Any]:
+    """What page.typ lays out of an HTML form view (html.py): its headings, tables, lists, struck-out
+    earlier values and notes, in their order, as a JSON tree (ADR 0044: the Typst source stays one)."""
     body = _Body()
     body.blocks(_parse(page))
-    title = _title(page)
-    return PREAMBLE.format(title=_string(title), date="" if dated else ", date: none",
-                           landscape="true" if landscape else "false", font=FONT) + "\n".join(body.out) + "\n"
+    return {"title": _title(page), "landscape": landscape, "blocks": body.out}
 
 
 def _title(page: str) -> str:
@@ -270,70 +286,74 @@ def _title(page: str) -> str:
     return std_html.unescape(page[start + 7:end]).strip()
 
 
+_Inline = list[Any]  # a string, or [kind, parts] with kind "br", "del" or "small" (page.typ's ``inline``)
+
+
 class _Body:
     def __init__(self) -> None:
-        self.out: list[str] = []
-        self.page_breaks = 0
+        self.out: list[list[Any]] = []
 
     def blocks(self, node: _Node) -> None:
         for child in node.children:
             if isinstance(child, str):
                 if child.strip():
-                    self.out.append(f"#{_string(' '.join(child.split()))}")
+                    self.out.append(["text", " ".join(child.split())])
                 continue
             tag = child.tag
             if tag in ("h1", "h2", "h3"):
                 if "page" in child.classes:
-                    self.out.append("#pagebreak(weak: true)")
-                self.out.append(f"#heading(level: {tag[1]}, {self.inline(child)})")
+                    self.out.append(["pagebreak"])
+                self.out.append(["heading", int(tag[1]), self.inline(child)])
             elif tag == "table":
-                self.out.append("#" + self.table(child))
+                self.out.append(["table", self.table(child)])
             elif tag == "p" and "certification" in child.classes:  # a copy's certification, boxed
-                self.out.append(f"#block(stroke: 0.5pt, inset: 2mm, above: 3mm, below: 5mm, {self.inline(child)})")
+                self.out.append(["certification", self.inline(child)])
             elif tag == "p":
-                self.out.append(f"#par({self.inline(child)})")
+                self.out.append(["par", self.inline(child)])
             elif "side-by-side" in child.classes:  # tables set beside each other (the 歯式 of each grade)
                 boxes = []
                 for part in child.children:
                     if isinstance(part, _Node):
                         inner = _Body()
                         inner.blocks(_Node("div", {}, [part]))
-                        boxes.append("[" + "\n".join(inner.out) + "]")
+                        boxes.append(inner.out)
                 if boxes:
-                    columns = int(child.attrs.get("data-columns") or 2)
-                    self.out.append(f"#grid(columns: {columns}, column-gutter: 4mm, {', '.join(boxes)})")
+                    self.out.append(["side", int(child.attrs.get("data-columns") or 2), boxes])
             elif tag == "ul":
                 items = [self.inline(li) for li in child.children if isinstance(li, _Node) and li.tag == "li"]
-                size = "7.5pt" if "small" in child.classes else "9pt"
-                self.out.append(f"#text(size: {size}, list({', '.join(items)}))" if items else "")
+                if items:
+                    self.out.append(["list", "small" in child.classes, items])
             else:  # section, body, html, div: their content in order
                 if "page" in child.classes:
-                    self.out.append("#pagebreak(weak: true)")
+                    self.out.append(["pagebreak"])
                 self.blocks(child)
 
-    def inline(self, node: _Node) -> str:
-        """Typst content of an element's text and inline markup."""
-        parts: list[str] = []
+    def inline(self, node: _Node) -> _Inline:
+        """The parts of an element's text and inline markup (page.typ sets a space between two)."""
+        parts: _Inline = []
         for child in node.children:
             if isinstance(child, str):
                 text = " ".join(child.split())
                 if child[:1].isspace() and parts and text:
                     text = " " + text
                 if text:
-                    parts.append(_string(text))
+                    parts.append(text)
             elif child.tag == "br":
-                parts.append("linebreak()")
+                parts.append(["br"])
             elif child.tag == "del":
-                parts.append(f"strike({self.inline(child)})")
+                parts.append(["del", self.inline(child)])
             elif child.tag in ("span", "small"):
                 inner = self.inline(child)
-                small = child.classes & {"note", "small"}
-                parts.append(f"text(size: 7pt, {inner})" if small else inner)
+                if child.classes & {"note", "small"}:
+                    parts.append(["small", inner])
+                else:
+                    parts += inner if len(inner) == 1 else [["span", inner]]
             else:
-                parts.append(self.inline(child))
-        return "[#" + " #".join(f"{p}" for p in parts) + "]" if parts else "[]"
+                inner = self.inline(child)
+                parts += inner if len(inner) == 1 else [["span", inner]]
+        return parts
 
-    def table(self, node: _Node) -> str:
+    def table(self, node: _Node) -> dict[str, Any]:
         rows: list[tuple[bool, _Node]] = []  # (in the header, tr)
         caption = None
         for part in node.children:
@@ -347,48 +367,101 @@ class _Body:
                 rows += [(part.tag == "thead", tr) for tr in part.children if isinstance(tr, _Node) and tr.tag == "tr"]
         columns = _column_count([tr for _, tr in rows])
         plain = "head" in node.classes
-        head: list[str] = []
-        cells: list[str] = []
+        head: list[Any] = []
+        cells: list[Any] = []
         for in_head, tr in rows:
             for cell in tr.children:
                 if not isinstance(cell, _Node) or cell.tag not in ("td", "th"):
                     continue
-                args = []
+                args: dict[str, Any] = {}
                 for span in ("colspan", "rowspan"):
                     if cell.attrs.get(span, "1") not in ("", "1"):
-                        args.append(f"{span}: {int(cell.attrs[span])}")
+                        args[span] = int(cell.attrs[span])
                 if cell.tag == "th" and not plain:
-                    args.append("fill: luma(235)")
+                    args["fill"] = "th"
                 if "closed" in cell.classes:
-                    args.append("fill: luma(215)")
-                if cell.classes & {"num"}:
-                    args.append("align: right")
-                elif cell.classes & {"mark"}:
-                    args.append("align: center")
+                    args["fill"] = "closed"
+                if "num" in cell.classes:
+                    args["align"] = "right"
+                elif "mark" in cell.classes:
+                    args["align"] = "center"
+                if "small" in cell.classes:
+                    args["small"] = True
                 content = self.inline(cell)
-                if cell.classes & {"small"}:
-                    content = f"text(size: 7pt, {content})"
-                text = f"table.cell({', '.join(args)}, {content})" if args else content
-                (head if in_head else cells).append(text)
-        stroke = ", stroke: none, inset: (x: 0pt, right: 8pt, y: 1pt)" if plain else ""
-        header = f"table.header({', '.join(head)}), " if head else ""
+                (head if in_head else cells).append({**args, "body": content} if args else content)
         # as wide as the page, as the HTML's tables are: the last column takes what the others leave;
         # a grid of grades (class "grid": its first ``data-labels`` columns are labels) shares the rest equally
+        widths: int | list[str]
         if node.attrs.get("data-widths"):  # a form's own column widths (the 出欠の記録 of the 指導要録)
-            widths = node.attrs["data-widths"]
+            widths = [w.strip() for w in node.attrs["data-widths"].strip("()").split(",") if w.strip()]
         elif "grid" in node.classes:
             labels = int(node.attrs.get("data-labels") or 1)
-            widths = "(" + "auto, " * labels + "1fr, " * (columns - labels) + ")"
+            widths = ["auto"] * labels + ["1fr"] * (columns - labels)
         else:
-            widths = str(columns) if plain else "(" + "auto, " * (columns - 1) + "1fr)"
-        table = f"table(columns: {widths}{stroke}, {header}{', '.join(cells)})"
-        if "grid" in node.classes or node.attrs.get("data-widths"):
-            table = f"text(size: 7.5pt, {table})"
-        if caption:
-            table = f"block(above: 2mm, below: 3mm, {{ text(size: 9pt, {caption}); v(1mm, weak: true); {table} }})"
+            widths = columns if plain else ["auto"] * (columns - 1) + ["1fr"]
+        small = "grid" in node.classes or bool(node.attrs.get("data-widths"))  # 7.5pt
+        if isinstance(widths, list) and "auto" in widths:  # Typst measures an auto column's cells twice
+            widths = _fitted_widths(rows, widths, 7.5 if small else 9.0)
+        return {"columns": widths, "plain": plain, "small": small, "caption": caption, "head": head, "cells": cells}
+
+
+def _text_width(node: Any, size: float) -> tuple[float, float]:
+    """The widest line of ``node`` in pt (a CJK glyph is 1 em, any other character half an em: BIZ UD明朝's
+    figures and most of its Latin; a quarter em between CJK and Latin), and the width of its last, open line."""
+    if isinstance(node, str):
+        ems, before = 0.0, None
+        for c in " ".join(node.split()):
+            wide, latin = ord(c) > 0x2E80, c.isascii() and c.isalnum()
+            ems += 1.0 if wide else 0.5
+            if before is not None and ((wide and before == "latin") or (latin and before == "wide")):
+                ems += 0.25  # Typst's spacing between CJK and Latin (cjk-latin-spacing)
+            before = "wide" if wide else "latin" if latin else None
+        return ems * size, ems * size
+    if node.tag == "br":
+        return 0.0, -1.0  # -1: a line ends here
+    inner = 7.0 if node.classes & {"note", "small"} else size
+    widest = line = 0.0
+    for child in node.children:
+        w, last = _text_width(child, inner)
+        if last < 0:
+            widest, line = max(widest, line), 0.0
+            continue
+        if isinstance(child, _Node) and w > last:  # the child broke its lines: its first joins ours
+            widest, line = max(widest, line + w), last
         else:
-            table = f"block(above: 2mm, below: 3mm, {table})"
-        return table
+            line += w + (0.25 * inner if line and w else 0.0)  # a space between two parts
+    return max(widest, line), line
+
+
+def _fitted_widths(rows: list[tuple[bool, _Node]], widths: list[str], size: float) -> list[str]:
+    """``widths`` with each ``auto`` column as wide as its widest cell (in pt, as Typst would make it,
+    without measuring the cells twice): the cells' text at ``size`` and the table's inset of 3pt a side."""
+    need = [0.0] * len(widths)
+    carried: dict[int, int] = {}
+    for _, tr in rows:
+        col = 0
+        taken = {c for c, left in carried.items() if left > 0}
+        for cell in tr.children:
+            if not isinstance(cell, _Node) or cell.tag not in ("td", "th"):
+                continue
+            while col in taken:
+                col += 1
+            span, down = int(cell.attrs.get("colspan") or 1), int(cell.attrs.get("rowspan") or 1)
+            if col + span <= len(widths):
+                width = _text_width(cell, 7.0 if "small" in cell.classes else size)[0] * 1.02 + 7.0
+                autos = [c for c in range(col, col + span) if widths[c] == "auto"]
+                if span == 1 and autos:
+                    need[col] = max(need[col], width)
+                elif autos and len(autos) == span:  # spanning only auto columns: the last one takes the rest
+                    short = width - sum(need[c] for c in autos)
+                    if short > 0:
+                        need[autos[-1]] += short
+            for c in range(col, col + span):
+                if down > 1:
+                    carried[c] = down
+            col += span
+        carried = {c: left - 1 for c, left in carried.items() if left > 1}
+    return [f"{need[i]:.2f}pt" if w == "auto" else w for i, w in enumerate(widths)]
 
 
 def _column_count(rows: list[_Node]) -> int:

@@ -31,11 +31,15 @@ def named(node: Any, names: dict[str, str]) -> Any:
     """``node`` with, beside every ``recorded_by``, ``corrected_by`` and ``approved_by`` holding an id,
     its ``*_name``: the name the school recorded for that id, or None when it recorded none."""
     if isinstance(node, list):
-        return [named(v, names) for v in node]
+        return [named(v, names) if isinstance(v, _NESTED) else v for v in node]
     if not isinstance(node, dict):
         return node
-    out = {k: (v if k in FOREIGN else named(v, names)) for k, v in node.items()}
+    # a scalar is kept as it is without a call: a 出席簿 of 40 children holds some 7,000 values
+    out = {k: (named(v, names) if isinstance(v, _NESTED) and k not in FOREIGN else v) for k, v in node.items()}
     for key in WHO:
         if isinstance(node.get(key), str):
             out[f"{key}_name"] = names.get(node[key])
     return out
+
+
+_NESTED = (dict, list)

@@ -106,3 +106,36 @@ def test_the_register_as_of_the_last_position_equals_todays(backend: Backend, le
     today = _register(backend, ledger)
     replayed = _register(backend, ledger, as_of=ledger.position())
     assert canonical(replayed) == canonical(today)
+
+
+def test_the_register_sheet_prints_each_childs_marks_in_its_row_shades_days_without_a_mark_and_stars_a_correction(
+        backend: Backend, ledger: Ledger) -> None:
+    import io
+
+    import pypdf
+
+    from projections.forms import pdf
+
+    _june(ledger)
+    form = _register(backend, ledger)
+    sheet = pdf.sheet(form)
+    days = form["instructional_days"]
+    closed = days.index(CLASS_CLOSED.isoformat())
+    assert [closed, 0, 4] in sheet["shaded"]  # the class's closed day, down the whole class
+    a, c, _, e = sheet["rows"]
+    assert a["corrected"] == [days.index("2026-06-02")]
+    assert [m for _, m in a["marks"]] == ["チ", "停閉忌出出" + "－" * (len(days) - 6)]  # one script a run
+    assert e["marks"][0][0] == days.index("2026-06-09")  # before joining: no mark, shaded
+    assert [0, 3, 1] in sheet["shaded"]
+    reader = pypdf.PdfReader(io.BytesIO(pdf.render("attendance_register", form)))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text().replace(" ", "").replace("\n", "")
+    name = form["students"][0]["name"].replace(" ", "")
+    figures = "".join(str(form["students"][0]["month"][k]) for k in (
+        "school_days", "excused", "required", "absent", "present", "late", "left_early"))
+    assert f"1{name}チ停閉忌出出" in text  # number, name and marks in day order
+    assert f"{'－' * (len(days) - 6)}{figures}" in text  # then the month's totals, in the same row
+    assert "※" in text
+    assert "訂正(原記載→訂正後):2日1番病→停" in text
+    assert "※訂正あり(原記載は下欄)" in text
+    assert c["marks"][-1][0] < len(days) - 1  # withdrew on the 8th: blank after it
