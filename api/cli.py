@@ -55,6 +55,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.heap import settle
     from domain.ledger import Ledger
 
     backend = settings.backend
@@ -73,6 +74,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.jwks:
         print(f"gakuseki: trusting the development key {settings.dev_key}; get a token with "
               "`gakuseki token --role principal --school CODE`", flush=True)
+    settle()  # the start-up heap frozen out of the cycle collector's way (api/heap.py, ADR 0046)
     uvicorn.run(app, host=host, port=port, log_level="info")
     return 0
 
