@@ -56,6 +56,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from api.heap import settle
+    from api.request_lines import RequestLines
     from domain.ledger import Ledger
 
     backend = settings.backend
@@ -74,8 +75,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.jwks:
         print(f"gakuseki: trusting the development key {settings.dev_key}; get a token with "
               "`gakuseki token --role principal --school CODE`", flush=True)
+    app.request_lines = RequestLines(sys.stdout)  # uvicorn's access log line, written without logging (ADR 0046)
     settle()  # the start-up heap frozen out of the cycle collector's way (api/heap.py, ADR 0046)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
     return 0
 
 

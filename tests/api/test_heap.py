@@ -1,4 +1,5 @@
-"""`gakuseki serve` freezes its start-up heap out of the cycle collector's way before it serves (ADR 0046)."""
+"""`gakuseki serve` freezes its start-up heap out of the cycle collector's way before it serves, and writes the
+request lines itself (ADR 0046)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def test_serve_settles_the_heap_once_the_app_is_built_and_before_it_serves(
     seen: dict[str, Any] = {}
 
     def run(app: Any, **options: Any) -> None:  # what uvicorn would serve, and the collector's state then
-        seen.update(app=app, frozen=gc.get_freeze_count(), threshold=gc.get_threshold())
+        seen.update(app=app, frozen=gc.get_freeze_count(), threshold=gc.get_threshold(), options=options,
+                    lines=app.request_lines)
         app_state = app.state  # the app is built: its ledger is closed by its shutdown, run here by hand
         app_state.services.ledger.close()
 
@@ -50,3 +52,6 @@ def test_serve_settles_the_heap_once_the_app_is_built_and_before_it_serves(
     assert main(["--database-url", f"sqlite:///{tmp_path}/ledger.sqlite3", "serve"]) == 0
     assert seen["frozen"] > 10_000  # Litestar, the routes and the OpenAPI document: the start-up heap
     assert seen["threshold"] == (YOUNG, OLDER, OLDER)
+    # uvicorn's access log is off: the app writes the same line itself (tests/api/test_request_lines.py)
+    assert seen["options"]["access_log"] is False
+    assert seen["lines"] is not None
