@@ -58,15 +58,19 @@ def _stat(pid: int) -> list[str]:
         return f.read().rsplit(")", 1)[1].split()
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds of a process and its live child processes."""
+def children(pid: int) -> list[int]:
+    """The live child processes of a process (`serve --workers N`'s workers)."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
-            pids = [pid, *map(int, f.read().split())]
+            return [int(p) for p in f.read().split()]
     except OSError:
-        pids = [pid]
+        return []
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its live child processes."""
     total = 0.0
-    for p in pids:
+    for p in [pid, *children(pid)]:
         with contextlib.suppress(OSError):
             s = _stat(p)
             total += (int(s[11]) + int(s[12])) / TICK
@@ -115,19 +119,19 @@ class Meter:
 
     @contextlib.contextmanager
     def phase(self, out: dict[str, Any]) -> Iterator[None]:
-        pg = postgres_pids()
-        head, cpu, sched, pg_sched = self.head(), tree_cpu(self.server), scheduled([self.server]), scheduled(pg)
+        pg, server = postgres_pids(), [self.server, *children(self.server)]  # its workers, when it has any
+        head, cpu, sched, pg_sched = self.head(), tree_cpu(self.server), scheduled(server), scheduled(pg)
         projected = tree_cpu(self.projector) if self.projector else 0.0
         yield
         ok = max(1, out["ok"])
         sizes = [int(r[0]) for r in self.raw.conn.execute(
             f'SELECT last_position - first_position + 1 FROM "{self.schema}".log_transactions '
             "WHERE first_position > %s", (head,)).fetchall()]
-        server, postgres = spent(sched, scheduled([self.server])), spent(pg_sched, scheduled(pg))
+        served, postgres = spent(sched, scheduled(server)), spent(pg_sched, scheduled(pg))
         out.update({
             "server_cpu_ms": (tree_cpu(self.server) - cpu) / ok * 1e3,
             "postgres_cpu_ms": postgres[0] / ok * 1e3,
-            "server_wait_ms": server[1] / ok * 1e3,
+            "server_wait_ms": served[1] / ok * 1e3,
             "postgres_wait_ms": postgres[1] / ok * 1e3,
             "writes_per_transaction": statistics.mean(sizes) if sizes else 0.0,
             "largest_transaction": max(sizes, default=0), "transactions": len(sizes)})
@@ -166,11 +170,12 @@ def gil_profile(folder: Path | None, pid: int, name: str) -> Iterator[None]:
             print(summary(out, top=30), flush=True)
 
 
-def serve(deployment: Deployment, tree: Path, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+def serve(deployment: Deployment, tree: Path, folder: Path, extra: tuple[str, ...] = ()
+          ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {**deployment.env(), "GAKUSEKI_PORT": str(port), "PYTHONPATH": str(tree)}
     with open(folder / f"serve-{port}.log", "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+        process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port), *extra], env=env,
                                    cwd=deployment.folder, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -186,8 +191,9 @@ def serve(deployment: Deployment, tree: Path, folder: Path) -> tuple[subprocess.
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.writes", description=__doc__.split("\n\n")[0])
     p.add_argument("--before", type=Path, metavar="DIR", help="also serve the code tree in DIR, in the same rounds")
-    p.add_argument("--also", action="append", default=[], metavar="NAME=DIR",
-                   help="another code tree to serve in the same rounds (repeatable), reported as NAME")
+    p.add_argument("--also", action="append", default=[], metavar="NAME=DIR[@ARG,...]",
+                   help="another code tree to serve in the same rounds (repeatable), reported as NAME; after @, "
+                        "arguments of its `serve` separated by commas (e.g. two=.@--workers,2)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--writes", type=int, default=600, help="closed-loop writes per server per round")
     p.add_argument("--steady", type=int, default=300, help="open-loop writes per server per round")
@@ -201,11 +207,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     here = Path(__file__).resolve().parent.parent
     trees = {"this": here, **({"before": args.before.resolve()} if args.before else {})}
+    extras: dict[str, tuple[str, ...]] = {}
     for also in args.also:
         name, _, tree = also.partition("=")
+        tree, _, extra = tree.partition("@")
         if not name or not tree or name in trees:
-            p.error(f"--also takes NAME=DIR with a NAME of its own, not {also!r}")
+            p.error(f"--also takes NAME=DIR[@ARG,...] with a NAME of its own, not {also!r}")
         trees[name] = Path(tree).resolve()
+        extras[name] = tuple(a for a in extra.split(",") if a)
     run = uuid.uuid4().hex[:8]
     schema = f"bench_writes_{run}"
     base = args.url.split("?")[0]
@@ -224,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         vacuum_analyze(conninfo, schema)
         projector = deployment.project().pid if args.projections else None
         for name, tree in trees.items():
-            servers[name] = serve(deployment, tree, folder)
+            servers[name] = serve(deployment, tree, folder, extras.get(name, ()))
         raw = Raw(Backend.from_url(base), f"{schema}_raw").open()
         pool = http_load.AssessmentPool(ds, tokens)
         for _, port in servers.values():  # warm-up, not measured
