@@ -13,11 +13,13 @@ import functools
 import gc
 import hashlib
 import logging
+import multiprocessing
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -45,6 +47,22 @@ def transient(error: BaseException) -> bool:
     return isinstance(error, TRANSIENT)
 
 
+# A rebuild on PostgreSQL runs in two processes at once when the log is long enough to pay for the second
+# one's start (about a second): the read models of the class rolls' marks (the log's commonest event) in
+# one, every other read model and the Merkle log in the other (ADR 0047).
+MARKS = "AttendanceMarked"
+PARALLEL_FROM = 100_000  # events to rebuild from, at least, for a second process
+# A rebuild saves what it built every so many events (ADR 0034 chose 50,000; ADR 0047 200,000): each save
+# encodes and writes again every document changed since the last, and derives the code index from the
+# register, so fewer saves cost less; a rebuild stopped midway starts again from its last save.
+SAVE_EVERY = 200_000
+# The poller brings the Merkle log up to the head at most once a second (or the checkpoint cadence, if
+# shorter), not on every poll: nothing reads the tree between checkpoints but an export, which catches it
+# up itself (ADR 0041). Each catch-up costs a read and a transaction of tiles whatever it appends: at one
+# class roll a poll (30 events) about ten times the CPU per event of a second's rolls at once (ADR 0047).
+TREE_EVERY = 1.0
+
+
 class Runner:
     def __init__(self, ledger: Ledger, store: DocumentStore, projections: Sequence[Projection], *,
                  reuse_read_models: bool = True, merkle_log: MerkleLog | None = None,
@@ -61,6 +79,7 @@ class Runner:
         # waits for it, a rebuild leaves it as it is, and /health shows its position (``status``).
         self.raiser = raiser
         self.raise_alerts = True  # whether the poller runs it (a test world that counts events runs it by hand)
+        self.tree_every = min(TREE_EVERY, publisher.every) if publisher is not None else TREE_EVERY
         # A point in time by log position takes the documents unchanged since from the read model;
         # False replays everything from the events (the tests compare the two).
         self.reuse_read_models = reuse_read_models
@@ -129,12 +148,18 @@ class Runner:
             except StaleUpdate:  # another runner applied this page first: read on from where it is now
                 continue
 
-    def rebuild(self, names: str | Sequence[str] | None = None, batch: int = 5000, save_every: int = 50_000) -> int:
+    def rebuild(self, names: str | Sequence[str] | None = None, batch: int = 5000, save_every: int = SAVE_EVERY,
+                processes: int | None = None) -> int:
         """Drop the named (or every) projection's documents and position, then apply the whole log
         again in one pass: each event is read and decoded once, whatever number of projections read
         it. The Merkle log, when named (it is by default), is rebuilt from the same pages (ADR 0039);
         when it cannot follow them (another runner moved it meanwhile) it catches up by itself after.
-        Returns events read.
+        Returns events read (by the process that read the most, when there are two).
+
+        ``processes``: how many processes share the work (``rebuild_parts``; None: two on PostgreSQL
+        for a log of ``PARALLEL_FROM`` events or more on a machine of two cores or more, else one).
+        Each part is a pass of its own over the log, in a process of its own: the parts share no
+        document, and each saves its own positions, so the result is the same bytes as one pass.
 
         The documents a rebuild has built stay in memory from page to page, and are saved (with every
         projection's position, in one transaction) once ``save_every`` events have been applied
@@ -143,6 +168,9 @@ class Runner:
         applying the events (ADR 0034). A save holds whole transactions and its documents are
         exactly those of the log up to its position, as after a page of ``catch_up``."""
         wanted = [names] if isinstance(names, str) else list(names or self.names())
+        parts = self.rebuild_parts(wanted, processes)
+        if len(parts) > 1:
+            return self._rebuild_in_processes(parts, batch, save_every)
         merkle = self._merkle(wanted)
         tree = self.merkle_log if merkle else None
         chosen = [self.projections[n] for n in wanted]
@@ -169,6 +197,43 @@ class Runner:
             assert self.merkle_log is not None
             read[0] = max(read[0], self.merkle_log.catch_up(head))  # nothing left when it followed every page
         return read[0]
+
+    def rebuild_parts(self, names: Sequence[str], processes: int | None = None) -> list[list[str]]:
+        """How a rebuild of ``names`` is shared among processes: one list of names per process, the
+        first for this one. Two parts at most: the read models of the marks (and any derived from
+        them), and the rest with the Merkle log; one part on SQLite (one writer at a time), on one
+        core, for a short log, or when either part would be empty."""
+        if processes is None:
+            if self.ledger.storage.sqlite or (os.cpu_count() or 1) < 2:
+                processes = 1
+            else:  # a rebuild applies the whole log, from its first event
+                processes = 2 if self.ledger.position() >= PARALLEL_FROM else 1
+        if processes < 2 or self.ledger.storage.sqlite:
+            return [list(names)]
+        marks = [n for n in names if n in self.projections and MARKS in self.projections[n].topics]
+        marks += [n for n in names
+                  if n not in marks and getattr(self.projections.get(n), "derives_from", None) in marks]
+        rest = [n for n in names if n not in marks]
+        return [marks, rest] if marks and rest else [list(names)]
+
+    def _rebuild_in_processes(self, parts: list[list[str]], batch: int, save_every: int) -> int:
+        """The first part rebuilt here, each other in a process of its own (spawned: a new interpreter
+        with connections of its own), at the same time; an error in any part is raised here after
+        every part has ended."""
+        env = dict(self.ledger.env)
+        others = [([self.projections[n] for n in part if n in self.projections],
+                   self.merkle_log is not None and self.merkle_log.name in part) for part in parts[1:]]
+        with ProcessPoolExecutor(len(others), mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_rebuild_part, type(self.ledger), env, projections, merkle, batch, save_every)
+                       for projections, merkle in others]
+            try:
+                here = self.rebuild(parts[0], batch, save_every, processes=1)
+            finally:
+                results = [f.exception() or f.result() for f in futures]  # waits for each
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+        return max([here, *(r for r in results if isinstance(r, int))])
 
     def _build(self, chosen: Sequence[Projection], head: int, batch: int, save_every: int,
                saved: dict[str, set[str]] | None, read: list[int], tree: MerkleLog | None) -> None:
@@ -495,10 +560,16 @@ class Runner:
         """
         failures = 0
         broken: dict[str, tuple[float, int]] = {}  # projection -> (monotonic time to try again, failures)
+        tree = self.merkle_log.name if self.merkle_log is not None else None
+        tree_due = 0.0  # when the poller next brings the Merkle log up to the head (``tree_every``)
         while not stop.is_set():
-            due = [n for n in self.names() if n not in broken or broken[n][0] <= time.monotonic()]
+            now = time.monotonic()
+            due = [n for n in self.names()
+                   if (n not in broken or broken[n][0] <= now) and (n != tree or tree_due <= now)]
             try:
                 read = self._catch_up_apart(due, broken, interval, max_retry)
+                if tree in due:
+                    tree_due = time.monotonic() + self.tree_every
                 read += self._raise_alerts(broken, interval, max_retry)
                 self._publish(broken)
             except Exception as e:  # the loop must not die
@@ -610,6 +681,18 @@ class Background:
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
+
+
+def _rebuild_part(ledger_class: type[Ledger], env: dict[str, str], projections: list[Projection], merkle: bool,
+                  batch: int, save_every: int) -> int:
+    """A part of a rebuild, in a process of its own (``Runner._rebuild_in_processes``)."""
+    ledger = ledger_class(env=env)
+    try:
+        runner = Runner(ledger, DocumentStore(ledger.storage), projections,
+                        merkle_log=MerkleLog(ledger) if merkle else None)
+        return runner.rebuild(runner.names(), batch, save_every, processes=1)
+    finally:
+        ledger.close()
 
 
 @contextlib.contextmanager

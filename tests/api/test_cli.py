@@ -218,3 +218,23 @@ def test_serve_with_two_workers_on_postgresql_answers_from_two_processes(postgre
         out, _ = server.communicate(timeout=30)
     assert b"in 2 worker processes" in out
     assert b'"GET /health HTTP/1.1" 200 OK' in out  # the request line, written by the worker that answered
+
+
+@pytest.mark.postgres
+def test_a_rebuild_in_two_processes_on_postgresql_reports_the_same_documents_and_tiles(
+        postgres_backend: Backend, capsys: pytest.CaptureFixture[str]) -> None:
+    from domain.ledger import Ledger
+    from tests import builders as b
+
+    url = postgres_backend.url
+    with Ledger.open(postgres_backend) as ledger:
+        b.school_with_calendar(ledger)
+        b.class_with_students(ledger, count=2)
+    assert main(["--database-url", url, "projections", "rebuild"]) == 0  # one process: a short log
+    assert "two processes" not in capsys.readouterr().out
+    assert main(["--database-url", url, "projections", "rebuild", "--processes", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "rebuilding in two processes at once: attendance_register, attendance_index, dashboards; roster" in out
+    for name in ("roster", "attendance_register", "dashboards", "merkle_log"):
+        [line] = [line for line in out.splitlines() if line.startswith(f"{name}: rebuilt, sha256")]
+        assert line.endswith("(identical to before)"), line

@@ -7,6 +7,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from domain.backend import Backend
 from domain.event import Event
 from domain.ledger import Ledger
@@ -128,3 +130,92 @@ def test_a_projection_behind_for_less_than_the_threshold_is_not_stalled(backend:
     moved = runner.store.tracked()["roster"][1]
     assert not any(row["stalled"] for row in runner.status(stalled_after=60, now=moved + timedelta(seconds=30)))
     assert all(row["stalled"] for row in runner.status(stalled_after=60, now=datetime.now(UTC) + timedelta(days=400)))
+
+
+def _state(runner: Runner) -> dict[str, tuple[int, str]]:
+    """Each projection's position (the Merkle log's size) and fingerprint."""
+    assert runner.merkle_log is not None
+    return {name: (runner.store.position(name) if name in runner.projections else runner.merkle_log.size(),
+                   runner.fingerprint(name)) for name in runner.names()}
+
+
+@pytest.mark.postgres
+def test_a_rebuild_in_two_processes_gives_the_same_documents_positions_and_tree_as_one_pass(
+        postgres_backend: Backend, open_ledger: Any) -> None:
+    ledger = open_ledger(postgres_backend)
+    b.school_with_calendar(ledger)
+    ids = b.class_with_students(ledger, count=4)
+    for day in (date(2026, 4, 8), date(2026, 4, 9), date(2026, 4, 10)):
+        ledger.record_roll(b.ELEMENTARY, b.YEAR, 1, "1", on=day, recorded_by=b.STAFF, marks=[
+            (sid, {"code": "absent_illness", "reason": "発熱"} if sid == ids[1] else {"code": "present"})
+            for sid in ids])
+    ledger.withdraw(ids[3], on=date(2026, 5, 11), reason="転居", recorded_by="principal")
+    runner = runner_for(ledger, postgres_backend)
+    runner.catch_up(runner.names())  # the Merkle log too
+    before = _state(runner)
+    assert before["merkle_log"][0] == ledger.position() > 0
+    assert len(runner.rebuild_parts(runner.names(), processes=2)) == 2
+    assert runner.rebuild(processes=2) > 0
+    assert _state(runner) == before
+    assert all(row["lag"] == 0 for row in runner.status() if row["projection"] != "alert_raiser"), runner.status()
+
+
+def test_a_rebuild_is_shared_between_the_marks_read_models_and_the_rest_with_the_merkle_log(
+        backend: Backend, ledger: Ledger) -> None:
+    runner = runner_for(ledger, backend)
+    parts = runner.rebuild_parts(runner.names(), processes=2)
+    if backend.kind == "sqlite":  # one writer at a time: one process
+        assert parts == [runner.names()]
+        return
+    marks, rest = parts
+    # the code index derives from the register: it goes where the register goes
+    assert set(marks) == {"attendance_register", "attendance_index", "dashboards"}
+    assert "merkle_log" in rest
+    assert not set(marks) & set(rest)
+    assert sorted(marks + rest) == sorted(runner.names())
+    assert runner.rebuild_parts(runner.names()) == [runner.names()]  # a short log: one pass, no second process
+    assert runner.rebuild_parts(["roster", "merkle_log"], processes=2) == [["roster", "merkle_log"]]
+
+
+@pytest.mark.postgres
+def test_a_part_of_a_rebuild_that_fails_in_its_own_process_fails_the_rebuild(
+        postgres_backend: Backend, open_ledger: Any) -> None:
+    ledger = open_ledger(postgres_backend)
+    b.school_with_calendar(ledger)
+    ids = b.class_with_students(ledger, count=2)
+    ledger.change_identity(ids[0], b.identity(1, family_name="鈴木", family_name_kana="すずき"),
+                           reason="氏の変更", recorded_by="registrar")
+    plain = runner_for(ledger, postgres_backend)
+    runner = Runner(ledger, plain.store, [*all_projections(), BrokenRoster()], merkle_log=plain.merkle_log)
+    with pytest.raises(KeyError, match="a bug in the projection"):
+        runner.rebuild(processes=2)
+
+
+def test_the_poller_brings_the_merkle_log_up_once_per_tree_every_while_the_read_models_follow_each_write(
+        backend: Backend, ledger: Ledger) -> None:
+    b.school_with_calendar(ledger)
+    runner = runner_for(ledger, backend)
+    assert runner.merkle_log is not None
+    runner.tree_every = 3600.0  # an hour: after its first catch-up the tree is not due again in this test
+    stop = threading.Event()
+    poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
+    poller.start()
+    try:
+        first = ledger.position()
+        assert _until(lambda: runner.merkle_log.size() == first)  # type: ignore[union-attr]
+        b.class_with_students(ledger, count=2)
+        head = ledger.position()
+        assert _until(lambda: all(runner.store.position(n) == head for n in runner.projections))
+        assert runner.merkle_log.size() == first  # one catch-up a tree_every: the read models went on alone
+    finally:
+        stop.set()
+        poller.join(30)
+    runner.tree_every = 0.0
+    stop = threading.Event()
+    poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
+    poller.start()
+    try:
+        assert _until(lambda: runner.merkle_log.size() == head)  # type: ignore[union-attr]
+    finally:
+        stop.set()
+        poller.join(30)
