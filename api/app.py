@@ -99,7 +99,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
                run_projections: bool = False, signing: LedgerKey | None = None,
                trust: TrustList | None = None, witnesses: Sequence[NoteKey] = (), stall_after: float = STALL_AFTER,
                idempotency_retention: timedelta = RETENTION, sweep_every: float | None = None,
-               checkpoint_seconds: float = EVERY, raise_alerts: bool = True) -> Litestar:
+               checkpoint_seconds: float = EVERY, raise_alerts: bool = True) -> SecuredLitestar:
     """The app over one ledger; ``run_projections`` polls the read models in a thread of the server
     (the embedded default; a PostgreSQL deployment runs `gakuseki projections run` instead).
     ``signing`` signs the transfer packets it issues (a key of its own for this process when not

@@ -12,9 +12,13 @@ import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.audit_cli import add_commands as add_audit_commands
 from api.config import Settings, replace
+
+if TYPE_CHECKING:
+    from api.security import SecuredLitestar
 from domain.backend import Backend
 from migrations.apply import MigrationError, apply, pending
 
@@ -51,14 +55,14 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
+def build_app(settings: Settings) -> SecuredLitestar:
+    """The app `gakuseki serve` runs, from the settings (in each worker with ``--workers``), its heap settled."""
     from api.app import create_app
+    from api.heap import settle
+    from api.request_lines import RequestLines
     from domain.ledger import Ledger
 
     backend = settings.backend
-    _prepare(backend)
     verifier = settings.verifier()
     # The embedded default runs its read models inside the server (no subscriptions on SQLite);
     # a PostgreSQL deployment runs `gakuseki projections run` as its own process.
@@ -67,13 +71,48 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                      signing=key, trust=settings.trust(key), witnesses=settings.witness_keys,
                      idempotency_retention=timedelta(hours=settings.idempotency_hours),
                      checkpoint_seconds=settings.checkpoint_seconds)
+    app.request_lines = RequestLines(sys.stdout)  # uvicorn's access log line, written without logging (ADR 0046)
+    settle()  # the start-up heap frozen out of the cycle collector's way (api/heap.py, ADR 0046)
+    return app
+
+
+def worker_app() -> SecuredLitestar:
+    """What each worker process of `gakuseki serve --workers N` serves: the app of the environment's settings
+    (`serve` put its --database-url there)."""
+    return build_app(Settings.from_env())
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    backend = settings.backend
+    workers = args.workers
+    if workers < 1:
+        print("gakuseki: --workers is at least 1", file=sys.stderr)
+        return 2
+    if workers > 1 and backend.kind != "postgresql":
+        # The embedded ledger's read models, Merkle log and group commit live in its one server process.
+        print("gakuseki: --workers needs PostgreSQL: the embedded SQLite ledger is served by one process "
+              "(its read models run inside it)", file=sys.stderr)
+        return 2
+    _prepare(backend)
     host, port = args.host or settings.host, args.port or settings.port
-    print(f"gakuseki: serving {backend.describe()} at http://{host}:{port} (health: /health, API: /schema/reference)",
-          flush=True)
+    if workers == 1:
+        app: SecuredLitestar | str = build_app(settings)
+    else:
+        settings.verifier()  # the development key made once, here, not by each worker at the same moment
+        settings.ledger_key()
+        os.environ["GAKUSEKI_DATABASE_URL"] = settings.database_url  # what --database-url chose
+        app = "api.cli:worker_app"
+    print(f"gakuseki: serving {backend.describe()} at http://{host}:{port} (health: /health, API: /schema/reference)"
+          + (f" in {workers} worker processes" if workers > 1 else ""), flush=True)
     if not settings.jwks:
         print(f"gakuseki: trusting the development key {settings.dev_key}; get a token with "
               "`gakuseki token --role principal --school CODE`", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, workers=workers,
+                factory=workers > 1)
     return 0
 
 
@@ -288,6 +327,8 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", help="address to bind (default $GAKUSEKI_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default $GAKUSEKI_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="server processes on the one port (default 1; more than one on PostgreSQL only)")
     serve.set_defaults(run=cmd_serve)
     sub.add_parser("migrate", help="apply the schema migrations").set_defaults(run=cmd_migrate)
     demo = sub.add_parser("demo", help="seed a demo jurisdiction (running it again adds nothing)")

@@ -67,7 +67,10 @@ async def judge_request(request: Request[Any, Any, Any]) -> Any:
     if asked is not None and asked not in formats:
         raise ApiProblem(400, "invalid-request", f"format is one of {', '.join(formats)}, not {asked!r}",
                          field="format")
-    if asked is None and request.headers.get("accept", "").strip() and request.accept.best_match(list(offered)) is None:
+    accept = request.headers.get("accept", "").strip()
+    # An Accept of exactly one offered type, or */*, matches without parsing it (what most clients send)
+    if asked is None and accept and accept != "*/*" and accept not in offered \
+            and request.accept.best_match(list(offered)) is None:
         raise ApiProblem(406, "not-acceptable", f"this route answers {', '.join(offered)}; Accept names none of them",
                          field="Accept")
     data = handler.parsed_fn_signature.parameters.get("data")

@@ -11,6 +11,9 @@ One rule for every answer the server sends (a route's, a problem+json, a 404 of 
   sheets, allowed by their SHA-256.
 The HTML body is held until it is complete to hash its style sheets (the pages are small and never
 streamed).
+
+It also writes the operator's line per request (``request_lines``, set by `gakuseki serve`:
+api/request_lines.py, ADR 0046), where it sees every answer begin.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import re
 from typing import Any
 
 from litestar import Litestar
+
+from api.request_lines import RequestLines
 
 LOCKED = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 STYLE = re.compile(rb"<style[^>]*>(.*?)</style>", re.S | re.I)
@@ -41,7 +46,10 @@ def _headers(start: dict[str, Any], policy: str) -> dict[str, Any]:
 
 
 class SecuredLitestar(Litestar):
-    """Litestar, with the headers above added to every HTTP answer it sends."""
+    """Litestar, with the headers above added to every HTTP answer it sends, and each request's line written
+    to ``request_lines`` when it is set."""
+
+    request_lines: RequestLines | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -49,9 +57,13 @@ class SecuredLitestar(Litestar):
             return
         held: dict[str, Any] = {}
         body: list[bytes] = []
+        lines = self.request_lines
 
         async def secured(message: Any) -> None:
             if message["type"] == "http.response.start":
+                if lines is not None:
+                    held["started"] = True
+                    lines.write(scope, message["status"])
                 kind = dict((k.lower(), v) for k, v in message.get("headers", [])).get(b"content-type", b"")
                 if kind.startswith(b"text/html"):
                     held["start"] = message  # sent with the body, once its style sheets are hashed
@@ -67,4 +79,12 @@ class SecuredLitestar(Litestar):
             else:
                 await send(message)
 
-        await super().__call__(scope, receive, secured)
+        if lines is None:
+            await super().__call__(scope, receive, secured)
+            return
+        try:
+            await super().__call__(scope, receive, secured)
+        except BaseException:
+            if "started" not in held:  # uvicorn answers 500 itself, and its access log named it
+                lines.write(scope, 500)
+            raise

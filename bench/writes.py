@@ -1,6 +1,7 @@
 """`python -m bench.writes`: the write path alone, this code beside an earlier commit's, in the same rounds.
 
-    python -m bench.writes [--before DIR] [--rounds N] [--writes N] [--steady N] [--url URL] [--profile DIR]
+    python -m bench.writes [--before DIR] [--also NAME=DIR ...] [--rounds N] [--writes N] [--steady N]
+                           [--url URL] [--profile DIR] [--projections]
 
 A small interleaved log (1,500 children, 30 classes kept for the load) is seeded in a schema of its
 own; `gakuseki serve` of this tree, and with ``--before DIR`` of the code tree in DIR (e.g. ``git
@@ -57,15 +58,19 @@ def _stat(pid: int) -> list[str]:
         return f.read().rsplit(")", 1)[1].split()
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds of a process and its live child processes."""
+def children(pid: int) -> list[int]:
+    """The live child processes of a process (`serve --workers N`'s workers)."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
-            pids = [pid, *map(int, f.read().split())]
+            return [int(p) for p in f.read().split()]
     except OSError:
-        pids = [pid]
+        return []
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its live child processes."""
     total = 0.0
-    for p in pids:
+    for p in [pid, *children(pid)]:
         with contextlib.suppress(OSError):
             s = _stat(p)
             total += (int(s[11]) + int(s[12])) / TICK
@@ -104,8 +109,8 @@ def spent(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, 
 class Meter:
     """What one phase cost, per write answered."""
 
-    def __init__(self, raw: Raw, schema: str, server: int) -> None:
-        self.raw, self.schema, self.server = raw, schema, server
+    def __init__(self, raw: Raw, schema: str, server: int, projector: int | None = None) -> None:
+        self.raw, self.schema, self.server, self.projector = raw, schema, server, projector
 
     def head(self) -> int:
         row = self.raw.conn.execute(f'SELECT coalesce(max(last_position), 0) FROM "{self.schema}".log_transactions'
@@ -114,21 +119,35 @@ class Meter:
 
     @contextlib.contextmanager
     def phase(self, out: dict[str, Any]) -> Iterator[None]:
-        pg = postgres_pids()
-        head, cpu, sched, pg_sched = self.head(), tree_cpu(self.server), scheduled([self.server]), scheduled(pg)
+        pg, server = postgres_pids(), [self.server, *children(self.server)]  # its workers, when it has any
+        head, cpu, sched, pg_sched = self.head(), tree_cpu(self.server), scheduled(server), scheduled(pg)
+        projected = tree_cpu(self.projector) if self.projector else 0.0
         yield
         ok = max(1, out["ok"])
         sizes = [int(r[0]) for r in self.raw.conn.execute(
             f'SELECT last_position - first_position + 1 FROM "{self.schema}".log_transactions '
             "WHERE first_position > %s", (head,)).fetchall()]
-        server, postgres = spent(sched, scheduled([self.server])), spent(pg_sched, scheduled(pg))
+        served, postgres = spent(sched, scheduled(server)), spent(pg_sched, scheduled(pg))
         out.update({
             "server_cpu_ms": (tree_cpu(self.server) - cpu) / ok * 1e3,
             "postgres_cpu_ms": postgres[0] / ok * 1e3,
-            "server_wait_ms": server[1] / ok * 1e3,
+            "server_wait_ms": served[1] / ok * 1e3,
             "postgres_wait_ms": postgres[1] / ok * 1e3,
             "writes_per_transaction": statistics.mean(sizes) if sizes else 0.0,
             "largest_transaction": max(sizes, default=0), "transactions": len(sizes)})
+        if self.projector:
+            out["projections_cpu_ms"] = (tree_cpu(self.projector) - projected) / ok * 1e3
+
+
+def caught_up(port: int, timeout: float = 120.0) -> None:
+    """Wait until every projection has applied the whole log (the server's /health says so)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        health = json.loads(http_client.one("127.0.0.1", port, http_client.Call("GET", "/health", "-")).body)
+        if health["projections"] and all(p["lag"] == 0 for p in health["projections"]):
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the projections process did not catch up with the log")
 
 
 @contextlib.contextmanager
@@ -151,11 +170,12 @@ def gil_profile(folder: Path | None, pid: int, name: str) -> Iterator[None]:
             print(summary(out, top=30), flush=True)
 
 
-def serve(deployment: Deployment, tree: Path, folder: Path) -> tuple[subprocess.Popen[bytes], int]:
+def serve(deployment: Deployment, tree: Path, folder: Path, extra: tuple[str, ...] = ()
+          ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {**deployment.env(), "GAKUSEKI_PORT": str(port), "PYTHONPATH": str(tree)}
     with open(folder / f"serve-{port}.log", "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
+        process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port), *extra], env=env,
                                    cwd=deployment.folder, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -171,6 +191,9 @@ def serve(deployment: Deployment, tree: Path, folder: Path) -> tuple[subprocess.
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.writes", description=__doc__.split("\n\n")[0])
     p.add_argument("--before", type=Path, metavar="DIR", help="also serve the code tree in DIR, in the same rounds")
+    p.add_argument("--also", action="append", default=[], metavar="NAME=DIR[@ARG,...]",
+                   help="another code tree to serve in the same rounds (repeatable), reported as NAME; after @, "
+                        "arguments of its `serve` separated by commas (e.g. two=.@--workers,2)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--writes", type=int, default=600, help="closed-loop writes per server per round")
     p.add_argument("--steady", type=int, default=300, help="open-loop writes per server per round")
@@ -178,9 +201,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", default=os.environ.get("GAKUSEKI_BENCH_URL") or DEFAULT_URL)
     p.add_argument("--json", type=Path)
     p.add_argument("--profile", type=Path, metavar="DIR")
+    p.add_argument("--projections", action="store_true",
+                   help="run `gakuseki projections run` beside the servers, as deployed (its CPU per write is "
+                        "reported; each phase starts once it has caught up)")
     args = p.parse_args(argv)
     here = Path(__file__).resolve().parent.parent
     trees = {"this": here, **({"before": args.before.resolve()} if args.before else {})}
+    extras: dict[str, tuple[str, ...]] = {}
+    for also in args.also:
+        name, _, tree = also.partition("=")
+        tree, _, extra = tree.partition("@")
+        if not name or not tree or name in trees:
+            p.error(f"--also takes NAME=DIR[@ARG,...] with a NAME of its own, not {also!r}")
+        trees[name] = Path(tree).resolve()
+        extras[name] = tuple(a for a in extra.split(",") if a)
     run = uuid.uuid4().hex[:8]
     schema = f"bench_writes_{run}"
     base = args.url.split("?")[0]
@@ -188,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix=f"gakuseki-bench-writes-{run}-"))
     servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     raw = None
+    deployment: Deployment | None = None
     rounds: list[dict[str, Any]] = []
     try:
         tokens = Tokens(folder / "dev-key.pem")
@@ -196,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         with Ledger.open(Backend.from_url(deployment.url), clock=seeding_clock()) as ledger:
             ds = Seeder(ledger, SCALE, progress=log, layout="interleaved").seed(schema)
         vacuum_analyze(conninfo, schema)
+        projector = deployment.project().pid if args.projections else None
         for name, tree in trees.items():
-            servers[name] = serve(deployment, tree, folder)
+            servers[name] = serve(deployment, tree, folder, extras.get(name, ()))
         raw = Raw(Backend.from_url(base), f"{schema}_raw").open()
         pool = http_load.AssessmentPool(ds, tokens)
         for _, port in servers.values():  # warm-up, not measured
@@ -206,13 +242,17 @@ def main(argv: list[str] | None = None) -> int:
         for r in range(args.rounds):
             rec: dict[str, Any] = {"load_average": os.getloadavg()[0], "lib_save1": raw.lib_save(args.saves, 1)}
             for name, (process, port) in servers.items():
-                meter = Meter(raw, schema, process.pid)
+                meter = Meter(raw, schema, process.pid, projector)
+                if projector:
+                    caught_up(port)
                 closed: dict[str, Any] = {}
                 with gil_profile(args.profile if r == 0 else None, process.pid, f"{name}_c{WRITE_CLIENTS}"), \
                         meter.phase(closed):
                     closed.update(http_load.assessments("127.0.0.1", port, pool, args.writes, WRITE_CLIENTS))
                 rec[f"{name}_c{WRITE_CLIENTS}"] = closed
                 steady: dict[str, Any] = {}
+                if projector:
+                    caught_up(port)
                 with meter.phase(steady):
                     steady.update(http_load.assessments("127.0.0.1", port, pool, args.steady, WRITE_CLIENTS,
                                                         rate=STEADY_WRITES_PER_S))
@@ -226,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{rec[f'{name}_c32']['writes_per_transaction']:.1f} per transaction, steady p99 "
                 f"{rec[f'{name}_steady']['p99_ms']:.0f} ms" for name in servers))
     finally:
+        if deployment is not None:
+            deployment.stop()  # the projections process, when it runs
         for process, _ in servers.values():
             process.send_signal(signal.SIGINT)
         for process, _ in servers.values():
@@ -248,6 +290,7 @@ FIELDS = (("c32", "per_s", "writes/s at 32 clients"), ("c32", "ratio", "× libra
           ("c32", "server_cpu_ms", "server CPU ms/write"), ("c32", "postgres_cpu_ms", "PostgreSQL CPU ms/write"),
           ("steady", "p50_ms", "p50 ms at 100/s"), ("steady", "p99_ms", "p99 ms at 100/s"),
           ("steady", "server_cpu_ms", "server CPU ms/write at 100/s"),
+          ("steady", "projections_cpu_ms", "projections process CPU ms/write at 100/s"),
           ("steady", "server_wait_ms", "server waiting for a CPU, ms/write at 100/s"),
           ("steady", "postgres_wait_ms", "PostgreSQL waiting for a CPU, ms/write at 100/s"))
 
@@ -262,6 +305,8 @@ def report(rounds: list[dict[str, Any]], names: list[str]) -> str:
                  + " |" * len(names))
     for phase, key, label in FIELDS:
         cells = []
+        if key not in rounds[0][f"{names[0]}_{phase}"] and key != "ratio":
+            continue  # the projections process's CPU, when it did not run
         for name in names:
             values = [r[f"{name}_{phase}"]["per_s"] / r["lib_save1_events_per_s"] if key == "ratio"
                       else r[f"{name}_{phase}"][key] for r in rounds]

@@ -172,6 +172,54 @@ def test_a_rebuild_of_the_merkle_log_reports_the_same_tiles(tmp_path: Path,
     assert f"merkle_log: position {head} of {head} (lag 0)" in out
 
 
+def test_serve_refuses_more_than_one_worker_on_the_embedded_default(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path}/ledger.sqlite3"
+    assert main(["--database-url", url, "serve", "--workers", "2"]) == 2
+    assert "--workers needs PostgreSQL" in capsys.readouterr().err
+    assert not (tmp_path / "ledger.sqlite3").exists()  # refused before anything was made
+    assert main(["--database-url", url, "serve", "--workers", "0"]) == 2
+    assert "--workers is at least 1" in capsys.readouterr().err
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="counts the worker processes in /proc")
+def test_serve_with_two_workers_on_postgresql_answers_from_two_processes(postgres_database: Backend,
+                                                                         tmp_path: Path) -> None:
+    url = postgres_database.url.split("?")[0] + "?schema=cli_workers"
+    assert main(["--database-url", url, "migrate"]) == 0
+    port = _free_port()
+    env = {**os.environ, "GAKUSEKI_PORT": str(port), "PYTHONPATH": str(ROOT)}
+    env.pop("GAKUSEKI_DATABASE_URL", None)  # --database-url is what the workers must use
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "--database-url", url, "serve", "--workers", "2"],
+                              cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        body = b""
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+                    body = r.read()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert b'"status":"ok"' in body
+        assert b'"backend":"postgresql"' in body
+        workers = [p for p in _children(server.pid)
+                   if b"multiprocessing" in Path(f"/proc/{p}/cmdline").read_bytes()
+                   and b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()]
+        assert len(workers) == 2
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    assert b"in 2 worker processes" in out
+    assert b'"GET /health HTTP/1.1" 200 OK' in out  # the request line, written by the worker that answered
+
+
 @pytest.mark.postgres
 def test_a_rebuild_in_two_processes_on_postgresql_reports_the_same_documents_and_tiles(
         postgres_backend: Backend, capsys: pytest.CaptureFixture[str]) -> None:
