@@ -29,6 +29,7 @@ import html as std_html
 import json
 import re
 import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -437,51 +438,47 @@ def _fitted_widths(rows: list[tuple[bool, _Node]], widths: list[str], size: floa
     """``widths`` with each ``auto`` column as wide as its widest cell (in pt, as Typst would make it,
     without measuring the cells twice): the cells' text at ``size`` and the table's inset of 3pt a side."""
     need = [0.0] * len(widths)
-    carried: dict[int, int] = {}
-    for _, tr in rows:
+    for placed, _ in _grid([tr for _, tr in rows]):
+        for cell, col, span in placed:
+            if col + span > len(widths):
+                continue
+            width = _text_width(cell, 7.0 if "small" in cell.classes else size)[0] * 1.02 + 7.0
+            autos = [c for c in range(col, col + span) if widths[c] == "auto"]
+            if span == 1 and autos:
+                need[col] = max(need[col], width)
+            elif autos and len(autos) == span:  # spanning only auto columns: the last one takes the rest
+                short = width - sum(need[c] for c in autos)
+                if short > 0:
+                    need[autos[-1]] += short
+    return [f"{need[i]:.2f}pt" if w == "auto" else w for i, w in enumerate(widths)]
+
+
+def _grid(rows: list[_Node]) -> Iterator[tuple[list[tuple[_Node, int, int]], set[int]]]:
+    """Each row's cells as a browser places them: (cell, the column it starts at, its colspan), with the
+    columns the rowspans of the rows above still take in that row."""
+    carried: dict[int, int] = {}  # column -> rows it is still taken for
+    for tr in rows:
         col = 0
         taken = {c for c, left in carried.items() if left > 0}
+        placed = []
         for cell in tr.children:
             if not isinstance(cell, _Node) or cell.tag not in ("td", "th"):
                 continue
             while col in taken:
                 col += 1
             span, down = int(cell.attrs.get("colspan") or 1), int(cell.attrs.get("rowspan") or 1)
-            if col + span <= len(widths):
-                width = _text_width(cell, 7.0 if "small" in cell.classes else size)[0] * 1.02 + 7.0
-                autos = [c for c in range(col, col + span) if widths[c] == "auto"]
-                if span == 1 and autos:
-                    need[col] = max(need[col], width)
-                elif autos and len(autos) == span:  # spanning only auto columns: the last one takes the rest
-                    short = width - sum(need[c] for c in autos)
-                    if short > 0:
-                        need[autos[-1]] += short
+            placed.append((cell, col, span))
             for c in range(col, col + span):
                 if down > 1:
                     carried[c] = down
             col += span
         carried = {c: left - 1 for c, left in carried.items() if left > 1}
-    return [f"{need[i]:.2f}pt" if w == "auto" else w for i, w in enumerate(widths)]
+        yield placed, taken
 
 
 def _column_count(rows: list[_Node]) -> int:
     """The width of a table in cells, rowspans counted (as a browser lays it out)."""
-    carried: dict[int, int] = {}  # column -> rows it is still taken for
     widest = 1
-    for tr in rows:
-        col = 0
-        taken = {c for c, left in carried.items() if left > 0}
-        for cell in tr.children:
-            if not isinstance(cell, _Node) or cell.tag not in ("td", "th"):
-                continue
-            while col in taken:
-                col += 1
-            span, down = int(cell.attrs.get("colspan") or 1), int(cell.attrs.get("rowspan") or 1)
-            for c in range(col, col + span):
-                if down > 1:
-                    carried[c] = down
-            col += span
-        width = max([col, *(c + 1 for c in taken)])
-        carried = {c: left - 1 for c, left in carried.items() if left > 1}
-        widest = max(widest, width)
+    for placed, taken in _grid(rows):
+        widest = max([widest, *(col + span for _, col, span in placed), *(c + 1 for c in taken)])
     return widest
