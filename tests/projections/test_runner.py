@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -197,25 +199,26 @@ def test_the_poller_brings_the_merkle_log_up_once_per_tree_every_while_the_read_
     runner = runner_for(ledger, backend)
     assert runner.merkle_log is not None
     runner.tree_every = 3600.0  # an hour: after its first catch-up the tree is not due again in this test
-    stop = threading.Event()
-    poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
-    poller.start()
-    try:
+    with _polling(runner):
         first = ledger.position()
         assert _until(lambda: runner.merkle_log.size() == first)  # type: ignore[union-attr]
         b.class_with_students(ledger, count=2)
         head = ledger.position()
         assert _until(lambda: all(runner.store.position(n) == head for n in runner.projections))
         assert runner.merkle_log.size() == first  # one catch-up a tree_every: the read models went on alone
-    finally:
-        stop.set()
-        poller.join(30)
     runner.tree_every = 0.0
+    with _polling(runner):
+        assert _until(lambda: runner.merkle_log.size() == head)  # type: ignore[union-attr]
+
+
+@contextmanager
+def _polling(runner: Runner) -> Iterator[None]:
+    """The runner's poller in a thread for the block, stopped and joined after it."""
     stop = threading.Event()
     poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
     poller.start()
     try:
-        assert _until(lambda: runner.merkle_log.size() == head)  # type: ignore[union-attr]
+        yield
     finally:
         stop.set()
         poller.join(30)
