@@ -137,7 +137,7 @@ class Runner:
         total = 0
         while True:
             head = self.ledger.position()
-            positions = {n: self.store.position(n) for n in names}
+            positions = self.store.positions(names)  # one statement for all of them
             behind = [n for n in names if positions[n] < head]
             if not behind:
                 return total
@@ -564,7 +564,8 @@ class Runner:
                 self.catch_up()  # help the poller, or stand in for it when none runs
             except Exception as e:  # the poller reports it; the positions below decide
                 log.debug("wait_for: catching up failed (%s: %s)", type(e).__name__, e)
-            if all(self.store.position(n) >= position or self._nothing_for(n, position) for n in self.projections):
+            applied = self.store.positions(list(self.projections))
+            if all(applied[n] >= position or self._nothing_for(n, position) for n in self.projections):
                 return True
             time.sleep(0.02)
         return False
