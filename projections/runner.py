@@ -255,8 +255,8 @@ class Runner:
         others = [([self.projections[n] for n in part if n in self.projections],
                    self.merkle_log is not None and self.merkle_log.name in part) for part in parts[1:]]
         with ProcessPoolExecutor(len(others), mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_rebuild_part, type(self.ledger), env, projections, merkle, batch, save_every)
-                       for projections, merkle in others]
+            futures = [pool.submit(_rebuild_part, type(self.ledger), env, projections, merkle, batch, save_every,
+                                   os.getpid()) for projections, merkle in others]
             try:
                 here = self.rebuild(parts[0], batch, save_every, processes=1)
             finally:
@@ -751,8 +751,11 @@ class Background:
 
 
 def _rebuild_part(ledger_class: type[Ledger], env: dict[str, str], projections: list[Projection], merkle: bool,
-                  batch: int, save_every: int) -> int:
-    """A part of a rebuild, in a process of its own (``Runner._rebuild_in_processes``)."""
+                  batch: int, save_every: int, parent: int | None = None) -> int:
+    """A part of a rebuild, in a process of its own (``Runner._rebuild_in_processes``); it ends itself
+    if the process ``parent`` that started it dies (``exit_with``)."""
+    if parent is not None:
+        exit_with(parent)
     ledger = ledger_class(env=env)
     try:
         runner = Runner(ledger, DocumentStore(ledger.storage), projections,
@@ -760,6 +763,25 @@ def _rebuild_part(ledger_class: type[Ledger], env: dict[str, str], projections: 
         return runner.rebuild(runner.names(), batch, save_every, processes=1)
     finally:
         ledger.close()
+
+
+def exit_with(parent: int, every: float = 0.5) -> threading.Thread:
+    """End this process, at once and with status 1, once the process ``parent`` (the one that started it)
+    has died: a rebuild's second process would otherwise go on saving its part alone after its parent was
+    killed (SIGKILL, the OOM killer), beside the rebuild an operator starts again. Its saves are
+    compare-and-set (ADR 0014), so it could not corrupt a read model, but it would hold connections and
+    refuse the new rebuild's saves until it ended. Orphaned, this process is adopted by another (init or a
+    subreaper): its parent's pid changes, which a daemon thread checks every ``every`` seconds."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        log.error("the process that started this part of a rebuild (pid %d) has ended: stopping", parent)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="gakuseki-rebuild-parent", daemon=True)
+    thread.start()
+    return thread
 
 
 @contextlib.contextmanager

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -329,3 +335,40 @@ def test_a_requests_help_stops_at_its_deadline(backend: Backend, ledger: Ledger)
     assert all(runner.store.position(name) == 0 for name in runner.projections)
     assert runner.catch_up(deadline=time.monotonic() + 60) > 0
     assert all(row["lag"] == 0 for row in runner.status() if row["projection"] in runner.projections)
+
+
+def _gone(pid: int) -> bool:
+    """The process has ended (a zombie its new parent has not reaped yet counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
+def test_a_part_of_a_rebuild_ends_itself_when_the_process_that_started_it_is_killed(tmp_path: Path) -> None:
+    """A rebuild's second process watches its parent (``exit_with``): SIGKILL the parent and the part ends
+    within a second or two instead of going on alone."""
+    part = ("import sys, time; from projections.runner import exit_with; "
+            "exit_with(int(sys.argv[1]), every=0.05); time.sleep(120)")
+    parent = ("import os, subprocess, sys, time; "
+              f"child = subprocess.Popen([sys.executable, '-c', {part!r}, str(os.getpid())]); "
+              "print(child.pid, flush=True); time.sleep(120)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    starter = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        assert starter.stdout is not None
+        child = int(starter.stdout.readline())
+        time.sleep(1.0)  # the part has started and watches
+        assert not _gone(child)
+        starter.kill()
+        starter.wait()
+        deadline = time.monotonic() + 30
+        while not _gone(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _gone(child)
+    finally:
+        starter.kill()
+        with contextlib.suppress(ProcessLookupError, NameError):
+            os.kill(child, signal.SIGKILL)
