@@ -69,6 +69,9 @@ CATCH_UP_SAVE_EVERY = 50_000  # a save every few seconds: /health sees it advanc
 # up itself (ADR 0041). Each catch-up costs a read and a transaction of tiles whatever it appends: at one
 # class roll a poll (30 events) about ten times the CPU per event of a second's rolls at once (ADR 0047).
 TREE_EVERY = 1.0
+# The longest the poller lets the alert process judge in one turn of its loop before it brings the read
+# models up again (seconds; at least one page is judged a turn).
+RAISE_TURN = 1.0
 
 
 class Runner:
@@ -131,7 +134,7 @@ class Runner:
         return cleared
 
     def catch_up(self, name: str | Sequence[str] | None = None, batch: int = 1000,
-                 deadline: float | None = None) -> int:
+                 deadline: float | None = None, stop: threading.Event | None = None) -> int:
         """Run until the named (or every) projection has applied the whole log; returns events read.
 
         Projections at the same position advance together (one read of each page, one decode per
@@ -142,13 +145,15 @@ class Runner:
         A group ``BULK_FROM`` events or more behind is caught up the way a rebuild runs, its documents
         held in memory between saves (``_catch_up_in_bulk``, ADR 0051). ``deadline`` (a
         ``time.monotonic()``): a request's help (``wait``), page by page, stopping once it has passed.
+        ``stop``: the poller's; once set, the catch-up ends at its next page or save (a stop of the
+        projections process does not wait for a catch-up of the whole log).
         """
         names = [name] if isinstance(name, str) else list(name or self.projections)
         if self._merkle(names):  # the read models first: the forms wait for them, nothing waits for the tree
             assert self.merkle_log is not None
-            return (self.catch_up(names, batch, deadline) if names else 0) + self.merkle_log.catch_up()
+            return (self.catch_up(names, batch, deadline, stop) if names else 0) + self.merkle_log.catch_up()
         total = 0
-        while deadline is None or time.monotonic() < deadline:
+        while (deadline is None or time.monotonic() < deadline) and not (stop is not None and stop.is_set()):
             head = self.ledger.position()
             positions = self.store.positions(names)  # one statement for all of them
             behind = [n for n in names if positions[n] < head]
@@ -158,24 +163,25 @@ class Runner:
             group = [self.projections[n] for n in behind if positions[n] == low]
             try:
                 if deadline is None and head - low >= BULK_FROM:
-                    total += self._catch_up_in_bulk(group, head)
+                    total += self._catch_up_in_bulk(group, head, stop)
                 else:
                     total += self._advance(group, low, head, batch)
             except StaleUpdate:  # another runner applied this page first: read on from where it is now
                 continue
         return total
 
-    def _catch_up_in_bulk(self, group: Sequence[Projection], head: int) -> int:
+    def _catch_up_in_bulk(self, group: Sequence[Projection], head: int, stop: threading.Event | None = None) -> int:
         """Bring projections standing at one position far behind ``head`` up to it as a rebuild does
         (``_build``, without emptying them): each page read and decoded once, the documents it changes
         kept in memory and saved with the positions every ``CATCH_UP_SAVE_EVERY`` events, every key
         not held looked up in the store. Documents derived from others (the dashboards' figures, the
         code index) are derived once a save, not once a page. A save refused because another runner
         moved a projection meanwhile raises StaleUpdate (what was applied since the last save is
-        dropped); the documents of a save are those of the log up to its position, as after a page."""
+        dropped); the documents of a save are those of the log up to its position, as after a page. Once
+        ``stop`` is set it ends at its next save."""
         read = [0]
         with _no_cycle_collection():
-            self._build(group, head, REBUILD_BATCH, CATCH_UP_SAVE_EVERY, None, read, None)
+            self._build(group, head, REBUILD_BATCH, CATCH_UP_SAVE_EVERY, None, read, None, stop)
         return read[0]
 
     def rebuild(self, names: str | Sequence[str] | None = None, batch: int = REBUILD_BATCH,
@@ -267,12 +273,14 @@ class Runner:
         return max([here, *(r for r in results if isinstance(r, int))])
 
     def _build(self, chosen: Sequence[Projection], head: int, batch: int, save_every: int,
-               saved: dict[str, set[str]] | None, read: list[int], tree: MerkleLog | None) -> None:
+               saved: dict[str, set[str]] | None, read: list[int], tree: MerkleLog | None,
+               stop: threading.Event | None = None) -> None:
         """Apply the log from the projections' common position up to ``head``, holding documents in
         memory between saves (see ``rebuild``). ``saved``: when given, the only keys the store holds
         for each projection, extended with those saved here; ``read[0]`` counts the events read.
         ``tree``: the Merkle log, kept from the same pages (every event, whatever its type) when it
-        stands at the same position; otherwise, or once a save of it is refused, left to catch up."""
+        stands at the same position; otherwise, or once a save of it is refused, left to catch up.
+        ``stop``: once set, the pass ends after its next save (short of ``head``)."""
         since = start = self.store.position(chosen[0].name)
         follow = tree is not None and tree.follows(start)
         topics = () if follow else sorted({TOPIC_PREFIX + t for p in chosen for t in p.topics})
@@ -346,6 +354,8 @@ class Runner:
                     since, pending = start, 0
                     for t in targets:
                         t.saved_now()
+                if page and stop is not None and stop.is_set():
+                    page = []  # ends here, the last save done: what it saved is kept, the rest is read again later
                 if not page:
                     if writing is not None and not writing.result():
                         self._unfollow(tree)
@@ -635,10 +645,10 @@ class Runner:
             due = [n for n in self.names()
                    if (n not in broken or broken[n][0] <= now) and (n != tree or tree_due <= now)]
             try:
-                read = self._catch_up_apart(due, broken, interval, max_retry)
+                read = self._catch_up_apart(due, broken, interval, max_retry, stop)
                 if tree in due:
                     tree_due = time.monotonic() + self.tree_every
-                read += self._raise_alerts(broken, interval, max_retry)
+                read += self._raise_alerts(broken, interval, max_retry, stop)
                 self._publish(broken)
             except Exception as e:  # the loop must not die
                 failures += 1
@@ -657,7 +667,8 @@ class Runner:
             if read == 0:
                 stop.wait(interval)
 
-    def _raise_alerts(self, broken: dict[str, tuple[float, int]], interval: float, max_retry: float) -> int:
+    def _raise_alerts(self, broken: dict[str, tuple[float, int]], interval: float, max_retry: float,
+                      stop: threading.Event | None = None) -> int:
         """Let the alert process judge what the read models have applied (ADR 0042). A transient failure is
         raised to the loop's backoff; a bug sets it aside like a broken projection (tried again after a
         growing pause; /health names it as stalled while the log grows)."""
@@ -667,7 +678,9 @@ class Runner:
         if name in broken and broken[name][0] > time.monotonic():
             return 0
         try:
-            read: int = self.raiser.catch_up()
+            # a turn of the loop at most (``RAISE_TURN``): the read models, which every wait_for read waits
+            # for, are not held up behind a long judging (after a stop of the process, or a busy day)
+            read: int = self.raiser.catch_up(deadline=time.monotonic() + RAISE_TURN, stop=stop)
         except Exception as e:
             if transient(e):
                 raise
@@ -694,11 +707,11 @@ class Runner:
                       exc_info=True)
 
     def _catch_up_apart(self, names: list[str], broken: dict[str, tuple[float, int]], interval: float,
-                        max_retry: float) -> int:
+                        max_retry: float, stop: threading.Event | None = None) -> int:
         """Catch the named projections up together; when one of them fails with a bug, one at a time,
         setting aside the ones that fail. Transient failures are raised."""
         try:
-            read = self.catch_up(names) if names else 0
+            read = self.catch_up(names, stop=stop) if names else 0
         except Exception as e:
             if transient(e):
                 raise
@@ -710,7 +723,7 @@ class Runner:
         read = 0
         for n in names:
             try:
-                read += self.catch_up(n)
+                read += self.catch_up(n, stop=stop)
             except Exception as e:
                 if transient(e):
                     raise

@@ -372,3 +372,50 @@ def test_a_part_of_a_rebuild_ends_itself_when_the_process_that_started_it_is_kil
         starter.kill()
         with contextlib.suppress(ProcessLookupError, NameError):
             os.kill(child, signal.SIGKILL)
+
+
+class StoppingStore(DocumentStore):
+    """A real store that sets the poller's stop once it has saved (the stop of `projections run` arriving
+    in the middle of a catch-up)."""
+
+    def __init__(self, store: DocumentStore, stop: threading.Event) -> None:
+        super().__init__(store.storage)
+        self.stop = stop
+
+    def save_encoded(self, updates: Any, position: int, since: int) -> None:  # save_many's too
+        super().save_encoded(updates, position, since)
+        self.stop.set()
+
+
+def test_a_stop_ends_a_catch_up_in_bulk_at_its_next_save_and_the_next_catch_up_reads_on_from_there(
+        backend: Backend, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    _a_term_of_rolls(ledger)
+    fresh = runner_for(ledger, backend)
+    fresh.rebuild()
+    expected = {name: fresh.fingerprint(name) for name in fresh.projections}
+    for name in fresh.projections:
+        fresh.store.clear(name)
+    _far_behind(monkeypatch)
+    stop = threading.Event()
+    runner = Runner(ledger, StoppingStore(fresh.store, stop), all_projections())
+    assert runner.catch_up(stop=stop) > 0
+    positions = {runner.store.position(name) for name in runner.projections}
+    assert len(positions) == 1
+    assert 0 < positions.pop() < ledger.position()  # one save (9 events and the rest of a roll), then it ended
+    assert runner.catch_up(stop=stop) == 0  # a stop already set: nothing more is read
+    runner.catch_up()
+    assert {name: runner.fingerprint(name) for name in runner.projections} == expected
+
+
+def test_the_poller_stops_within_a_save_of_a_catch_up_in_bulk(
+        backend: Backend, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    _a_term_of_rolls(ledger)
+    _far_behind(monkeypatch)
+    stop = threading.Event()
+    plain = runner_for(ledger, backend)
+    runner = Runner(ledger, StoppingStore(plain.store, stop), all_projections())
+    poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
+    poller.start()
+    poller.join(30)
+    assert not poller.is_alive()
+    assert 0 < min(runner.store.position(name) for name in runner.projections) < ledger.position()
