@@ -38,6 +38,7 @@ __all__ = [
     "multiproof",
     "multiproof_ranges",
     "node_hash",
+    "perfect_levels",
     "range_hash",
     "root_of",
     "verify_consistency",
@@ -105,11 +106,7 @@ class Levels:
     __slots__ = ("levels",)
 
     def __init__(self, leaf_hashes: Iterable[bytes] = ()) -> None:
-        self.levels: list[list[bytes]] = [list(leaf_hashes)]
-        row = self.levels[0]
-        while len(row) >= 2:
-            row = [node_hash(row[i], row[i + 1]) for i in range(0, len(row) - 1, 2)]
-            self.levels.append(row)
+        self.levels: list[list[bytes]] = perfect_levels(list(leaf_hashes))
 
     @property
     def size(self) -> int:
@@ -127,6 +124,19 @@ class Levels:
         if not 0 <= size <= self.size:
             raise ValueError(f"a tree of {self.size} leaves has no root at size {size}")
         return range_hash(0, size, self.node)
+
+
+def perfect_levels(leaf_hashes: list[bytes]) -> list[list[bytes]]:
+    """Every perfect node over these leaves, level by level: ``[leaves, level 1, level 2, ...]``, level h
+    holding the nodes over leaves [i << h, (i + 1) << h) while they fit (a level at a time: one
+    ``node_hash`` a node, inlined)."""
+    levels = [leaf_hashes]
+    row = leaf_hashes
+    sha256 = _sha256
+    while len(row) >= 2:
+        row = [sha256(b"\x01" + left + right).digest() for left, right in zip(row[0::2], row[1::2], strict=False)]
+        levels.append(row)
+    return levels
 
 
 def root_of(leaf_hashes: Iterable[bytes]) -> bytes:
