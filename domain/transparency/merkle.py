@@ -39,6 +39,7 @@ __all__ = [
     "multiproof_ranges",
     "node_hash",
     "perfect_levels",
+    "perfect_nodes",
     "range_hash",
     "root_of",
     "verify_consistency",
@@ -84,17 +85,23 @@ def range_hash(start: int, end: int, node: NodeSource) -> bytes:
         if start == end == 0:
             return EMPTY_ROOT
         raise ValueError(f"an empty or reversed range [{start}, {end})")
-    parts: list[bytes] = []
-    while start < end:
-        level = (end - start).bit_length() - 1
-        while start & ((1 << level) - 1):
-            level -= 1
-        parts.append(node(level, start >> level))
-        start += 1 << level
+    parts = [node(level, index) for level, index in perfect_nodes(start, end)]
     acc = parts.pop()
     while parts:
         acc = node_hash(parts.pop(), acc)
     return acc
+
+
+def perfect_nodes(start: int, end: int) -> list[tuple[int, int]]:
+    """The perfect nodes (level, index) that ``range_hash`` folds the range [start, end) from, left to right."""
+    nodes: list[tuple[int, int]] = []
+    while start < end:
+        level = (end - start).bit_length() - 1
+        while start & ((1 << level) - 1):
+            level -= 1
+        nodes.append((level, start >> level))
+        start += 1 << level
+    return nodes
 
 
 class Levels:
