@@ -173,9 +173,8 @@ class AuditDatabase:
             if page:
                 yield page
         finally:
-            if not done:  # left early (an error, or the caller stopped): stop the server sending the rest
-                connection.cancel_safe()
-                while get(0)[0] >= 0:
+            if not done:  # left early (an error, or the caller stopped): the rest read and dropped, so the
+                while get(0)[0] >= 0:  # connection goes on in its transaction
                     pass
             result = pg.get_result()
             while pg.get_result() is not None:
