@@ -535,7 +535,8 @@ def _over(width: float, room: float) -> bool:
 
 
 # Kinsoku (禁則): what may not begin a line, and what may not end one.
-_NO_START = frozenset("、。，．・：；？！ー―）」』〕］｝〉》】ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々ゝゞヽヾ〜…‥"
+_NO_START = frozenset("、。，．・：；？！ー―）」』〕］｝〉》】ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々"
+                      "ゝゞヽヾ〜…‥"
                       ",.)]}:;!?%")
 _NO_END = frozenset("（「『〔［｛〈《【([{")
 
