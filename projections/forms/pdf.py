@@ -410,7 +410,7 @@ class _Body:
         drawn = (_drawn(placed, len(rows), widths, self.width, 7.5 if small else 9.0)
                  if self.width and isinstance(widths, list) and not plain else None)
         if drawn is not None:
-            return {"columns": widths, "small": small, "caption": caption, "drawn": drawn}
+            return {"columns": widths, "small": small, "caption": caption, "drawn": _positioned(drawn)}
         return {"columns": widths, "plain": plain, "small": small, "caption": caption, "head": head, "cells": cells}
 
 
@@ -640,8 +640,8 @@ def _drawn(placed: list[_Placed], count: int, widths: list[str], width: float, s
                 content = [part for line in broken for part in (["br"], line)][1:]
                 lines = [(_ems(line) * at, at) for line in broken]
             need = 2 * INSET_Y + CAP * sum(h for _, h in lines) + LEADING * at * (len(lines) - 1)
-        else:
-            need = 2 * INSET_Y + CAP * at
+        else:  # an empty cell is as high as its inset (Typst's table: a row of empty cells and 7pt labels is lower)
+            need = 2 * INSET_Y
         cells.append((row, col, span, args, content))
         if down == 1:
             heights[row] = max(heights[row], need)
@@ -688,8 +688,37 @@ def _drawn(placed: list[_Placed], count: int, widths: list[str], width: float, s
         _runs(rules, b, [c for c in range(columns) if (b, c) not in across_h], vertical=0)
     for b in range(columns + 1):
         _runs(rules, b, [r for r in range(count) if (b, r) not in across_v], vertical=1)
-    return {"xs": [round(x, 3) for x in xs], "ys": [round(y, 3) for y in ys], "fills": _merged(fills),
-            "rules": rules, "texts": texts}
+    return {"xs": xs, "ys": ys, "fills": _merged(fills), "rules": rules, "texts": texts}
+
+
+_KINDS = {"": 0, "center": 1, "right": 2, "run": 3, "lines-center": 4, "lines-right": 5}
+
+
+def _positioned(drawn: dict[str, Any]) -> dict[str, Any]:
+    """``_drawn``'s table as page.typ draws it: every position in pt (two decimals), so that Typst looks
+    nothing up and works nothing out per item (its scripting costs some 10 µs a step). Fills (x, y, width,
+    height, fill) and rules (x, y, length, 1 when vertical) from the table's top left; texts (kind, x, y,
+    small, extra, parts) where kind 0 is a line set from x, 1 one centered at x from the middle of the
+    table, 2 one ending at x from its right edge, 3 a run of marks (extra: the tracking), 4 and 5 lines
+    centered or set right in a box (extra: its width) from x; y is the top of the text."""
+    xs, ys = drawn["xs"], drawn["ys"]
+    width = xs[-1]
+    texts = []
+    for col, row, span, align, small, parts in drawn["texts"]:
+        x, y, w = xs[col], ys[row] + INSET_Y, xs[col + span] - xs[col]
+        kind = _KINDS[align]
+        if kind == 3:  # span: the run's columns, each as wide as the first; small: the glyph's width
+            w = xs[col + 1] - xs[col]
+            texts.append([3, round(x + (w - small) / 2, 2), round(y, 2), False, round(w - small, 2), parts])
+            continue
+        at = x + INSET_X if kind in (0, 4, 5) else x + w / 2 - width / 2 if kind == 1 else x + w - INSET_X - width
+        texts.append([kind, round(at, 2), round(y, 2), small, round(w - 2 * INSET_X, 2) if kind > 3 else 0, parts])
+    return {"xs": [round(x, 2) for x in xs], "ys": [round(y, 2) for y in ys],
+            "fills": [[round(xs[c], 2), round(ys[r], 2), round(xs[c2] - xs[c], 2), round(ys[r2] - ys[r], 2), f]
+                      for c, r, c2, r2, f in drawn["fills"]],
+            "rules": [[round(xs[e], 2), round(ys[a], 2), round(ys[b] - ys[a], 2), 1] if v else
+                      [round(xs[a], 2), round(ys[e], 2), round(xs[b] - xs[a], 2), 0] for e, a, b, v in drawn["rules"]],
+            "texts": texts}
 
 
 def _flat(parts: _Inline) -> Iterator[Any]:

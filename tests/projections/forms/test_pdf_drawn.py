@@ -36,11 +36,18 @@ def only_table(page: str) -> dict[str, Any]:
     return table
 
 
+@pytest.fixture
+def by_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The drawn tables as ``_drawn`` works them out, by their cells' indices (before ``_positioned``)."""
+    monkeypatch.setattr(pdf, "_positioned", lambda drawn: drawn)
+
+
+@pytest.mark.usefixtures("by_index")
 def test_a_grid_is_drawn_with_its_spans_fills_rules_and_runs_of_marks() -> None:
     drawn = only_table(GRID)["drawn"]
     line = pdf.CAP * 7.5 + 2 * pdf.INSET_Y  # one line at the grid's 7.5pt, and the inset
-    assert drawn["ys"] == [round(line * i, 3) for i in range(4)]
-    assert drawn["xs"][-1] == round(pdf.TEXT_WIDTH[False], 3)  # as wide as the page
+    assert drawn["ys"] == pytest.approx([line * i for i in range(4)])
+    assert drawn["xs"][-1] == pytest.approx(pdf.TEXT_WIDTH[False])  # as wide as the page
     grades = drawn["xs"][2:]
     assert len({round(b - a, 2) for a, b in itertools.pairwise(grades)}) == 1  # the grades share the rest
     # the texts in the form's order, the subject's name (a cell spanning two rows) before its rows' cells;
@@ -61,11 +68,15 @@ def test_a_grid_is_drawn_with_its_spans_fills_rules_and_runs_of_marks() -> None:
     assert [4, 1, 5, 2, "closed"] in drawn["fills"]
 
 
+@pytest.mark.usefixtures("by_index")
 def test_a_cell_of_two_lines_makes_its_row_taller_and_a_long_text_is_broken_where_japanese_allows() -> None:
     page = GRID.replace("<th class=\"mark\">第3学年</th>", "<th class=\"mark\">第3学年<br>(写し)</th>")
     drawn = only_table(page)["drawn"]
     two = 2 * pdf.CAP * 7.5 + pdf.LEADING * 7.5 + 2 * pdf.INSET_Y
-    assert drawn["ys"][1] == round(two, 3)
+    assert drawn["ys"][1] == pytest.approx(two)
+    empty = GRID.replace('<td class="mark">3</td>', '<td class="mark"></td>')
+    assert only_table(empty)["drawn"]["ys"][3] - only_table(empty)["drawn"]["ys"][2] == pytest.approx(
+        pdf.CAP * 7.0 + 2 * pdf.INSET_Y)  # a row of empty cells and a 7pt label: as low as the label
     head = next(t for t in drawn["texts"] if t[5][0] == "第3学年")
     assert head[3] == "lines-center"  # each line centered in its box
     # 禁則: no line begins with a closing mark or a small kana; Latin is not broken inside a word
@@ -113,14 +124,15 @@ def test_the_drawn_form_shows_every_text_where_the_typst_table_showed_it(
         m.setattr(pdf, "_drawn", lambda *_: None)
         laid_out = pdf.render("cumulative_record", doc)
     assert drawn != laid_out
-    # 様式1: each piece of text starts where Typst's tables set it (within a point; a run of marks
-    # starts with its first), and the page holds the same characters
-    near: Callable[[tuple[float, float, str]], bool] = lambda c: any(  # noqa: E731
-        abs(c[0] - x) < 1.0 and abs(c[1] - y) < 1.0 and t.replace(" ", "")[0] == c[2].replace(" ", "")[0]
-        for x, y, t in chunks(laid_out, 0))
-    assert all(near(c) for c in chunks(drawn, 0))
-    text = [sorted("".join(t for *_, t in chunks(body, 0)).replace(" ", "")) for body in (drawn, laid_out)]
-    assert text[0] == text[1]
+    # 様式1 and 様式2 (the 3 grades of this child fit on a page): each piece of text starts where Typst's
+    # tables set it (within a point; a run of marks starts with its first), and a page holds the same characters
+    for page in (0, 1):
+        near: Callable[[tuple[float, float, str]], bool] = lambda c, page=page: any(  # noqa: E731
+            abs(c[0] - x) < 1.0 and abs(c[1] - y) < 1.0 and t.replace(" ", "")[0] == c[2].replace(" ", "")[0]
+            for x, y, t in chunks(laid_out, page))
+        assert all(near(c) for c in chunks(drawn, page))
+        text = [sorted("".join(t for *_, t in chunks(body, page)).replace(" ", "")) for body in (drawn, laid_out)]
+        assert text[0] == text[1]
 
 
 def test_a_corrected_assessment_prints_its_trail_in_the_pdf(
