@@ -16,7 +16,10 @@
   are typeset from their HTML view: ``typeset`` reads the page into a JSON tree that one constant
   template, page.typ, lays out (ADR 0044): the same items, labels, correction trails and grid, so the
   page and the PDF show one layout. A label column is as wide as its text (``_fitted_widths``), not
-  Typst's ``auto``, which lays its cells out twice. The 指導要録 and the
+  Typst's ``auto``, which lays its cells out twice. A table whose every cell pdf.py can measure is
+  drawn, not laid out by Typst (``_drawn``, ADR 0048): its fills, rules and each cell's text at a place
+  worked out here, a long text broken into lines here (禁則), a run of marks as one tracked text; a table
+  with a correction trail in a cell (or text that cannot be broken) stays a Typst table. The 指導要録 and the
   健康診断票 pages are laid out as the official forms, the grades side by side (ADR 0036): a table of
   class ``grid`` shares the page's width equally among its grade columns after its
   ``data-labels`` label columns; ``data-widths`` gives a table its own Typst column widths.
