@@ -16,8 +16,11 @@ The run, in order (each measurement module says what it measures and how):
    Merkle log built again from the whole log (its append rate);
 4. `gakuseki serve` and `gakuseki projections run` on the ledger, `gakuseki serve` on the second;
 5. ``--rounds`` interleaved rounds, each one running every baseline beside the figure it is compared
-   with: library 30-event save, rolls at 8 clients, raw 30-row insert, rolls at 32 clients, library
-   1-event save, assessment POSTs at 32 clients, raw document read, form reads, as_of, packets;
+   with: library 30-event save, rolls at 8 clients (half with the Merkle log kept beside them, then
+   all with the read models alone projected, then the other half with the Merkle log again: the
+   ratio's two sides share any drift, and each phase reports the projections process's CPU per
+   roll), raw 30-row insert, rolls at 32 clients, library 1-event save, assessment POSTs at 32
+   clients, raw document read, form reads, as_of, packets;
 6. the memory reading after a mixed load (bench/memory.py);
 7. the table (bench/report.py) on stdout, the results as JSON (``--json``, default
    bench/results/bench-<scale>-<time>.json, and its table as Markdown beside it); every process is
@@ -37,6 +40,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +114,26 @@ def wait_for_projections(deployment: Deployment, timeout: float = 600.0,
             return
         time.sleep(0.1)
     raise RuntimeError(f"the projections did not catch up within {timeout:.0f} s: {rows}")
+
+
+def projected(projector: transparency.Projector, deployment: Deployment, phase: Callable[[], dict[str, Any]],
+              counted: Callable[[str], bool] = lambda name: True) -> dict[str, Any]:
+    """Run a phase of rolls and wait until the projections process has applied them; its figures, with the
+    CPU seconds the projections process spent meanwhile (``projections_cpu_s``, from /proc: Linux only)."""
+    before = process_cpu(projector.pid)
+    figures = phase()
+    wait_for_projections(deployment, counted=counted)
+    figures["projections_cpu_s"] = process_cpu(projector.pid) - before
+    return figures
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user and system, every thread) a process has used so far; 0.0 where /proc has none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def commit() -> str:
@@ -267,18 +291,28 @@ def measure(scale: Any, rounds: int, records: list[dict[str, Any]], ds: Dataset,
         on = spy.phase if r == 0 else (lambda name: contextlib.nullcontext())
         c8, c32 = CONCURRENCY
         rec["lib_save30"] = raw.lib_save(scale.baseline_saves, 30)
+        # The rolls with the Merkle log beside them, in two halves around its baseline (the same rolls with
+        # the read models alone projected: no Merkle log, no signing), so that a drift of the machine or
+        # of the database over the three phases weighs on both sides alike (A B A). Each phase starts
+        # with its projections process current and ends once it has applied the phase's rolls: its CPU
+        # time over the phase is the projections' cost of those rolls. Twice the level's rolls a side: a
+        # phase of one level's rolls lasts about a second, too short for a ratio of 5 % on a shared machine.
+        n8, plain = 2 * scale.rolls_per_level, transparency.not_merkle
         wait_for_projections(first)  # the Merkle log beside the rolls starts from where the read models are
         with on(f"roll_c{c8}"):
-            rec[f"roll_c{c8}"] = http_load.rolls(host, port, roll_pool, scale.rolls_per_level, c8)
-        # the baseline: the same rolls with the read models alone projected (no Merkle log, no signing)
+            halves = [projected(projector, first, partial(http_load.rolls, host, port, roll_pool, n8 // 2, c8))]
         projector.swap(merkle=False)
-        wait_for_projections(first, counted=transparency.not_merkle)
-        rec[f"roll_c{c8}_no_merkle"] = http_load.rolls(host, port, roll_pool, scale.rolls_per_level, c8)
+        wait_for_projections(first, counted=plain)
+        rec[f"roll_c{c8}_no_merkle"] = http_load.rolls_together([projected(
+            projector, first, partial(http_load.rolls, host, port, roll_pool, n8, c8), counted=plain)])
         projector.swap(merkle=True)
-        wait_for_projections(first)  # the Merkle log caught up before anything else is measured
+        wait_for_projections(first)
+        halves.append(projected(projector, first, partial(http_load.rolls, host, port, roll_pool, n8 - n8 // 2, c8)))
+        rec[f"roll_c{c8}"] = http_load.rolls_together(halves)
         rec["pg_insert30"] = raw.pg_insert30(scale.baseline_saves)
         with on(f"roll_c{c32}"):
-            rec[f"roll_c{c32}"] = http_load.rolls(host, port, roll_pool, scale.rolls_per_level, c32)
+            rec[f"roll_c{c32}"] = http_load.rolls_together([http_load.rolls(host, port, roll_pool,
+                                                                             scale.rolls_per_level, c32)])
         rec["lib_save1"] = raw.lib_save(scale.baseline_saves, 1)
         with on(f"summary_c{WRITE_CLIENTS}"):
             rec[f"summary_c{WRITE_CLIENTS}"] = http_load.summaries(host, port, ds, tokens, scale.assessments,

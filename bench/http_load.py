@@ -135,9 +135,32 @@ def rolls(host: str, port: int, pool: RollPool, n: int, concurrency: int) -> dic
     load = http_client.run(host, port, pool.take(n), concurrency)
     ok = load.ok(201)
     events = sum(json.loads(a.body)["events"] for a in ok)
-    lat = latency_ms([a.seconds for a in ok])
-    return {"events_per_s": events / load.wall, "rolls_per_s": len(ok) / load.wall, "p50_ms": lat["p50"],
-            "p99_ms": lat["p99"], "ok": len(ok), "refused": load.refused(), "wall_s": load.wall}
+    return _rolls_figures(events, [a.seconds for a in ok], load.refused(), load.wall)
+
+
+def _rolls_figures(events: int, seconds: list[float], refused: dict[Any, int], wall: float) -> dict[str, Any]:
+    lat = latency_ms(seconds)
+    return {"events_per_s": events / wall, "rolls_per_s": len(seconds) / wall, "p50_ms": lat["p50"],
+            "p99_ms": lat["p99"], "ok": len(seconds), "refused": refused, "wall_s": wall, "events": events,
+            "_seconds": seconds}
+
+
+def rolls_together(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of several phases of rolls taken as one (events over their summed wall time, the
+    percentiles of every roll's latency, the projections process's CPU per roll when each part has it);
+    the latencies themselves are not kept in the results."""
+    seconds = [s for part in parts for s in part.pop("_seconds")]
+    refused: dict[Any, int] = {}
+    for part in parts:
+        for status, count in part["refused"].items():
+            refused[status] = refused.get(status, 0) + count
+    together = _rolls_figures(sum(part["events"] for part in parts), seconds, refused,
+                              sum(part["wall_s"] for part in parts))
+    together.pop("_seconds")
+    if all("projections_cpu_s" in part for part in parts):  # bench/__main__.py ``projected``
+        cpu = sum(part["projections_cpu_s"] for part in parts)
+        together.update(projections_cpu_s=cpu, projections_cpu_ms_per_roll=cpu / max(1, len(seconds)) * 1e3)
+    return together
 
 
 def assessments(host: str, port: int, pool: AssessmentPool, n: int, concurrency: int,

@@ -22,7 +22,10 @@ both layouts of the dataset (bench/dataset.py: ``by_class`` and ``interleaved``,
 its own), in the same run: each round reads and rebuilds one ledger, then the other, each rebuild
 beside its own log read. ``--before FILE`` also rebuilds each round with the ``Runner`` of that
 file (a ``projections/runner.py`` of an earlier commit: ``git show <commit>:projections/runner.py
-> FILE``), for a before and after in the same run. ``--profile DIR`` records the first round's rebuilds with cProfile
+> FILE``), for a before and after in the same run. ``--catch-up`` also
+clears every read model each round and times ``Runner.catch_up`` bringing them back (what the
+projections process's poller does after ``Runner.upgrade``), with ``--before``'s runner too.
+``--profile DIR`` records the first round's rebuilds with cProfile
 (``DIR/rebuild-<layout>.prof``) and prints the functions where most of the time went.
 """
 
@@ -100,6 +103,20 @@ def rebuild(ledger: Ledger, backend: Any, events: int, *, each: bool = False, ru
     return out
 
 
+def catch_up(ledger: Ledger, backend: Any, events: int, *, runner: Any = None) -> dict[str, Any]:
+    """Every read model cleared (as ``Runner.upgrade`` clears one of another version) and caught up by
+    ``Runner.catch_up``, what the projections process's poller runs: the Merkle log is left as it is."""
+    runner = runner or runner_for(ledger, backend)
+    names = list(runner.projections)
+    for name in names:
+        runner.store.clear(name)
+    t0, c0 = time.perf_counter(), time.process_time()
+    read = runner.catch_up(names)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"log_events": events, "events_read": read, "seconds": wall, "events_per_s": events / wall,
+            "cpu_seconds": cpu}
+
+
 def compare(argv: list[str] | None = None) -> int:
     """Seed both layouts, then rebuild each beside its log read, round after round; print the ratios."""
     import argparse
@@ -122,17 +139,21 @@ def compare(argv: list[str] | None = None) -> int:
     p.add_argument("--url", default=os.environ.get("GAKUSEKI_BENCH_URL") or DEFAULT_URL)
     p.add_argument("--profile", type=Path, metavar="DIR", help="cProfile the first round's rebuilds into DIR")
     p.add_argument("--before", type=Path, metavar="FILE", help="also rebuild with the Runner of this runner.py")
+    p.add_argument("--catch-up", action="store_true",
+                   help="also clear every read model and catch it up (the poller after an upgrade), each round")
     p.add_argument("--keep", action="store_true")
     args = p.parse_args(argv)
     before = None
     if args.before:
-        import importlib.util
+        import importlib
+        import sys
 
-        spec = importlib.util.spec_from_file_location("runner_before", args.before)
-        if spec is None or spec.loader is None:
+        if args.before.suffix != ".py" or not args.before.is_file():
             raise SystemExit(f"--before {args.before}: not a Python file")
-        before = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(before)
+        # imported by its name from its folder, so that a rebuild's second process (spawned: it imports the
+        # module of the function it runs, with this process's sys.path) finds it too
+        sys.path.insert(0, str(args.before.resolve().parent))
+        before = importlib.import_module(args.before.stem)
     scale, layouts = SCALES[args.scale], args.layouts.split(",")
     base = args.url.split("?")[0]
     conninfo = Backend.from_url(base).psycopg_conninfo()
@@ -180,6 +201,21 @@ def compare(argv: list[str] | None = None) -> int:
                     log(f"round {r + 1} {layout}: the runner of {args.before.name}: "
                         f"{old['events_per_s']:,.0f} events/s ({old['seconds']:.1f} s): "
                         f"{old['events_per_s'] / read['events_per_s']:.2f}×")
+                if args.catch_up:
+                    runners: list[tuple[str, Any]] = [("after", None)]
+                    if before is not None:
+                        from projections import all_projections
+                        from projections.store import DocumentStore
+
+                        runners.append(("before", before.Runner(ledger, DocumentStore(ledger.storage),
+                                                                all_projections(), merkle_log=MerkleLog(ledger))))
+                    for label, chosen in runners:
+                        caught = catch_up(ledger, backend, log_size(ledger), runner=chosen)
+                        vacuum_analyze(conninfo, schemas[layout])
+                        results[layout][-1][f"catch_up_{label}"] = caught
+                        log(f"round {r + 1} {layout}: catch-up from empty ({label}) {caught['events_per_s']:,.0f} "
+                            f"events/s ({caught['seconds']:.1f} s, CPU {caught['cpu_seconds']:.1f} s): "
+                            f"{caught['events_per_s'] / read['events_per_s']:.2f}× the log read")
                 log(f"round {r + 1} {layout}: rebuild {built['events_per_s']:,.0f} events/s "
                     f"({built['seconds']:.1f} s), "
                     f"log read {read['events_per_s']:,.0f} events/s: {ratio:.2f}×")
@@ -206,6 +242,12 @@ def compare(argv: list[str] | None = None) -> int:
         print(f"  {'':12} {'':>9}         CPU (this process and its second): "
               f"rebuild {cpu:.1f} s, log read {cpu_read:.1f} s "
               f"({cpu_read / cpu:.2f}×)")
+        for label in ("after", "before"):
+            if f"catch_up_{label}" in rows[0]:
+                cu = median(x[f"catch_up_{label}"]["events_per_s"] for x in rows)
+                ccpu = median(x[f"catch_up_{label}"]["cpu_seconds"] for x in rows)
+                print(f"  {'':12} {'':>9}         catch-up from empty ({label}) {cu:>9,.0f}/s: {cu / rd:.2f}× the "
+                      f"log read; CPU {ccpu:.1f} s")
         if before is not None:
             ob = median(x["before"]["events_per_s"] for x in rows)
             ocpu = median(x["before"]["cpu_seconds"] for x in rows)

@@ -58,6 +58,9 @@ FIGURES = [
            what="POST /v1/attendance-rolls, 8 clients, the read models projected without the Merkle log "
                 "(bench/read_models.py), in the same round"),
     Figure("baseline_roll_no_merkle_p99_ms_c8", "ms", ("roll_c8_no_merkle", "p99_ms")),
+    Figure("baseline_roll_no_merkle_projections_cpu_ms_per_roll_c8", "ms",
+           ("roll_c8_no_merkle", "projections_cpu_ms_per_roll"),
+           what="CPU of the process projecting the read models alone, per roll of that phase"),
     *[f for c in (8, 32) for f in (
         Figure(f"roll_events_per_s_c{c}", "events/s", (f"roll_c{c}", "events_per_s"), f"{LIB30}_events_per_s",
                what=f"POST /v1/attendance-rolls, 30 students, {c} clients"),
@@ -100,7 +103,11 @@ FIGURES = [
            what="the Merkle log built again from the whole log: leaves hashed, tiles stored, per page one tx"),
     Figure("roll_merkle_beside_vs_without_c8", "events/s", ("roll_c8", "events_per_s"),
            "baseline_roll_no_merkle_events_per_s_c8",
-           what="the class rolls at 8 clients with the Merkle log kept and signed beside them (issue 12: >= 0.95x)"),
+           what="the class rolls at 8 clients with the Merkle log kept and signed beside them (issue 12: >= 0.95x); "
+                "two halves, before and after the baseline"),
+    Figure("roll_projections_cpu_ms_per_roll_c8", "ms", ("roll_c8", "projections_cpu_ms_per_roll"),
+           "baseline_roll_no_merkle_projections_cpu_ms_per_roll_c8",
+           what="CPU of `gakuseki projections run` (read models, Merkle log, checkpoints) per roll of those phases"),
     Figure("inclusion_proof_p50_ms_http", "ms", ("inclusion_http", "p50_ms"), f"{PGREAD}_p50_ms",
            what="GET /v1/transparency/inclusion?position= at the latest checkpoint (the whole log), 1 client"),
     Figure("inclusion_proof_p99_ms_http", "ms", ("inclusion_http", "p99_ms"), f"{PGREAD}_p99_ms"),

@@ -7,14 +7,14 @@ for the class stream, saved in the same transaction, so rolls can be judged from
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from domain import curriculum, errors, streams, values
 from domain import school_year as school_years
 from domain.event import Event, Stamp, stamp
 from domain.school import ClassMemberJoined, ClassMemberLeft, LeaveReason, School, SchoolClass, SchoolYear
-from domain.sealing import require_open_year
+from domain.sealing import require_move_leaves_sealed_days, require_open_year
 from domain.student import (
     AdmissionIndexed,
     Guardian,
@@ -202,16 +202,32 @@ def end_leave(school: School, year: SchoolYear, student: Student, klass: SchoolC
 
 
 def withdraw(school: School, year: SchoolYear, student: Student, klass: SchoolClass, reason: str, *, on: date,
-             recorded_by: str, now: datetime) -> list[Event]:
-    """退学, on the day the principal approved it; the student is off the roll from that day."""
+             recorded_by: str, now: datetime,
+             later_classes: Sequence[tuple[SchoolClass, SchoolYear]] = ()) -> list[Event]:
+    """退学, on the day the principal approved it; the day is still on the roll, the next is not
+    (``off_roll_from``).
+
+    ``later_classes``: the school's classes of years after this one that the child is already placed in
+    (next year's class, formed before the year ends); the child comes off them too, from the first day
+    of the placement, so they are never on those rolls (as a transfer does, ADR 0025)."""
     _check_active(student, school, on)
     require_open_year(year, klass.year)
     meta = stamp(now, recorded_by, on)
-    return [
+    events: list[Event] = [
         StudentWithdrew(originator_id=student.id, originator_version=student.version + 1,
                         reason=values.text(reason, "reason", max_length=500), **meta),
         _leave_class(student, klass, "withdrawal", meta),
     ]
+    for later, later_year in later_classes:
+        placed = later.last_placement(student.id)
+        if placed is None or placed.left_on is not None:
+            continue
+        # The day of a 退学 is a day on the roll: the event is dated the day before the first day off this
+        # roll, which for next year's class is the day before its placement began.
+        off = max(on + timedelta(days=1), placed.joined_on)
+        require_move_leaves_sealed_days(later_year, later.year, later.grade, off, "on")
+        events.append(_leave_class(student, later, "withdrawal", stamp(now, recorded_by, off - timedelta(days=1))))
+    return events
 
 
 def graduate(school: School, year: SchoolYear, student: Student, klass: SchoolClass, *, on: date,

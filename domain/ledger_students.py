@@ -81,8 +81,24 @@ class StudentCommands(LedgerBase):
                  recorded_by: str) -> Receipt:
         student = self.student(student_id, expected_version=expected_version)
         school, year, klass, judged = self._with_class(student, on)
-        return self.record(enrollment_rules.withdraw(school, year, student, klass, reason, on=on,
-                                                     recorded_by=recorded_by, now=self.now()), unchanged=[judged])
+        later = self._later_classes(student, school.code, school_years.year_of(on))
+        events = enrollment_rules.withdraw(school, year, student, klass, reason, on=on, recorded_by=recorded_by,
+                                           now=self.now(), later_classes=later)
+        return self.record(events, unchanged=[judged, *(self.judged_on(school.code, c.year, state)
+                                                        for c, state in later if state is not None)])
+
+    def _later_classes(self, student: Student, school_code: str, leaving_year: int
+                       ) -> list[tuple[SchoolClass, SchoolYear]]:
+        """The classes of ``school_code`` of years after ``leaving_year`` the child is already placed in (next
+        year's class, formed before this year ended), with their school years: a child who leaves the school
+        comes off them too."""
+        later: list[tuple[SchoolClass, SchoolYear]] = []
+        for y, p in sorted(student.placements.items()):
+            found = self.find_class(school_code, y, p.grade, p.class_name) \
+                if y > leaving_year and p.school_code == school_code else None
+            if found is not None:
+                later.append((found, self.school_year(school_code, y)))
+        return later
 
     def graduate(self, student_id: UUID | str, *, on: date, expected_version: int | None = None,
                  recorded_by: str) -> Receipt:
@@ -108,11 +124,7 @@ class StudentCommands(LedgerBase):
                 sending_year = self.school_year(sending.code, school_years.year_of(left_on))
         later: list[tuple[SchoolClass, SchoolYear]] = []
         if kind == "transfer" and student.custodian == sending.code:  # next year's class, placed in spring break
-            for y, p in sorted(student.placements.items()):
-                found = self.find_class(sending.code, y, p.grade, p.class_name) \
-                    if y > school_years.year_of(left_on) and p.school_code == sending.code else None
-                if found is not None:
-                    later.append((found, self.school_year(sending.code, y)))
+            later = self._later_classes(student, sending.code, school_years.year_of(left_on))
         receiving_class = receiving_year = None
         if class_name and receiving is not None and not external:
             receiving_class = self.find_class(to_school, year, grade, class_name)

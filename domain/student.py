@@ -209,6 +209,7 @@ def evolve_student(state: Student | None, event: Event) -> Student:
         case StudentWithdrew() if state:
             state.status = "withdrawn"
             state.enrollments[-1].ended_on, state.enrollments[-1].ended_because = event.effective_on, "withdrawal"
+            _unplace_later(state, state.enrollments[-1].school_code, school_years.year_of(event.effective_on))
         case StudentGraduated() if state:
             state.status = "graduated"
             state.enrollments[-1].ended_on, state.enrollments[-1].ended_because = event.effective_on, "graduation"
@@ -239,7 +240,7 @@ def _place(state: Student, year: int, placement: Placement) -> None:
 
 
 def _unplace_later(state: Student, school: str, leaving_year: int) -> None:
-    """A child who transfers out is no longer placed in a class of the sending school for a year after
+    """A child who transfers out (or withdraws) is no longer placed in a class of the school for a year after
     the one they left in (a class of next year they were placed in during spring break): they never reach it."""
     for year in [y for y, p in state.placements.items() if y > leaving_year and p.school_code == school]:
         dropped = state.placements.pop(year)

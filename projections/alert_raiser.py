@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import time
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -94,13 +96,17 @@ class AlertRaiser:
     def position(self) -> int:
         return self.store.position(NAME)
 
-    def catch_up(self) -> int:
+    def catch_up(self, deadline: float | None = None, stop: threading.Event | None = None) -> int:
         """Judge what the log holds up to where the read models stand, then sweep the health examinations
-        due; returns events read."""
+        due; returns events read. With ``deadline`` (a ``time.monotonic()``) or ``stop`` (the poller's),
+        it ends after the page during which the deadline passed or the stop was set (at least one page is
+        judged), leaving the rest, and the sweep, to the next call."""
         head = self.ledger.position()
         total = 0
         while read := self.advance():
             total += read
+            if (deadline is not None and time.monotonic() >= deadline) or (stop is not None and stop.is_set()):
+                return total
         if self._read_models_at() >= head:  # judged from the whole log: an examination not yet applied is no absence
             self.sweep()
         return total

@@ -52,15 +52,26 @@ def transient(error: BaseException) -> bool:
 # one, every other read model and the Merkle log in the other (ADR 0047).
 MARKS = "AttendanceMarked"
 PARALLEL_FROM = 100_000  # events to rebuild from, at least, for a second process
+REBUILD_BATCH = 5000  # events a page of a rebuild (and of a catch-up in bulk)
 # A rebuild saves what it built every so many events (ADR 0034 chose 50,000; ADR 0047 200,000): each save
 # encodes and writes again every document changed since the last, and derives the code index from the
 # register, so fewer saves cost less; a rebuild stopped midway starts again from its last save.
 SAVE_EVERY = 200_000
+# A catch-up this far behind (a read model cleared by ``upgrade``, a projections process started after a
+# long stop) is run the way a rebuild runs (``Runner._build``): documents held in memory from page to page
+# and saved every ``CATCH_UP_SAVE_EVERY`` events, instead of read, applied and written again on every page
+# of ``CATCH_UP_BATCH``. Page by page, each page re-derives every document a page touches (a school's
+# dashboards figures, its code index): 492 s for the 1.35M events of the full bench (ADR 0051).
+BULK_FROM = 20_000
+CATCH_UP_SAVE_EVERY = 50_000  # a save every few seconds: /health sees it advance, a refused save loses little
 # The poller brings the Merkle log up to the head at most once a second (or the checkpoint cadence, if
 # shorter), not on every poll: nothing reads the tree between checkpoints but an export, which catches it
 # up itself (ADR 0041). Each catch-up costs a read and a transaction of tiles whatever it appends: at one
 # class roll a poll (30 events) about ten times the CPU per event of a second's rolls at once (ADR 0047).
 TREE_EVERY = 1.0
+# The longest the poller lets the alert process judge in one turn of its loop before it brings the read
+# models up again (seconds; at least one page is judged a turn).
+RAISE_TURN = 1.0
 
 
 class Runner:
@@ -122,20 +133,27 @@ class Runner:
                 self.store.set_version(name, version)
         return cleared
 
-    def catch_up(self, name: str | Sequence[str] | None = None, batch: int = 1000) -> int:
+    def catch_up(self, name: str | Sequence[str] | None = None, batch: int = 1000,
+                 deadline: float | None = None, stop: threading.Event | None = None) -> int:
         """Run until the named (or every) projection has applied the whole log; returns events read.
 
         Projections at the same position advance together (one read of each page, one decode per
         event, one transaction per page), as after a rebuild, which leaves them all at one position.
         A page refused because another runner (a request's ``wait_for``, another process) moved
         the projection first is read again from where that runner left it (ADR 0014).
+
+        A group ``BULK_FROM`` events or more behind is caught up the way a rebuild runs, its documents
+        held in memory between saves (``_catch_up_in_bulk``, ADR 0051). ``deadline`` (a
+        ``time.monotonic()``): a request's help (``wait``), page by page, stopping once it has passed.
+        ``stop``: the poller's; once set, the catch-up ends at its next page or save (a stop of the
+        projections process does not wait for a catch-up of the whole log).
         """
         names = [name] if isinstance(name, str) else list(name or self.projections)
         if self._merkle(names):  # the read models first: the forms wait for them, nothing waits for the tree
             assert self.merkle_log is not None
-            return (self.catch_up(names, batch) if names else 0) + self.merkle_log.catch_up()
+            return (self.catch_up(names, batch, deadline, stop) if names else 0) + self.merkle_log.catch_up()
         total = 0
-        while True:
+        while (deadline is None or time.monotonic() < deadline) and not (stop is not None and stop.is_set()):
             head = self.ledger.position()
             positions = {n: self.store.position(n) for n in names}
             behind = [n for n in names if positions[n] < head]
@@ -144,11 +162,30 @@ class Runner:
             low = min(positions[n] for n in behind)
             group = [self.projections[n] for n in behind if positions[n] == low]
             try:
-                total += self._advance(group, low, head, batch)
+                if deadline is None and head - low >= BULK_FROM:
+                    total += self._catch_up_in_bulk(group, head, stop)
+                else:
+                    total += self._advance(group, low, head, batch)
             except StaleUpdate:  # another runner applied this page first: read on from where it is now
                 continue
+        return total
 
-    def rebuild(self, names: str | Sequence[str] | None = None, batch: int = 5000, save_every: int = SAVE_EVERY,
+    def _catch_up_in_bulk(self, group: Sequence[Projection], head: int, stop: threading.Event | None = None) -> int:
+        """Bring projections standing at one position far behind ``head`` up to it as a rebuild does
+        (``_build``, without emptying them): each page read and decoded once, the documents it changes
+        kept in memory and saved with the positions every ``CATCH_UP_SAVE_EVERY`` events, every key
+        not held looked up in the store. Documents derived from others (the dashboards' figures, the
+        code index) are derived once a save, not once a page. A save refused because another runner
+        moved a projection meanwhile raises StaleUpdate (what was applied since the last save is
+        dropped); the documents of a save are those of the log up to its position, as after a page. Once
+        ``stop`` is set it ends at its next save."""
+        read = [0]
+        with _no_cycle_collection():
+            self._build(group, head, REBUILD_BATCH, CATCH_UP_SAVE_EVERY, None, read, None, stop)
+        return read[0]
+
+    def rebuild(self, names: str | Sequence[str] | None = None, batch: int = REBUILD_BATCH,
+                save_every: int = SAVE_EVERY,
                 processes: int | None = None) -> int:
         """Drop the named (or every) projection's documents and position, then apply the whole log
         again in one pass: each event is read and decoded once, whatever number of projections read
@@ -224,8 +261,8 @@ class Runner:
         others = [([self.projections[n] for n in part if n in self.projections],
                    self.merkle_log is not None and self.merkle_log.name in part) for part in parts[1:]]
         with ProcessPoolExecutor(len(others), mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_rebuild_part, type(self.ledger), env, projections, merkle, batch, save_every)
-                       for projections, merkle in others]
+            futures = [pool.submit(_rebuild_part, type(self.ledger), env, projections, merkle, batch, save_every,
+                                   os.getpid()) for projections, merkle in others]
             try:
                 here = self.rebuild(parts[0], batch, save_every, processes=1)
             finally:
@@ -236,12 +273,14 @@ class Runner:
         return max([here, *(r for r in results if isinstance(r, int))])
 
     def _build(self, chosen: Sequence[Projection], head: int, batch: int, save_every: int,
-               saved: dict[str, set[str]] | None, read: list[int], tree: MerkleLog | None) -> None:
+               saved: dict[str, set[str]] | None, read: list[int], tree: MerkleLog | None,
+               stop: threading.Event | None = None) -> None:
         """Apply the log from the projections' common position up to ``head``, holding documents in
         memory between saves (see ``rebuild``). ``saved``: when given, the only keys the store holds
         for each projection, extended with those saved here; ``read[0]`` counts the events read.
         ``tree``: the Merkle log, kept from the same pages (every event, whatever its type) when it
-        stands at the same position; otherwise, or once a save of it is refused, left to catch up."""
+        stands at the same position; otherwise, or once a save of it is refused, left to catch up.
+        ``stop``: once set, the pass ends after its next save (short of ``head``)."""
         since = start = self.store.position(chosen[0].name)
         follow = tree is not None and tree.follows(start)
         topics = () if follow else sorted({TOPIC_PREFIX + t for p in chosen for t in p.topics})
@@ -315,6 +354,8 @@ class Runner:
                     since, pending = start, 0
                     for t in targets:
                         t.saved_now()
+                if page and stop is not None and stop.is_set():
+                    page = []  # ends here, the last save done: what it saved is kept, the rest is read again later
                 if not page:
                     if writing is not None and not writing.result():
                         self._unfollow(tree)
@@ -557,13 +598,20 @@ class Runner:
         return bool(first) and (now - self.ledger.decode(first[0]).recorded_at).total_seconds() >= after
 
     def wait(self, position: int, timeout: float = 5.0) -> bool:
-        """Read-your-writes: wait until every projection has applied the log up to ``position``."""
+        """Read-your-writes: wait until every projection has applied the log up to ``position``, at most
+        ``timeout`` seconds (then False: the request answers 503 with Retry-After).
+
+        Meanwhile it helps the poller, or stands in for it when none runs, page by page until the
+        deadline; but not when a read model is ``BULK_FROM`` events or more behind ``position`` (after
+        an upgrade): the poller is catching that one up in bulk, and a page applied here would move
+        its position under it, refusing the poller's next save (ADR 0051)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                self.catch_up()  # help the poller, or stand in for it when none runs
-            except Exception as e:  # the poller reports it; the positions below decide
-                log.debug("wait_for: catching up failed (%s: %s)", type(e).__name__, e)
+            if position - min((self.store.position(n) for n in self.projections), default=position) < BULK_FROM:
+                try:
+                    self.catch_up(deadline=deadline)
+                except Exception as e:  # the poller reports it; the positions below decide
+                    log.debug("wait_for: catching up failed (%s: %s)", type(e).__name__, e)
             if all(self.store.position(n) >= position or self._nothing_for(n, position) for n in self.projections):
                 return True
             time.sleep(0.02)
@@ -596,10 +644,10 @@ class Runner:
             due = [n for n in self.names()
                    if (n not in broken or broken[n][0] <= now) and (n != tree or tree_due <= now)]
             try:
-                read = self._catch_up_apart(due, broken, interval, max_retry)
+                read = self._catch_up_apart(due, broken, interval, max_retry, stop)
                 if tree in due:
                     tree_due = time.monotonic() + self.tree_every
-                read += self._raise_alerts(broken, interval, max_retry)
+                read += self._raise_alerts(broken, interval, max_retry, stop)
                 self._publish(broken)
             except Exception as e:  # the loop must not die
                 failures += 1
@@ -618,7 +666,8 @@ class Runner:
             if read == 0:
                 stop.wait(interval)
 
-    def _raise_alerts(self, broken: dict[str, tuple[float, int]], interval: float, max_retry: float) -> int:
+    def _raise_alerts(self, broken: dict[str, tuple[float, int]], interval: float, max_retry: float,
+                      stop: threading.Event | None = None) -> int:
         """Let the alert process judge what the read models have applied (ADR 0042). A transient failure is
         raised to the loop's backoff; a bug sets it aside like a broken projection (tried again after a
         growing pause; /health names it as stalled while the log grows)."""
@@ -628,7 +677,9 @@ class Runner:
         if name in broken and broken[name][0] > time.monotonic():
             return 0
         try:
-            read: int = self.raiser.catch_up()
+            # a turn of the loop at most (``RAISE_TURN``): the read models, which every wait_for read waits
+            # for, are not held up behind a long judging (after a stop of the process, or a busy day)
+            read: int = self.raiser.catch_up(deadline=time.monotonic() + RAISE_TURN, stop=stop)
         except Exception as e:
             if transient(e):
                 raise
@@ -655,11 +706,11 @@ class Runner:
                       exc_info=True)
 
     def _catch_up_apart(self, names: list[str], broken: dict[str, tuple[float, int]], interval: float,
-                        max_retry: float) -> int:
+                        max_retry: float, stop: threading.Event | None = None) -> int:
         """Catch the named projections up together; when one of them fails with a bug, one at a time,
         setting aside the ones that fail. Transient failures are raised."""
         try:
-            read = self.catch_up(names) if names else 0
+            read = self.catch_up(names, stop=stop) if names else 0
         except Exception as e:
             if transient(e):
                 raise
@@ -671,7 +722,7 @@ class Runner:
         read = 0
         for n in names:
             try:
-                read += self.catch_up(n)
+                read += self.catch_up(n, stop=stop)
             except Exception as e:
                 if transient(e):
                     raise
@@ -713,8 +764,11 @@ class Background:
 
 
 def _rebuild_part(ledger_class: type[Ledger], env: dict[str, str], projections: list[Projection], merkle: bool,
-                  batch: int, save_every: int) -> int:
-    """A part of a rebuild, in a process of its own (``Runner._rebuild_in_processes``)."""
+                  batch: int, save_every: int, parent: int | None = None) -> int:
+    """A part of a rebuild, in a process of its own (``Runner._rebuild_in_processes``); it ends itself
+    if the process ``parent`` that started it dies (``exit_with``)."""
+    if parent is not None:
+        exit_with(parent)
     ledger = ledger_class(env=env)
     try:
         runner = Runner(ledger, DocumentStore(ledger.storage), projections,
@@ -722,6 +776,25 @@ def _rebuild_part(ledger_class: type[Ledger], env: dict[str, str], projections: 
         return runner.rebuild(runner.names(), batch, save_every, processes=1)
     finally:
         ledger.close()
+
+
+def exit_with(parent: int, every: float = 0.5) -> threading.Thread:
+    """End this process, at once and with status 1, once the process ``parent`` (the one that started it)
+    has died: a rebuild's second process would otherwise go on saving its part alone after its parent was
+    killed (SIGKILL, the OOM killer), beside the rebuild an operator starts again. Its saves are
+    compare-and-set (ADR 0014), so it could not corrupt a read model, but it would hold connections and
+    refuse the new rebuild's saves until it ended. Orphaned, this process is adopted by another (init or a
+    subreaper): its parent's pid changes, which a daemon thread checks every ``every`` seconds."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        log.error("the process that started this part of a rebuild (pid %d) has ended: stopping", parent)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="gakuseki-rebuild-parent", daemon=True)
+    thread.start()
+    return thread
 
 
 @contextlib.contextmanager

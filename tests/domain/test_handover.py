@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -280,3 +281,40 @@ def test_a_transfer_after_the_seal_that_would_change_a_counted_day_is_refused_an
                          recorded_by="registrar")
     assert refused.value.field == "left_on"
     assert ledger.position() == before
+
+
+def test_a_withdrawal_takes_the_child_off_next_years_class_they_were_already_placed_in(
+        backend: Backend, ledger: Ledger, clock: Clock) -> None:
+    """退学 on a school day of March, the child already placed in next year's 2-1: off this year's 1-1 from
+    that day, never on next year's 2-1 (ADR 0025 did this for a transfer only)."""
+    leaving, staying = _placed_in_next_year_and_sealed(ledger, clock, seal=False)
+    withdrawn_on = date(2027, 3, 19)  # a Friday, a school day of the 2026 year
+    receipt = ledger.withdraw(leaving, on=withdrawn_on, reason="海外への転居", recorded_by="principal")
+    assert receipt.events == 3  # the withdrawal; off the 2026 1-1 and off the 2027 2-1
+    this_year = ledger.school_class(SENDING, b.YEAR, 1, "1")
+    next_year = ledger.school_class(SENDING, NEXT_YEAR, 2, "1")
+    assert set(this_year.members_on(withdrawn_on)) == {leaving, staying}  # the day of a 退学 is on the roll
+    assert set(this_year.members_on(date(2027, 3, 22))) == {staying}
+    assert all(set(next_year.members_on(NEXT_FIRST + timedelta(days=d))) == {staying} for d in range(30))
+    student = ledger.student(leaving)
+    assert student.status == "withdrawn"
+    assert NEXT_YEAR not in student.placements
+    runner = runner_for(ledger, backend)
+    runner.catch_up()
+    roster = Forms(runner).roster(SENDING, NEXT_YEAR, 2, "1", date(2027, 4, 6))
+    assert roster is not None
+    assert [(r["student_id"], r["number"]) for r in roster["students"]] == [(str(staying), 2)]
+    ledger.set_calendar(SENDING, NEXT_YEAR, terms=[{"number": 1, "starts_on": "2027-04-06", "ends_on": "2027-09-30"},
+                                                   {"number": 2, "starts_on": "2027-10-01", "ends_on": "2028-03-24"}],
+                        instructional_days=b.weekdays(date(2027, 4, 6), date(2028, 3, 24)), closures=[],
+                        recorded_by="admin")
+    # next year's first roll needs no mark for the child who withdrew
+    clock.current = datetime(2027, 4, 7, 9, 0, tzinfo=UTC)
+    ledger.record_roll(SENDING, NEXT_YEAR, 2, "1", on=date(2027, 4, 7), recorded_by="T-0200",
+                       marks=[(staying, {"code": "present"})])
+    runner.catch_up()
+    register = Forms(runner).attendance_register(SENDING, NEXT_YEAR, 2, "1", "2027-04")
+    assert register is not None
+    assert str(staying) in json.dumps(register, default=str)
+    assert str(leaving) not in json.dumps(register, default=str)
+

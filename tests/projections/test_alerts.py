@@ -358,3 +358,33 @@ def test_an_alert_process_with_a_bug_is_set_aside_the_read_models_go_on_and_it_s
     status = {row["projection"]: row for row in runner.status(stalled_after=60, now=later)}
     assert status["alert_raiser"]["stalled"]
     assert not any(row["stalled"] for name, row in status.items() if name != "alert_raiser")
+
+
+def test_the_alert_process_ends_its_turn_after_the_page_its_deadline_passed_in(
+        backend: Backend, ledger: Ledger) -> None:
+    """The poller gives it a turn (``RAISE_TURN``) so the read models are not held up behind a long judging:
+    past its deadline it ends after the page it is judging, and the next turn reads on from there."""
+    b.school_with_calendar(ledger, A)
+    ids = b.class_with_students(ledger, A, grade=3, count=3)
+    for day in D[:6]:
+        roll(ledger, day, {ids[0]: ILL, ids[1]: PRESENT, ids[2]: OTHER})
+    runner = runner_for(ledger, backend)
+    runner.catch_up()
+    raiser = AlertRaiser(runner, page=4)
+    head = min(runner.store.position(name) for name in runner.projections)
+    assert raiser.catch_up(deadline=time.monotonic()) > 0  # past already: one page, then it ends
+    assert 0 < raiser.position() < head
+    stop = threading.Event()
+    stop.set()
+    at = raiser.position()
+    assert raiser.catch_up(stop=stop) > 0  # a stop set: one page, then it ends
+    assert at < raiser.position() < head
+    while raiser.catch_up(deadline=time.monotonic()):
+        pass
+    assert raiser.position() == head
+    runner.catch_up()
+    judged = absences(runner)
+    assert {r[1] for r in judged} == {str(ids[0]), str(ids[2])}  # the two children absent every day
+    runner.raiser = AlertRaiser(runner)
+    settle(runner)  # a whole judging after the turns finds nothing left to raise
+    assert absences(runner) == judged

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +22,7 @@ from domain.event import Event
 from domain.ledger import Ledger
 from domain.student import IdentityDetailsChanged
 from projections import all_projections, runner_for
+from projections import runner as runner_module
 from projections.roster import Roster, RosterDocument
 from projections.runner import Runner
 from projections.store import DocumentStore
@@ -222,3 +229,193 @@ def _polling(runner: Runner) -> Iterator[None]:
     finally:
         stop.set()
         poller.join(30)
+
+
+class CountingStore(DocumentStore):
+    """A real store that counts its saves (a page's, or a catch-up in bulk's)."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        super().__init__(store.storage)
+        self.saves = 0
+
+    def save_encoded(self, updates: Any, position: int, since: int) -> None:  # save_many's too
+        self.saves += 1
+        super().save_encoded(updates, position, since)
+
+
+def _a_term_of_rolls(ledger: Ledger, days: int = 6) -> list[Any]:
+    b.school_with_calendar(ledger)
+    ids = b.class_with_students(ledger, count=4)
+    school_days = [date(2026, 4, 8) + timedelta(days=n) for n in range(days * 2)]
+    for n, day in enumerate([d for d in school_days if d.weekday() < 5][:days]):
+        ledger.record_roll(b.ELEMENTARY, b.YEAR, 1, "1", on=day, recorded_by=b.STAFF, marks=[
+            (sid, {"code": "absent_illness", "reason": "発熱"} if sid == ids[n % 4] else {"code": "present"})
+            for sid in ids])
+    return ids
+
+
+def _far_behind(monkeypatch: pytest.MonkeyPatch, bulk_from: int = 10, save_every: int = 9, batch: int = 4) -> None:
+    """A small log is 'far behind' for these tests: a catch-up of 10 events or more goes in bulk, saving every
+    9 events applied, in pages of 4 (the real figures: 20,000, 50,000 and 5,000)."""
+    monkeypatch.setattr(runner_module, "BULK_FROM", bulk_from)
+    monkeypatch.setattr(runner_module, "CATCH_UP_SAVE_EVERY", save_every)
+    monkeypatch.setattr(runner_module, "REBUILD_BATCH", batch)
+
+
+def test_read_models_far_behind_are_caught_up_in_bulk_to_the_documents_of_a_page_by_page_catch_up(
+        backend: Backend, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = _a_term_of_rolls(ledger)
+    page_by_page = runner_for(ledger, backend)
+    page_by_page.catch_up(batch=3)
+    expected = {name: page_by_page.fingerprint(name) for name in page_by_page.projections}
+    for name in page_by_page.projections:  # as ``upgrade`` leaves a read model of another version
+        page_by_page.store.clear(name)
+    _far_behind(monkeypatch)
+    store = CountingStore(page_by_page.store)
+    runner = Runner(ledger, store, all_projections())
+    read = runner.catch_up(batch=2)  # pages of 2 were it page by page
+    assert read > 0
+    assert {name: runner.fingerprint(name) for name in runner.projections} == expected
+    assert all(row["lag"] == 0 for row in runner.status() if row["projection"] != "alert_raiser")
+    # one save every 9 events applied, not one a page (page by page, in pages of 2 and whole transactions: 12)
+    assert 0 < store.saves <= ledger.position() // 9 + 1
+    # from a position in the middle: the documents it already holds are read back, not started again
+    ledger.withdraw(ids[3], on=date(2026, 5, 11), reason="転居", recorded_by="principal")
+    _a_later_week(ledger, ids)
+    runner.catch_up()
+    fresh = runner_for(ledger, backend)
+    fresh.rebuild()
+    assert {name: runner.fingerprint(name) for name in runner.projections} == \
+        {name: fresh.fingerprint(name) for name in fresh.projections}
+
+
+def _a_later_week(ledger: Ledger, ids: list[Any]) -> None:
+    for n in range(5):
+        ledger.record_roll(b.ELEMENTARY, b.YEAR, 1, "1", on=date(2026, 5, 18) + timedelta(days=n), recorded_by=b.STAFF,
+                           marks=[(sid, {"code": "late"} if sid == ids[0] else {"code": "present"}) for sid in ids[:3]])
+
+
+def test_a_catch_up_in_bulk_overtaken_by_another_runner_reads_on_from_it_and_ends_with_the_same_documents(
+        backend: Backend, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    _a_term_of_rolls(ledger)
+    fresh = runner_for(ledger, backend)
+    fresh.rebuild()
+    expected = {name: fresh.fingerprint(name) for name in fresh.projections}
+    for name in fresh.projections:
+        fresh.store.clear(name)
+    _far_behind(monkeypatch)
+    store = OvertakenStore(fresh.store)
+    runner = Runner(ledger, store, all_projections())
+    store.other = runner_for(ledger, backend)  # its first save is overtaken: the rest is read again
+    runner.catch_up()
+    assert store.other is None
+    assert {name: runner.fingerprint(name) for name in runner.projections} == expected
+
+
+def test_a_request_waiting_on_read_models_far_behind_leaves_them_to_the_poller_and_answers_by_its_timeout(
+        backend: Backend, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = _a_term_of_rolls(ledger)
+    _far_behind(monkeypatch)
+    runner = runner_for(ledger, backend)  # nothing applied yet, and no poller
+    start = time.monotonic()
+    assert runner.wait(ledger.position(), timeout=0.3) is False
+    assert time.monotonic() - start < 5.0
+    assert all(runner.store.position(name) == 0 for name in runner.projections)
+    runner.catch_up()  # the poller's catch-up, in bulk
+    ledger.withdraw(ids[3], on=date(2026, 5, 11), reason="転居", recorded_by="principal")
+    assert ledger.position() - min(runner.store.position(name) for name in runner.projections) < 10
+    assert runner.wait(ledger.position(), timeout=5.0) is True  # a write's lag: the request catches up itself
+    assert all(row["lag"] == 0 for row in runner.status() if row["projection"] in runner.projections)
+
+
+def test_a_requests_help_stops_at_its_deadline(backend: Backend, ledger: Ledger) -> None:
+    _a_term_of_rolls(ledger)
+    runner = runner_for(ledger, backend)
+    assert runner.catch_up(deadline=time.monotonic()) == 0  # already past: nothing read, nothing saved
+    assert all(runner.store.position(name) == 0 for name in runner.projections)
+    assert runner.catch_up(deadline=time.monotonic() + 60) > 0
+    assert all(row["lag"] == 0 for row in runner.status() if row["projection"] in runner.projections)
+
+
+def _gone(pid: int) -> bool:
+    """The process has ended (a zombie its new parent has not reaped yet counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
+def test_a_part_of_a_rebuild_ends_itself_when_the_process_that_started_it_is_killed(tmp_path: Path) -> None:
+    """A rebuild's second process watches its parent (``exit_with``): SIGKILL the parent and the part ends
+    within a second or two instead of going on alone."""
+    part = ("import sys, time; from projections.runner import exit_with; "
+            "exit_with(int(sys.argv[1]), every=0.05); time.sleep(120)")
+    parent = ("import os, subprocess, sys, time; "
+              f"child = subprocess.Popen([sys.executable, '-c', {part!r}, str(os.getpid())]); "
+              "print(child.pid, flush=True); time.sleep(120)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    starter = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        assert starter.stdout is not None
+        child = int(starter.stdout.readline())
+        time.sleep(1.0)  # the part has started and watches
+        assert not _gone(child)
+        starter.kill()
+        starter.wait()
+        deadline = time.monotonic() + 30
+        while not _gone(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _gone(child)
+    finally:
+        starter.kill()
+        with contextlib.suppress(ProcessLookupError, NameError):
+            os.kill(child, signal.SIGKILL)
+
+
+class StoppingStore(DocumentStore):
+    """A real store that sets the poller's stop once it has saved (the stop of `projections run` arriving
+    in the middle of a catch-up)."""
+
+    def __init__(self, store: DocumentStore, stop: threading.Event) -> None:
+        super().__init__(store.storage)
+        self.stop = stop
+
+    def save_encoded(self, updates: Any, position: int, since: int) -> None:  # save_many's too
+        super().save_encoded(updates, position, since)
+        self.stop.set()
+
+
+def test_a_stop_ends_a_catch_up_in_bulk_at_its_next_save_and_the_next_catch_up_reads_on_from_there(
+        backend: Backend, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    _a_term_of_rolls(ledger)
+    fresh = runner_for(ledger, backend)
+    fresh.rebuild()
+    expected = {name: fresh.fingerprint(name) for name in fresh.projections}
+    for name in fresh.projections:
+        fresh.store.clear(name)
+    _far_behind(monkeypatch)
+    stop = threading.Event()
+    runner = Runner(ledger, StoppingStore(fresh.store, stop), all_projections())
+    assert runner.catch_up(stop=stop) > 0
+    positions = {runner.store.position(name) for name in runner.projections}
+    assert len(positions) == 1
+    assert 0 < positions.pop() < ledger.position()  # one save (9 events and the rest of a roll), then it ended
+    assert runner.catch_up(stop=stop) == 0  # a stop already set: nothing more is read
+    runner.catch_up()
+    assert {name: runner.fingerprint(name) for name in runner.projections} == expected
+
+
+def test_the_poller_stops_within_a_save_of_a_catch_up_in_bulk(
+        backend: Backend, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    _a_term_of_rolls(ledger)
+    _far_behind(monkeypatch)
+    stop = threading.Event()
+    plain = runner_for(ledger, backend)
+    runner = Runner(ledger, StoppingStore(plain.store, stop), all_projections())
+    poller = threading.Thread(target=runner.poll, args=(stop, 0.05))
+    poller.start()
+    poller.join(30)
+    assert not poller.is_alive()
+    assert 0 < min(runner.store.position(name) for name in runner.projections) < ledger.position()
