@@ -45,8 +45,10 @@ from domain.transparency.merkle import (
     consistency_ranges,
     inclusion_proof,
     inclusion_ranges,
+    leaf_hash,
     multiproof_ranges,
     range_hash,
+    verify_inclusion,
 )
 from domain.transparency.note import parse_note
 from domain.transparency.proof import (
@@ -57,7 +59,7 @@ from domain.transparency.proof import (
     TlogProof,
     proof_entry,
 )
-from domain.transparency.tiles import TileReader, proof_tiles
+from domain.transparency.tiles import KeptTiles, TileReader, proof_tiles
 from projections.checkpoints import CheckpointPublisher
 from projections.merkle_log import MerkleLog
 from projections.store import StaleUpdate
@@ -140,13 +142,17 @@ def _b64(data: bytes) -> str:
 
 def _checkpoint(ledger: Ledger, size: int | None, field: str = "tree_size") -> StoredCheckpoint:
     """The signed checkpoint of ``size`` (the latest when None): a size no checkpoint has is refused."""
+    return _signed(merkle_log.latest_checkpoint(ledger.storage) if size is None
+                   else merkle_log.checkpoint_at(ledger.storage, size), size, field)
+
+
+def _signed(found: StoredCheckpoint | None, size: int | None, field: str = "tree_size") -> StoredCheckpoint:
+    """The checkpoint read for ``size`` (the latest when None), or why there is none."""
     if size is None:
-        found = merkle_log.latest_checkpoint(ledger.storage)
         if found is None:
             raise errors.NotFound("no checkpoint has been signed yet: the log publishes one within seconds of "
                                   "its first events", field=field)
         return found
-    found = merkle_log.checkpoint_at(ledger.storage, size)
     if found is None:
         raise ApiProblem(422, "not-a-checkpoint", f"no checkpoint of tree size {size} was signed: ask for the size "
                          "of a signed checkpoint (GET /v1/transparency/checkpoints lists them)", field=field)
@@ -158,10 +164,17 @@ def cosigned_note(ledger: Ledger, checkpoint: StoredCheckpoint) -> str:
     return checkpoint.note + "".join(c.line for c in merkle_log.cosignatures(ledger.storage, checkpoint.tree_size))
 
 
-def _reader(ledger: Ledger, size: int, ranges: list[tuple[int, int]]) -> TileReader:
-    """A reader of the tree of ``size`` whose tiles the proof needs are read in one query."""
+# The nodes of the tiles inclusion proofs were last folded from, in this process (tiles.KeptTiles): the
+# tiles above the leaves (one in 65,536 leaves) and the tree's right edge serve every proof.
+_KEPT_TILES = KeptTiles(64)
+
+
+def _reader(ledger: Ledger, size: int, ranges: list[tuple[int, int]], kept: KeptTiles | None = None) -> TileReader:
+    """A reader of the tree of ``size`` whose tiles the proof needs are read in one query (those whose
+    nodes ``kept`` holds are not read)."""
     wanted = proof_tiles(ranges, size)
-    found = merkle_log.read_tiles(ledger.storage, [(level, index) for level, index, _ in wanted])
+    found = merkle_log.read_tiles(ledger.storage, [(level, index) for level, index, width in wanted
+                                                   if kept is None or (level, index, width) not in kept])
 
     def read(level: int, index: int, width: int) -> bytes:
         try:
@@ -169,17 +182,7 @@ def _reader(ledger: Ledger, size: int, ranges: list[tuple[int, int]]) -> TileRea
         except KeyError:  # the projection has not stored it: the checkpoint is ahead of the tiles
             raise ApiProblem(503, "tree-not-ready", f"the log's tiles do not reach tree size {size} yet; retry",
                              headers={"Retry-After": "1"}) from None
-    return TileReader(size, read)
-
-
-def _leaf_of(ledger: Ledger, position: int) -> tuple[bytes, bytes] | None:
-    """The leaf bytes and the stored state of the event at ``position`` (None: no such event)."""
-    page = ledger.recorder.select_notifications(start=position, limit=1, stop=position)
-    if not page or page[0].id != position:
-        return None
-    n = page[0]
-    stream = n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id))
-    return leaf_bytes(position, stream, n.originator_version, n.topic, bytes(n.state)), bytes(n.state)
+    return TileReader(size, read, kept)
 
 
 def _log_vkey(request: Req) -> str:
@@ -247,20 +250,27 @@ class TransparencyController(Controller):
                   tree_size: TreeSize = None) -> Response[Any]:
         p, ledger = caller(request), services(request.app.state).ledger
         authorize(p, "log.verify", LOG_HEADS)
-        stored = _checkpoint(ledger, tree_size)
-        index = merkle_log.leaf_index_of(ledger.storage, position)
+        # Two statements: the checkpoint, its cosignatures, the leaf's index and the event's row; then its tiles.
+        found = merkle_log.look_up_leaf(ledger.storage, position, tree_size)
+        stored = _signed(found.checkpoint, tree_size)
+        index = found.leaf_index
         if index is None or index >= stored.tree_size:
             raise ApiProblem(422, "position-not-in-tree", f"no event at position {position} is in the tree of the "
                              f"checkpoint of {stored.tree_size} (not recorded, or recorded after it)",
                              field="position")
-        found = _leaf_of(ledger, position)
-        if found is None:  # the tree names a position the event table no longer has: say so, never hide it
+        if found.event is None:  # the tree names a position the event table no longer has: say so, never hide it
             raise ApiProblem(409, "event-missing", f"the tree holds position {position} but the event table does "
                              "not: run `gakuseki verify`", field="position")
-        leaf, _ = found
-        proof = inclusion_proof(index, stored.tree_size,
-                                _reader(ledger, stored.tree_size, inclusion_ranges(index, stored.tree_size)).node)
-        note = cosigned_note(ledger, stored)
+        stream, version, topic, state = found.event
+        leaf = leaf_bytes(position, stream if isinstance(stream, UUID) else UUID(str(stream)), version, topic, state)
+        ranges = inclusion_ranges(index, stored.tree_size)
+        proof = inclusion_proof(index, stored.tree_size, _reader(ledger, stored.tree_size, ranges, _KEPT_TILES).node)
+        if not verify_inclusion(index, stored.tree_size, leaf_hash(leaf), proof, stored.root):
+            # Kept nodes that no longer agree with the stored tiles (the tree rebuilt otherwise since):
+            # forget them, and fold the proof from the stored tiles alone, as it is served without them.
+            _KEPT_TILES.clear()
+            proof = inclusion_proof(index, stored.tree_size, _reader(ledger, stored.tree_size, ranges).node)
+        note = stored.note + found.cosignature_lines
         if _text_wanted(request):
             return Response(TlogProof(index, proof, note, leaf).text, media_type=TEXT)
         entry = proof_entry(index, leaf, proof, None)

@@ -20,6 +20,7 @@ from domain.storage.database import Storage, Tx
 from domain.transparency.tiles import TILE_WIDTH, Tile
 
 __all__ = [
+    "LeafLookup",
     "StoredCheckpoint",
     "StoredCosignature",
     "StoredRefusal",
@@ -33,6 +34,7 @@ __all__ = [
     "latest_checkpoint",
     "leaf_index_of",
     "leaf_indexes_of",
+    "look_up_leaf",
     "pack_positions",
     "position_of",
     "put_tiles",
@@ -302,6 +304,48 @@ def cosignatures(db: Db, size: int) -> list[StoredCosignature]:
             for s, k, w, c, line, r in _rows(db, "SELECT tree_size, key_id, witness, cosigned_at, line, received_at "
                                                  "FROM {merkle_cosignatures} WHERE tree_size = ? ORDER BY key_id",
                                              (size,))]
+
+
+# ---------------------------------------------------------------- an event's leaf, in one statement
+
+
+@dataclass(frozen=True, slots=True)
+class LeafLookup:
+    """What an inclusion proof of the event at a position needs before its tiles, read at once."""
+
+    checkpoint: StoredCheckpoint | None  # the one of the size asked for (the latest when none was)
+    cosignature_lines: str  # the witnesses' lines kept beside it, by key id, concatenated
+    leaf_index: int | None  # the event's leaf (None: the tree has no leaf at that position)
+    event: tuple[Any, int, str, bytes] | None  # its stream id, version, topic and state as stored (None: no row)
+
+
+def look_up_leaf(storage: Storage, position: int, tree_size: int | None) -> LeafLookup:
+    """The checkpoint of ``tree_size`` (the latest when None) with its cosignatures, the leaf index of
+    the event at ``position`` and its row: ``checkpoint_at`` / ``latest_checkpoint``, ``cosignatures``,
+    ``leaf_index_of`` and the event table's row, in one statement (one round trip to PostgreSQL: a
+    proof asked over HTTP then reads twice, this and its tiles)."""
+    checkpoint = ("SELECT tree_size, root, note, signed_at FROM {merkle_checkpoints} "
+                  + ("ORDER BY tree_size DESC LIMIT 1" if tree_size is None else "WHERE tree_size = ?"))
+    column = "rowid" if storage.sqlite else "notification_id"
+    # SQLite's group_concat takes no ORDER BY before 3.44: there the lines are read on their own.
+    lines = ("''" if storage.sqlite else
+             "(SELECT string_agg(s.line, '' ORDER BY s.key_id) FROM {merkle_cosignatures} s "
+             "WHERE s.tree_size = c.tree_size)")
+    rows = _rows(storage, f"SELECT c.tree_size, c.root, c.note, c.signed_at, {lines}, p.tile_index, p.positions, "
+                          "e.originator_id, e.originator_version, e.topic, e.state "
+                          f"FROM (SELECT 1 AS one) o LEFT JOIN ({checkpoint}) c ON 1 = 1 "
+                          "LEFT JOIN (SELECT tile_index, positions FROM {merkle_leaf_positions} WHERE first_position "
+                          "<= ? ORDER BY first_position DESC LIMIT 1) p ON 1 = 1 "
+                          "LEFT JOIN (SELECT originator_id, originator_version, topic, state FROM {events} "
+                          f"WHERE {column} = ?) e ON 1 = 1",
+                 ([] if tree_size is None else [tree_size]) + [position, position])
+    size, root, note, signed_at, joined, tile_index, packed, stream, version, topic, state = rows[0]
+    found = None if size is None else _checkpoint(storage, (size, root, note, signed_at))
+    if found is not None and storage.sqlite:
+        joined = "".join(c.line for c in cosignatures(storage, found.tree_size))
+    offset = None if packed is None else _index_in_tile(bytes(packed), position)
+    return LeafLookup(found, joined or "", None if offset is None else int(tile_index) * TILE_WIDTH + offset,
+                      None if version is None else (stream, int(version), topic, bytes(state)))
 
 
 # ---------------------------------------------------------------- refusals to sign

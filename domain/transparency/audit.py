@@ -19,6 +19,7 @@ exported file (``export_log``). Memory: the stored leaf hashes and positions (40
 
 from __future__ import annotations
 
+import gc
 import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,15 +35,14 @@ from domain.transparency.audit_checkpoints import (
 )
 from domain.transparency.audit_diagnosis import Seen, diagnose
 from domain.transparency.audit_findings import Finding, Kind, exit_status
-from domain.transparency.audit_rows import Malformed, RawRow, row_leaf
-from domain.transparency.merkle import CompactRange
+from domain.transparency.audit_rows import PAGE, LeafPage, Malformed, RawRow, row_leaf
+from domain.transparency.merkle import EMPTY_ROOT, CompactRange, node_hash, perfect_levels
 from domain.transparency.tiles import TILE_WIDTH
 
 __all__ = ["AuditReport", "AuditedLog", "audit"]
 
 WINDOW = 8  # rows kept from the first difference on
 MISMATCHES_KEPT = 64  # rows kept whose leaf differs from the signed one (to find swapped rows)
-_BAD_LEAF = b"\xff" * 32  # stands for a malformed row's leaf in the recomputed tree (never a SHA-256 in practice)
 
 
 class AuditedLog(Protocol):
@@ -50,6 +50,7 @@ class AuditedLog(Protocol):
 
     def count_events(self) -> int: ...
     def events(self) -> Iterator[RawRow]: ...
+    def leaf_pages(self) -> Iterator[LeafPage]: ...
     def events_at(self, positions: Iterable[int]) -> list[RawRow]: ...
     def leaf_tiles(self) -> Iterator[tuple[int, bytes]]: ...
     def leaf_positions(self) -> Iterator[tuple[int, bytes]]: ...
@@ -131,86 +132,114 @@ def _stored_leaves(log: AuditedLog) -> tuple[bytearray, array[int]]:
     return hashes, positions
 
 
-def _walk(rows: Iterable[RawRow], stored: bytearray, sizes: Sequence[int],
+class _PagedTree:
+    """The tree of the rows walked so far, built a page (``PAGE`` leaves, a perfect subtree) at a time:
+    each page's perfect nodes level by level (``merkle.perfect_levels``), and the pages before it as
+    a compact range whose leaves are the pages' roots (merging equal perfect subtrees is the same
+    hash at any level). The root at a size inside a page folds that range with the page's nodes."""
+
+    def __init__(self) -> None:
+        self.pages = CompactRange()
+        self.size = 0  # leaves in the full pages taken so far
+
+    def root_at(self, levels: list[list[bytes]], k: int) -> bytes:
+        """The root of the first ``size + k`` leaves, ``levels`` being the next page's (0 <= k <= its size)."""
+        if k == PAGE:
+            whole = CompactRange(self.pages.size, self.pages.nodes)
+            whole.append(levels[-1][0])
+            return whole.root()
+        nodes = list(self.pages.nodes)  # perfect subtrees of PAGE leaves or more, then the page's, smaller
+        start = 0
+        for level in range(k.bit_length() - 1, -1, -1):
+            if k >> level & 1:
+                nodes.append(levels[level][start >> level])
+                start += 1 << level
+        if not nodes:
+            return EMPTY_ROOT
+        acc = nodes[-1]
+        for h in reversed(nodes[:-1]):
+            acc = node_hash(h, acc)
+        return acc
+
+    def take(self, levels: list[list[bytes]]) -> None:
+        if len(levels[0]) != PAGE:
+            raise ValueError(f"a page of {len(levels[0])} rows before the last (pages are {PAGE} rows)")
+        self.pages.append(levels[-1][0])
+        self.size += PAGE
+
+
+def _walk(pages: Iterable[LeafPage], stored: bytearray, sizes: Sequence[int],
           progress: Callable[[int], None] | None) -> _Walk:
+    """Every page of rows: its leaves into the tree, the roots at the signed sizes it reaches, its leaves
+    compared with the stored ones (a page at a time; leaf by leaf only where they differ)."""
     walk = _Walk()
-    tree = CompactRange()
-    append = tree.append
+    tree = _PagedTree()
     stored_size = len(stored) // 32
     want = sorted(set(sizes), reverse=True)  # the signed sizes still to come, the next one last
-    next_size = want.pop() if want else -1
-    if next_size == 0:
-        walk.roots[0] = tree.root()
-        next_size = want.pop() if want else -1
-    tile: list[bytes] = []
-    tile_rows: list[RawRow] = []
-    index = 0
-    previous_tile_last: list[int | None] = [None]  # the position of the last row of the tile before
+    if want and want[-1] == 0:
+        walk.roots[want.pop()] = EMPTY_ROOT
+    index = 0  # leaves before this page
+    previous: LeafPage | None = None
+    last: LeafPage | None = None  # a page shorter than PAGE: the last one
 
-    def compare(start: int, leaves: list[bytes], kept: list[RawRow]) -> None:
-        """Compare a tile's worth of recomputed leaves with the stored ones; keep what differs."""
-        end = min(start + len(leaves), stored_size)
-        if end > start and b"".join(leaves[:end - start]) == stored[start * 32:end * 32]:
-            return
-        for k in range(len(leaves)):
-            at = start + k
-            if at >= stored_size:
-                break
-            leaf = leaves[k]
-            if leaf != stored[at * 32:at * 32 + 32]:
-                walk.mismatches += 1
-                if walk.first is None:
-                    walk.first = at
-                    walk.previous_position = kept[k - 1][0] if k else previous_tile_last[0]
-                if len(walk.mismatched) < MISMATCHES_KEPT:
-                    walk.mismatched.append(_seen(at, kept[k], leaf))
+    def position_before(page: LeafPage, k: int) -> int | None:
+        if k:
+            return page.row(k - 1)[0]
+        if previous is None:
+            return None
+        return previous.row(len(previous.leaves) - 1)[0]
 
-    for row in rows:
-        try:
-            leaf = row_leaf(row)
-        except Malformed:
-            leaf = _BAD_LEAF
-        append(leaf)
-        tile.append(leaf)
-        tile_rows.append(row)
-        if walk.first is not None and index - walk.first < WINDOW:
-            walk.window.append(_seen(index, row, leaf))
-        index += 1
-        if index == next_size:
-            walk.roots[index] = tree.root()
-            next_size = want.pop() if want else -1
-        if len(tile) == TILE_WIDTH:
-            start = index - TILE_WIDTH
-            compare(start, tile, tile_rows)
-            if walk.first is not None and walk.first >= start and not walk.window:
-                walk.window = [_seen(walk.first + k, tile_rows[walk.first - start + k], tile[walk.first - start + k])
-                               for k in range(min(WINDOW, index - walk.first))]
-            previous_tile_last[0] = tile_rows[-1][0]
-            tile, tile_rows = [], []
-            if progress is not None and index % (TILE_WIDTH * 64) == 0:
-                progress(index)
-    if tile:
-        start = index - len(tile)
-        compare(start, tile, tile_rows)
-        if walk.first is not None and walk.first >= start and not walk.window:
-            walk.window = [_seen(walk.first + k, tile_rows[walk.first - start + k], tile[walk.first - start + k])
-                           for k in range(min(WINDOW, index - walk.first))]
+    for page in pages:
+        if last is not None:
+            raise ValueError(f"a page of {len(last.leaves)} rows before the last (pages are {PAGE} rows)")
+        leaves = page.leaves
+        n = len(leaves)
+        if not n:
+            continue
+        levels = perfect_levels(leaves)
+        while want and want[-1] <= index + n:
+            size = want.pop()
+            walk.roots[size] = tree.root_at(levels, size - index)
+        # The page against the stored leaves: one comparison when they agree (the usual case).
+        end = min(index + n, stored_size)
+        if end > index and b"".join(leaves[:end - index]) != stored[index * 32:end * 32]:
+            for k in range(end - index):
+                at = index + k
+                if leaves[k] != stored[at * 32:at * 32 + 32]:
+                    walk.mismatches += 1
+                    if walk.first is None:
+                        walk.first = at
+                        walk.previous_position = position_before(page, k)
+                    if len(walk.mismatched) < MISMATCHES_KEPT:
+                        walk.mismatched.append(_seen(at, page.row(k)))
+        if walk.first is not None:  # the rows from the first difference on: leaf first + len(window) next
+            k = walk.first + len(walk.window) - index
+            while len(walk.window) < WINDOW and 0 <= k < n:
+                walk.window.append(_seen(index + k, page.row(k)))
+                k += 1
+        if n == PAGE:
+            tree.take(levels)
+        else:
+            last = page
+        index += n
+        previous = page
+        if progress is not None:
+            progress(index)
     walk.rows = index
     if walk.first is None and index < stored_size:
         walk.first = index  # the rows end before the stored leaves do
-        walk.previous_position = tile_rows[-1][0] if tile_rows else previous_tile_last[0]
+        walk.previous_position = position_before(previous, len(previous.leaves)) if previous is not None else None
     if progress is not None:
         progress(index)
     return walk
 
 
-def _seen(index: int, row: RawRow, leaf: bytes) -> Seen:
-    if leaf is _BAD_LEAF or leaf == _BAD_LEAF:
-        try:
-            row_leaf(row)
-        except Malformed as e:
-            return Seen(index, row, None, e)
-    return Seen(index, row, leaf)
+def _seen(index: int, row: RawRow) -> Seen:
+    """A row kept for the diagnosis, its leaf recomputed from the decoded row (None: malformed, and why)."""
+    try:
+        return Seen(index, row, row_leaf(row))
+    except Malformed as e:
+        return Seen(index, row, None, e)
 
 
 def _tree_roots(stored: bytearray, sizes: Sequence[int]) -> dict[int, bytes]:
@@ -237,7 +266,15 @@ def audit(log: AuditedLog, keys: AuditKeys, held: Sequence[tuple[str, str]] = ()
     good, findings = check_checkpoints(log.checkpoints(), log.cosignatures(), keys, held)
     stored, positions = _stored_leaves(log)
     sizes = [c.size for c in good]
-    walk = _walk(log.events(), stored, sizes, progress)
+    # The walk keeps no cycles and few objects (pages of rows, hashes): the cyclic collector, which
+    # would scan a caller's whole heap again and again as pages come and go, is paused meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        walk = _walk(log.leaf_pages(), stored, sizes, progress)
+    finally:
+        if collecting:
+            gc.enable()
     report = AuditReport(events=walk.rows, checkpoints=good, findings=findings)
     if not good:
         if walk.rows:

@@ -7,20 +7,29 @@ upper-case hex digit names the same UUID (the leaf would be unchanged) but the l
 stream up by its lowercase text, so the event silently leaves its stream: that row is changed.
 
 ``row_leaf`` answers the leaf hash, or raises ``Malformed`` naming the column.
+
+The audit walks the log a page of rows at a time (``LeafPage``: the rows' leaf hashes, and each row
+decoded on demand, for the few the diagnosis looks at). ``row_pages`` makes pages of decoded rows
+(SQLite, an exported file); on PostgreSQL the rows come as the server's binary ``COPY`` sends them,
+one message a row, and ``copy_leaves`` hashes them where they lie, with no object per column
+(``CopyPage``; see ``copy_leaves`` for why the two give the same leaves).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import struct
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from domain.transparency.leaf import LEAF_VERSION
 
-__all__ = ["COLUMNS", "Malformed", "RawRow", "row_leaf", "row_leaf_bytes"]
+__all__ = ["BAD_LEAF", "COLUMNS", "PAGE", "CopyPage", "LeafPage", "Malformed", "RawRow", "RowPage", "copy_leaves",
+           "copy_row", "row_leaf", "row_leaf_bytes", "row_pages"]
 
 # The stored columns of an event row, as the auditor names them (the leaf's fields, in its order).
 COLUMNS = ("position", "stream id", "version", "topic", "state")
@@ -132,3 +141,132 @@ def row_leaf(row: RawRow) -> bytes:
     except (struct.error, TypeError, Malformed):
         pass
     return _sha256(b"\x00" + row_leaf_bytes(row)).digest()
+
+
+# ---------------------------------------------------------------- pages of rows
+
+PAGE = 4096  # rows a page: 16 level-0 tiles; the tree is built a page at a time (audit.py)
+BAD_LEAF = b"\xff" * 32  # stands for a row that has no leaf (malformed) in the recomputed tree
+
+
+class LeafPage(Protocol):
+    """Consecutive rows of the log: their leaf hashes (``BAD_LEAF`` or, see ``copy_leaves``, a hash no
+    signed leaf has, for a row that is not one the ledger writes), and each row as stored."""
+
+    @property
+    def leaves(self) -> list[bytes]: ...
+
+    def row(self, k: int) -> RawRow: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RowPage:
+    rows: list[RawRow]
+    leaves: list[bytes]
+
+    def row(self, k: int) -> RawRow:
+        return self.rows[k]
+
+
+def row_pages(rows: Iterable[RawRow], size: int = PAGE) -> Iterator[RowPage]:
+    """Decoded rows in pages of ``size`` (the last may be shorter), each with its leaves (``row_leaf``)."""
+    page: list[RawRow] = []
+    for row in rows:
+        page.append(row)
+        if len(page) == size:
+            yield RowPage(page, _leaves(page))
+            page = []
+    if page:
+        yield RowPage(page, _leaves(page))
+
+
+def _leaves(rows: list[RawRow]) -> list[bytes]:
+    out: list[bytes] = []
+    for row in rows:
+        try:
+            out.append(row_leaf(row))
+        except Malformed:
+            out.append(BAD_LEAF)
+    return out
+
+
+# PostgreSQL's binary COPY of (position int8, stream id uuid, version int8, topic text, state bytea), one
+# row (a CopyData message): a 16-bit field count, then each field as a signed 32-bit length (-1: NULL)
+# and its bytes, big-endian: https://www.postgresql.org/docs/15/sql-copy.html#id-1.9.3.55.9.4
+#
+#   0 count(2)  2 len(4)=8  6 position(8)  14 len=16  18 stream id(16)  34 len=8  38 version(8)
+#   46 len=L  50 topic(L)  50+L len=S  54+L state(S)
+#
+# The leaf's head (layout version, position, stream id, version, 16-bit topic length) is these bytes.
+_COPY_FIELDS = struct.Struct(">2xi8si16si8si")
+_I32 = struct.Struct(">i").unpack_from
+_COPY_LEAF_PREFIX = bytes((0, LEAF_VERSION))  # the tree's 0x00 leaf prefix, then the layout version
+
+
+def copy_leaves(rows: Sequence[bytes | bytearray | memoryview]) -> list[bytes]:
+    """The leaf hash of each row of a binary COPY (layout above): ``row_leaf(copy_row(r))`` for every
+    row ``row_leaf`` takes, computed from the bytes as they lie (the position, stream id and version
+    are already the leaf's big-endian fields): no object per column, 2 SHA-256 a row.
+
+    A row whose columns cannot be placed as the ledger writes them (a NULL, a negative position or
+    version, a topic of 0 or more than 65535 bytes) gives ``BAD_LEAF``. A topic that is not UTF-8
+    is hashed as it is: no signed leaf has one (the Merkle projection encodes the topic it decoded),
+    so the row still differs from the signed tree, and the audit's diagnosis, which decodes the rows it
+    reports (``copy_row``, ``row_leaf``), names the column."""
+    out: list[bytes] = []
+    add = out.append
+    join = b"".join
+    sha256 = _sha256
+    for r in rows:
+        try:
+            lp, position, lu, stream, lv, version, length = _COPY_FIELDS.unpack_from(r)
+            t = 50 + length
+            if (lp == 8 and lu == 16 and lv == 8 and 0 < length <= 0xFFFF and position[0] < 0x80
+                    and version[0] < 0x80 and (len(r) > t + 4 or _I32(r, t)[0] == 0)):
+                add(sha256(join((_COPY_LEAF_PREFIX, position, stream, version, r[48:t],
+                                 sha256(r[t + 4:]).digest()))).digest())
+                continue
+        except struct.error:  # NULLs make a row shorter than the fixed fields
+            pass
+        add(BAD_LEAF)
+    return out
+
+
+def copy_row(data: bytes | bytearray | memoryview) -> RawRow:
+    """One row of a binary COPY (layout above) decoded as psycopg decodes those columns: ints, a UUID, the
+    topic as text (as bytes when it is not UTF-8), the state as bytes; None for a NULL."""
+    raw = bytes(data)
+    values: list[Any] = []
+    at = 2
+    for _ in range(5):
+        (length,) = _I32(raw, at)
+        at += 4
+        if length < 0:
+            values.append(None)
+        else:
+            values.append(raw[at:at + length])
+            at += length
+    position, stream, version, topic, state = values
+    if position is not None and len(position) == 8:
+        position = int.from_bytes(position, "big", signed=True)
+    if version is not None and len(version) == 8:
+        version = int.from_bytes(version, "big", signed=True)
+    if stream is not None and len(stream) == 16:
+        stream = uuid.UUID(bytes=stream)
+    if topic is not None:
+        with contextlib.suppress(UnicodeDecodeError):  # kept as bytes: row_leaf names it
+            topic = topic.decode("utf-8")
+    return position, stream, version, topic, state
+
+
+class CopyPage:
+    """A page of binary COPY rows (``copy_leaves``), each decoded only when asked for."""
+
+    __slots__ = ("leaves", "raw")
+
+    def __init__(self, raw: Sequence[bytes | bytearray | memoryview]) -> None:
+        self.raw = raw
+        self.leaves = copy_leaves(raw)
+
+    def row(self, k: int) -> RawRow:
+        return copy_row(self.raw[k])

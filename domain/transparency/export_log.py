@@ -33,7 +33,7 @@ from typing import IO, Any
 import msgspec
 
 from domain.transparency.audit import AuditedLog
-from domain.transparency.audit_rows import RawRow
+from domain.transparency.audit_rows import LeafPage, RawRow, row_pages
 
 __all__ = ["FORMAT", "ExportedCheckpoint", "ExportedCosignature", "ExportedLog", "write_export"]
 
@@ -207,6 +207,9 @@ class ExportedLog:
                     break
         if not ended:
             raise ValueError(f"{self.path} is cut short: no end record (the events may be incomplete)")
+
+    def leaf_pages(self) -> Iterator[LeafPage]:
+        return row_pages(self.events())
 
     def events_at(self, positions: Iterable[int]) -> list[RawRow]:
         wanted = set(positions)

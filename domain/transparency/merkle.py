@@ -38,6 +38,8 @@ __all__ = [
     "multiproof",
     "multiproof_ranges",
     "node_hash",
+    "perfect_levels",
+    "perfect_nodes",
     "range_hash",
     "root_of",
     "verify_consistency",
@@ -83,17 +85,23 @@ def range_hash(start: int, end: int, node: NodeSource) -> bytes:
         if start == end == 0:
             return EMPTY_ROOT
         raise ValueError(f"an empty or reversed range [{start}, {end})")
-    parts: list[bytes] = []
-    while start < end:
-        level = (end - start).bit_length() - 1
-        while start & ((1 << level) - 1):
-            level -= 1
-        parts.append(node(level, start >> level))
-        start += 1 << level
+    parts = [node(level, index) for level, index in perfect_nodes(start, end)]
     acc = parts.pop()
     while parts:
         acc = node_hash(parts.pop(), acc)
     return acc
+
+
+def perfect_nodes(start: int, end: int) -> list[tuple[int, int]]:
+    """The perfect nodes (level, index) that ``range_hash`` folds the range [start, end) from, left to right."""
+    nodes: list[tuple[int, int]] = []
+    while start < end:
+        level = (end - start).bit_length() - 1
+        while start & ((1 << level) - 1):
+            level -= 1
+        nodes.append((level, start >> level))
+        start += 1 << level
+    return nodes
 
 
 class Levels:
@@ -105,11 +113,7 @@ class Levels:
     __slots__ = ("levels",)
 
     def __init__(self, leaf_hashes: Iterable[bytes] = ()) -> None:
-        self.levels: list[list[bytes]] = [list(leaf_hashes)]
-        row = self.levels[0]
-        while len(row) >= 2:
-            row = [node_hash(row[i], row[i + 1]) for i in range(0, len(row) - 1, 2)]
-            self.levels.append(row)
+        self.levels: list[list[bytes]] = perfect_levels(list(leaf_hashes))
 
     @property
     def size(self) -> int:
@@ -127,6 +131,19 @@ class Levels:
         if not 0 <= size <= self.size:
             raise ValueError(f"a tree of {self.size} leaves has no root at size {size}")
         return range_hash(0, size, self.node)
+
+
+def perfect_levels(leaf_hashes: list[bytes]) -> list[list[bytes]]:
+    """Every perfect node over these leaves, level by level: ``[leaves, level 1, level 2, ...]``, level h
+    holding the nodes over leaves [i << h, (i + 1) << h) while they fit (a level at a time: one
+    ``node_hash`` a node, inlined)."""
+    levels = [leaf_hashes]
+    row = leaf_hashes
+    sha256 = _sha256
+    while len(row) >= 2:
+        row = [sha256(b"\x01" + left + right).digest() for left, right in zip(row[0::2], row[1::2], strict=False)]
+        levels.append(row)
+    return levels
 
 
 def root_of(leaf_hashes: Iterable[bytes]) -> bytes:

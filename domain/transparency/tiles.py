@@ -18,6 +18,8 @@ proofs are computed from.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -26,13 +28,15 @@ from domain.transparency.merkle import (
     CompactRange,
     consistency_proof,
     inclusion_proof,
-    node_hash,
+    perfect_levels,
+    perfect_nodes,
     range_hash,
 )
 
 __all__ = [
     "TILE_HEIGHT",
     "TILE_WIDTH",
+    "KeptTiles",
     "Tile",
     "TileBuilder",
     "TileReader",
@@ -47,6 +51,7 @@ __all__ = [
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # 256 hashes
+_sha256 = hashlib.sha256
 
 # (tile level, tile index, width) -> the stored tile's bytes: at least width * 32 bytes (a longer,
 # e.g. full, tile is fine: a partial tile is a prefix of the full one).
@@ -116,6 +121,45 @@ def node_position(level: int, index: int) -> tuple[int, int, int, int]:
 # ---------------------------------------------------------------- reading
 
 
+class KeptTiles:
+    """The perfect nodes inside tiles, kept between readers, by (level, index, width): a tile of a given
+    width never changes (a partial one is a prefix of the full one it becomes), so its nodes serve a
+    proof in a tree of any size that has it. The tiles every proof of a tree of a size reads (those
+    above the leaves, and the right edge) are the ones worth keeping: ``worth`` says which. At most
+    ``room`` tiles, the least recently used dropped first; for one process's readers (thread-safe)."""
+
+    def __init__(self, room: int = 64) -> None:
+        self.room = room
+        self._kept: OrderedDict[tuple[int, int, int], list[list[bytes]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def worth(level: int, width: int) -> bool:
+        return level > 0 or width < TILE_WIDTH
+
+    def get(self, key: tuple[int, int, int]) -> list[list[bytes]] | None:
+        with self._lock:
+            levels = self._kept.get(key)
+            if levels is not None:
+                self._kept.move_to_end(key)
+            return levels
+
+    def put(self, key: tuple[int, int, int], levels: list[list[bytes]]) -> None:
+        with self._lock:
+            self._kept[key] = levels
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.room:
+                self._kept.popitem(last=False)
+
+    def __contains__(self, key: tuple[int, int, int]) -> bool:
+        with self._lock:
+            return key in self._kept
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
 class TileReader:
     """The perfect nodes of a stored tree of ``size`` leaves, read from its tiles (a ``NodeSource``).
 
@@ -124,19 +168,21 @@ class TileReader:
     proof for an old size never reads past it even when the store has grown.
     """
 
-    __slots__ = ("_cache", "_read", "reads", "size")
+    __slots__ = ("_cache", "_levels_of", "_read", "kept", "reads", "size")
 
-    def __init__(self, size: int, read: ReadTile) -> None:
+    def __init__(self, size: int, read: ReadTile, kept: KeptTiles | None = None) -> None:
         self.size = size
         self._read = read
-        self._cache: dict[tuple[int, int], list[bytes]] = {}
+        self._cache: dict[tuple[int, int], bytes] = {}
+        self._levels_of: dict[tuple[int, int], list[list[bytes]]] = {}
+        self.kept = kept  # tiles' nodes shared with other readers (``KeptTiles``), if any
         self.reads: list[tuple[int, int, int]] = []
 
-    def tile(self, level: int, index: int) -> list[bytes]:
-        """The hashes of tile (level, index) as the tree of ``size`` has it (a partial tile is cut to its width)."""
+    def _data(self, level: int, index: int) -> bytes:
+        """The bytes of tile (level, index) as the tree of ``size`` has it (a partial tile cut to its width)."""
         key = (level, index)
-        hashes = self._cache.get(key)
-        if hashes is None:
+        data = self._cache.get(key)
+        if data is None:
             width = tile_width(level, index, self.size)
             if width == 0:
                 raise IndexError(f"a tree of {self.size} leaves has no tile ({level}, {index})")
@@ -144,19 +190,38 @@ class TileReader:
             if len(data) < width * HASH_SIZE or len(data) % HASH_SIZE:
                 raise ValueError(f"tile ({level}, {index}) should hold {width} hashes, the store gave "
                                  f"{len(data)} bytes")
-            hashes = [data[i:i + HASH_SIZE] for i in range(0, width * HASH_SIZE, HASH_SIZE)]
-            self._cache[key] = hashes
+            data = self._cache[key] = bytes(data[:width * HASH_SIZE])
             self.reads.append((level, index, width))
-        return hashes
+        return data
+
+    def tile(self, level: int, index: int) -> list[bytes]:
+        """The hashes of tile (level, index) as the tree of ``size`` has it (a partial tile is cut to its width)."""
+        data = self._data(level, index)
+        return [data[i:i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
 
     def node(self, level: int, index: int) -> bytes:
         if (index + 1) << level > self.size:
             raise IndexError(f"a tree of {self.size} leaves has no perfect node ({level}, {index})")
         tile_level, tile_index, first, last = node_position(level, index)
-        row = self.tile(tile_level, tile_index)[first:last]
-        while len(row) > 1:
-            row = [node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
-        return row[0]
+        height = (last - first).bit_length() - 1
+        return self._levels(tile_level, tile_index)[height][first >> height]
+
+    def _levels(self, level: int, index: int) -> list[list[bytes]]:
+        """Every perfect node inside tile (level, index) as the tree of ``size`` has it, computed at once
+        (up to 255 hashes: a proof's path folds about as many from a tile)."""
+        levels = self._levels_of.get((level, index))
+        if levels is None:
+            width = tile_width(level, index, self.size)
+            key = (level, index, width)
+            kept = self.kept is not None and KeptTiles.worth(level, width)
+            levels = self.kept.get(key) if kept and self.kept is not None else None
+            if levels is None:
+                data = self._data(level, index)
+                levels = perfect_levels([data[i:i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)])
+                if kept and self.kept is not None:
+                    self.kept.put(key, levels)
+            self._levels_of[(level, index)] = levels
+        return levels
 
     def root(self) -> bytes:
         return range_hash(0, self.size, self.node)
@@ -169,14 +234,10 @@ def proof_tiles(ranges: Iterable[tuple[int, int]], size: int) -> set[tuple[int, 
     all tiles at once (one query) before computing the proof, and lets a test count them.
     """
     seen: set[tuple[int, int, int]] = set()
-
-    def note(level: int, index: int) -> bytes:
-        tile_level, tile_index, _, _ = node_position(level, index)
-        seen.add((tile_level, tile_index, tile_width(tile_level, tile_index, size)))
-        return b"\x00" * HASH_SIZE
-
     for start, end in ranges:
-        range_hash(start, end, note)
+        for level, index in perfect_nodes(start, end):
+            tile_level, tile_index, _, _ = node_position(level, index)
+            seen.add((tile_level, tile_index, tile_width(tile_level, tile_index, size)))
     return seen
 
 

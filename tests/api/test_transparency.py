@@ -11,12 +11,16 @@ import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from api import transparency as transparency_routes
 from api.policy import ACTIONS
+from domain.backend import Backend
+from domain.storage import merkle_log
 from domain.transparency.merkle import leaf_hash, verify_consistency, verify_inclusion
 from domain.transparency.note import COSIGNATURE_V1, Checkpoint, NoteSigner, cosign, open_checkpoint, sign_checkpoint
 from domain.transparency.proof import ProofFile, TlogProof, verify_proof_file, verify_tlog_proof
 from tests.api.conftest import A, Api, problem_of
 from tests.api.transparency_log import ledger_signer, log_key, not_a_checkpoint, publish
+from tests.domain.transparency.signed_ledger import execute, tampering
 
 WITNESS = NoteSigner("board-312011", Ed25519PrivateKey.generate(), COSIGNATURE_V1)
 STRANGER = NoteSigner("someone-else", Ed25519PrivateKey.generate(), COSIGNATURE_V1)
@@ -218,3 +222,55 @@ def test_a_school_auditor_gets_the_proof_file_without_contents_and_others_are_re
     problem_of(log.client.get(f"/v1/students/{sid}/proof", headers=log.auth("auditor", mfa=False)), 401)
     bad = problem_of(log.client.get(f"/v1/students/{sid}/proof?form=roster", headers=log.auth("auditor")), 400)
     assert bad["field"] == "form"
+
+
+SECOND = NoteSigner("board-322016", Ed25519PrivateKey.generate(), COSIGNATURE_V1)
+
+
+def test_an_inclusion_proof_carries_the_checkpoint_with_every_cosignature_as_the_checkpoint_route_does(
+        log: Api) -> None:
+    log.services.witnesses = (WITNESS.key, SECOND.key)
+    log.fresh_class()
+    checkpoint = publish(log.ledger, ledger_signer(log.services))
+    for witness in sorted((SECOND, WITNESS), key=lambda w: -w.key.key_id):  # kept in another order than shown
+        assert post_cosignature(log, checkpoint.tree_size, cosign(checkpoint.note, witness, 1_800_000_000).line
+                                ).status_code == 201
+    note = log.client.get(f"/v1/transparency/checkpoint?tree_size={checkpoint.tree_size}",
+                          headers={**auditor(log), "Accept": "text/plain"}).text
+    _, cosigned = open_checkpoint(note, log_key(log.services), [WITNESS.key, SECOND.key])
+    assert sorted(c.key.key_id for c in cosigned) == [c.key.key_id for c in cosigned]
+    assert len(cosigned) == 2
+    query = f"/v1/transparency/inclusion?position=2&tree_size={checkpoint.tree_size}"
+    assert log.client.get(query, headers=auditor(log)).json()["checkpoint"] == note
+    text = log.client.get(query, headers={**auditor(log), "Accept": "text/plain"}).text
+    assert verify_tlog_proof(TlogProof.parse(text), log_key(log.services), (WITNESS.key, SECOND.key))[0].size == (
+        checkpoint.tree_size)
+    assert text.endswith(note)
+
+
+def test_an_inclusion_proof_of_an_event_the_table_no_longer_holds_says_so(api: Api, backend: Backend) -> None:
+    api.fresh_class()
+    checkpoint = publish(api.ledger, ledger_signer(api.services))
+    position = merkle_log.position_of(api.ledger.storage, 3)
+    assert position is not None
+    query = f"/v1/transparency/inclusion?position={position}&tree_size={checkpoint.tree_size}"
+    assert api.client.get(query, headers=auditor(api)).status_code == 200
+    with tampering(backend, keep=True) as conn:
+        execute(conn, backend, "DELETE FROM {events} WHERE {position} = ?", (position,))
+    missing = problem_of(api.client.get(query, headers=auditor(api)), 409)
+    assert (missing["field"], missing["rule"]) == ("position", "event-missing")
+
+
+def test_an_inclusion_proof_is_right_even_when_the_tiles_kept_in_the_process_are_not(log: Api) -> None:
+    """The server keeps the nodes of the tiles every proof reads (ADR 0049); if the tree were rebuilt
+    otherwise, a proof folded from them would not verify: it is folded again from the stored tiles."""
+    log.fresh_class()
+    checkpoint = publish(log.ledger, ledger_signer(log.services))
+    query = f"/v1/transparency/inclusion?position=3&tree_size={checkpoint.tree_size}"
+    good = log.client.get(query, headers=auditor(log)).json()
+    kept = transparency_routes._KEPT_TILES
+    assert kept._kept  # the right edge's tiles were kept
+    for key in list(kept._kept):
+        kept.put(key, [[b"\x07" * 32] * len(level) for level in kept._kept[key]])
+    again = log.client.get(query, headers=auditor(log)).json()
+    assert again == good

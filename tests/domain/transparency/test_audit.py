@@ -471,3 +471,50 @@ def test_rows_after_the_latest_checkpoint_are_compared_with_the_tiles_and_said_t
     assert first is not None
     assert (first.kind, first.leaf) == (Kind.CHANGED_ROW, 70)
     assert "after the latest checkpoint" in first.detail
+
+
+# ---------------------------------------------------------------- the pass over the rows, a page at a time
+
+
+def test_the_pages_the_audit_reads_hold_the_rows_as_stored_and_their_leaves(signed: SignedLedger) -> None:
+    backend = signed.backend
+    with tampering(backend) as conn:
+        db = AuditDatabase.on(conn, sqlite=backend.kind == "sqlite", schema=backend.schema)
+        rows = list(db.events())
+        pages = list(db.leaf_pages())
+        assert [p.row(k) for p in pages for k in range(len(p.leaves))] == rows
+        assert [leaf for p in pages for leaf in p.leaves] == [row_leaf(r) for r in rows] == signed_leaves(conn, backend)
+        assert list(db.leaf_pages())
+        assert list(db.events()) == rows  # the connection reads on after a pass
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("column", ["topic", "state"])  # the others make the primary key
+def test_a_null_in_a_column_is_a_changed_row_naming_it(postgres_backend: Backend, clock: Any, column: str) -> None:
+    # PostgreSQL alone: SQLite's event table cannot lose its NOT NULL constraints in place
+    backend = postgres_backend
+    ledger = signed_ledger(backend, clock, students=10)
+    with tampering(backend) as conn:
+        rows = raw_rows(conn, backend)
+        i = len(rows) // 2
+        conn.execute(f'ALTER TABLE "{backend.schema}".gakuseki_events ALTER COLUMN {column} DROP NOT NULL')
+        execute(conn, backend, f"UPDATE {{events}} SET {column} = NULL WHERE {{position}} = ?", (rows[i][0],))
+        report = audit_on(conn, ledger)
+    first = report.first
+    assert first is not None
+    assert (first.kind, first.leaf, first.position) == (Kind.CHANGED_ROW, i, rows[i][0]), str(first)
+    assert first.column == column
+
+
+def test_a_pass_left_after_its_first_page_leaves_the_connection_reading(signed: SignedLedger) -> None:
+    backend = signed.backend
+    with tampering(backend) as conn:
+        db = AuditDatabase.on(conn, sqlite=backend.kind == "sqlite", schema=backend.schema)
+        if backend.kind == "postgresql":  # more than a page, so that the pass is left with rows still coming
+            execute(conn, backend, "INSERT INTO {events} (notification_id, originator_id, originator_version, topic, "
+                    "state) SELECT 1000000 + g, gen_random_uuid(), 1, 't', '\\x00'::bytea "
+                    "FROM generate_series(1, 5000) AS g")
+        pages = db.leaf_pages()
+        assert next(pages).leaves
+        pages.close()  # the rest of the rows dropped, the transaction intact
+        assert db.count_events() == len(signed.rows) + (5000 if backend.kind == "postgresql" else 0)

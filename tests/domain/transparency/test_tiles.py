@@ -19,6 +19,7 @@ from domain.transparency.merkle import (
 )
 from domain.transparency.tiles import (
     TILE_WIDTH,
+    KeptTiles,
     TileBuilder,
     TileReader,
     consistency_proof_from_tiles,
@@ -185,3 +186,24 @@ def test_extending_by_a_page_gives_the_tiles_and_root_of_appending_leaf_by_leaf(
     assert [(t.level, t.index, t.hashes) for t in paged.take()] == [(t.level, t.index, t.hashes) for t in one.take()]
     assert paged.size == one.size == i
     assert paged.root() == one.root() == TREE.root(i)
+
+
+def test_tiles_kept_between_readers_give_the_same_proofs_at_every_size_and_are_read_once() -> None:
+    """One process's readers share the nodes of the tiles above the leaves and of the right edge (ADR 0049):
+    the proofs of a growing tree are those of readers that keep nothing, and a kept tile is not read again."""
+    kept = KeptTiles(room=8)
+    asked: list[tuple[int, int, int]] = []
+
+    def counted(level: int, index: int, width: int) -> bytes:
+        asked.append((level, index, width))
+        return read(level, index, width)
+
+    for size in (300, 511, 65_536, 65_537, 69_000, N):
+        for i in (0, 1, size // 2, size - 1):
+            proof = inclusion_proof(i, size, TileReader(size, counted, kept).node)
+            assert proof == inclusion_proof(i, size, TileReader(size, read).node) == inclusion_proof(i, size, TREE.node)
+        assert TileReader(size, counted, kept).root() == TREE.root(size)
+    upper = [a for a in asked if a[0] > 0]
+    assert len(upper) == len(set(upper))  # each tile above the leaves read once, at each width it had
+    assert not KeptTiles.worth(0, TILE_WIDTH)  # the leaves' full tiles are many, and each proof's own
+    assert len(kept._kept) <= 8  # the room is kept to
