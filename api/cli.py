@@ -111,8 +111,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.jwks:
         print(f"gakuseki: trusting the development key {settings.dev_key}; get a token with "
               "`gakuseki token --role principal --school CODE`", flush=True)
+    from api.one_send import OneSendProtocol
+
+    # each answer's head and body in one socket write (api/one_send.py, ADR 0050)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, workers=workers,
-                factory=workers > 1)
+                factory=workers > 1, http=OneSendProtocol)
     return 0
 
 

@@ -16,7 +16,8 @@ machine: the server's CPU time per write (all its threads), PostgreSQL's (every 
 writes per transaction of the group commit (from ``log_transactions``: each transaction's first and
 last position), and the time the server's and PostgreSQL's threads spent runnable but waiting for a
 CPU (``/proc/*/task/*/schedstat``), per write. Linux only. ``--profile DIR`` records the first
-round's closed-loop phase of each server with py-spy ``--gil`` (only the thread holding the
+round's closed-loop and open-loop phases of each server (and, in the open-loop phase, the projections
+process when it runs) with py-spy ``--gil`` (only the thread holding the
 interpreter lock: where the Python time goes).
 """
 
@@ -253,7 +254,9 @@ def main(argv: list[str] | None = None) -> int:
                 steady: dict[str, Any] = {}
                 if projector:
                     caught_up(port)
-                with meter.phase(steady):
+                with gil_profile(args.profile if r == 0 else None, process.pid, f"{name}_steady"), \
+                        gil_profile(args.profile if r == 0 and projector else None, projector or 0,
+                                    f"{name}_steady_projections"), meter.phase(steady):
                     steady.update(http_load.assessments("127.0.0.1", port, pool, args.steady, WRITE_CLIENTS,
                                                         rate=STEADY_WRITES_PER_S))
                 rec[f"{name}_steady"] = steady

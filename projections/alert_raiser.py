@@ -113,7 +113,7 @@ class AlertRaiser:
 
     def _read_models_at(self) -> int:
         """The position every read model has applied."""
-        return min((self.store.position(n) for n in self.runner.projections), default=0)
+        return min(self.store.positions(list(self.runner.projections)).values(), default=0)
 
     def advance(self) -> int:
         """One page of the log after the process's position (up to where every read model stands);

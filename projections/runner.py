@@ -155,7 +155,7 @@ class Runner:
         total = 0
         while (deadline is None or time.monotonic() < deadline) and not (stop is not None and stop.is_set()):
             head = self.ledger.position()
-            positions = {n: self.store.position(n) for n in names}
+            positions = self.store.positions(names)  # one statement for all of them
             behind = [n for n in names if positions[n] < head]
             if not behind:
                 return total
@@ -607,12 +607,13 @@ class Runner:
         its position under it, refusing the poller's next save (ADR 0051)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if position - min((self.store.position(n) for n in self.projections), default=position) < BULK_FROM:
+            if position - min(self.store.positions(list(self.projections)).values(), default=position) < BULK_FROM:
                 try:
                     self.catch_up(deadline=deadline)
                 except Exception as e:  # the poller reports it; the positions below decide
                     log.debug("wait_for: catching up failed (%s: %s)", type(e).__name__, e)
-            if all(self.store.position(n) >= position or self._nothing_for(n, position) for n in self.projections):
+            applied = self.store.positions(list(self.projections))
+            if all(applied[n] >= position or self._nothing_for(n, position) for n in self.projections):
                 return True
             time.sleep(0.02)
         return False

@@ -3,7 +3,7 @@ domain/storage/documents.py): encoded and decoded here, and saved as a compare-a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
@@ -39,6 +39,10 @@ class DocumentStore:
 
     def position(self, projection: str) -> int:
         return documents.position(self.storage, projection)
+
+    def positions(self, projections: Sequence[str]) -> dict[str, int]:
+        """The position of each of these projections, read in one statement."""
+        return documents.positions(self.storage, projections)
 
     def tracked(self) -> dict[str, tuple[int, datetime]]:
         """Every tracked projection's position and when it last moved (for /health)."""
@@ -118,14 +122,15 @@ class DocumentStore:
         changed it) rows (a rebuild encodes them before a thread of its own writes them)."""
         now = self.storage.now()
         with self.storage.writing() as tx:
-            for projection, rows in updates.items():
-                current = documents.lock_position(tx, projection, now)
+            # every projection's tracking row locked in one statement, every position set in one (ADR 0050)
+            for projection, current in documents.lock_positions(tx, list(updates), now).items():
                 if current != since or position <= since:
                     raise StaleUpdate(f"{projection} stands at {current}: a page read after {since} "
                                       f"up to {position} is refused")
+            for projection, rows in updates.items():
                 if rows:
                     documents.put(tx, projection, rows)
-                documents.set_position(tx, projection, position, now)
+            documents.set_positions(tx, list(updates), position, now)
 
     def put(self, projection: str, changed: dict[str, Stored]) -> None:
         """Documents a process keeps of its own, not built from the log (the alert process's years swept,

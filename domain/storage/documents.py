@@ -21,6 +21,14 @@ def position(storage: Storage, projection: str) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+def positions(storage: Storage, projections: Sequence[str]) -> dict[str, int]:
+    """The applied position of each of these projections (0 where none is tracked), in one statement."""
+    rows = storage.query(f"SELECT projection, position FROM {{projection_tracking}} WHERE projection IN "
+                         f"({storage.marks(len(projections))})", tuple(projections)) if projections else []
+    found = {name: int(at_position) for name, at_position in rows}
+    return {name: found.get(name, 0) for name in projections}
+
+
 def tracked(storage: Storage) -> dict[str, tuple[int, datetime]]:
     """Every tracked projection's position and when it last moved."""
     rows = storage.query("SELECT projection, position, updated_at FROM {projection_tracking}")
@@ -95,6 +103,36 @@ def lock_position(tx: Tx, projection: str, at: datetime) -> int:
     else:
         row = tx.execute("SELECT position FROM {projection_tracking} WHERE projection = ?", (projection,)).one()
     return int(row[0]) if row else 0
+
+
+def lock_positions(tx: Tx, projections: Sequence[str], at: datetime) -> dict[str, int]:
+    """``lock_position`` of several projections: their tracking rows made where missing in one statement
+    (PostgreSQL), read and locked in another, in the order of their names (so two savers of overlapping
+    sets lock in the same order)."""
+    names = sorted(set(projections))
+    if not names:
+        return {}
+    marks = tx.storage.marks(len(names))
+    if not tx.storage.sqlite:
+        tx.execute("INSERT INTO {projection_tracking} (projection, position, updated_at) VALUES "
+                   f"{tx.storage.marks(len(names), '(?, 0, ?)')} ON CONFLICT (projection) DO NOTHING",
+                   [v for name in names for v in (name, tx.storage.moment(at))])
+        rows = tx.execute(f"SELECT projection, position FROM {{projection_tracking}} WHERE projection IN ({marks}) "
+                          "ORDER BY projection FOR UPDATE", names).rows()
+    else:
+        rows = tx.execute(f"SELECT projection, position FROM {{projection_tracking}} WHERE projection IN ({marks})",
+                          names).rows()
+    found = {name: int(at_position) for name, at_position in rows}
+    return {name: found.get(name, 0) for name in names}
+
+
+def set_positions(tx: Tx, projections: Sequence[str], at_position: int, at: datetime) -> None:
+    """``set_position`` of several projections to one position, in one statement."""
+    if projections:
+        tx.execute("INSERT INTO {projection_tracking} (projection, position, updated_at) VALUES "
+                   f"{tx.storage.marks(len(projections), '(?, ?, ?)')} ON CONFLICT (projection) DO UPDATE "
+                   "SET position = excluded.position, updated_at = excluded.updated_at",
+                   [v for name in projections for v in (name, at_position, tx.storage.moment(at))])
 
 
 def put(tx: Tx, projection: str, documents: Iterable[tuple[str, str, int]]) -> None:
