@@ -13,7 +13,15 @@ from uuid import UUID
 from domain import curriculum, errors, streams, values
 from domain import school_year as school_years
 from domain.event import Event, Stamp, stamp
-from domain.school import ClassMemberJoined, ClassMemberLeft, LeaveReason, School, SchoolClass, SchoolYear
+from domain.school import (
+    LAST_DAY_ON_ROLL,
+    ClassMemberJoined,
+    ClassMemberLeft,
+    LeaveReason,
+    School,
+    SchoolClass,
+    SchoolYear,
+)
 from domain.sealing import require_move_leaves_sealed_days, require_open_year
 from domain.student import (
     AdmissionIndexed,
@@ -218,15 +226,27 @@ def withdraw(school: School, year: SchoolYear, student: Student, klass: SchoolCl
                         reason=values.text(reason, "reason", max_length=500), **meta),
         _leave_class(student, klass, "withdrawal", meta),
     ]
+    return events + leave_later_classes(later_classes, student, on + timedelta(days=1), "withdrawal", "on",
+                                        now=now, recorded_by=recorded_by)
+
+
+def leave_later_classes(later_classes: Sequence[tuple[SchoolClass, SchoolYear]], student: Student, first_off: date,
+                        reason: LeaveReason, field: str, *, now: datetime, recorded_by: str) -> list[Event]:
+    """Off each of ``later_classes`` the child is still placed in (next year's class, placed before the
+    year ended) from ``first_off`` or the first day of the placement, whichever is later: a child who
+    leaves the school is never on those rolls (ADR 0025, 0052). A sealed later year refuses it only if a
+    day it counted would change (``field`` names the date in the refusal)."""
+    events: list[Event] = []
     for later, later_year in later_classes:
         placed = later.last_placement(student.id)
         if placed is None or placed.left_on is not None:
             continue
-        # The day of a 退学 is a day on the roll: the event is dated the day before the first day off this
-        # roll, which for next year's class is the day before its placement began.
-        off = max(on + timedelta(days=1), placed.joined_on)
-        require_move_leaves_sealed_days(later_year, later.year, later.grade, off, "on")
-        events.append(_leave_class(student, later, "withdrawal", stamp(now, recorded_by, off - timedelta(days=1))))
+        off = max(first_off, placed.joined_on)
+        require_move_leaves_sealed_days(later_year, later.year, later.grade, off, field)
+        # the event's date is the one ``off_roll_from`` takes to ``off``: the day before, when the reason's
+        # own day is still on the roll (a 退学)
+        dated = off - timedelta(days=1) if reason in LAST_DAY_ON_ROLL else off
+        events.append(_leave_class(student, later, reason, stamp(now, recorded_by, dated)))
     return events
 
 

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from domain import errors, streams, values
-from domain.enrollment_rules import check_identity
+from domain.enrollment_rules import check_identity, leave_later_classes
 from domain.event import Event, Stamp, stamp
 from domain.school import ClassMemberJoined, ClassMemberLeft, School, SchoolClass, SchoolYear
 from domain.sealing import require_move_leaves_sealed_days
@@ -76,13 +76,8 @@ def hand_over(student: Student, sending: School, receiving: School | None, *, ki
                                             left_on + timedelta(days=1), "left_on")
         events.append(_leave(sending_class, student, left_on + timedelta(days=1), now, recorded_by))
     if kind == "transfer":
-        for later, later_year in later_classes:
-            placed = later.last_placement(student.id)
-            if placed is None or placed.left_on is not None:
-                continue
-            off = max(left_on + timedelta(days=1), placed.joined_on)
-            require_move_leaves_sealed_days(later_year, later.year, later.grade, off, "left_on")
-            events.append(_leave(later, student, off, now, recorded_by))
+        events += leave_later_classes(later_classes, student, left_on + timedelta(days=1), "transfer", "left_on",
+                                      now=now, recorded_by=recorded_by)
     if class_name:
         events.append(_join(receiving_class, receiving_year, student, year, grade, class_name, number, meta,
                             "accepted_on"))

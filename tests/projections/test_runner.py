@@ -295,8 +295,10 @@ def _a_later_week(ledger: Ledger, ids: list[Any]) -> None:
                            marks=[(sid, {"code": "late"} if sid == ids[0] else {"code": "present"}) for sid in ids[:3]])
 
 
-def test_a_catch_up_in_bulk_overtaken_by_another_runner_reads_on_from_it_and_ends_with_the_same_documents(
-        backend: Backend, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+def _rebuilt_then_cleared(backend: Backend, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+                          ) -> tuple[Runner, dict[str, str]]:
+    """A term of rolls, its read models' fingerprints as a rebuild makes them, then every read model cleared
+    (as ``upgrade`` clears one of another version) and far behind."""
     _a_term_of_rolls(ledger)
     fresh = runner_for(ledger, backend)
     fresh.rebuild()
@@ -304,6 +306,12 @@ def test_a_catch_up_in_bulk_overtaken_by_another_runner_reads_on_from_it_and_end
     for name in fresh.projections:
         fresh.store.clear(name)
     _far_behind(monkeypatch)
+    return fresh, expected
+
+
+def test_a_catch_up_in_bulk_overtaken_by_another_runner_reads_on_from_it_and_ends_with_the_same_documents(
+        backend: Backend, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh, expected = _rebuilt_then_cleared(backend, ledger, monkeypatch)
     store = OvertakenStore(fresh.store)
     runner = Runner(ledger, store, all_projections())
     store.other = runner_for(ledger, backend)  # its first save is overtaken: the rest is read again
@@ -389,13 +397,7 @@ class StoppingStore(DocumentStore):
 
 def test_a_stop_ends_a_catch_up_in_bulk_at_its_next_save_and_the_next_catch_up_reads_on_from_there(
         backend: Backend, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
-    _a_term_of_rolls(ledger)
-    fresh = runner_for(ledger, backend)
-    fresh.rebuild()
-    expected = {name: fresh.fingerprint(name) for name in fresh.projections}
-    for name in fresh.projections:
-        fresh.store.clear(name)
-    _far_behind(monkeypatch)
+    fresh, expected = _rebuilt_then_cleared(backend, ledger, monkeypatch)
     stop = threading.Event()
     runner = Runner(ledger, StoppingStore(fresh.store, stop), all_projections())
     assert runner.catch_up(stop=stop) > 0
