@@ -13,6 +13,12 @@ by the school's registrar), waits until the read models have applied the hand-ov
 Both are timed client-side per packet. In process, the same work without HTTP is timed too:
 ``projections.forms.transfer_packet.content`` + ``LedgerKey.sign`` (export: not the proof) and
 ``domain.signing.verify`` + the strict msgspec decode + the proof's check (import's check, not its write).
+
+``python -m bench.packets [--scale full] [--before DIR] [--rounds N] [--packets N] [--keep | --reuse FOLDER]``
+measures packets alone (``main``): the dataset seeded once in a schema of its own, the read models and the
+Merkle log brought to the head in this process (no alert process), children handed over, then per round and
+code tree the exports and the imports over HTTP with the server's and PostgreSQL's CPU a packet; both trees'
+packets of the same children compared byte for byte (ADR 0053).
 """
 
 from __future__ import annotations
