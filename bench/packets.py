@@ -247,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         port = servers["this"][1]
         if not args.reuse:
             leavers = Leavers(ds)
-            children = leavers.take(max(need, 160))  # room for --reuse runs
+            room = sum(len(c.students) - len(c.students) // 2 for c in ds.rolled)
+            children = leavers.take(max(need, min(160, room)))  # room for --reuse runs
             move = {"kind": "transfer", "to_school": RECEIVING, "external": True, "to_school_name": RECEIVING_NAME,
                     "to_school_address": "千葉県千葉市中央区1-1", "left_on": leavers.left_on.isoformat(),
                     "accepted_on": (leavers.left_on + timedelta(days=1)).isoformat(), "year": 2026,
