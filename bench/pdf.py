@@ -1,4 +1,5 @@
-"""`python -m bench.pdf [--children N] [--records N] [--reads N]`: the forms' PDFs (ADR 0035, 0038), warm, on SQLite.
+"""`python -m bench.pdf [--children N] [--records N] [--reads N] [--before DIR [--rounds N]] [--json FILE]`: the forms'
+PDFs (ADR 0035, 0038, 0044, 0048), warm, on SQLite.
 
 A class of ``--children`` (default 40, the most a 出席簿 sheet holds) from 小1 (2026) to 小6 (2031): every
 school day of 2026 marked (a mix of 出, 遅刻, 早退, 病, 事, 忌), ten days of each later year; the first
@@ -17,16 +18,29 @@ two reads in a row are of the same form:
 The first render of the process (fonts loaded into the compiler, ~30 ms) is left out of the figures.
 p50 and p99 are over every read (wall time), beside the median CPU time of the process (``time.process_time``:
 every thread's, the test client's and Typst's included; on a shared machine the steadier figure); no
-assertion is made on them (tests/bench only checks it runs).
+assertion is made on them (tests/bench only checks it runs). Each line also says what the tail was made of:
+the cycle collector's passes during the reads (how many, of the oldest generation, their time) and how
+many of the slowest 1 % of reads had one; and the median of wall less CPU time (the time a read waited: for
+a CPU on a shared machine, or, over HTTP, for the hand-offs between the client's, the event loop's and
+the handler's threads). The compile lock is never contended here: one read at a time.
+
+``--before DIR`` runs this bench, in turn, on the code tree in DIR (e.g. ``git archive <commit> | tar -x -C
+DIR``; this bench file and this venv) and on this tree, each in a process of its own, ``--rounds`` times
+(the order alternating), and prints both with the ratio of their CPU medians: a before and after measured
+in the same run. ``--json FILE`` writes the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import io
+import json
 import logging
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -43,24 +57,58 @@ MONTHS = [f"{y}-{m:02d}" for y, m in [*((YEAR, m) for m in range(4, 13)), *((YEA
 
 
 _cpu: list[float] = []  # the process's CPU time of each read of the last _timed (all its threads)
+_gc: list[tuple[int, float]] = []  # the cycle collector's passes during each read: (oldest generation, ms)
+_collecting: list[float] = []
+_results: dict[str, dict[str, float]] = {}  # a line's figures, for --json
+
+
+def _gc_pass(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _collecting[:] = [time.perf_counter()]
+    elif _collecting:
+        _gc.append((info["generation"], (time.perf_counter() - _collecting[0]) * 1000))
 
 
 def _timed(n: int, call: Callable[[int], Any]) -> tuple[list[float], Any]:
     out = call(0)  # warm: the first of this shape
     times = []
     _cpu.clear()
-    for i in range(n):
-        started, cpu = time.perf_counter(), time.process_time()
-        out = call(i)
-        times.append((time.perf_counter() - started) * 1000)
-        _cpu.append((time.process_time() - cpu) * 1000)
+    _passes.clear()
+    gc.callbacks.append(_gc_pass)
+    try:
+        for i in range(n):
+            _gc.clear()
+            started, cpu = time.perf_counter(), time.process_time()
+            out = call(i)
+            times.append((time.perf_counter() - started) * 1000)
+            _cpu.append((time.process_time() - cpu) * 1000)
+            _passes.append(list(_gc))
+    finally:
+        gc.callbacks.remove(_gc_pass)
     return times, out
+
+
+_passes: list[list[tuple[int, float]]] = []  # each read's collector passes
 
 
 def _line(label: str, times: list[float], pages: int, size: int) -> str:
     q = statistics.quantiles(times, n=100, method="inclusive")
-    return (f"{label}: p50 {q[49]:.1f} ms, p99 {q[98]:.1f} ms, CPU p50 {statistics.median(_cpu):.1f} ms "
-            f"({q[49] / pages:.1f} ms/page; {pages} page{'s' if pages > 1 else ''}, {size / 1024:.0f} KiB)")
+    passes = [p for read in _passes for p in read]
+    slowest = sorted(range(len(times)), key=times.__getitem__)[-max(1, len(times) // 100):]
+    waited = statistics.median(t - c for t, c in zip(times, _cpu, strict=True))
+    _results[label] = {"p50_ms": round(q[49], 2), "p99_ms": round(q[98], 2),
+                       "cpu_p50_ms": round(statistics.median(_cpu), 2), "cpu_p99_ms": round(q99(_cpu), 2),
+                       "waited_p50_ms": round(waited, 2), "gc_passes": len(passes),
+                       "gc_ms": round(sum(ms for _, ms in passes), 2), "pages": pages, "bytes": size}
+    return (f"{label}: p50 {q[49]:.1f} ms, p99 {q[98]:.1f} ms, CPU p50 {statistics.median(_cpu):.1f} ms, "
+            f"p99 {q99(_cpu):.1f} ms ({q[49] / pages:.1f} ms/page; {pages} page{'s' if pages > 1 else ''}, "
+            f"{size / 1024:.0f} KiB)\n    waited p50 {waited:.1f} ms; collector: {len(passes)} passes "
+            f"({sum(1 for g, _ in passes if g == 2)} of generation 2), {sum(ms for _, ms in passes):.1f} ms in all, "
+            f"in {sum(1 for i in slowest if _passes[i])} of the {len(slowest)} slowest reads")
+
+
+def q99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
 def _seed(ledger: Any, children: int, records: int) -> list[str]:
@@ -116,7 +164,12 @@ def main(argv: list[str] | None = None) -> None:
     args.add_argument("--children", type=int, default=40)
     args.add_argument("--records", type=int, default=12, help="children with six years of records")
     args.add_argument("--reads", type=int, default=200)
+    args.add_argument("--before", type=Path, metavar="DIR", help="also run on the code tree in DIR, in the same run")
+    args.add_argument("--rounds", type=int, default=2, help="with --before: runs of each tree, in alternating order")
+    args.add_argument("--json", type=Path, metavar="FILE", help="write the figures")
     opts = args.parse_args(argv)
+    if opts.before:
+        return _before_and_after(opts)
 
     with tempfile.TemporaryDirectory() as folder:
         backend = Backend.from_url(f"sqlite:///{folder}/ledger.sqlite3")
@@ -186,6 +239,42 @@ def main(argv: list[str] | None = None) -> None:
                         len(body)))
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         ledger.close()
+    if opts.json:
+        opts.json.write_text(json.dumps(_results, ensure_ascii=False, indent=1))
+
+
+def _before_and_after(opts: argparse.Namespace) -> None:
+    """This bench on the tree in ``--before`` and on this one, each run in a process of its own (its code on
+    PYTHONPATH), in alternating order; then each line's figures side by side and the ratio of CPU medians."""
+    here = Path(__file__).resolve()
+    trees = {"before": opts.before.resolve(), "after": here.parents[1]}
+    runs: dict[str, list[dict[str, dict[str, float]]]] = {"before": [], "after": []}
+    with tempfile.TemporaryDirectory() as folder:
+        for r in range(opts.rounds):
+            for name in (("before", "after") if r % 2 == 0 else ("after", "before")):
+                out = Path(folder) / f"{name}-{r}.json"
+                argv = ["--children", str(opts.children), "--records", str(opts.records), "--reads", str(opts.reads),
+                        "--json", str(out)]
+                code = (f"import runpy, sys; sys.argv = ['bench.pdf', *{argv!r}]; "
+                        f"runpy.run_path({str(here)!r}, run_name='__main__')")
+                print(f"round {r + 1}, {name} ({trees[name]}):", flush=True)
+                subprocess.run([sys.executable, "-c", code], check=True, cwd=folder,
+                               env={**os.environ, "PYTHONPATH": str(trees[name])})
+                runs[name].append(json.loads(out.read_text()))
+    print(f"\nbefore ({trees['before']}) and after ({trees['after']}), {opts.rounds} rounds each, medians of the "
+          f"rounds; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    summary: dict[str, dict[str, Any]] = {}
+    for label in runs["after"][0]:
+        row = {name: {k: statistics.median(run[label][k] for run in runs[name] if label in run)
+                      for k in ("p50_ms", "p99_ms", "cpu_p50_ms")} for name in runs}
+        ratio = row["after"]["cpu_p50_ms"] / row["before"]["cpu_p50_ms"]
+        summary[label] = {**row, "cpu_ratio": round(ratio, 2)}
+        before, after = row["before"], row["after"]
+        print(f"{label}:\n    before p50 {before['p50_ms']:.1f} ms, p99 {before['p99_ms']:.1f} ms, CPU p50 "
+              f"{before['cpu_p50_ms']:.1f} ms; after p50 {after['p50_ms']:.1f} ms, p99 {after['p99_ms']:.1f} ms, "
+              f"CPU p50 {after['cpu_p50_ms']:.1f} ms; CPU after/before {ratio:.2f}")
+    if opts.json:
+        opts.json.write_text(json.dumps({"runs": runs, "summary": summary}, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":

@@ -172,14 +172,16 @@ class Forms:
         cutoff = as_of if isinstance(as_of, Cutoff) else Cutoff(position=as_of) if as_of else NOW
         class_key = f"class/{streams.school_class(school, year, grade, class_name)}"
         cal_key = calendar_key(school, year)
+        # the school's and the class's offices (their principals, homeroom teachers) read with the class
         first = read(self.runner, {"roster": [class_key], "attendance_register": [cal_key],
-                                   "enrollment_record": [school_key(school)]}, cutoff)
+                                   "enrollment_record": [school_key(school), class_key]}, cutoff)
         klass, calendar = first["roster"].get(class_key), first["attendance_register"].get(cal_key)
         if klass is None or calendar is None:
             return None
+        offices = first["enrollment_record"]
         # how a 休学 day counts and the name of the excused column are the school's board's settings (ADR 0028,
         # 0038): read with the month's documents
-        board_code = next((d["board_code"] for d in first["enrollment_record"].values()), None)
+        board_code = next((d["board_code"] for k, d in offices.items() if k.startswith("school/")), None)
         boards = [board_key(board_code)] if board_code else []
         firsts = {f.isoformat()[:7]: f for f in school_years.month_firsts(year)}
         codes = {ym: codes_key(school, year, grade, class_name, f) for ym, f in firsts.items()}
@@ -204,6 +206,5 @@ class Forms:
                            {ym: found[key] for ym, key in codes.items() if key in found}, month,
                            excused_label=excused_label_on(board, through), through=through, board=board)
         # the marks' correction trails name the staff as the school knows them (staff.py)
-        offices = read(self.runner, {"enrollment_record": [school_key(school), class_key]}, cutoff)["enrollment_record"]
         named = staff.named(register, staff.directory(offices.values()))
         return {**named, "school_name": next((d["name"] for k, d in offices.items() if k.startswith("school/")), None)}

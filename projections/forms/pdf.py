@@ -16,7 +16,10 @@
   are typeset from their HTML view: ``typeset`` reads the page into a JSON tree that one constant
   template, page.typ, lays out (ADR 0044): the same items, labels, correction trails and grid, so the
   page and the PDF show one layout. A label column is as wide as its text (``_fitted_widths``), not
-  Typst's ``auto``, which lays its cells out twice. The 指導要録 and the
+  Typst's ``auto``, which lays its cells out twice. A table whose every cell pdf.py can measure is
+  drawn, not laid out by Typst (``_drawn``, ADR 0048): its fills, rules and each cell's text at a place
+  worked out here, a long text broken into lines here (禁則), a run of marks as one tracked text; a table
+  with a correction trail in a cell (or text that cannot be broken) stays a Typst table. The 指導要録 and the
   健康診断票 pages are laid out as the official forms, the grades side by side (ADR 0036): a table of
   class ``grid`` shares the page's width equally among its grade columns after its
   ``data-labels`` label columns; ``data-widths`` gives a table its own Typst column widths.
@@ -275,7 +278,7 @@ def _parse(page: str) -> _Node:
 def typeset(page: str, *, landscape: bool) -> dict[str, Any]:
     """What page.typ lays out of an HTML form view (html.py): its headings, tables, lists, struck-out
     earlier values and notes, in their order, as a JSON tree (ADR 0044: the Typst source stays one)."""
-    body = _Body()
+    body = _Body(TEXT_WIDTH[landscape])
     body.blocks(_parse(page))
     return {"title": _title(page), "landscape": landscape, "blocks": body.out}
 
@@ -291,8 +294,11 @@ _Inline = list[Any]  # a string, or [kind, parts] with kind "br", "del" or "smal
 
 
 class _Body:
-    def __init__(self) -> None:
+    def __init__(self, width: float | None = None) -> None:
+        """``width``: the page's text width in pt, where a table may be drawn (``_drawn``); None inside a
+        part whose width the converter does not know (a side-by-side block): its tables stay tables."""
         self.out: list[list[Any]] = []
+        self.width = width
 
     def blocks(self, node: _Node) -> None:
         for child in node.children:
@@ -366,14 +372,14 @@ class _Body:
                 rows.append((False, part))
             elif part.tag in ("thead", "tbody", "tfoot"):
                 rows += [(part.tag == "thead", tr) for tr in part.children if isinstance(tr, _Node) and tr.tag == "tr"]
-        columns = _column_count([tr for _, tr in rows])
+        grid = list(_grid([tr for _, tr in rows]))  # each row's cells where a browser places them
+        columns = _column_count(grid)
         plain = "head" in node.classes
         head: list[Any] = []
         cells: list[Any] = []
-        for in_head, tr in rows:
-            for cell in tr.children:
-                if not isinstance(cell, _Node) or cell.tag not in ("td", "th"):
-                    continue
+        placed: list[tuple[int, int, int, dict[str, Any], _Inline]] = []  # (row, column, colspan, args, content)
+        for r, ((in_head, _), (row, _)) in enumerate(zip(rows, grid, strict=True)):
+            for cell, col, _ in row:
                 args: dict[str, Any] = {}
                 for span in ("colspan", "rowspan"):
                     if cell.attrs.get(span, "1") not in ("", "1"):
@@ -390,6 +396,7 @@ class _Body:
                     args["small"] = True
                 content = self.inline(cell)
                 (head if in_head else cells).append({**args, "body": content} if args else content)
+                placed.append((r, col, args.get("colspan", 1), args, content))
         # as wide as the page, as the HTML's tables are: the last column takes what the others leave;
         # a grid of grades (class "grid": its first ``data-labels`` columns are labels) shares the rest equally
         widths: int | list[str]
@@ -402,7 +409,11 @@ class _Body:
             widths = columns if plain else ["auto"] * (columns - 1) + ["1fr"]
         small = "grid" in node.classes or bool(node.attrs.get("data-widths"))  # 7.5pt
         if isinstance(widths, list) and "auto" in widths:  # Typst measures an auto column's cells twice
-            widths = _fitted_widths(rows, widths, 7.5 if small else 9.0)
+            widths = _fitted_widths(grid, widths, 7.5 if small else 9.0)
+        drawn = (_drawn(placed, len(rows), widths, self.width, 7.5 if small else 9.0)
+                 if self.width and isinstance(widths, list) and not plain else None)
+        if drawn is not None:
+            return {"columns": widths, "small": small, "caption": caption, "drawn": _positioned(drawn)}
         return {"columns": widths, "plain": plain, "small": small, "caption": caption, "head": head, "cells": cells}
 
 
@@ -434,16 +445,19 @@ def _text_width(node: Any, size: float) -> tuple[float, float]:
     return max(widest, line), line
 
 
-def _fitted_widths(rows: list[tuple[bool, _Node]], widths: list[str], size: float) -> list[str]:
+def _fitted_widths(grid: list[tuple[list[tuple[_Node, int, int]], set[int]]], widths: list[str],
+                   size: float) -> list[str]:
     """``widths`` with each ``auto`` column as wide as its widest cell (in pt, as Typst would make it,
     without measuring the cells twice): the cells' text at ``size`` and the table's inset of 3pt a side."""
     need = [0.0] * len(widths)
-    for placed, _ in _grid([tr for _, tr in rows]):
+    for placed, _ in grid:
         for cell, col, span in placed:
             if col + span > len(widths):
                 continue
-            width = _text_width(cell, 7.0 if "small" in cell.classes else size)[0] * 1.02 + 7.0
             autos = [c for c in range(col, col + span) if widths[c] == "auto"]
+            if not autos:
+                continue
+            width = _text_width(cell, 7.0 if "small" in cell.classes else size)[0] * 1.02 + 7.0
             if span == 1 and autos:
                 need[col] = max(need[col], width)
             elif autos and len(autos) == span:  # spanning only auto columns: the last one takes the rest
@@ -476,9 +490,276 @@ def _grid(rows: list[_Node]) -> Iterator[tuple[list[tuple[_Node, int, int]], set
         yield placed, taken
 
 
-def _column_count(rows: list[_Node]) -> int:
-    """The width of a table in cells, rowspans counted (as a browser lays it out)."""
+def _column_count(grid: list[tuple[list[tuple[_Node, int, int]], set[int]]]) -> int:
+    """The width of a table in cells (``_grid``'s rows), rowspans counted (as a browser lays it out)."""
     widest = 1
-    for placed, taken in _grid(rows):
+    for placed, taken in grid:
         widest = max([widest, *(col + span for _, col, span in placed), *(c + 1 for c in taken)])
     return widest
+
+
+# ------------------------------------------------------------------ a table drawn rather than laid out
+
+# The text width of page.typ's A4 page (12 mm margins), portrait and landscape, in pt.
+TEXT_WIDTH = {False: (210 - 24) * 72 / 25.4, True: (297 - 24) * 72 / 25.4}
+INSET_X, INSET_Y = 3.0, 2.0  # page.typ's table inset
+CAP = 0.7655  # BIZ UD明朝's cap height in em: a line's height in Typst (top edge cap height, bottom edge baseline)
+LEADING = 0.5  # page.typ's par leading, in em of the cell's size
+DRAWN_MAX_HEIGHT = 600.0  # pt; a drawn table does not break across pages: a taller one stays a table
+MARKS = frozenset("ABCDEFabcdef0123456789")  # half an em each in BIZ UD明朝 (its ASCII is of one width)
+WIDE_MARKS = frozenset("○◎△×")  # one em each
+
+_Placed = tuple[int, int, int, dict[str, Any], _Inline]  # (row, column, colspan, the cell's args, its content)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ems(text: str) -> float:
+    """The width of ``text`` in em, as ``_text_width`` reckons it: a CJK glyph 1 em, any other character half
+    an em, a quarter em between CJK and Latin (Typst's cjk-latin-spacing; it squeezes CJK punctuation)."""
+    ems, before = 0.0, None
+    for c in text:
+        ems, before = _advance(ems, before, c)
+    return ems
+
+
+def _advance(ems: float, before: str | None, c: str) -> tuple[float, str | None]:
+    """``ems`` with ``c`` set after a character of kind ``before`` ("wide", "latin" or None), and c's kind."""
+    wide, latin = ord(c) > 0x2E80, c.isascii() and c.isalnum()
+    ems += 1.0 if wide else 0.5
+    if before is not None and ((wide and before == "latin") or (latin and before == "wide")):
+        ems += 0.25
+    return ems, "wide" if wide else "latin" if latin else None
+
+
+def _over(width: float, room: float) -> bool:
+    """Whether a line of ``width`` (``_lines``) may not fit in ``room``: the margin ``_fitted_widths`` gives
+    a label column."""
+    return width * 1.02 + 1.0 > room + 0.01
+
+
+# Kinsoku (禁則): what may not begin a line, and what may not end one.
+_NO_START = frozenset("、。，．・：；？！ー―）」』〕］｝〉》】ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々"
+                      "ゝゞヽヾ〜…‥"
+                      ",.)]}:;!?%")
+_NO_END = frozenset("（「『〔［｛〈《【([{")
+
+
+def _wrapped(text: str, size: float, room: float) -> list[str] | None:
+    """``text`` broken into lines that fit ``room`` at ``size`` (``_ems``, an upper bound, so Typst breaks
+    none of them again): a line ends before a CJK character or after one, or at a space (dropped), never
+    inside a run of Latin letters or figures, nor before a closing mark or after an opening one. None when
+    some part cannot be broken to fit."""
+    lines: list[str] = []
+    rest = " ".join(text.split())
+    while rest:
+        if not _over(_ems(rest) * size, room):
+            lines.append(rest)
+            break
+        cut, ems, before = 0, 0.0, None
+        for i in range(1, len(rest)):
+            ems, before = _advance(ems, before, rest[i - 1])
+            if _over(ems * size, room):
+                break
+            a, b = rest[i - 1], rest[i]
+            if (a == " " or b == " " or ord(a) > 0x2E80 or ord(b) > 0x2E80) and b not in _NO_START and a not in _NO_END:
+                cut = i
+        if cut == 0:
+            return None
+        lines.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return lines
+
+
+def _lines(parts: _Inline, size: float) -> list[tuple[float, float]] | None:
+    """Each line of a cell's inline parts as (its width, the largest size on it) in pt, as page.typ's
+    ``inline`` sets them at ``size`` (a space between two parts, 7pt in a ``small`` part), or None when the
+    cell holds what is not measured here (a struck-out earlier value with its note, or an empty line)."""
+    if len(parts) == 1 and isinstance(parts[0], str):  # most cells: one text
+        return [(_ems(parts[0]) * size, size)]
+    lines: list[list[float]] = [[0.0, 0.0]]  # [width, largest size]
+
+    def walk(items: _Inline, at: float) -> bool:
+        for n, p in enumerate(items):
+            if isinstance(p, str):
+                lines[-1][0] += _ems(p) * at + (0.5 * at if n else 0.0)
+                lines[-1][1] = max(lines[-1][1], at)
+            elif p[0] == "br":
+                lines.append([0.0, 0.0])
+            elif p[0] == "del":
+                return False
+            else:
+                lines[-1][0] += 0.5 * at if n else 0.0
+                if not walk(p[1], 7.0 if p[0] == "small" else at):
+                    return False
+        return True
+
+    if not walk(parts, size) or any(h == 0.0 for _, h in lines):
+        return None
+    return [(w, h) for w, h in lines]
+
+
+def _drawn(placed: list[_Placed], count: int, widths: list[str], width: float, size: float) -> dict[str, Any] | None:
+    """A table drawn as the 出席簿's rows are (ADR 0044, 0048): its fills as rectangles, its rules as lines
+    and each cell's text at its place, every position worked out here, so that Typst lays out no table.
+
+    Only a table whose columns have fixed or fractional widths and whose every cell's lines are known to
+    fit (``_lines``) is drawn; for another one (a cell with a correction trail, text that would wrap) the
+    answer is None and page.typ lays it out as a table. A row is as high as a table's row would be: its
+    tallest cell's lines and the inset; a cell spanning rows makes the last of them taller if it needs to.
+    The answer gives the columns' and rows' edges (``xs``, ``ys``, in pt) and everything else by their
+    indices: fills (first column, first row, end column, end row, fill), rules (the edge, from, to, 1 when
+    vertical) and texts (column, row, colspan, align, small, parts; align "lines-center" or "lines-right" for
+    a cell of several lines), in the page's reading order; a run
+    of one-glyph marks in equal columns of a row (A, B, C, 1–5, ○) is one text (column, row, how many,
+    "run", the glyph's width, the marks), its glyphs spaced a column apart by tracking."""
+    if not all(w.endswith(("pt", "fr")) for w in widths):
+        return None
+    fixed = sum(float(w[:-2]) for w in widths if w.endswith("pt"))
+    fr = sum(float(w[:-2]) for w in widths if w.endswith("fr"))
+    if fixed > width:
+        return None
+    unit = (width - fixed) / fr if fr else 0.0
+    xs = [0.0]
+    for w in widths:
+        xs.append(xs[-1] + float(w[:-2]) * (unit if w.endswith("fr") else 1.0))
+    columns = len(widths)
+    heights = [0.0] * count
+    spanning = []
+    cells: list[_Placed] = []  # as placed, a cell's text broken into lines where it would wrap
+    for row, col, span, args, content in placed:
+        down = args.get("rowspan", 1)
+        if col + span > columns or row + down > count:
+            return None
+        at = 7.0 if args.get("small") else size
+        if content:
+            lines = _lines(content, at)
+            if lines is None:
+                return None
+            room = xs[col + span] - xs[col] - 2 * INSET_X
+            if any(_over(w, room) for w, _ in lines):
+                broken = _wrapped(content[0], at, room) if len(content) == 1 and isinstance(content[0], str) else None
+                if broken is None:
+                    return None
+                content = [part for line in broken for part in (["br"], line)][1:]
+                lines = [(_ems(line) * at, at) for line in broken]
+            need = 2 * INSET_Y + CAP * sum(h for _, h in lines) + LEADING * at * (len(lines) - 1)
+        else:  # an empty cell is as high as its inset (Typst's table: a row of empty cells and 7pt labels is lower)
+            need = 2 * INSET_Y
+        cells.append((row, col, span, args, content))
+        if down == 1:
+            heights[row] = max(heights[row], need)
+        else:
+            spanning.append((row, down, need))
+    for row, down, need in spanning:  # a cell spanning rows: its last row takes what they lack
+        heights[row + down - 1] += max(0.0, need - sum(heights[row:row + down]))
+    ys = [0.0]
+    for h in heights:
+        ys.append(ys[-1] + h)
+    if ys[-1] > DRAWN_MAX_HEIGHT:
+        return None
+    across_h: set[tuple[int, int]] = set()  # (row edge, column): a cell spans it, no rule there
+    across_v: set[tuple[int, int]] = set()  # (column edge, row)
+    fills: list[list[Any]] = []
+    texts: list[list[Any]] = []
+    for row, col, span, args, content in cells:
+        down = args.get("rowspan", 1)
+        if down > 1:
+            across_h.update((b, c) for b in range(row + 1, row + down) for c in range(col, col + span))
+        if span > 1:
+            across_v.update((b, r) for b in range(col + 1, col + span) for r in range(row, row + down))
+        if "fill" in args:
+            fills.append([col, row, col + span, row + down, args["fill"]])
+        if not content:
+            continue
+        mark = content[0] if len(content) == 1 and isinstance(content[0], str) and len(content[0]) == 1 else ""
+        glyph = 0.5 if mark in MARKS else 1.0 if mark in WIDE_MARKS else 0.0
+        alone = glyph and span == 1 and down == 1 and args.get("align") == "center" and not args.get("small")
+        last = texts[-1] if texts else None
+        if (alone and last and last[3] == "run" and last[1] == row and last[0] + last[2] == col
+                and last[4] == glyph * size and abs((xs[col + 1] - xs[col]) - (xs[col] - xs[col - 1])) < 1e-6):
+            last[2] += 1  # the run goes on into this column, one as wide as the one before
+            last[5] += mark
+        elif alone:
+            texts.append([col, row, 1, "run", glyph * size, mark])
+        else:
+            align = args.get("align", "")
+            if align and any(isinstance(p, list) and p[0] == "br" for p in _flat(content)):
+                align = f"lines-{align}"  # lines aligned each: page.typ sets them in a box of the cell's width
+            texts.append([col, row, span, align, bool(args.get("small")), content])
+    rules: list[list[int]] = []
+    for b in range(count + 1):
+        _runs(rules, b, [c for c in range(columns) if (b, c) not in across_h], vertical=0)
+    for b in range(columns + 1):
+        _runs(rules, b, [r for r in range(count) if (b, r) not in across_v], vertical=1)
+    return {"xs": xs, "ys": ys, "fills": _merged(fills), "rules": rules, "texts": texts}
+
+
+_KINDS = {"": 0, "center": 1, "right": 2, "run": 3, "lines-center": 4, "lines-right": 5}
+
+
+def _positioned(drawn: dict[str, Any]) -> dict[str, Any]:
+    """``_drawn``'s table as page.typ draws it: every position in pt (two decimals), so that Typst looks
+    nothing up and works nothing out per item (its scripting costs some 10 µs a step). Fills (x, y, width,
+    height, fill) and rules (x, y, length, 1 when vertical) from the table's top left; texts (kind, x, y,
+    small, extra, parts) where kind 0 is a line set from x, 1 one centered at x from the middle of the
+    table, 2 one ending at x from its right edge, 3 a run of marks (extra: the tracking), 4 and 5 lines
+    centered or set right in a box (extra: its width) from x; y is the top of the text."""
+    xs, ys = drawn["xs"], drawn["ys"]
+    width = xs[-1]
+    texts = []
+    for col, row, span, align, small, parts in drawn["texts"]:
+        x, y, w = xs[col], ys[row] + INSET_Y, xs[col + span] - xs[col]
+        kind = _KINDS[align]
+        if kind == 3:  # span: the run's columns, each as wide as the first; small: the glyph's width
+            w = xs[col + 1] - xs[col]
+            texts.append([3, round(x + (w - small) / 2, 2), round(y, 2), False, round(w - small, 2), parts])
+            continue
+        at = x + INSET_X if kind in (0, 4, 5) else x + w / 2 - width / 2 if kind == 1 else x + w - INSET_X - width
+        texts.append([kind, round(at, 2), round(y, 2), small, round(w - 2 * INSET_X, 2) if kind > 3 else 0, parts])
+    return {"xs": [round(x, 2) for x in xs], "ys": [round(y, 2) for y in ys],
+            "fills": [[round(xs[c], 2), round(ys[r], 2), round(xs[c2] - xs[c], 2), round(ys[r2] - ys[r], 2), f]
+                      for c, r, c2, r2, f in drawn["fills"]],
+            "rules": [[round(xs[e], 2), round(ys[a], 2), round(ys[b] - ys[a], 2), 1] if v else
+                      [round(xs[a], 2), round(ys[e], 2), round(xs[b] - xs[a], 2), 0] for e, a, b, v in drawn["rules"]],
+            "texts": texts}
+
+
+def _flat(parts: _Inline) -> Iterator[Any]:
+    """The parts of inline content, nested parts included."""
+    for p in parts:
+        yield p
+        if isinstance(p, list) and p[0] != "br":
+            yield from _flat(p[1])
+
+
+def _runs(rules: list[list[int]], edge: int, indices: list[int], *, vertical: int) -> None:
+    """The rules along one edge: one per run of consecutive ``indices`` (the columns or rows it borders)."""
+    start = prev = None
+    for i in indices:
+        if prev is not None and i == prev + 1:
+            prev = i
+            continue
+        if start is not None and prev is not None:
+            rules.append([edge, start, prev + 1, vertical])
+        start = prev = i
+    if start is not None and prev is not None:
+        rules.append([edge, start, prev + 1, vertical])
+
+
+def _merged(fills: list[list[Any]]) -> list[list[Any]]:
+    """Fills of one kind side by side in a row as one rectangle, then those one under the other."""
+    across: list[list[Any]] = []
+    for f in sorted(fills, key=lambda f: (f[1], f[3], f[4], f[0])):
+        last = across[-1] if across else None
+        if last and (last[1], last[3], last[4]) == (f[1], f[3], f[4]) and last[2] == f[0]:
+            last[2] = f[2]
+        else:
+            across.append(list(f))
+    out: list[list[Any]] = []
+    for f in sorted(across, key=lambda f: (f[0], f[2], f[4], f[1])):
+        last = out[-1] if out else None
+        if last and (last[0], last[2], last[4]) == (f[0], f[2], f[4]) and last[3] == f[1]:
+            last[3] = f[3]
+        else:
+            out.append(list(f))
+    return out

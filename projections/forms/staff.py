@@ -29,17 +29,34 @@ def directory(offices: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 
 def named(node: Any, names: dict[str, str]) -> Any:
     """``node`` with, beside every ``recorded_by``, ``corrected_by`` and ``approved_by`` holding an id,
-    its ``*_name``: the name the school recorded for that id, or None when it recorded none."""
+    its ``*_name``: the name the school recorded for that id, or None when it recorded none.
+
+    ``node`` is left as it is: what holds such a key is copied, with every list and dict above it; the
+    rest is shared with ``node``, not copied (a 出席簿 of 40 children holds some 1,000 lists and dicts, a
+    handful of them correction trails)."""
     if isinstance(node, list):
-        return [named(v, names) if isinstance(v, _NESTED) else v for v in node]
+        copied: list[Any] | None = None
+        for i, v in enumerate(node):
+            if isinstance(v, _NESTED) and (w := named(v, names)) is not v:
+                if copied is None:
+                    copied = list(node)
+                copied[i] = w
+        return node if copied is None else copied
     if not isinstance(node, dict):
         return node
-    # a scalar is kept as it is without a call: a 出席簿 of 40 children holds some 7,000 values
-    out = {k: (named(v, names) if isinstance(v, _NESTED) and k not in FOREIGN else v) for k, v in node.items()}
+    out: dict[str, Any] | None = None
+    for k, v in node.items():
+        # a scalar is kept as it is without a call: a 出席簿 of 40 children holds some 7,000 values
+        if isinstance(v, _NESTED) and k not in FOREIGN and (w := named(v, names)) is not v:
+            if out is None:
+                out = dict(node)
+            out[k] = w
     for key in WHO:
         if isinstance(node.get(key), str):
+            if out is None:
+                out = dict(node)
             out[f"{key}_name"] = names.get(node[key])
-    return out
+    return node if out is None else out
 
 
 _NESTED = (dict, list)

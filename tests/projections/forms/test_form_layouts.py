@@ -173,9 +173,9 @@ def test_form2_prints_each_grades_figures_in_its_column_in_the_order_of_the_form
     _, *form2 = pages_of(body)
     text = "".join(form2)
     assert text.startswith("児童指導要録様式2(指導に関する記録)")
-    # (the subject's name, a cell spanning its four rows, comes out of the PDF after the first three)
-    assert ("各教科の学習の記録第1学年第2学年第3学年第4学年第5学年第6学年知識・技能ABC思考・判断・表現BBB"
-            "主体的に学習に取り組む態度AAA国語評定3知識・技能") in text  # 評定 of the third grade, the first two shaded
+    # (the grid is drawn, ADR 0048: its text comes out in the form's order, the subject's name first)
+    assert ("各教科の学習の記録第1学年第2学年第3学年第4学年第5学年第6学年国語知識・技能ABC思考・判断・表現BBB"
+            "主体的に学習に取り組む態度AAA評定3社会知識・技能") in text  # 評定 of the third grade, the first two shaded
     assert "公正・公平○○公共心・公徳心" in text
     assert in_order(text, ["外国語活動の記録", "総合的な学習の時間の記録", "学習活動", "観点", "評価",
                            "特別の教科道徳", "特別活動の記録", "行動の記録", "総合所見及び指導上参考となる諸事項",
