@@ -27,7 +27,7 @@ from api.targets import school_target, student_target
 from api.transparency import packet_proof
 from api.writes import Recorded
 from domain import errors
-from domain.signing import canonical, verify
+from domain.signing import verify
 from domain.student import StudentHandedOver
 from domain.transfer_packet import TransferPacket, verify_proof
 from projections.checkpoints import CheckpointPublisher
@@ -76,7 +76,7 @@ class PacketExportController(Controller):
                                  publisher=forms.runner.publisher or CheckpointPublisher(
                                      svc.ledger, svc.signing.checkpoint_signer()))
             packet = msgspec.structs.replace(packet, proof=proof)
-            token = svc.signing.sign(canonical(msgspec.to_builtins(packet)))
+            token = svc.signing.sign_document(msgspec.to_builtins(packet))
             return PacketOut(token, packet.packet_id, svc.signing.ledger_id, svc.signing.kid, move.to_school)
 
 

@@ -39,7 +39,7 @@ from domain.ledger import Ledger
 from domain.storage import events as stored_events
 from domain.storage import merkle_log
 from domain.storage.merkle_log import StoredCheckpoint
-from domain.transparency.leaf import leaf_bytes
+from domain.transparency.leaf import leaf_bytes, leaf_bytes_of_digest
 from domain.transparency.merkle import (
     consistency_proof,
     consistency_ranges,
@@ -374,9 +374,12 @@ def proof_file(ledger: Ledger, stream_ids: list[Any], checkpoint: StoredCheckpoi
     ``upto``), each with its inclusion proof (``multi``: one multiproof for them all, gakuseki-proof/2);
     the checkpoint with its cosignatures unless not ``cosigned``."""
     size = checkpoint.tree_size
-    found = [row for row in stored_events.in_streams(ledger.storage, stream_ids) if upto is None or row[0] <= upto]
+    # the states themselves only when the file carries them; else their SHA-256, hashed by the database
+    read = stored_events.in_streams if contents else stored_events.digests_in_streams
+    found = [row for row in read(ledger.storage, stream_ids) if upto is None or row[0] <= upto]
     indexes = merkle_log.leaf_indexes_of(ledger.storage, [row[0] for row in found])  # one statement
-    rows = sorted((indexes[position], leaf_bytes(position, stream, version, topic, state), state)
+    leaf = leaf_bytes if contents else leaf_bytes_of_digest
+    rows = sorted((indexes[position], leaf(position, stream, version, topic, state), state if contents else b"")
                   for position, stream, version, topic, state in found
                   if position in indexes and indexes[position] < size)
     if multi:

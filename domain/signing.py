@@ -369,6 +369,18 @@ def sign(payload: bytes, key: Ed25519PrivateKey, *, kid: str, issuer: str, typ: 
     return _JWS.encode(payload, key, algorithm=ALGORITHM, headers={"iss": issuer, "kid": kid, "typ": typ})
 
 
+def sign_document(document: Any, key: Ed25519PrivateKey, *, kid: str, issuer: str, typ: str = PACKET_TYPE) -> str:
+    """``sign(canonical(document), ...)`` without parsing the payload back to check it: the bytes are
+    made canonical here, so ``sign``'s check of a caller's bytes (a JSON parse and a second canonical
+    form, about a tenth of a packet's export: ADR 0053) has nothing to find. The same token."""
+    if not isinstance(key, Ed25519PrivateKey):
+        raise TypeError("a packet is signed with an Ed25519 private key")
+    for name, value in (("kid", kid), ("issuer", issuer), ("typ", typ)):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{name} must be a non-empty string")
+    return _JWS.encode(canonical(document), key, algorithm=ALGORITHM, headers={"iss": issuer, "kid": kid, "typ": typ})
+
+
 def _refuse(error: type[errors.LedgerError], message: str) -> NoReturn:
     raise error(message, field="packet")
 

@@ -34,6 +34,21 @@ def in_streams(storage: Storage, stream_ids: Sequence[UUID]) -> Iterable[Row]:
                                        prepare=True))
 
 
+def digests_in_streams(storage: Storage, stream_ids: Sequence[UUID]) -> list[Row]:
+    """``in_streams``, with the SHA-256 of each stored state in place of the state: all a Merkle leaf
+    needs (a packet's proof: ADR 0053). PostgreSQL hashes the stored bytes itself, as it does for the
+    Merkle projection (``digests_after``), and sends 32 bytes a row in its binary format."""
+    if storage.sqlite:
+        return [(*row[:4], hashlib.sha256(row[4]).digest()) for row in in_streams(storage, stream_ids)]
+    if not stream_ids:
+        return []
+    with storage.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as c:
+        c.execute(storage.sql("SELECT notification_id, originator_id, originator_version, topic, sha256(state) "
+                              "FROM {events} WHERE originator_id = ANY(?::uuid[])"), (list(stream_ids),),
+                  prepare=True)
+        return c.fetchall()
+
+
 def after(storage: Storage, position: int, limit: int, stop: int | None = None,
           topics: Sequence[str] = ()) -> list[Row]:
     """Up to ``limit`` events after log ``position`` (up to ``stop``; only of ``topics`` when given),

@@ -85,6 +85,10 @@ def range_hash(start: int, end: int, node: NodeSource) -> bytes:
         if start == end == 0:
             return EMPTY_ROOT
         raise ValueError(f"an empty or reversed range [{start}, {end})")
+    width = end - start
+    if not width & (width - 1) and not start & (width - 1):  # a perfect node itself: most ranges a proof names
+        level = width.bit_length() - 1
+        return node(level, start >> level)
     parts = [node(level, index) for level, index in perfect_nodes(start, end)]
     acc = parts.pop()
     while parts:

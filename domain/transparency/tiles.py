@@ -233,12 +233,17 @@ def proof_tiles(ranges: Iterable[tuple[int, int]], size: int) -> set[tuple[int, 
     Pass ``merkle.inclusion_ranges(i, n)`` or ``merkle.consistency_ranges(m, n)``: lets a caller fetch
     all tiles at once (one query) before computing the proof, and lets a test count them.
     """
-    seen: set[tuple[int, int, int]] = set()
+    seen: set[tuple[int, int]] = set()
     for start, end in ranges:
+        width = end - start
+        if not width & (width - 1) and not start & (width - 1):  # one perfect node (most ranges of a proof)
+            level = width.bit_length() - 1
+            seen.add((level // TILE_HEIGHT, start // (TILE_WIDTH << (level - level % TILE_HEIGHT))))
+            continue
         for level, index in perfect_nodes(start, end):
             tile_level, tile_index, _, _ = node_position(level, index)
-            seen.add((tile_level, tile_index, tile_width(tile_level, tile_index, size)))
-    return seen
+            seen.add((tile_level, tile_index))
+    return {(level, index, tile_width(level, index, size)) for level, index in seen}
 
 
 def inclusion_proof_from_tiles(index: int, size: int, read: ReadTile) -> tuple[list[bytes], list[tuple[int, int, int]]]:

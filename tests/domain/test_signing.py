@@ -25,6 +25,7 @@ from domain.signing import (
     is_canonical,
     public_jwk,
     sign,
+    sign_document,
     thumbprint,
     verify,
 )
@@ -511,3 +512,19 @@ def test_merging_trust_lists_keeps_every_key_and_refuses_one_kid_for_two_keys() 
     assert set(merged[ISSUER]) == {KID, other_kid}
     with pytest.raises(ValueError, match="two different keys"):
         TRUST.merged(TrustList.of(ISSUER, KID, OTHER.public_key()))
+
+
+@settings(max_examples=100, deadline=None)
+@given(JSON_VALUES)
+def test_sign_document_is_the_token_of_sign_canonical(value: Any) -> None:
+    # the export signs its document without parsing its canonical bytes back (ADR 0053): the same token
+    assert sign_document(value, KEY, kid=KID, issuer=ISSUER) == sign(canonical(value), KEY, kid=KID, issuer=ISSUER)
+
+
+def test_sign_document_refuses_floats_empty_names_and_a_key_that_is_not_ed25519() -> None:
+    with pytest.raises(ValueError, match="float"):
+        sign_document({"height": 120.5}, KEY, kid=KID, issuer=ISSUER)
+    with pytest.raises(ValueError, match="issuer"):
+        sign_document(DOCUMENT, KEY, kid=KID, issuer="")
+    with pytest.raises(TypeError, match="Ed25519"):
+        sign_document(DOCUMENT, generate_private_key(SECP256R1()), kid=KID, issuer=ISSUER)  # type: ignore[arg-type]

@@ -26,3 +26,28 @@ def test_the_ledger_saves_through_the_recorders_that_override_them(backend: Back
         # With the library's database functions on, insert_events saves without calling the hooks
         # overridden here: idempotency keys and transaction boundaries would silently not be written.
         assert ledger.recorder.datastore.enable_db_functions is False  # type: ignore[attr-defined]
+
+
+def test_the_events_insert_stores_every_state_byte_for_byte_and_the_digest_read_hashes_them(
+        backend: Backend, ledger: Ledger) -> None:
+    # PostgreSQL: the library's INSERT sends its rows in the binary format (ADR 0053), so no byte of a
+    # state goes through the text format's hex escaping and quoting, and a 200 kB state is stored as it is.
+    import hashlib
+    import uuid
+
+    from eventsourcing.persistence import StoredEvent
+
+    from domain.storage import events as stored_events
+
+    if backend.kind == "postgresql":
+        assert "%b" in ledger.recorder.insert_events_statement.as_string(None)  # type: ignore[attr-defined]
+    states = [bytes(range(256)) * 800, b"\x00", b'{"a":"\\\\ \\" , ( ) { }"}', b"\\x00\\\\"]
+    streams = [uuid.uuid4() for _ in states]
+    ledger.recorder.insert_events([StoredEvent(originator_id=s, originator_version=1, topic="bench:Filler",
+                                               state=state) for s, state in zip(streams, states, strict=True)])
+    rows = {row[1]: row for row in stored_events.in_streams(ledger.storage, streams)}
+    digests = {row[1]: row for row in stored_events.digests_in_streams(ledger.storage, streams)}
+    assert [rows[s][4] for s in streams] == states
+    assert [digests[s][4] for s in streams] == [hashlib.sha256(state).digest() for state in states]
+    assert [digests[s][:4] for s in streams] == [rows[s][:4] for s in streams]
+    assert stored_events.digests_in_streams(ledger.storage, []) == []
