@@ -82,6 +82,8 @@ class AlertRaiser:
         self.runner, self.ledger, self.store, self.page = runner, runner.ledger, runner.store, page
         self.forms = Forms(runner, clock=runner.ledger.now)
         self._cache: dict[tuple[str, str], Any] | None = None  # documents read while a page is judged
+        # year -> its classes and the one a sweep left off at, to go on from (``sweep_year``)
+        self._swept: dict[int, tuple[list[tuple[str, int, str]], int]] = {}
 
     def _documents(self, projection: str, keys: list[str]) -> dict[str, Any]:
         """Documents of a read model, each read once while a page is judged (and every time otherwise)."""
@@ -100,7 +102,9 @@ class AlertRaiser:
         """Judge what the log holds up to where the read models stand, then sweep the health examinations
         due; returns events read. With ``deadline`` (a ``time.monotonic()``) or ``stop`` (the poller's),
         it ends after the page during which the deadline passed or the stop was set (at least one page is
-        judged), leaving the rest, and the sweep, to the next call."""
+        judged), leaving the rest to the next call; so does the sweep, after the class during which it
+        passed (the first sweep after 30 June raises an alert for every child without an examination: a
+        prefecture's tens of thousands, which held the read models up for minutes)."""
         head = self.ledger.position()
         total = 0
         while read := self.advance():
@@ -108,7 +112,7 @@ class AlertRaiser:
             if (deadline is not None and time.monotonic() >= deadline) or (stop is not None and stop.is_set()):
                 return total
         if self._read_models_at() >= head:  # judged from the whole log: an examination not yet applied is no absence
-            self.sweep()
+            self.sweep(deadline, stop)
         return total
 
     def _read_models_at(self) -> int:
@@ -215,9 +219,11 @@ class AlertRaiser:
 
     # ------------------------------------------------------------ the health examination (by the passage of time)
 
-    def sweep(self) -> list[UUID]:
+    def sweep(self, deadline: float | None = None, stop: threading.Event | None = None) -> list[UUID]:
         """Once the day in Japan is past a school year's 30 June, raise ``health-exam-overdue`` for every
-        child on a class roll on that day without an examination dated by it; once per year."""
+        child on a class roll on that day without an examination dated by it; once per year. With
+        ``deadline`` or ``stop`` it may end after a class, and the next call goes on from the next class;
+        the year counts as swept once its last class is."""
         today = self.ledger.today()
         year = school_years.year_of(today)
         if today <= health_due(year):
@@ -225,16 +231,25 @@ class AlertRaiser:
         swept = self.store.get(NAME, SWEEPS) or {"years": []}
         if year in swept["years"]:
             return []
-        recorded = self.sweep_year(year)
-        self.store.put(NAME, {SWEEPS: {"years": sorted({*swept["years"], year})}})
+        recorded, done = self.sweep_year(year, deadline, stop)
+        if done:
+            self.store.put(NAME, {SWEEPS: {"years": sorted({*swept["years"], year})}})
         return recorded
 
-    def sweep_year(self, year: int) -> list[UUID]:
+    def sweep_year(self, year: int, deadline: float | None = None,
+                   stop: threading.Event | None = None) -> tuple[list[UUID], bool]:
         """Every class of the year (the classes formed, from the log), the children on its roll on 30 June,
-        their examinations of the year."""
+        their examinations of the year; the alerts recorded, and whether every class was swept (False: it
+        ended after a class once ``deadline`` passed or ``stop`` was set, and goes on from the next one at
+        the next call; a process started again begins the year again, raising nothing twice)."""
         due = health_due(year).isoformat()
         recorded: list[UUID] = []
-        for school, grade, name in self._classes(year):
+        classes, start = self._swept.get(year) or (self._classes(year), 0)
+        for i, (school, grade, name) in enumerate(classes[start:], start):
+            if i > start and ((deadline is not None and time.monotonic() >= deadline)
+                              or (stop is not None and stop.is_set())):
+                self._swept[year] = (classes, i)
+                return recorded, False
             roll = self.store.get("roster", class_key(school, year, grade, name))
             if roll is None:
                 continue
@@ -252,7 +267,8 @@ class AlertRaiser:
                     on=date.fromisoformat(due).replace(day=1, month=7))
                 if receipt is not None:
                     recorded.append(receipt.stream_id)
-        return recorded
+        self._swept.pop(year, None)
+        return recorded, True
 
     def _classes(self, year: int) -> list[tuple[str, int, str]]:
         """The classes formed for a school year (a scan of the log's ClassFormed events, once a year)."""

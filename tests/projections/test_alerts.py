@@ -388,3 +388,28 @@ def test_the_alert_process_ends_its_turn_after_the_page_its_deadline_passed_in(
     runner.raiser = AlertRaiser(runner)
     settle(runner)  # a whole judging after the turns finds nothing left to raise
     assert absences(runner) == judged
+
+
+def test_the_first_sweep_after_30_june_goes_a_class_a_turn_past_its_deadline_and_raises_each_alert_once(
+        backend: Backend, ledger: Ledger, clock: Clock) -> None:
+    """The first sweep of a year raises an alert for every child without an examination (a prefecture's tens
+    of thousands): past its deadline it ends after the class it is sweeping, the next turn goes on from the
+    next class, and the year counts as swept only once its last class is."""
+    clock.current = datetime(2026, 6, 20, 1, 0, tzinfo=UTC)
+    b.school_with_calendar(ledger)
+    classes = [b.class_with_students(ledger, grade=3, name=str(n), count=2) for n in (1, 2, 3)]
+    runner = runner_for(ledger, backend)
+    clock.current = datetime(2026, 7, 1, 1, 0, tzinfo=UTC)
+    runner.catch_up()
+    raiser = AlertRaiser(runner)
+    turns = []
+    while True:
+        raised = raiser.sweep(deadline=time.monotonic())  # past already: one class a turn
+        turns.append(len(raised))
+        if not raiser._swept:
+            break
+    assert turns == [2, 2, 2]
+    runner.catch_up()
+    overdue = {r[1] for r in rows(runner) if r[0] == rules.HEALTH_EXAM_OVERDUE}
+    assert overdue == {str(sid) for ids in classes for sid in ids}
+    assert raiser.sweep() == []  # the year is swept: nothing again
