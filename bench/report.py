@@ -211,6 +211,10 @@ def details(results: dict[str, Any]) -> str:
         parts = [f"{name} {p['events_read']:,} events in {p['seconds']:.1f} s ({p['events_read_per_s']:,.0f}/s)"
                  for name, p in each.items()]
         lines.append("- each projection rebuilt alone (round 1): " + "; ".join(parts))
+    if settled := results.get("projections_settled"):
+        lines.append(f"- before the first round, the projections process was current and still after "
+                     f"{settled['seconds']:.0f} s, having recorded {settled['events_recorded']:,} events of its own "
+                     "(the alert process's first sweep of the year after 30 June)")
     refused = [f"round {i} {phase}: {counts}" for i, r in enumerate(rounds, 1) for phase, rec in r.items()
                for counts in _refusals(rec)]
     lines.append("- refused requests (not timed): " + ("; ".join(refused) if refused else "none"))
