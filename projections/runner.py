@@ -163,14 +163,15 @@ class Runner:
             group = [self.projections[n] for n in behind if positions[n] == low]
             try:
                 if deadline is None and head - low >= BULK_FROM:
-                    total += self._catch_up_in_bulk(group, head, stop)
+                    total += self._catch_up_in_bulk(group, low, head, stop)
                 else:
                     total += self._advance(group, low, head, batch)
             except StaleUpdate:  # another runner applied this page first: read on from where it is now
                 continue
         return total
 
-    def _catch_up_in_bulk(self, group: Sequence[Projection], head: int, stop: threading.Event | None = None) -> int:
+    def _catch_up_in_bulk(self, group: Sequence[Projection], start: int, head: int,
+                          stop: threading.Event | None = None) -> int:
         """Bring projections standing at one position far behind ``head`` up to it as a rebuild does
         (``_build``, without emptying them): each page read and decoded once, the documents it changes
         kept in memory and saved with the positions every ``CATCH_UP_SAVE_EVERY`` events, every key
@@ -178,10 +179,13 @@ class Runner:
         code index) are derived once a save, not once a page. A save refused because another runner
         moved a projection meanwhile raises StaleUpdate (what was applied since the last save is
         dropped); the documents of a save are those of the log up to its position, as after a page. Once
-        ``stop`` is set it ends at its next save."""
+        ``stop`` is set it ends at its next save. From position 0 (a read model cleared, or never built)
+        the store holds none of their documents, so none is looked up but those this pass saved, as in a
+        rebuild."""
         read = [0]
+        saved = {p.name: set[str]() for p in group} if start == 0 else None
         with _no_cycle_collection():
-            self._build(group, head, REBUILD_BATCH, CATCH_UP_SAVE_EVERY, None, read, None, stop)
+            self._build(group, head, REBUILD_BATCH, CATCH_UP_SAVE_EVERY, saved, read, None, stop)
         return read[0]
 
     def rebuild(self, names: str | Sequence[str] | None = None, batch: int = REBUILD_BATCH,
