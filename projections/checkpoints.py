@@ -14,6 +14,7 @@ checkpoints are left as they are, as evidence.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from domain import errors
 from domain.ledger import Ledger
@@ -38,6 +39,10 @@ class CheckpointPublisher:
             raise ValueError(f"checkpoints are signed at most every N seconds, N > 0, not {every}")
         self.ledger, self.storage, self.signer, self.every = ledger, ledger.storage, signer, every
         self.origin = signer.name  # the ledger id: the checkpoint's origin and its key name
+        # No checkpoint is due before this moment (the last one kept, signed here or read, + ``every``): the
+        # poller asks on every turn of its loop, under writes hundreds of times a second, and a read of the
+        # latest checkpoint each time was most of what the Merkle log cost it beside the read models.
+        self._quiet_until: datetime | None = None
 
     def publish(self, *, holding: int | None = None) -> StoredCheckpoint | None:
         """Sign and keep a checkpoint if one is due; the one signed, or None (nothing grew, too soon,
@@ -48,7 +53,11 @@ class CheckpointPublisher:
         does yet. Everything else stands: the lock (one signer at a time, the second finding the
         checkpoint made), the fork rule, and the refusal that stops signing."""
         now = self.ledger.clock()
+        if holding is None and self._quiet_until is not None and now < self._quiet_until:
+            return None  # too soon, known without reading (another signer's checkpoint only makes it later)
         latest = merkle_log.latest_checkpoint(self.storage)
+        if latest is not None:
+            self._quiet_until = latest.signed_at + timedelta(seconds=self.every)
         asked = holding is not None and (latest is None or latest.tree_size <= holding)
         if not asked and latest is not None and (now - latest.signed_at).total_seconds() < self.every:
             return None
@@ -81,6 +90,7 @@ class CheckpointPublisher:
                     return None
             note = sign_checkpoint(new, self.signer)
             merkle_log.keep_checkpoint(tx, size, new.root, note, now)
+        self._quiet_until = now + timedelta(seconds=self.every)
         log.info("Merkle log: signed the checkpoint of %d leaves", size)
         return StoredCheckpoint(size, new.root, note, now)
 

@@ -92,6 +92,37 @@ def test_a_checkpoint_is_signed_at_most_every_n_seconds_and_as_soon_as_the_tree_
     assert verify_consistency(first.tree_size, second.tree_size, first.root, second.root, proof)
 
 
+def test_before_a_checkpoint_is_due_the_publisher_reads_nothing_and_after_another_signer_it_waits_for_theirs(
+        ledger: Ledger, clock: Clock, signer: NoteSigner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The poller asks on every turn of its loop: before the cadence says a checkpoint is due, nothing is read."""
+    children, tree, publisher, first = _first_checkpoint(ledger, signer)
+    reads: list[int] = []
+    latest = merkle_log.latest_checkpoint
+    monkeypatch.setattr(merkle_log, "latest_checkpoint", lambda storage: reads.append(1) or latest(storage))
+    change_names(ledger, children, 1)
+    tree.catch_up()
+    for seconds in (1, 5, 8):  # the clock reads a second later than set (tests/conftest.py Clock)
+        clock.current = first.signed_at + timedelta(seconds=seconds)
+        assert publisher.publish() is None
+    assert reads == []
+    # another process (a second `projections run`) signs at 10 s; this one reads it when due, then waits for it
+    clock.current = first.signed_at + timedelta(seconds=10)
+    other = CheckpointPublisher(ledger, signer, every=10).publish()
+    assert other is not None
+    assert publisher.publish() is None  # due by its own reckoning: it reads, finds the other's, signs nothing
+    assert len(reads) >= 1
+    reads.clear()
+    change_names(ledger, children, 2)
+    tree.catch_up()
+    clock.current = first.signed_at + timedelta(seconds=14)
+    assert publisher.publish() is None  # 4 s after the other's: too soon, known without reading
+    assert reads == []
+    clock.current = first.signed_at + timedelta(seconds=20)
+    third = publisher.publish()
+    assert third is not None
+    assert third.tree_size == ledger_size(ledger) > other.tree_size
+
+
 def test_a_checkpoint_asked_for_a_leaf_is_signed_at_once_only_when_none_holds_it_and_the_tree_does(
         ledger: Ledger, clock: Clock, signer: NoteSigner) -> None:
     children, tree, publisher, first = _first_checkpoint(ledger, signer)
