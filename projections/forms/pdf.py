@@ -748,18 +748,17 @@ def _runs(rules: list[list[int]], edge: int, indices: list[int], *, vertical: in
 
 def _merged(fills: list[list[Any]]) -> list[list[Any]]:
     """Fills of one kind side by side in a row as one rectangle, then those one under the other."""
-    across: list[list[Any]] = []
-    for f in sorted(fills, key=lambda f: (f[1], f[3], f[4], f[0])):
-        last = across[-1] if across else None
-        if last and (last[1], last[3], last[4]) == (f[1], f[3], f[4]) and last[2] == f[0]:
-            last[2] = f[2]
-        else:
-            across.append(list(f))
+    return _joined(_joined(fills, (1, 3, 4), 0, 2), (0, 2, 4), 1, 3)
+
+
+def _joined(fills: list[list[Any]], same: tuple[int, ...], start: int, end: int) -> list[list[Any]]:
+    """Fills ([x0, y0, x1, y1, kind]) equal at the indexes ``same`` where one's ``end`` is the next's
+    ``start``, joined into one."""
     out: list[list[Any]] = []
-    for f in sorted(across, key=lambda f: (f[0], f[2], f[4], f[1])):
+    for f in sorted(fills, key=lambda f: (*(f[i] for i in same), f[start])):
         last = out[-1] if out else None
-        if last and (last[0], last[2], last[4]) == (f[0], f[2], f[4]) and last[3] == f[1]:
-            last[3] = f[3]
+        if last and all(last[i] == f[i] for i in same) and last[end] == f[start]:
+            last[end] = f[end]
         else:
             out.append(list(f))
     return out

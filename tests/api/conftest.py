@@ -236,12 +236,15 @@ def serve(ledger: Ledger, backend: Backend, key_dir: Path) -> Iterator[Api]:
 
 
 @contextmanager
-def uvicorn_serving(app: Litestar, *, lifespan: str = "off", start_timeout: float = 30.0) -> Iterator[str]:
+def uvicorn_serving(app: Litestar, *, lifespan: str = "off", start_timeout: float = 30.0,
+                    **options: Any) -> Iterator[str]:
     """The app served by uvicorn in a thread of this process on a free port, so requests really overlap
-    (``lifespan="on"``: with its startup and shutdown, as `gakuseki serve` runs it); yields its base URL."""
+    (``lifespan="on"``: with its startup and shutdown, as `gakuseki serve` runs it); yields its base URL.
+    ``options``: more of uvicorn's settings (its access log, its protocol class, ...)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan, limit_concurrency=1000))
+    uv = uvicorn.Server(uvicorn.Config(app, lifespan=lifespan, **{"log_level": "warning", "limit_concurrency": 1000,
+                                                                   **options}))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout

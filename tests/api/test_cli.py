@@ -54,6 +54,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _health_when_up(port: int, attempts: int = 100) -> bytes:
+    """GET /health of a server starting on ``port``, tried every 0.1 s (b"" if it never answered)."""
+    for _ in range(attempts):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+                return bytes(r.read())
+        except OSError:
+            time.sleep(0.1)
+    return b""
+
+
 def test_serve_on_the_embedded_default_migrates_and_answers_health(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "GAKUSEKI_PORT": str(port)}
@@ -61,14 +72,7 @@ def test_serve_on_the_embedded_default_migrates_and_answers_health(tmp_path: Pat
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], cwd=tmp_path, env=env | {
         "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        body = b""
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
-                    body = r.read()
-                    break
-            except OSError:
-                time.sleep(0.1)
+        body = _health_when_up(port)
         assert b'"status":"ok"' in body
         # The ledger is one SQLite file in the working directory.
         assert (tmp_path / "gakuseki.sqlite3").exists()
@@ -199,14 +203,7 @@ def test_serve_with_two_workers_on_postgresql_answers_from_two_processes(postgre
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "--database-url", url, "serve", "--workers", "2"],
                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        body = b""
-        for _ in range(300):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
-                    body = r.read()
-                    break
-            except OSError:
-                time.sleep(0.1)
+        body = _health_when_up(port, attempts=300)
         assert b'"status":"ok"' in body
         assert b'"backend":"postgresql"' in body
         workers = [p for p in _children(server.pid)

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import uvicorn
-
 from api.one_send import HeldWrites, OneSendProtocol
 from api.security import SecuredLitestar
-from tests.api.conftest import YEAR, Api
+from tests.api.conftest import YEAR, Api, uvicorn_serving
 
 
 class Transport:
@@ -75,21 +71,8 @@ class Counted(OneSendProtocol):
 
 @contextmanager
 def served(app: SecuredLitestar) -> Iterator[int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", access_log=False, log_config=None, http=Counted))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+    with uvicorn_serving(app, access_log=False, log_config=None, http=Counted) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def exchange(connection: socket.socket, request: bytes) -> bytes:

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import io
 import logging
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
-import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.logging import AccessFormatter
 
 from api.request_lines import RequestLines
 from api.security import SecuredLitestar
-from tests.api.conftest import Api
+from tests.api.conftest import Api, uvicorn_serving
 
 
 @contextmanager
@@ -26,25 +22,13 @@ def uvicorn_with_its_access_log(app: SecuredLitestar, log: io.StringIO) -> Itera
     handler = logging.StreamHandler(log)
     handler.setFormatter(AccessFormatter(LOGGING_CONFIG["formatters"]["access"]["fmt"], use_colors=False))
     access = logging.getLogger("uvicorn.access")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="info", lifespan="off", access_log=True,
-                                           log_config=None))
     access.addHandler(handler)
     level = access.level
     access.setLevel(logging.INFO)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        with uvicorn_serving(app, log_level="info", access_log=True, log_config=None) as url:
+            yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
         access.removeHandler(handler)
         access.setLevel(level)
 
