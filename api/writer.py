@@ -32,10 +32,13 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
+from uuid import UUID
 
 import greenlet
 
+from domain.event import Event
 from domain.group_commit import GroupCommit, Pending, parking
+from domain.ledger_base import LedgerBase, reading_together
 
 T = TypeVar("T")
 MAX_ROUND = 64  # writes taken in one round (the group commit's batch is as large)
@@ -44,13 +47,15 @@ MAX_ROUND = 64  # writes taken in one round (the group commit's batch is as larg
 class _Job:
     """One write: its function, the request's context, where its answer goes, and how it ended."""
 
-    __slots__ = ("context", "error", "fn", "future", "glet", "loop", "parked", "result")
+    __slots__ = ("context", "error", "fn", "future", "glet", "loop", "parked", "read", "reading", "result")
 
     def __init__(self, fn: Callable[[], Any], context: contextvars.Context, future: asyncio.Future[Any],
                  loop: asyncio.AbstractEventLoop) -> None:
         self.fn, self.context, self.future, self.loop = fn, context, future, loop
         self.glet: greenlet.greenlet | None = None
-        self.parked: Pending | None = None
+        self.parked: Pending | None = None  # parked at its save: the write to save
+        self.reading: tuple[LedgerBase, list[UUID]] | None = None  # parked to read: these streams
+        self.read: list[tuple[int, Event]] | BaseException | None = None  # what it read (or why not)
         self.result: Any = None
         self.error: BaseException | None = None
 
@@ -121,17 +126,46 @@ class Writer:
             self._answer(jobs)
 
     def _round(self, jobs: list[_Job]) -> None:
-        """Run each write until it parks at its save or ends; save the parked together; resume them; again
-        while any parks once more (a write that saves twice)."""
+        """Run each write until it parks (to read, or at its save) or ends. Then, while any is parked: read
+        what those parked to read asked for, in one query, and resume them; once none waits for a read,
+        save those parked at their save together and resume them."""
         for job in jobs:
             job.glet = greenlet.greenlet(self._body(job))
             job.glet.gr_context = job.context
-            self._step(job)
-        while parked := [job for job in jobs if job.parked is not None]:
-            self._commit.save([job.parked for job in parked if job.parked is not None])
-            for job in parked:
-                job.parked = None
-                self._step(job)
+            job.glet.switch()
+        while True:
+            if reading := [job for job in jobs if job.reading is not None]:
+                self._read(reading)
+            elif saving := [job for job in jobs if job.parked is not None]:
+                self._commit.save([job.parked for job in saving if job.parked is not None])
+                for job in saving:
+                    job.parked = None
+                    self._resume(job)
+            else:
+                return
+
+    def _read(self, jobs: list[_Job]) -> None:
+        """The streams the parked writes asked for, in one query per ledger; each write resumed with its own."""
+        by_ledger: dict[int, list[_Job]] = {}
+        for job in jobs:
+            assert job.reading is not None
+            by_ledger.setdefault(id(job.reading[0]), []).append(job)
+        for asking in by_ledger.values():
+            ledger = asking[0].reading[0]  # type: ignore[index]
+            wanted = list(dict.fromkeys(s for job in asking for s in job.reading[1]))  # type: ignore[index]
+            try:
+                rows: list[tuple[int, Event]] | BaseException = ledger.events_in_streams(wanted)
+            except Exception as e:  # each write that asked learns it, as its own read would have raised it
+                rows = e
+            for job in asking:
+                assert job.reading is not None
+                if isinstance(rows, BaseException):
+                    job.read = rows
+                else:
+                    own = set(job.reading[1])
+                    job.read = [(position, event) for position, event in rows if event.originator_id in own]
+                job.reading = None
+                self._resume(job)
 
     def _body(self, job: _Job) -> Callable[[], None]:
         hub = greenlet.getcurrent()
@@ -140,8 +174,18 @@ class Writer:
             job.parked = item
             hub.switch()  # back to the writer; it resumes this write once the item is saved (or refused)
 
+        def read(ledger: LedgerBase, stream_ids: list[UUID]) -> list[tuple[int, Event]]:
+            job.reading = (ledger, stream_ids)
+            hub.switch()  # back to the writer; it resumes this write with what it read with the others
+            read, job.read = job.read, None
+            if isinstance(read, BaseException):
+                raise read
+            assert read is not None
+            return read
+
         def body() -> None:
             parking.set(park)
+            reading_together.set(read)
             try:
                 job.result = job.fn()
             except Exception as e:  # the request's own refusal or failure, answered as a handler's would be
@@ -149,7 +193,7 @@ class Writer:
         return body
 
     @staticmethod
-    def _step(job: _Job) -> None:
+    def _resume(job: _Job) -> None:
         assert job.glet is not None
         job.glet.switch()
 
