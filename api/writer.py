@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import os
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -42,6 +43,9 @@ from domain.ledger_base import LedgerBase, reading_together
 
 T = TypeVar("T")
 MAX_ROUND = 64  # writes taken in one round (the group commit's batch is as large)
+# Threads of the writer: while one saves its round (waiting for the commit), another reads and decides the
+# writes that arrived meanwhile; their saves meet in the group commit (ADR 0054)
+WRITER_THREADS = int(os.environ.get("GAKUSEKI_WRITER_THREADS", "2"))
 
 
 class _Job:
@@ -61,13 +65,13 @@ class _Job:
 
 
 class Writer:
-    """Runs writes in one thread of its own (started at the first write), saving them together."""
+    """Runs writes in a few threads of its own (started at the first write), saving them together."""
 
-    def __init__(self, group_commit: GroupCommit, name: str = "gakuseki-writer") -> None:
-        self._commit, self._name = group_commit, name
+    def __init__(self, group_commit: GroupCommit, threads: int = WRITER_THREADS, name: str = "gakuseki-writer") -> None:
+        self._commit, self._name, self._size = group_commit, name, max(1, threads)
         self._cond = threading.Condition()
         self._queue: deque[_Job] = deque()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._stopping = False
         self.received = 0  # writes handed to it, rounds run and the writes they ran (for the tests)
         self.rounds = 0
@@ -80,9 +84,11 @@ class Writer:
         with self._cond:
             if self._stopping:
                 raise RuntimeError("the writer has stopped")
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name=self._name, daemon=True)
-                self._thread.start()
+            if not self._threads:
+                self._threads = [threading.Thread(target=self._work, name=f"{self._name}-{i}", daemon=True)
+                                 for i in range(self._size)]
+                for thread in self._threads:
+                    thread.start()
             self._queue.append(job)
             self.received += 1
             if len(self._queue) == 1:
@@ -100,10 +106,11 @@ class Writer:
         """Run what is queued, then end the thread (before the ledger closes)."""
         with self._cond:
             self._stopping = True
-            thread = self._thread
-            self._cond.notify()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
+            threads = self._threads
+            self._cond.notify_all()
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join()
 
     # ------------------------------------------------------------ the writer's thread
 
@@ -121,8 +128,9 @@ class Writer:
                 for job in jobs:
                     if job.error is None and (job.glet is None or not job.glet.dead):
                         job.error = e
-            self.rounds += 1
-            self.writes += len(jobs)
+            with self._cond:
+                self.rounds += 1
+                self.writes += len(jobs)
             self._answer(jobs)
 
     def _round(self, jobs: list[_Job]) -> None:
