@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import os
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -45,7 +44,7 @@ T = TypeVar("T")
 MAX_ROUND = 64  # writes taken in one round (the group commit's batch is as large)
 # Threads of the writer: while one saves its round (waiting for the commit), another reads and decides the
 # writes that arrived meanwhile; their saves meet in the group commit (ADR 0054)
-WRITER_THREADS = int(os.environ.get("GAKUSEKI_WRITER_THREADS", "2"))
+WRITER_THREADS = 2
 
 
 class _Job:
@@ -131,6 +130,8 @@ class Writer:
             with self._cond:
                 self.rounds += 1
                 self.writes += len(jobs)
+            for job in jobs:
+                job.glet = None  # ended (its frames gone): nothing of the request stays with the writer
             self._answer(jobs)
 
     def _round(self, jobs: list[_Job]) -> None:
@@ -198,6 +199,9 @@ class Writer:
                 job.result = job.fn()
             except Exception as e:  # the request's own refusal or failure, answered as a handler's would be
                 job.error = e
+            finally:  # the context would otherwise hold these closures, and they the job: a cycle per write
+                parking.set(None)
+                reading_together.set(None)
         return body
 
     @staticmethod
@@ -224,7 +228,6 @@ def _settle(jobs: list[_Job]) -> None:
             job.future.set_exception(job.error)
         else:
             job.future.set_result(job.result)
-        job.glet = None
 
 
 __all__ = ["MAX_ROUND", "Writer"]
