@@ -81,13 +81,8 @@ class Writer:
         loop = asyncio.get_running_loop()
         job = _Job(fn, contextvars.copy_context(), loop.create_future(), loop)
         with self._cond:
-            if self._stopping:
-                raise RuntimeError("the writer has stopped")
             if not self._threads:
-                self._threads = [threading.Thread(target=self._work, name=f"{self._name}-{i}", daemon=True)
-                                 for i in range(self._size)]
-                for thread in self._threads:
-                    thread.start()
+                self._start()
             self._queue.append(job)
             self.received += 1
             if len(self._queue) == 1:
@@ -102,7 +97,8 @@ class Writer:
             return len(self._queue)
 
     def stop(self) -> None:
-        """Run what is queued, then end the thread (before the ledger closes)."""
+        """Run what is queued, then end the threads (before the ledger closes); a later write starts them
+        again (an app served again after its shutdown, as a test client does)."""
         with self._cond:
             self._stopping = True
             threads = self._threads
@@ -110,6 +106,17 @@ class Writer:
         for thread in threads:
             if thread is not threading.current_thread():
                 thread.join()
+        with self._cond:
+            if self._threads is threads:
+                self._threads, self._stopping = [], False
+                if self._queue:  # handed over while the threads were ending
+                    self._start()
+
+    def _start(self) -> None:
+        self._threads = [threading.Thread(target=self._work, name=f"{self._name}-{i}", daemon=True)
+                         for i in range(self._size)]
+        for thread in self._threads:
+            thread.start()
 
     # ------------------------------------------------------------ the writer's thread
 
