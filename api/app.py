@@ -117,7 +117,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     runner.raise_alerts = raise_alerts
     stopping: list[Background] = []
     keys = Keys(ledger, idempotency_retention)
-    writer = Writer(ledger.group_commit)  # the async write routes' writes (ADR 0054); its thread starts at the first
+    writer = Writer(ledger.group_commit)  # runs the async write routes' writes (ADR 0054); started at the first write
     @get("/health", sync_to_thread=True, summary="Is the ledger reachable, and how far is its log?",
          tags=["operations"], security=[{}],
          responses={503: ResponseSpec(Health, generate_examples=False, description="The ledger cannot be read, "

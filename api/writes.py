@@ -62,7 +62,7 @@ def write(request: Request[Any, Any, Any], principal: Principal, action: str, ta
 
 async def written(request: Request[Any, Any, Any], fn: Callable[[], Response[Recorded]]) -> Response[Recorded]:
     """``fn`` (a ``write``) run by the app's writer, from an ``async`` route: the writes that arrive together
-    are read and decided one after another in the writer's thread and saved in one transaction (ADR 0054)."""
+    are read together, decided one after another in a writer thread and saved in one transaction (ADR 0054)."""
     writer = services(request.app.state).writer
     assert writer is not None, "the app's services have a writer (api/app.py)"
     return await writer.run(fn)
