@@ -57,6 +57,7 @@ from api.security import SecuredLitestar
 from api.student_forms import LongAbsenceController, StudentFormController
 from api.students import StudentController
 from api.transparency import StudentProofController, TransparencyController
+from api.writer import Writer
 from api.writes import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN, Recorded
 from domain.backend import Backend
 from domain.ledger import Ledger
@@ -116,6 +117,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     runner.raise_alerts = raise_alerts
     stopping: list[Background] = []
     keys = Keys(ledger, idempotency_retention)
+    writer = Writer(ledger.group_commit)  # runs the async write routes' writes (ADR 0054); started at the first write
     @get("/health", sync_to_thread=True, summary="Is the ledger reachable, and how far is its log?",
          tags=["operations"], security=[{}],
          responses={503: ResponseSpec(Health, generate_examples=False, description="The ledger cannot be read, "
@@ -162,6 +164,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
             ThreadPoolExecutor(HANDLER_THREADS, thread_name_prefix="gakuseki-handler"))
 
     def close(_: Any = None) -> None:
+        writer.stop()  # what is queued is run first, before the ledger closes under it
         for poller in stopping:
             poller.stop()  # before the ledger closes under it
         ledger.close()
@@ -169,7 +172,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
     state: dict[str, Any] = {}
     if verifier is not None:
         state["services"] = Services(ledger, backend, verifier, keys, AccessLog(ledger),
-                                     Forms(runner, clock=ledger.now), signing, trust, tuple(witnesses))
+                                     Forms(runner, clock=ledger.now), signing, trust, tuple(witnesses), writer)
     openapi = OpenAPIConfig(
         title="Gakuseki ledger API",
         version="1.0.0",

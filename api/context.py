@@ -13,6 +13,7 @@ from api.access_log import AccessLog
 from api.auth import Principal, Verifier, unauthenticated
 from api.idempotency import Keys
 from api.keys import LedgerKey
+from api.writer import Writer
 from domain.backend import Backend
 from domain.ledger import Ledger
 from domain.signing import TrustList
@@ -31,6 +32,7 @@ class Services:
     signing: LedgerKey = field(default_factory=lambda: LedgerKey.of("gakuseki-dev", Ed25519PrivateKey.generate()))
     trust: TrustList = field(default_factory=lambda: TrustList({}))
     witnesses: tuple[NoteKey, ...] = ()  # whose cosignatures the ledger keeps (GAKUSEKI_WITNESS_KEYS)
+    writer: Writer | None = None  # runs the async write routes' writes (api/writer.py, ADR 0054)
 
 
 def services(state: State) -> Services:

@@ -27,7 +27,7 @@ from api.schemas import (
     YearRecordIn,
 )
 from api.targets import RecordStream, class_target, student_target
-from api.writes import Recorded, write
+from api.writes import Recorded, write, written
 from domain import school_year as school_years
 from domain import streams
 from domain.assessment import AssessmentRecorded
@@ -48,15 +48,16 @@ class RollController(Controller):
     tags = ["attendance"]
     responses = ERRORS
 
-    @post("/", sync_to_thread=True, summary="A class roll: one class, one day, every student, in one transaction")
-    def roll(self, request: Req, data: JSONBody[RollIn]) -> Response[Recorded]:
+    @post("/", summary="A class roll: one class, one day, every student, in one transaction")
+    async def roll(self, request: Req, data: JSONBody[RollIn]) -> Response[Recorded]:
         p, ledger = caller(request), services(request.app.state).ledger
         marks = [(m.student_id, {"code": m.code, "reason": m.reason, "authority": m.authority,
                                  "facility": m.facility}) for m in data.marks]
-        return write(request, p, "attendance.roll",
-                     lambda: class_target(ledger, data.school_code, data.year, data.grade, data.class_name),
-                     lambda _: ledger.record_roll(data.school_code, data.year, data.grade, data.class_name,
-                                                  on=data.date, marks=marks, recorded_by=p.staff_id), data=data)
+        return await written(request, lambda: write(
+            request, p, "attendance.roll",
+            lambda: class_target(ledger, data.school_code, data.year, data.grade, data.class_name),
+            lambda _: ledger.record_roll(data.school_code, data.year, data.grade, data.class_name,
+                                         on=data.date, marks=marks, recorded_by=p.staff_id), data=data))
 
 
 class RecordController(Controller):
@@ -64,47 +65,49 @@ class RecordController(Controller):
     tags = ["records"]
     responses = ERRORS
 
-    @post("/attendance-corrections", sync_to_thread=True, summary="Correct one day's mark, with the reason")
-    def correct_mark(self, request: Req, student_id: FromPath[str],
+    @post("/attendance-corrections", summary="Correct one day's mark, with the reason")
+    async def correct_mark(self, request: Req, student_id: FromPath[str],
                      data: JSONBody[MarkCorrectionIn]) -> Response[Recorded]:
-        return _on_record(request, student_id, "attendance.correct", data, school_years.year_of(data.date),
+        return await _on_record(request, student_id, "attendance.correct", data, school_years.year_of(data.date),
                           lambda sid, _: streams.attendance(sid, data.date), lambda ledger, p, target:
                           ledger.correct_mark(student_id, on=data.date, mark=data.mark, reason=data.reason,
                                               approved_by=approval(p, target), recorded_by=p.staff_id),
                           day=lambda _: (data.date, "date"))
 
-    @post("/assessments", sync_to_thread=True, summary="観点別学習状況 and 評定 of a subject (subject teacher)")
-    def assess(self, request: Req, student_id: FromPath[str], data: JSONBody[AssessmentIn]) -> Response[Recorded]:
-        return _on_record(request, student_id, "assessment.record", data, data.year, streams.assessments,
+    @post("/assessments", summary="観点別学習状況 and 評定 of a subject (subject teacher)")
+    async def assess(self, request: Req, student_id: FromPath[str], data: JSONBody[AssessmentIn]) -> Response[Recorded]:
+        return await _on_record(request, student_id, "assessment.record", data, data.year, streams.assessments,
                           lambda ledger, p, _: ledger.record_assessment(
                               student_id, data.year, subject=data.subject, viewpoints=data.viewpoints,
                               rating=data.rating, term=data.term, on=data.assessed_on, recorded_by=p.staff_id),
                           subject=lambda _: data.subject, day=lambda _: (data.assessed_on, "assessed_on"))
 
-    @post("/year-records", sync_to_thread=True, summary="道徳, 総合, 特別活動, 行動の記録, 総合所見 (homeroom teacher)")
-    def year_record(self, request: Req, student_id: FromPath[str], data: JSONBody[YearRecordIn]) -> Response[Recorded]:
-        return _on_record(request, student_id, "year_record.enter", data, data.year, streams.year_record,
+    @post("/year-records", summary="道徳, 総合, 特別活動, 行動の記録, 総合所見 (homeroom teacher)")
+    async def year_record(self, request: Req, student_id: FromPath[str],
+                          data: JSONBody[YearRecordIn]) -> Response[Recorded]:
+        return await _on_record(request, student_id, "year_record.enter", data, data.year, streams.year_record,
                           lambda ledger, p, _: ledger.enter_year_record(
                               student_id, data.year, record=data.record, on=data.entered_on, recorded_by=p.staff_id),
                           day=lambda _: (data.entered_on, "entered_on"))
 
-    @post("/health-exams", sync_to_thread=True, summary="The annual health examination (nurse)")
-    def health(self, request: Req, student_id: FromPath[str], data: JSONBody[HealthExamIn]) -> Response[Recorded]:
-        return _on_record(request, student_id, "health.record", data, data.year, streams.health,
+    @post("/health-exams", summary="The annual health examination (nurse)")
+    async def health(self, request: Req, student_id: FromPath[str], data: JSONBody[HealthExamIn]) -> Response[Recorded]:
+        return await _on_record(request, student_id, "health.record", data, data.year, streams.health,
                           lambda ledger, p, _: ledger.record_health_exam(
                               student_id, data.year, examination=data.examination, examined_on=data.examined_on,
                               recorded_by=p.staff_id), day=lambda _: (data.examined_on, "examined_on"))
 
-    @post("/dental-exams", sync_to_thread=True, summary="The dental examination (nurse)")
-    def dental(self, request: Req, student_id: FromPath[str], data: JSONBody[DentalExamIn]) -> Response[Recorded]:
-        return _on_record(request, student_id, "health.record", data, data.year, streams.health,
+    @post("/dental-exams", summary="The dental examination (nurse)")
+    async def dental(self, request: Req, student_id: FromPath[str], data: JSONBody[DentalExamIn]) -> Response[Recorded]:
+        return await _on_record(request, student_id, "health.record", data, data.year, streams.health,
                           lambda ledger, p, _: ledger.record_dental_exam(
                               student_id, data.year, examination=data.examination, examined_on=data.examined_on,
                               recorded_by=p.staff_id), day=lambda _: (data.examined_on, "examined_on"))
 
-    @post("/corrections", sync_to_thread=True,
+    @post("/corrections",
           summary="Correct an assessment, year record or examination, naming the event (its stream version)")
-    def correct(self, request: Req, student_id: FromPath[str], data: JSONBody[CorrectionIn]) -> Response[Recorded]:
+    async def correct(self, request: Req, student_id: FromPath[str],
+                      data: JSONBody[CorrectionIn]) -> Response[Recorded]:
         if data.record not in RECORDS:  # before the student is looked up: the same answer for every student
             raise ApiProblem(422, "unknown-record", f"record is one of {', '.join(RECORDS)}", field="record")
         v = data.value
@@ -130,13 +133,13 @@ class RecordController(Controller):
             original = _original(ledger, record, student_id, data.year, data.corrects_version)
             return (original.effective_on if original is not None else None), "corrects_version"
 
-        return _on_record(request, student_id, action, data, data.year, record, command, subject=subject, day=day)
+        return await _on_record(request, student_id, action, data, data.year, record, command, subject=subject, day=day)
 
 
 Command = Callable[[Ledger, Principal, Target], Receipt]
 
 
-def _on_record(request: Req, student_id: str, action: str, data: Any, year: int, record: RecordStream,
+async def _on_record(request: Req, student_id: str, action: str, data: Any, year: int, record: RecordStream,
                command: Command, *, subject: Callable[[Ledger], str | None] | None = None,
                day: Callable[[Ledger], tuple[date | None, str]]) -> Response[Recorded]:
     """A write to one of the student's records of ``year``: authorized on the student's class that year,
@@ -144,7 +147,8 @@ def _on_record(request: Req, student_id: str, action: str, data: Any, year: int,
 
     The student and the record stream are read in one query, the school, class and school year in
     another (in the first one too once a request about the child has named them: ``student_target``),
-    and the command judges by those same reads (``write`` runs both in one reading block).
+    and the command judges by those same reads (``write`` runs both in one reading block), in the app's
+    writer (api/writer.py, ADR 0054): the writes that arrive together are saved in one transaction.
     """
     p, ledger = caller(request), services(request.app.state).ledger
 
@@ -156,7 +160,8 @@ def _on_record(request: Req, student_id: str, action: str, data: Any, year: int,
         return student_target(ledger, student_id, year=year, subject=subject(ledger) if subject else None,
                               records=(record,), school_year=True, day=on, day_field=field)[0]
 
-    return write(request, p, action, target, lambda resolved: command(ledger, p, resolved), data=data)
+    return await written(request, lambda: write(request, p, action, target,
+                                                lambda resolved: command(ledger, p, resolved), data=data))
 
 
 def _correcting(data: CorrectionIn, p: Principal, target: Target) -> dict[str, Any]:

@@ -60,6 +60,14 @@ def write(request: Request[Any, Any, Any], principal: Principal, action: str, ta
         return _answer(receipt, svc.ledger, status)
 
 
+async def written(request: Request[Any, Any, Any], fn: Callable[[], Response[Recorded]]) -> Response[Recorded]:
+    """``fn`` (a ``write``) run by the app's writer, from an ``async`` route: the writes that arrive together
+    are read together, decided one after another in a writer thread and saved in one transaction (ADR 0054)."""
+    writer = services(request.app.state).writer
+    assert writer is not None, "the app's services have a writer (api/app.py)"
+    return await writer.run(fn)
+
+
 def _answer(receipt: Receipt | None, ledger: Ledger, status: int) -> Response[Recorded]:
     if receipt is None:  # only then is the log position read: a receipt carries its own
         return Response(Recorded("", 0, ledger.position()), status_code=200)

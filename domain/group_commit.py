@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
 from domain.storage.recorders import Completion
+
+# Set by the API's writer (api/writer.py) in the context of each write it runs: ``submit`` hands the write to
+# it (it saves the writes it ran together, then resumes each one) instead of saving it in this thread.
+parking: ContextVar[Callable[[Pending], None] | None] = ContextVar("gakuseki_parking", default=None)
 
 
 class Pending:
@@ -51,14 +56,28 @@ class GroupCommit:
         self.writes = 0
 
     def submit(self, item: Pending) -> None:
-        """Save the write (leading a batch, or waiting for the leader); raises what refused it."""
+        """Save the write (leading a batch, or waiting for the leader); raises what refused it.
+
+        A write run by the API's writer (api/writer.py: ``parking`` is set in its context) hands its
+        write to the writer instead, which saves it with the others it ran meanwhile and comes back here."""
+        park = parking.get()
+        if park is not None:
+            park(item)
+        else:
+            self.save([item])
+        if item.error is not None:
+            raise item.error
+
+    def save(self, items: Sequence[Pending]) -> None:
+        """Save these writes, with whatever else is queued (leading batches, or waiting for the leader)
+        until each one is done; what refused a write is left in its ``error``."""
         with self._cond:
-            self._queue.append(item)
+            self._queue.extend(items)
         while True:
             with self._cond:
-                while self._leading and not item.done:
+                while self._leading and not all(item.done for item in items):
                     self._cond.wait()
-                if item.done:
+                if all(item.done for item in items):
                     break
                 self._leading = True
                 batch = self._queue[:self._max]
@@ -69,8 +88,6 @@ class GroupCommit:
                 with self._cond:
                     self._leading = False
                     self._cond.notify_all()
-        if item.error is not None:
-            raise item.error
 
     def _run(self, batch: list[Pending]) -> None:
         try:
@@ -124,4 +141,4 @@ def unchanged(batch: Sequence[Pending]) -> list[tuple[UUID, int]]:
     return sorted(judged.items())
 
 
-__all__ = ["GroupCommit", "Pending", "completions", "flat", "recorded_at", "slices", "unchanged"]
+__all__ = ["GroupCommit", "Pending", "completions", "flat", "parking", "recorded_at", "slices", "unchanged"]

@@ -98,6 +98,10 @@ class ReadTogether:
 
 # Set by LedgerBase.reading() for the length of one request, in the request's own context.
 _current_reads: ContextVar[_Reads | None] = ContextVar("gakuseki_current_reads", default=None)
+# Set by the API's writer (api/writer.py, ADR 0054) in the context of each write it runs: ``prefetch`` asks it
+# for the streams (it reads those of every write of its round in one query, and resumes each with its own).
+reading_together: ContextVar[Callable[[LedgerBase, list[UUID]], list[tuple[int, Event]]] | None] = ContextVar(
+    "gakuseki_reading_together", default=None)
 
 
 def as_value(value: Any, kind: type[V], field: str) -> V:
@@ -174,7 +178,8 @@ class LedgerBase(Application[UUID]):
             reads.events[missing[0]] = list(self.events.get(missing[0]))  # type: ignore[arg-type]
         elif missing:
             found: dict[UUID, list[Event]] = {s: [] for s in missing}
-            for _, event in self.events_in_streams(missing):
+            together = reading_together.get()
+            for _, event in together(self, missing) if together is not None else self.events_in_streams(missing):
                 found[event.originator_id].append(event)
             for events in found.values():
                 events.sort(key=lambda e: e.originator_version)

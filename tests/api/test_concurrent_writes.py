@@ -1,11 +1,12 @@
 """Many single writes at once through a real HTTP server, on both backends (ADR 0040).
 
 The app runs under uvicorn in a thread of this process with its lifespan, as `gakuseki serve` runs
-it: the synchronous handlers run in the server's own pool of ``HANDLER_THREADS`` threads, and the
-writes that arrive together are saved by one group commit (domain/group_commit.py).
+it: the assessment route hands its write to the app's writer (api/writer.py, ADR 0054), and the
+writes that arrive together are saved by one group commit (domain/group_commit.py); the synchronous
+handlers run in the server's own pool of ``HANDLER_THREADS`` threads.
 
-What is promised: more writes than the machine has cores are in their handlers at once (the event
-loop's default pool is cores + 4 threads, which capped a group commit at 6 writes on two cores);
+What is promised: the writes that arrive together are saved in one transaction, however many (the
+event loop's default pool of cores + 4 threads once capped a group commit at 6 writes on two cores);
 every write answered 201 is in the log exactly once, in a transaction that ends at the position its
 receipt names; a write refused 409 (another write to the same stream was saved first) left nothing.
 """
@@ -13,6 +14,7 @@ receipt names; a write refused 409 (another write to the same stream was saved f
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +28,9 @@ import pytest
 
 from api.app import HANDLER_THREADS, create_app
 from api.auth import Verifier
+from api.context import services
 from api.devkeys import AUDIENCE, DEV_ISSUER, DevKey
+from api.writer import WRITER_THREADS, Writer
 from domain import streams
 from domain.assessment import AssessmentRecorded
 from domain.backend import Backend
@@ -46,6 +50,7 @@ class Server:
     ledger: Ledger
     students: list[str]
     headers: dict[str, str]
+    writer: Writer
 
 
 @pytest.fixture
@@ -57,7 +62,7 @@ def server(backend: Backend, clock: Clock, tmp_path: Path) -> Iterator[Server]:
     app = create_app(ledger, backend, Verifier(key.jwks(), issuer=DEV_ISSUER, audience=AUDIENCE))
     token = key.token("P-0001", [{"role": "principal", "school": ELEMENTARY}])
     with uvicorn_serving(app, lifespan="on") as url:
-        yield Server(url, ledger, students, {"Authorization": f"Bearer {token}"})
+        yield Server(url, ledger, students, {"Authorization": f"Bearer {token}"}, services(app.state).writer)
 
 
 def assessment(subject: str, term: int) -> dict[str, Any]:
@@ -77,23 +82,52 @@ def post_all(server: Server, calls: list[tuple[str, dict[str, Any]]],
         return list(pool.map(send, calls))
 
 
-def test_more_writes_than_cores_plus_four_are_in_their_handlers_at_once(server: Server,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each write waits, just before its save, until AT_ONCE of them are there: with fewer handler
-    threads than that the barrier would break (and the writes answer 500)."""
-    assert HANDLER_THREADS >= AT_ONCE
-    barrier = threading.Barrier(AT_ONCE)
+def test_writes_that_arrive_together_are_saved_together(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each writer thread's first write holds it, just before its save, until all AT_ONCE writes were
+    handed to the writer: the rest queue behind them and are read, decided and saved in one more round
+    (api/writer.py, ADR 0054): at most one transaction per writer thread and one more for AT_ONCE
+    writes, every write answered 201."""
     record = server.ledger.record
+    received = server.writer.received
 
     def together(events: Any, **kwargs: Any) -> Any:
-        barrier.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while server.writer.received - received < AT_ONCE and time.monotonic() < deadline:
+            time.sleep(0.005)
         return record(events, **kwargs)
 
     monkeypatch.setattr(server.ledger, "record", together)
     batches = server.ledger.group_commit.batches
     answers = post_all(server, [(sid, assessment("japanese", 1)) for sid in server.students[:AT_ONCE]], AT_ONCE)
     assert [r.status_code for _, _, r in answers] == [201] * AT_ONCE, [r.text for _, _, r in answers]
-    assert server.ledger.group_commit.batches - batches <= AT_ONCE
+    assert server.ledger.group_commit.batches - batches <= WRITER_THREADS + 1
+    positions = Counter(r.json()["position"] for _, _, r in answers)  # a receipt names its transaction's end
+    assert len(positions) <= WRITER_THREADS + 1
+    assert sum(positions.values()) == AT_ONCE
+
+
+def test_the_other_sync_handlers_still_run_in_more_threads_than_cores_plus_four(server: Server) -> None:
+    """The handlers still run in threads (reads, and the writes not yet run by the writer) run in the
+    server's own pool, not the default one of cores + 4 (ADR 0040)."""
+    assert HANDLER_THREADS >= AT_ONCE
+    seen: set[str] = set()
+    barrier = threading.Barrier(AT_ONCE)
+    with httpx.Client(base_url=server.url, timeout=60) as client, ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
+        original = server.ledger.position
+
+        def held() -> int:
+            seen.add(threading.current_thread().name)
+            barrier.wait(timeout=30)
+            return original()
+
+        server.ledger.position = held  # type: ignore[method-assign]
+        try:
+            answers = list(pool.map(lambda _: client.get("/health", headers=server.headers), range(AT_ONCE)))
+        finally:
+            del server.ledger.position
+    # a broken barrier would have made the ledger "unavailable" (no position) for those that waited
+    assert all(r.json()["position"] is not None for r in answers), [r.text for r in answers]
+    assert len(seen) == AT_ONCE
 
 
 def test_every_acknowledged_write_is_in_the_log_exactly_once(server: Server) -> None:
