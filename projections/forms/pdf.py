@@ -711,9 +711,10 @@ def _positioned(drawn: dict[str, Any]) -> dict[str, Any]:
     """``_drawn``'s table as page.typ draws it: every position in pt (two decimals), so that Typst looks
     nothing up and works nothing out per item (its scripting costs some 10 µs a step). Fills (x, y, width,
     height, fill) and rules (x, y, length, 1 when vertical) from the table's top left; texts (kind, x, y,
-    small, extra, parts) where kind 0 is a line set from x, 1 one centered at x from the middle of the
-    table, 2 one ending at x from its right edge, 3 a run of marks (extra: the tracking), 4 and 5 lines
-    centered or set right in a box (extra: its width) from x; y is the top of the text."""
+    small, extra, parts: inline parts, or the one string of a text of one) where kind 0 is a line set from
+    x, 1 one centered at x from the middle of the table, 2 one ending at x from its right edge, 3 a run of
+    marks (extra: the tracking), 4 and 5 lines centered or set right in a box (extra: its width) from x; y is
+    the top of the text."""
     xs, ys = drawn["xs"], drawn["ys"]
     width = xs[-1]
     texts = []
@@ -725,6 +726,8 @@ def _positioned(drawn: dict[str, Any]) -> dict[str, Any]:
             texts.append([3, round(x + (w - small) / 2, 2), round(y, 2), False, round(w - small, 2), parts])
             continue
         at = x + INSET_X if kind in (0, 4, 5) else x + w / 2 - width / 2 if kind == 1 else x + w - INSET_X - width
+        if len(parts) == 1 and isinstance(parts[0], str):
+            parts = parts[0]  # one string: page.typ sets it as it is, without a call of its ``inline`` (ADR 0055)
         texts.append([kind, round(at, 2), round(y, 2), small, round(w - 2 * INSET_X, 2) if kind > 3 else 0, parts])
     return {"xs": [round(x, 2) for x in xs], "ys": [round(y, 2) for y in ys],
             "fills": [[round(xs[c], 2), round(ys[r], 2), round(xs[c2] - xs[c], 2), round(ys[r2] - ys[r], 2), f]
