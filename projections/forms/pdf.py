@@ -2,6 +2,11 @@
 
 - One ``typst.Compiler`` is kept warm for the life of the process (its font book and caches are
   built once); compiling is serialised by a lock, as the compiler is not shared between threads.
+- A form's source is two lines (``_source``, ADR 0055): the import of its template's function (page.typ's
+  ``form``, attendance_register.typ's ``register``: modules that never change) and the call with the form's
+  data, JSON in a Typst string literal. No ``sys_inputs``: Typst keys its caches on them, so with the data
+  there nothing would carry from one compile to the next; as it is, what one form's compile worked out (its
+  labels, headings, tables met before) is found again by the next, and the bytes are the same either way.
 - Fonts: only the font files shipped in projections/forms/fonts (BIZ UD明朝, SIL OFL 1.1); Typst's own embedded
   fonts and the host's system fonts are both left out, so the bytes do not depend on the machine.
 - Deterministic bytes: the PDF's creation time is the point in time the form was read as of (a
@@ -61,11 +66,14 @@ class Printer:
         self._compiler = typst.Compiler(font_paths=fonts, ignore_system_fonts=True, root=str(TEMPLATES))
         self._lock = threading.Lock()
 
-    def compile(self, source: bytes, inputs: dict[str, str], at: datetime | None) -> bytes:
+    def compile(self, source: bytes, at: datetime | None) -> bytes:
+        """The PDF of ``source``. No ``sys_inputs`` are ever given: they are part of what Typst's caches are
+        keyed on (its standard library), so that one changed input would leave nothing of one compile to
+        the next (ADR 0055); a form's data is in its source (``_source``)."""
         if at is not None:  # a PDF date has whole seconds (Typst refuses a fraction); a recorded time is UTC
             at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
         with self._lock:
-            out = self._compiler.compile(input=source, format="pdf", sys_inputs=inputs, timestamp=at,
+            out = self._compiler.compile(input=source, format="pdf", timestamp=at,
                                          pdf_tags=False)  # untagged: see the module's note
         assert isinstance(out, bytes)
         return out
@@ -87,17 +95,19 @@ def printer() -> Printer:
 def render(form: str, document: dict[str, Any], at: datetime | None = None, *, title_suffix: str = "") -> bytes:
     """The PDF of ``document`` (one of html.FORMS), dated ``at`` (None: no creation time)."""
     if form == "attendance_register":
-        inputs = {"sheet": json.dumps(sheet(document), ensure_ascii=False), "dated": "yes" if at else ""}
-        return printer().compile(_source("attendance_register.typ"), inputs, at)
+        return printer().compile(_source("attendance_register.typ", "register", sheet(document), at), at)
     page = typeset(html.render(form, document, title_suffix=title_suffix), landscape=False)
-    inputs = {"page": json.dumps(page, ensure_ascii=False), "dated": "yes" if at else ""}
-    return printer().compile(_source("page.typ"), inputs, at)
+    return printer().compile(_source("page.typ", "form", page, at), at)
 
 
-@functools.cache
-def _source(name: str) -> bytes:
-    """A Typst template of this package, read once: the same source for every form it lays out."""
-    return (TEMPLATES / name).read_bytes()
+def _source(template: str, function: str, data: dict[str, Any], at: datetime | None) -> bytes:
+    """A form's Typst source: it imports ``function`` from ``template`` (a module of this package that never
+    changes) and calls it with ``data`` (JSON in a string literal) and whether the PDF is dated (ADR 0055).
+    The module's functions, and all they lay out for one form, are Typst's to keep from one compile to the
+    next: a label, a heading or a table met before is not worked out again."""
+    text = _string(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    dated = "true" if at else "false"
+    return f'#import "/{template}": {function}\n#{function}(json(bytes({text})), {dated})\n'.encode()
 
 
 def file_name(form: str, document: dict[str, Any]) -> str:
@@ -701,9 +711,10 @@ def _positioned(drawn: dict[str, Any]) -> dict[str, Any]:
     """``_drawn``'s table as page.typ draws it: every position in pt (two decimals), so that Typst looks
     nothing up and works nothing out per item (its scripting costs some 10 µs a step). Fills (x, y, width,
     height, fill) and rules (x, y, length, 1 when vertical) from the table's top left; texts (kind, x, y,
-    small, extra, parts) where kind 0 is a line set from x, 1 one centered at x from the middle of the
-    table, 2 one ending at x from its right edge, 3 a run of marks (extra: the tracking), 4 and 5 lines
-    centered or set right in a box (extra: its width) from x; y is the top of the text."""
+    small, extra, parts: inline parts, or the one string of a text of one) where kind 0 is a line set from
+    x, 1 one centered at x from the middle of the table, 2 one ending at x from its right edge, 3 a run of
+    marks (extra: the tracking), 4 and 5 lines centered or set right in a box (extra: its width) from x; y is
+    the top of the text."""
     xs, ys = drawn["xs"], drawn["ys"]
     width = xs[-1]
     texts = []
@@ -715,6 +726,8 @@ def _positioned(drawn: dict[str, Any]) -> dict[str, Any]:
             texts.append([3, round(x + (w - small) / 2, 2), round(y, 2), False, round(w - small, 2), parts])
             continue
         at = x + INSET_X if kind in (0, 4, 5) else x + w / 2 - width / 2 if kind == 1 else x + w - INSET_X - width
+        if len(parts) == 1 and isinstance(parts[0], str):
+            parts = parts[0]  # one string: page.typ sets it as it is, without a call of its ``inline`` (ADR 0055)
         texts.append([kind, round(at, 2), round(y, 2), small, round(w - 2 * INSET_X, 2) if kind > 3 else 0, parts])
     return {"xs": [round(x, 2) for x in xs], "ys": [round(y, 2) for y in ys],
             "fills": [[round(xs[c], 2), round(ys[r], 2), round(xs[c2] - xs[c], 2), round(ys[r2] - ys[r], 2), f]
