@@ -12,6 +12,8 @@ import re
 from typing import Any
 
 import msgspec
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -21,11 +23,13 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from psycopg_pool import PoolTimeout
 
 from domain import errors
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("gakuseki.api")
+RETRY_SOON = {"Retry-After": "1"}
 
 
 class FieldProblem(msgspec.Struct, frozen=True):
@@ -77,7 +81,20 @@ def status_of(error: errors.LedgerError) -> int:
 
 
 def on_ledger_error(request: Request[Any, Any, Any], exc: errors.LedgerError) -> Response[Problem]:
+    if isinstance(exc, errors.StoreUnavailable):
+        log.warning("%s %s: %s", request.method, request.url.path, exc.message)
+        return problem(503, exc.rule, exc.message, request, headers=RETRY_SOON)
     return problem(status_of(exc), exc.rule, exc.message, request, field=exc.field)
+
+
+def on_store_lost(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """The database was lost before the request saved anything (a read, an Idempotency-Key's claim):
+    a transient failure, answered 503 with Retry-After and logged in one line, not as a crash."""
+    log.warning("%s %s: the ledger's database could not be reached (%s: %s)", request.method, request.url.path,
+                type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+    return problem(503, "store-unavailable",
+                   "the ledger's database cannot be reached; nothing was recorded by this request: send it again "
+                   "in a moment", request, headers=RETRY_SOON)
 
 
 def on_api_problem(request: Request[Any, Any, Any], exc: ApiProblem) -> Response[Problem]:
@@ -128,6 +145,11 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[P
 
 HANDLERS: dict[type[Exception] | int, Any] = {
     errors.LedgerError: on_ledger_error,
+    OperationalError: on_store_lost,  # the library's, raised for psycopg's and sqlite3's
+    InterfaceError: on_store_lost,
+    psycopg.OperationalError: on_store_lost,
+    psycopg.InterfaceError: on_store_lost,
+    PoolTimeout: on_store_lost,  # no connection to be had in time: the database is away
     ApiProblem: on_api_problem,
     ValidationException: on_validation,
     HTTPException: on_http,

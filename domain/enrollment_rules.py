@@ -219,7 +219,9 @@ def withdraw(school: School, year: SchoolYear, student: Student, klass: SchoolCl
     (next year's class, formed before the year ends); the child comes off them too, from the first day
     of the placement, so they are never on those rolls (as a transfer does, ADR 0025)."""
     _check_active(student, school, on)
-    require_open_year(year, klass.year)
+    # 退学 is an enrollment event, not a record correction: a sealed year takes it as it takes a transfer
+    # (ADR 0025), when the roll changes (from the next day) on none of the days the year counted
+    require_move_leaves_sealed_days(year, klass.year, klass.grade, on + timedelta(days=1), "on")
     meta = stamp(now, recorded_by, on)
     events: list[Event] = [
         StudentWithdrew(originator_id=student.id, originator_version=student.version + 1,

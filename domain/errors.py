@@ -42,6 +42,19 @@ class JudgedOnChanged(ConcurrencyConflict):
     rule = "judged-on-changed"
 
 
+class StoreUnavailable(LedgerError):
+    """The ledger's database could not be reached (a lost connection, a restart); nothing was recorded."""
+
+    rule = "store-unavailable"
+
+
+class SaveOutcomeUnknown(StoreUnavailable):
+    """The connection was lost while a write committed and the database could not be asked after: the
+    write may or may not be recorded (a retry with the same Idempotency-Key answers which)."""
+
+    rule = "save-outcome-unknown"
+
+
 def _rule(name: str, base: type[LedgerError] = RuleViolation) -> type[LedgerError]:
     return type(name, (base,), {"rule": _slug(name)})
 

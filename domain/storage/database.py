@@ -19,12 +19,16 @@ Library internals used here (check them at each release of eventsourcing; ADR 00
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from eventsourcing.sqlite import SQLiteDatastore
+
+log = logging.getLogger("gakuseki.storage")
 
 
 class Tx:
@@ -156,6 +160,22 @@ class Storage:
         if self.sqlite:
             with self.reading() as tx:
                 return tx.execute(statement, params).rows()
-        with self.datastore.get_connection() as conn, conn.cursor() as c:
-            c.execute(self.sql(statement), params, prepare=prepare)
-            return [as_tuple(r) for r in c.fetchall()]
+        try:
+            with self.datastore.get_connection() as conn, conn.cursor() as c:
+                c.execute(self.sql(statement), params, prepare=prepare)
+                return [as_tuple(r) for r in c.fetchall()]
+        except (InterfaceError, OperationalError) as lost:
+            # A pooled connection the server dropped (a restart, a terminated backend) fails on its
+            # first use, and so would its idle siblings: drop the broken ones, then read once more.
+            log.warning("a read lost its connection (%s: %s); dropping the pool's broken connections and "
+                        "reading again", type(lost).__name__, str(lost).strip().splitlines()[0] if str(lost).strip()
+                        else "")
+            self.drop_broken_connections()
+            with self.datastore.get_connection() as conn, conn.cursor() as c:
+                c.execute(self.sql(statement), params, prepare=prepare)
+                return [as_tuple(r) for r in c.fetchall()]
+
+    def drop_broken_connections(self) -> None:
+        """Check the pool's idle connections and drop those the server has closed (PostgreSQL)."""
+        if not self.sqlite:
+            self.datastore.pool.check()

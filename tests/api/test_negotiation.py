@@ -220,3 +220,29 @@ def test_a_number_without_a_fraction_is_an_integer_as_json_schema_says(world: Ap
     assert world.post(f"/v1/students/{klass.students[0]}/assessments", optional,
                       world.auth("principal")).status_code == 201  # an optional integer too
     assert problem["field"] == "grade"
+
+
+@pytest.mark.parametrize("content_type", ["application/json", None])
+@pytest.mark.parametrize("content", [b"", b"  \r\n"])
+def test_a_write_without_a_body_is_400_naming_the_body_and_records_nothing(world: Api, content_type: str | None,
+                                                                           content: bytes) -> None:
+    sid = world.fresh_class(A).students[0]
+    before = world.ledger.position()
+    headers = {**world.auth("registrar"), **({"content-type": content_type} if content_type else {})}
+    for path in (f"/v1/students/{sid}/leaves", "/v1/attendance-rolls", "/v1/transfer-packets"):
+        problem = problem_of(world.client.post(path, content=content, headers=headers), 400)
+        assert (problem["rule"], problem["field"]) == ("invalid-request", "body"), problem
+        assert "no body" in problem["detail"]
+    assert world.ledger.position() == before
+
+
+@pytest.mark.parametrize(("content", "content_type"), [(b"", "application/json"), (b"{}", "text/plain"),
+                                                       (b"not json", "application/json"), (b"[]", "application/json")])
+def test_a_write_without_a_token_is_401_whatever_its_body(world: Api, content: bytes, content_type: str) -> None:
+    before = world.ledger.position()
+    for path in ("/v1/attendance-rolls", "/v1/transfer-packets", "/v1/students"):
+        response = world.client.post(path, content=content, headers={"content-type": content_type})
+        assert problem_of(response, 401)["rule"] == "not-authenticated"
+    response = world.client.get("/v1/students/x/forms/cumulative-record", headers={"accept": "image/png"})
+    assert problem_of(response, 401)["rule"] == "not-authenticated"
+    assert world.ledger.position() == before

@@ -318,3 +318,31 @@ def test_a_withdrawal_takes_the_child_off_next_years_class_they_were_already_pla
     assert str(staying) in json.dumps(register, default=str)
     assert str(leaving) not in json.dumps(register, default=str)
 
+
+
+def test_a_withdrawal_after_the_seal_on_a_counted_day_is_refused_and_records_nothing(
+        ledger: Ledger, clock: Clock) -> None:
+    """退学 dated on a school day of the sealed year would change what that year counted: refused, naming
+    ``on``, and the child stays on next year's 2-1 (nothing of it is recorded)."""
+    leaving, staying = _placed_in_next_year_and_sealed(ledger, clock)
+    before = ledger.position()
+    with pytest.raises(errors.YearIsSealed) as refused:  # 10 March is a school day of the sealed 2026
+        ledger.withdraw(leaving, on=date(2027, 3, 10), reason="海外への転居", recorded_by="principal")
+    assert refused.value.field == "on"
+    assert ledger.position() == before
+    assert ledger.student(leaving).status != "withdrawn"
+    assert set(ledger.school_class(SENDING, NEXT_YEAR, 2, "1").members_on(NEXT_FIRST)) == {leaving, staying}
+
+
+def test_a_withdrawal_in_spring_break_after_the_seal_takes_the_child_off_next_years_class_only(
+        ledger: Ledger, clock: Clock) -> None:
+    """退学 on a day after the sealed year's last school day changes no day it counted: recorded, and the
+    child is off next year's 2-1 from its first day; the sealed year's rolls stand as they were."""
+    leaving, staying = _placed_in_next_year_and_sealed(ledger, clock)
+    receipt = ledger.withdraw(leaving, on=SPRING_LEFT, reason="海外への転居", recorded_by="principal")
+    assert receipt.events == 3
+    this_year = ledger.school_class(SENDING, b.YEAR, 1, "1")
+    assert all(set(this_year.members_on(d)) == {leaving, staying} for d in b.SCHOOL_DAYS)
+    next_year = ledger.school_class(SENDING, NEXT_YEAR, 2, "1")
+    assert all(set(next_year.members_on(NEXT_FIRST + timedelta(days=d))) == {staying} for d in range(30))
+    assert ledger.student(leaving).status == "withdrawn"
