@@ -41,7 +41,7 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 def in_flight() -> ApiProblem:
     return ApiProblem(409, "request-in-flight",
                       "a request with this Idempotency-Key is still being processed; retry later",
-                      field="Idempotency-Key")
+                      field="Idempotency-Key", headers={"Retry-After": "1"})  # a write takes well under a second
 
 
 class Keys:

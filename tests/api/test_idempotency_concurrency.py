@@ -108,6 +108,7 @@ def test_a_write_sent_four_times_at_once_records_once(server: Server) -> None:
                 assert r.status_code == 409, f"{key}: {answer(r)}"
                 assert r.headers["content-type"] == "application/problem+json"
                 assert r.json()["rule"] == "request-in-flight"
+                assert r.headers["retry-after"] == "1"  # when to ask again
                 in_flight += 1
         first[key] = done.pop()
         assert first[key][0] == 201

@@ -212,7 +212,8 @@ def test_the_poller_waits_out_a_connection_killed_mid_page_and_the_tree_ends_rig
             thread.join(30)
     assert runner.merkle_log is not None
     assert runner.merkle_log.root() == expected_root(ledger)
-    assert "failure 1 in a row" in caplog.text
+    # it said what happened: a failure it backed off from, or a lone read run again on a new connection
+    assert "failure 1 in a row" in caplog.text or "a read lost its connection" in caplog.text
 
 
 def test_a_page_is_the_events_as_the_library_reads_them_and_their_states_hashed_as_stored(ledger: Ledger) -> None:
