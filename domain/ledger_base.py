@@ -293,12 +293,6 @@ class LedgerBase(Application[UUID]):
             return stored_events.after(self.storage, after, limit, stop, topics)
         return self._whole(read, lambda row: row[0], start, limit, stop)
 
-    def digested_rows(self, start: int, limit: int, stop: int | None = None) -> list[stored_events.DigestedRow]:
-        """``rows`` of every topic, each with the SHA-256 of its stored state (for the Merkle log)."""
-        def read(after: int, limit: int, stop: int | None) -> list[stored_events.DigestedRow]:
-            return stored_events.digested_after(self.storage, after, limit, stop)
-        return self._whole(read, lambda row: row[0], start, limit, stop)
-
     def _whole(self, read: Callable[[int, int, int | None], list[T]], position: Callable[[T], int], start: int,
                limit: int, stop: int | None) -> list[T]:
         """A page of ``read`` ending on a transaction boundary (see ``notifications``)."""
@@ -314,7 +308,7 @@ class LedgerBase(Application[UUID]):
             return kept
         return read(start, last - start, last)
 
-    def decode_row(self, row: stored_events.Row | stored_events.DigestedRow) -> Event:
+    def decode_row(self, row: stored_events.Row) -> Event:
         """A row of ``rows`` as the ledger event it records (``decode`` without the library's objects)."""
         return self.mapper.decode_state(row[3], row[1], row[2], row[4])  # type: ignore[attr-defined]
 

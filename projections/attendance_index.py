@@ -30,7 +30,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from domain.attendance import ABSENT, EXCUSED, PRESENT, AttendanceCorrected, AttendanceMarked
 from domain.event import Event
-from projections.base import uuid_text
+from projections.base import day_text, id_text
 
 
 class MonthCodes(TypedDict):
@@ -53,7 +53,7 @@ _SUFFIX = [f"-{d:02d}" for d in range(1, MONTH + 1)]
 def class_month(event: AttendanceMarked | AttendanceCorrected) -> str:
     """The tail of the keys of a mark's class-month here and in the register:
     ``<school>/<year>/<grade>/<class>/<YYYY-MM>`` (``codes_key``, inline: it runs for every mark)."""
-    return f"{event.school_code}/{event.year}/{event.grade}/{event.class_name}/{event.effective_on.isoformat()[:7]}"
+    return f"{event.school_code}/{event.year}/{event.grade}/{event.class_name}/{day_text(event.effective_on)[:7]}"
 
 
 def codes_key(school: str, year: int, grade: int, class_name: str, day: date) -> str:
@@ -83,8 +83,8 @@ class AttendanceIndex:
     def apply(self, document: MonthCodes | None, event: Event) -> MonthCodes:
         if not isinstance(event, _MARKS):
             raise ValueError(f"the attendance index does not read {type(event).__name__}")
-        on, mark, sid = event.effective_on, event.mark, uuid_text(event.student_id)
-        day = on.isoformat()
+        on, mark, sid = event.effective_on, event.mark, id_text(event.student_id)
+        day = day_text(on)
         doc = document or MonthCodes(month=day[:7], days={})  # updated in place (projections/base.py)
         days = doc["days"]
         letters = days.get(sid, BLANK)

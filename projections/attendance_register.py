@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import NotRequired, TypedDict, cast
+from typing import NotRequired, TypedDict
 from uuid import UUID
 
 from domain import streams
@@ -17,7 +17,7 @@ from domain.attendance import AttendanceCorrected, AttendanceMarked
 from domain.event import Event
 from domain.school import SchoolCalendarSet
 from projections.attendance_index import class_month
-from projections.base import uuid_text
+from projections.base import day_text, id_text, uuid_text
 
 
 class MarkCorrection(TypedDict):
@@ -103,9 +103,12 @@ class AttendanceRegister:
 
     def apply(self, document: RegisterDocument | None, event: Event) -> RegisterDocument:
         if isinstance(event, _MARKS):
-            doc = cast(MonthMarks | None, document) or MonthMarks(marks={})  # updated in place (projections/base.py)
-            student = doc["marks"].setdefault(uuid_text(event.student_id), {})
-            day = event.effective_on.isoformat()
+            doc: MonthMarks = document or {"marks": {}}  # type: ignore[assignment]  # updated in place (base.py)
+            by_student, sid = doc["marks"], id_text(event.student_id)
+            student = by_student.get(sid)
+            if student is None:
+                student = by_student[sid] = {}
+            day = day_text(event.effective_on)
             student[day] = mark_entry(student.get(day), event)
             return doc
         if isinstance(event, SchoolCalendarSet):

@@ -313,9 +313,7 @@ class Runner:
 
         def fetch(after: int) -> list[Any]:
             # A page ends on a transaction boundary: a save never holds part of one (ADR 0021).
-            if follow:
-                return self.ledger.digested_rows(after, batch, stop=head)
-            return self.ledger.rows(after, batch, stop=head, topics=topics)
+            return self.ledger.rows(after, batch, stop=head, topics=topics)  # every topic when the tree follows
 
         try:
             while True:
@@ -341,16 +339,25 @@ class Runner:
                 if start > since:
                     for d, source in derived:
                         d.derive_from(source)
-                    encoded = {t.name: [(k, canonical(t.documents[k]), p) for k, p in t.changed.items()]
-                               for t in targets}
-                    for t in targets:  # the documents a projection saves beside those it keeps (``companions``)
-                        if (companions := getattr(t.projection, "companions", None)) is not None:
-                            encoded[t.name] += [(key, canonical(found), p) for k, p in t.changed.items()
-                                                for key, found in companions(k, t.documents[k])]
+                    # Each projection's changed documents in their stored form, those of keys it has saved
+                    # before (upserted) apart from those it has not, which the store cannot hold (written by
+                    # COPY on PostgreSQL), with the documents it saves beside them (``companions``).
+                    encoded: dict[str, list[tuple[str, str, int]]] = {}
+                    fresh: dict[str, list[tuple[str, str, int]]] = {}
+                    for t in targets:
+                        documents, known = t.documents, t.saved
+                        again = encoded[t.name] = []
+                        new = fresh[t.name] = []
+                        companions = getattr(t.projection, "companions", None)
+                        for k, p in t.changed.items():
+                            rows = again if known is None or k in known else new
+                            rows.append((k, canonical(documents[k]), p))
+                            if companions is not None:
+                                rows += [(key, canonical(found), p) for key, found in companions(k, documents[k])]
                     if writing is not None and not writing.result():  # the previous save: done, or raised here
                         follow = self._unfollow(tree)
                     taken = tree.taken(last) if follow and last and tree is not None else None
-                    job = functools.partial(self._save_pass, encoded, start, since, tree, taken)
+                    job = functools.partial(self._save_pass, encoded, start, since, tree, taken, fresh)
                     if writer is not None:
                         writing = writer.submit(job)
                     elif not job():
@@ -374,11 +381,11 @@ class Runner:
                     pool.shutdown(wait=True)  # a save under way ends (its outcome no longer matters) before any retry
 
     def _save_pass(self, encoded: dict[str, list[tuple[str, str, int]]], position: int, since: int,
-                   tree: MerkleLog | None, taken: Any) -> bool:
-        """One save of a rebuild: the documents and positions (StaleUpdate raised when another runner
-        moved them), then the Merkle log's tiles when it follows; False when the tree's save was
-        refused (another runner keeps it)."""
-        self.store.save_encoded(encoded, position, since)
+                   tree: MerkleLog | None, taken: Any, fresh: dict[str, list[tuple[str, str, int]]]) -> bool:
+        """One save of a rebuild: the documents (``fresh``: those of keys never saved) and positions
+        (StaleUpdate raised when another runner moved them), then the Merkle log's tiles when it follows;
+        False when the tree's save was refused (another runner keeps it)."""
+        self.store.save_encoded(encoded, position, since, fresh)
         if tree is None or taken is None:
             return True
         try:

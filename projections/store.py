@@ -117,11 +117,16 @@ class DocumentStore:
         self.save_encoded({projection: [(key, canonical(document), positions[key]) for key, document in changed.items()]
                            for projection, (changed, positions) in updates.items()}, position, since)
 
-    def save_encoded(self, updates: dict[str, list[tuple[str, str, int]]], position: int, since: int) -> None:
+    def save_encoded(self, updates: dict[str, list[tuple[str, str, int]]], position: int, since: int,
+                     new: dict[str, list[tuple[str, str, int]]] | None = None) -> None:
         """``save_many`` of documents already in their stored form: (key, canonical text, position that
-        changed it) rows (a rebuild encodes them before a thread of its own writes them)."""
+        changed it) rows (a rebuild encodes them before a thread of its own writes them). ``new``: more
+        such rows, of keys the store cannot hold yet (a rebuild's keys it has not saved before, in the
+        read model it emptied), written without the upsert's look-up (``documents.put_new``). On
+        PostgreSQL the large ones are compressed with lz4 where the server has it (``compress_fast``)."""
         now = self.storage.now()
         with self.storage.writing() as tx:
+            documents.compress_fast(tx)
             # every projection's tracking row locked in one statement, every position set in one (ADR 0050)
             for projection, current in documents.lock_positions(tx, list(updates), now).items():
                 if current != since or position <= since:
@@ -130,6 +135,9 @@ class DocumentStore:
             for projection, rows in updates.items():
                 if rows:
                     documents.put(tx, projection, rows)
+            for projection, rows in (new or {}).items():
+                if rows:
+                    documents.put_new(tx, projection, rows)
             documents.set_positions(tx, list(updates), position, now)
 
     def put(self, projection: str, changed: dict[str, Stored]) -> None:

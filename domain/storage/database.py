@@ -89,6 +89,7 @@ class Storage:
         self.events = events or self.table("stored_events" if sqlite else "gakuseki_events")
         self._tables = _Tables(self)
         self._statements: dict[str, str] = {}
+        self.lz4: bool | None = None  # whether the server compresses TOASTed values with lz4 (compress_fast)
 
     @classmethod
     def of(cls, recorder: Any) -> Storage:

@@ -14,7 +14,6 @@ from psycopg.rows import tuple_row
 from domain.storage.database import Storage, Tx
 
 Row = tuple[int, UUID, int, str, bytes]  # position, stream, version, topic, stored state
-DigestedRow = tuple[int, UUID, int, str, bytes, bytes]  # and the SHA-256 of the stored state
 
 
 def in_streams(storage: Storage, stream_ids: Sequence[UUID]) -> Iterable[Row]:
@@ -56,19 +55,10 @@ def after(storage: Storage, position: int, limit: int, stop: int | None = None,
     (the library's notifications are dicts made into objects: a third of the time of a page at
     200,000 events), in PostgreSQL's binary format (the text format's hex of the state bytes and
     text of the ids took twice the time of the page)."""
-    return _after(storage, position, limit, stop, topics, "")
+    return _after(storage, position, limit, stop, topics)
 
 
-def digested_after(storage: Storage, position: int, limit: int, stop: int | None = None) -> list[DigestedRow]:
-    """``after`` (every topic), each row with the SHA-256 of its state too: a rebuild decodes the state
-    and the Merkle log takes its hash, computed by PostgreSQL (on SQLite, here)."""
-    if storage.sqlite:
-        return [(*row, hashlib.sha256(row[4]).digest()) for row in after(storage, position, limit, stop)]
-    return _after(storage, position, limit, stop, (), ", sha256(state)")
-
-
-def _after(storage: Storage, position: int, limit: int, stop: int | None, topics: Sequence[str],
-           more: str) -> list[tuple[Any, ...]]:
+def _after(storage: Storage, position: int, limit: int, stop: int | None, topics: Sequence[str]) -> list[Row]:
     stop = (1 << 63) - 1 if stop is None else stop
     if storage.sqlite:
         among = f" AND topic IN ({storage.marks(len(topics))})" if topics else ""
@@ -79,7 +69,7 @@ def _after(storage: Storage, position: int, limit: int, stop: int | None, topics
     among, params = (" AND topic = ANY(?)", (position, stop, list(topics), limit)) if topics else \
         ("", (position, stop, limit))
     with storage.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as c:
-        c.execute(storage.sql(f"SELECT notification_id, originator_id, originator_version, topic, state{more} "
+        c.execute(storage.sql("SELECT notification_id, originator_id, originator_version, topic, state "
                               f"FROM {{events}} WHERE notification_id > ? AND notification_id <= ?{among} "
                               "ORDER BY notification_id LIMIT ?"), params, prepare=True)
         return c.fetchall()

@@ -38,7 +38,6 @@ document: it cannot say which school's counts it moves.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from datetime import date
 from typing import Any, TypedDict
@@ -50,7 +49,7 @@ from domain.health import HealthExaminationRecorded
 from domain.school import ClassFormed, SchoolCalendarSet, SchoolDetailsChanged, SchoolRegistered
 from domain.student import StudentAdmitted, StudentHandedOver, StudentPlacedInClass
 from projections.attendance_index import CODES, LETTERS, UNKNOWN
-from projections.base import uuid_text
+from projections.base import id_text
 
 DAYS = 366  # characters of ``marked``: every day of a school year from 1 April
 NONE = "0"
@@ -311,9 +310,18 @@ def joined(found: dict[int, str]) -> str:
     return "".join(f"{day:03d}{letter}" for day, letter in sorted(found.items()))
 
 
-@functools.lru_cache(maxsize=16)
+_APRIL: dict[int, int] = {}  # year -> the ordinal of its 1 April
+
+
 def _april(year: int) -> int:
-    return date(year, 4, 1).toordinal()
+    found = _APRIL.get(year)
+    if found is None:
+        found = _APRIL[year] = date(year, 4, 1).toordinal()
+    return found
+
+
+# A day's three digits in a child's marks, made once (``f"{i:03d}"`` for every mark of a rebuild).
+_DAY = [f"{i:03d}" for i in range(DAYS)]
 
 
 def _day_at(marks: str, day: str) -> int:
@@ -325,15 +333,23 @@ def _day_at(marks: str, day: str) -> int:
 
 
 def _mark(doc: SchoolSummary, event: AttendanceMarked | AttendanceCorrected) -> None:
-    sid, code = uuid_text(event.student_id), event.mark.code
-    i = event.effective_on.toordinal() - _april(event.year)
+    # The log's commonest event: the helpers above are inlined for their first, usual step (a child
+    # found at the start of an id, a day at the start of a mark), and a child with no mark but present
+    # so far is done after the tally.
+    sid, code = id_text(event.student_id), event.mark.code
+    i = event.effective_on.toordinal() - (_APRIL.get(event.year) or _april(event.year))
     key = f"{event.grade}/{event.class_name}"
     tally = doc["classes"].get(key) or _class(doc, event.grade, event.class_name)
     marks = doc["marks"]
     mine = marks.get(sid, "")
-    day = f"{i:03d}"
-    at = _day_at(mine, day) if mine else -1
     counts = tally["counts"]
+    day = _DAY[i] if 0 <= i < DAYS else f"{i:03d}"
+    if mine:
+        at = mine.find(day)
+        if at > 0 and at % 4:
+            at = _day_at(mine, day)
+    else:
+        at = -1
     if type(event) is AttendanceCorrected:
         old = CODES.get(mine[at + 3], PRESENT) if at >= 0 else PRESENT
         counts[old] = counts.get(old, 0) - 1
@@ -343,7 +359,8 @@ def _mark(doc: SchoolSummary, event: AttendanceMarked | AttendanceCorrected) -> 
         marked = tally["marked"]
         tally["marked"] = marked[:i] + chr(ord(marked[i]) + 1) + marked[i + 1:]
         ids = doc["children"].get(key, "")
-        if _at(ids, sid) < 0:
+        found = ids.find(sid)
+        if found < 0 or (found % SID and _at(ids, sid) < 0):
             _place(doc, sid, key)
     counts[code] = counts.get(code, 0) + 1
     if code != PRESENT:

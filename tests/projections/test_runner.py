@@ -37,11 +37,11 @@ class OvertakenStore(DocumentStore):
         super().__init__(store.storage)
         self.other: Runner | None = None
 
-    def save_encoded(self, updates: Any, position: int, since: int) -> None:  # save_many's too
+    def save_encoded(self, updates: Any, position: int, since: int, new: Any = None) -> None:  # save_many's too
         other, self.other = self.other, None
         if other is not None:
             other.catch_up()
-        super().save_encoded(updates, position, since)
+        super().save_encoded(updates, position, since, new)
 
 
 def test_a_page_another_runner_saved_first_is_read_again_and_the_projections_end_current(
@@ -238,9 +238,9 @@ class CountingStore(DocumentStore):
         super().__init__(store.storage)
         self.saves = 0
 
-    def save_encoded(self, updates: Any, position: int, since: int) -> None:  # save_many's too
+    def save_encoded(self, updates: Any, position: int, since: int, new: Any = None) -> None:  # save_many's too
         self.saves += 1
-        super().save_encoded(updates, position, since)
+        super().save_encoded(updates, position, since, new)
 
 
 def _a_term_of_rolls(ledger: Ledger, days: int = 6) -> list[Any]:
@@ -390,8 +390,8 @@ class StoppingStore(DocumentStore):
         super().__init__(store.storage)
         self.stop = stop
 
-    def save_encoded(self, updates: Any, position: int, since: int) -> None:  # save_many's too
-        super().save_encoded(updates, position, since)
+    def save_encoded(self, updates: Any, position: int, since: int, new: Any = None) -> None:  # save_many's too
+        super().save_encoded(updates, position, since, new)
         self.stop.set()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from domain.ledger import Ledger
+from projections.base import canonical
 from projections.store import DocumentStore, StaleUpdate
 
 
@@ -35,3 +36,27 @@ def test_a_save_of_several_projections_moves_them_together_or_not_at_all(ledger:
     store.save_many({"s-a": ({"k": {"n": 10}}, {"k": 6}), "s-c": ({}, {})}, 9, 5)
     assert store.positions(["s-a", "s-b", "s-c"]) == {"s-a": 9, "s-b": 8, "s-c": 9}
     assert store.get("s-a", "k") == {"n": 10}
+
+
+def test_a_rebuilds_new_documents_are_written_beside_the_upserted_ones_and_a_key_already_stored_fails_the_save(
+        ledger: Ledger) -> None:
+    """``save_encoded``'s ``new`` rows (keys a rebuild has not saved: COPY on PostgreSQL, ADR 0056) are stored
+    as the upserted ones are, the same text read back; one whose key the store holds fails the whole save,
+    which changes nothing, rather than replacing or doubling it."""
+    store = DocumentStore(ledger.storage)
+    big = {"marks": {f"child-{n}": {"2026-04-08": {"code": "present", "stream_id": "x" * 36}} for n in range(400)}}
+    text = canonical(big)  # over the TOAST threshold: compressed by the server (lz4 where it has it)
+    store.save_encoded({"n-a": [("old", '{"n":1}', 2)]}, 3, 0, {"n-a": [("big", text, 3), ("small", '{"n":2}', 1)]})
+    assert store.position("n-a") == 3
+    assert store.documents("n-a") == {"old": '{"n":1}', "big": text, "small": '{"n":2}'}
+    assert store.get("n-a", "big") == big
+    if not ledger.storage.sqlite:  # compressed as the server can: lz4 where it has it (this transaction only)
+        stored = ledger.storage.query("SELECT pg_column_compression(document) FROM {projection_documents} "
+                                      "WHERE projection = ? AND key = ?", ("n-a", "big"))
+        assert stored == [("lz4" if ledger.storage.lz4 else "pglz",)]
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        store.save_encoded({"n-a": [("old", '{"n":10}', 5)]}, 6, 3, {"n-a": [("small", '{"n":20}', 6)]})
+    assert store.position("n-a") == 3
+    assert store.documents("n-a") == {"old": '{"n":1}', "big": text, "small": '{"n":2}'}
+    store.save_encoded({"n-a": [("small", '{"n":20}', 6)]}, 6, 3, {"n-a": [("new", "{}", 6)]})
+    assert store.documents("n-a") == {"old": '{"n":1}', "big": text, "small": '{"n":20}', "new": "{}"}
