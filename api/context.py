@@ -39,10 +39,19 @@ def services(state: State) -> Services:
     return state["services"]
 
 
+_PRINCIPAL = "gakuseki.principal"  # where the request's scope keeps its verified caller
+
+
 def caller(request: Request[Any, Any, Any]) -> Principal:
-    """The verified caller of a request (401 problem when there is no valid bearer token)."""
+    """The verified caller of a request (401 problem when there is no valid bearer token), verified once
+    a request: the request checks (api/negotiation.py) ask first, the handler again."""
+    known = request.scope.get(_PRINCIPAL)
+    if isinstance(known, Principal):
+        return known
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("send a bearer token: Authorization: Bearer <JWT>")
-    return services(request.app.state).verifier.verify(token.strip())
+    principal = services(request.app.state).verifier.verify(token.strip())
+    request.scope[_PRINCIPAL] = principal  # type: ignore[literal-required]
+    return principal

@@ -1,4 +1,4 @@
-"""The writer: one thread that runs the write routes' commands and saves what they decide together (ADR 0054).
+"""The writer: a few threads that run the write routes' commands and save what they decide together (ADR 0054).
 
 A synchronous write handler used to take a thread of the pool (32 of them, ADR 0040) for the whole
 request: its reads, its decision, and the wait for the group commit that saved it. At 32 clients about
@@ -8,7 +8,7 @@ answer back to the event loop with a wake-up of its own: about 14 context switch
 per write among 33 threads, a quarter of the server's CPU (docs/benchmarks.md, "where a write's CPU goes").
 
 Here an ``async`` route hands its write (a synchronous function: ``api.writes.write`` and its command)
-to the writer and awaits the answer. The writer's thread takes every write queued, and runs each in a
+to the writer and awaits the answer. A writer thread takes every write queued, and runs each in a
 greenlet of its own: the write reads, authorizes and decides as before, in its own context (its
 ``Ledger.reading`` block, its Idempotency-Key's completion), until it saves (``GroupCommit.submit``),
 where it *parks* (``domain.group_commit.parking``) and the writer runs the next one. When every queued

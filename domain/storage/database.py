@@ -160,10 +160,12 @@ class Storage:
         if self.sqlite:
             with self.reading() as tx:
                 return tx.execute(statement, params).rows()
-        try:
+        def read() -> list[tuple[Any, ...]]:
             with self.datastore.get_connection() as conn, conn.cursor() as c:
                 c.execute(self.sql(statement), params, prepare=prepare)
                 return [as_tuple(r) for r in c.fetchall()]
+        try:
+            return read()
         except (InterfaceError, OperationalError) as lost:
             # A pooled connection the server dropped (a restart, a terminated backend) fails on its
             # first use, and so would its idle siblings: drop the broken ones, then read once more.
@@ -171,9 +173,7 @@ class Storage:
                         "reading again", type(lost).__name__, str(lost).strip().splitlines()[0] if str(lost).strip()
                         else "")
             self.drop_broken_connections()
-            with self.datastore.get_connection() as conn, conn.cursor() as c:
-                c.execute(self.sql(statement), params, prepare=prepare)
-                return [as_tuple(r) for r in c.fetchall()]
+            return read()
 
     def drop_broken_connections(self) -> None:
         """Check the pool's idle connections and drop those the server has closed (PostgreSQL)."""
