@@ -236,10 +236,11 @@ def _string(text: str) -> str:
 class _Node:
     __slots__ = ("attrs", "children", "classes", "tag")
 
-    def __init__(self, tag: str, attrs: dict[str, str], children: list[Any] | None = None) -> None:
+    def __init__(self, tag: str, attrs: dict[str, str], children: list[Any] | None = None,
+                 classes: frozenset[str] | None = None) -> None:
         self.tag, self.attrs = tag, attrs
         self.children: list[Any] = children if children is not None else []
-        self.classes = set((attrs.get("class") or "").split())
+        self.classes = classes if classes is not None else frozenset((attrs.get("class") or "").split())
 
 
 # The pages are this package's own templates rendered by Jinja2 with autoescape: well-formed, lower-case
@@ -253,14 +254,17 @@ _SKIPPED = {"style", "title", "head"}  # their text is not the form's
 
 
 def _parse(page: str) -> _Node:
-    """The element tree of a page: text (entities decoded) and elements with their attributes."""
+    """The element tree of a page: text (entities decoded) and elements with their attributes. An element's
+    attributes are read once per distinct text of them (``_attributes``: a page has a few dozen, a table's
+    cells share theirs), and the nodes with the same ones share their dictionary, which nothing changes."""
     root = _Node("root", {})
     stack, skip = [root], 0
-    for text, closing, tag, attrs in (m.groups() for m in _TOKEN.finditer(page)):
-        if text is not None:
+    children = root.children
+    for text, closing, tag, attrs in _TOKEN.findall(page):  # a group that took no part is ""
+        if text:
             if not skip:
-                stack[-1].children.append(std_html.unescape(text) if "&" in text else text)
-        elif tag is None:
+                children.append(std_html.unescape(text) if "&" in text else text)
+        elif not tag:
             continue
         elif closing:
             if tag in _SKIPPED:
@@ -270,19 +274,28 @@ def _parse(page: str) -> _Node:
                 if stack[i].tag == tag:
                     del stack[i:]
                     break
+            children = stack[-1].children
         elif tag in _SKIPPED:
             skip += 1
         else:
-            values: dict[str, str] = {}
-            for a in _ATTR.finditer(attrs) if attrs else ():
-                name, double, single, bare = a.groups()
-                value = double if double is not None else single if single is not None else bare or ""
-                values[name] = std_html.unescape(value) if "&" in value else value
-            node = _Node(tag, values)
-            stack[-1].children.append(node)
+            values, classes = _attributes(attrs)
+            node = _Node(tag, values, [], classes)
+            children.append(node)
             if tag not in _VOID and not attrs.endswith("/"):
                 stack.append(node)
+                children = node.children
     return root
+
+
+@functools.lru_cache(maxsize=1024)
+def _attributes(attrs: str) -> tuple[dict[str, str], frozenset[str]]:
+    """The attributes of a start tag's text after its name (entities decoded), and its classes. Shared by
+    every node whose tag has the same text: read, never changed."""
+    values: dict[str, str] = {}
+    for name, double, single, bare in _ATTR.findall(attrs) if attrs else ():
+        value = double or single or bare
+        values[name] = std_html.unescape(value) if "&" in value else value
+    return values, frozenset((values.get("class") or "").split())
 
 
 def typeset(page: str, *, landscape: bool) -> dict[str, Any]:
