@@ -35,6 +35,7 @@ from __future__ import annotations
 import functools
 import html as std_html
 import json
+import operator
 import re
 import threading
 from collections.abc import Iterator
@@ -567,7 +568,8 @@ _NO_START = frozenset("、。，．・：；？！ー―）」』〕］｝〉》
 _NO_END = frozenset("（「『〔［｛〈《【([{")
 
 
-def _wrapped(text: str, size: float, room: float) -> list[str] | None:
+@functools.lru_cache(maxsize=1024)
+def _wrapped(text: str, size: float, room: float) -> tuple[str, ...] | None:
     """``text`` broken into lines that fit ``room`` at ``size`` (``_ems``, an upper bound, so Typst breaks
     none of them again): a line ends before a CJK character or after one, or at a space (dropped), never
     inside a run of Latin letters or figures, nor before a closing mark or after an opening one. None when
@@ -590,7 +592,7 @@ def _wrapped(text: str, size: float, room: float) -> list[str] | None:
             return None
         lines.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
-    return lines
+    return tuple(lines)
 
 
 def _lines(parts: _Inline, size: float) -> list[tuple[float, float]] | None:
@@ -654,7 +656,10 @@ def _drawn(placed: list[_Placed], count: int, widths: list[str], width: float, s
         if col + span > columns or row + down > count:
             return None
         at = 7.0 if args.get("small") else size
-        if content:
+        if len(content) == 1 and type(content[0]) is str and not _over(_ems(content[0]) * at, xs[col + span] - xs[col]
+                                                                     - 2 * INSET_X):
+            need = 2 * INSET_Y + CAP * at  # most cells: one text on one line (as below, with one line)
+        elif content:
             lines = _lines(content, at)
             if lines is None:
                 return None
@@ -710,10 +715,11 @@ def _drawn(placed: list[_Placed], count: int, widths: list[str], width: float, s
                 align = f"lines-{align}"  # lines aligned each: page.typ sets them in a box of the cell's width
             texts.append([col, row, span, align, bool(args.get("small")), content])
     rules: list[list[int]] = []
+    every_column, every_row = list(range(columns)), list(range(count))
     for b in range(count + 1):
-        _runs(rules, b, [c for c in range(columns) if (b, c) not in across_h], vertical=0)
+        _runs(rules, b, [c for c in every_column if (b, c) not in across_h] if across_h else every_column, vertical=0)
     for b in range(columns + 1):
-        _runs(rules, b, [r for r in range(count) if (b, r) not in across_v], vertical=1)
+        _runs(rules, b, [r for r in every_row if (b, r) not in across_v] if across_v else every_row, vertical=1)
     return {"xs": xs, "ys": ys, "fills": _merged(fills), "rules": rules, "texts": texts}
 
 
@@ -742,11 +748,12 @@ def _positioned(drawn: dict[str, Any]) -> dict[str, Any]:
         if len(parts) == 1 and isinstance(parts[0], str):
             parts = parts[0]  # one string: page.typ sets it as it is, without a call of its ``inline`` (ADR 0055)
         texts.append([kind, round(at, 2), round(y, 2), small, round(w - 2 * INSET_X, 2) if kind > 3 else 0, parts])
-    return {"xs": [round(x, 2) for x in xs], "ys": [round(y, 2) for y in ys],
-            "fills": [[round(xs[c], 2), round(ys[r], 2), round(xs[c2] - xs[c], 2), round(ys[r2] - ys[r], 2), f]
+    rx, ry = [round(x, 2) for x in xs], [round(y, 2) for y in ys]
+    return {"xs": rx, "ys": ry,
+            "fills": [[rx[c], ry[r], round(xs[c2] - xs[c], 2), round(ys[r2] - ys[r], 2), f]
                       for c, r, c2, r2, f in drawn["fills"]],
-            "rules": [[round(xs[e], 2), round(ys[a], 2), round(ys[b] - ys[a], 2), 1] if v else
-                      [round(xs[a], 2), round(ys[e], 2), round(xs[b] - xs[a], 2), 0] for e, a, b, v in drawn["rules"]],
+            "rules": [[rx[e], ry[a], round(ys[b] - ys[a], 2), 1] if v else
+                      [rx[a], ry[e], round(xs[b] - xs[a], 2), 0] for e, a, b, v in drawn["rules"]],
             "texts": texts}
 
 
@@ -781,9 +788,10 @@ def _joined(fills: list[list[Any]], same: tuple[int, ...], start: int, end: int)
     """Fills ([x0, y0, x1, y1, kind]) equal at the indexes ``same`` where one's ``end`` is the next's
     ``start``, joined into one."""
     out: list[list[Any]] = []
-    for f in sorted(fills, key=lambda f: (*(f[i] for i in same), f[start])):
+    alike = operator.itemgetter(*same)
+    for f in sorted(fills, key=operator.itemgetter(*same, start)):
         last = out[-1] if out else None
-        if last and all(last[i] == f[i] for i in same) and last[end] == f[start]:
+        if last and alike(last) == alike(f) and last[end] == f[start]:
             last[end] = f[end]
         else:
             out.append(list(f))
