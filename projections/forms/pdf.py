@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import functools
 import html as std_html
-import json
 import operator
 import re
 import threading
@@ -43,6 +42,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import typst
 
 from domain.attendance import MARK_CODES
@@ -106,7 +106,7 @@ def _source(template: str, function: str, data: dict[str, Any], at: datetime | N
     changes) and calls it with ``data`` (JSON in a string literal) and whether the PDF is dated (ADR 0055).
     The module's functions, and all they lay out for one form, are Typst's to keep from one compile to the
     next: a label, a heading or a table met before is not worked out again."""
-    text = _string(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    text = _string(msgspec.json.encode(data).decode())  # json.dumps's text, compact (its floats are all short)
     dated = "true" if at else "false"
     return f'#import "/{template}": {function}\n#{function}(json(bytes({text})), {dated})\n'.encode()
 
