@@ -399,8 +399,7 @@ class _Body:
         grid = list(_grid([tr for _, tr in rows]))  # each row's cells where a browser places them
         columns = _column_count(grid)
         plain = "head" in node.classes
-        head: list[Any] = []
-        cells: list[Any] = []
+        in_heads: list[bool] = []  # each cell (as placed): whether it is the header's
         placed: list[tuple[int, int, int, dict[str, Any], _Inline]] = []  # (row, column, colspan, args, content)
         for r, ((in_head, _), (row, _)) in enumerate(zip(rows, grid, strict=True)):
             for cell, col, _ in row:
@@ -419,8 +418,8 @@ class _Body:
                 if "small" in cell.classes:
                     args["small"] = True
                 content = self.inline(cell)
-                (head if in_head else cells).append({**args, "body": content} if args else content)
                 placed.append((r, col, args.get("colspan", 1), args, content))
+                in_heads.append(in_head)
         # as wide as the page, as the HTML's tables are: the last column takes what the others leave;
         # a grid of grades (class "grid": its first ``data-labels`` columns are labels) shares the rest equally
         widths: int | list[str]
@@ -438,6 +437,10 @@ class _Body:
                  if self.width and isinstance(widths, list) and not plain else None)
         if drawn is not None:
             return {"columns": widths, "small": small, "caption": caption, "drawn": _positioned(drawn)}
+        head: list[Any] = []
+        cells: list[Any] = []
+        for (_, _, _, args, content), in_head in zip(placed, in_heads, strict=True):
+            (head if in_head else cells).append({**args, "body": content} if args else content)
         return {"columns": widths, "plain": plain, "small": small, "caption": caption, "head": head, "cells": cells}
 
 
@@ -445,14 +448,8 @@ def _text_width(node: Any, size: float) -> tuple[float, float]:
     """The widest line of ``node`` in pt (a CJK glyph is 1 em, any other character half an em: BIZ UD明朝's
     figures and most of its Latin; a quarter em between CJK and Latin), and the width of its last, open line."""
     if isinstance(node, str):
-        ems, before = 0.0, None
-        for c in " ".join(node.split()):
-            wide, latin = ord(c) > 0x2E80, c.isascii() and c.isalnum()
-            ems += 1.0 if wide else 0.5
-            if before is not None and ((wide and before == "latin") or (latin and before == "wide")):
-                ems += 0.25  # Typst's spacing between CJK and Latin (cjk-latin-spacing)
-            before = "wide" if wide else "latin" if latin else None
-        return ems * size, ems * size
+        width = _ems(" ".join(node.split())) * size  # with Typst's spacing between CJK and Latin (cjk-latin-spacing)
+        return width, width
     if node.tag == "br":
         return 0.0, -1.0  # -1: a line ends here
     inner = 7.0 if node.classes & {"note", "small"} else size
