@@ -155,6 +155,7 @@ def create_app(ledger: Ledger, backend: Backend, verifier: Verifier | None = Non
             stopping.append(runner.run_in_background())
         if verifier is not None:
             stopping.append(Background(*keys.sweep_in_background(sweep_every)))
+            stopping.append(Background(*keys.heartbeat_in_background()))  # after the writer stops (close)
 
     async def handler_threads(_: Any = None) -> None:
         # The synchronous handlers run in the event loop's default executor, which Python sizes by the

@@ -6,7 +6,12 @@
 2. The events are saved with a Completion: the recorder marks the row done with the receipt in
    the events' own transaction (domain/storage/recorders.py).
 3. A command refused by a rule releases its claim, so nothing of it stays.
-A claim left in flight by a crashed process is taken over after STALE_AFTER.
+A claim left in flight by a crashed process is taken over by the client's retry as soon as that
+   process is known gone (ADR 0061): each serving process has an ``instance`` id, written in its
+   claims, and a heartbeat row it writes when it starts and every BEAT seconds (and deletes when it
+   stops); a claim whose process has no row, or has not beaten for GONE_AFTER, is taken over at once.
+   Any claim still in flight after STALE_AFTER is taken over too (a process alive but stuck, or a
+   claim made before the instance was recorded).
 4. A key is kept for ``retention`` (RETENTION, 24 hours, unless GAKUSEKI_IDEMPOTENCY_HOURS says
    otherwise), then dropped by the server's sweep (``sweep_in_background``): a retry after that
    is a new request, judged and recorded again (ADR 0022). Deleting these rows is allowed: they
@@ -19,6 +24,7 @@ import hashlib
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -26,10 +32,14 @@ from typing import Any
 
 from api.problems import ApiProblem
 from domain.ledger import Ledger
-from domain.storage import idempotency_keys
+from domain.storage import Tx, idempotency_keys, server_instances
 from domain.storage.recorders import Completion, current_completion
 
 STALE_AFTER = timedelta(seconds=60)
+BEAT = 2.0  # seconds between two heartbeats of a serving process
+# A process not seen for this long is gone: five beats missed. Servers on several hosts compare their
+# own clocks with the rows, so those clocks must agree within a few seconds (NTP).
+GONE_AFTER = timedelta(seconds=10)
 RETENTION = timedelta(hours=24)
 log = logging.getLogger("gakuseki.idempotency")
 
@@ -50,32 +60,94 @@ class Keys:
     def __init__(self, ledger: Ledger, retention: timedelta = RETENTION) -> None:
         self.retention = retention
         self.storage = ledger.storage
+        self.instance = uuid.uuid4().hex  # this process, as its claims and heartbeat name it
+        self._beaten = False  # its heartbeat row written at least once (by the heartbeat or a claim)
 
     def claim(self, staff_id: str, key: str, digest: str) -> tuple[int, dict[str, Any]] | None:
         """None when this request now owns the key; the stored (status, body) when it was done."""
         with self.storage.writing() as tx:
-            if idempotency_keys.claim(tx, staff_id, key, digest, self.storage.now()):
+            stored = self._claim(tx, staff_id, key, digest)
+        self._beaten = True  # committed, and with this process's row if it was its first
+        return stored
+
+    def _claim(self, tx: Tx, staff_id: str, key: str, digest: str) -> tuple[int, dict[str, Any]] | None:
+        if not self._beaten:  # a claim never names a process without a row (it would look gone)
+            server_instances.beat(tx, self.instance, self.storage.now())
+        if idempotency_keys.claim(tx, staff_id, key, digest, self.storage.now(), self.instance):
+            return None
+        found = idempotency_keys.find(tx, staff_id, key)
+        if found is None:  # released between our insert and select: try once more
+            if idempotency_keys.claim(tx, staff_id, key, digest, self.storage.now(), self.instance):
                 return None
-            found = idempotency_keys.find(tx, staff_id, key)
-            if found is None:  # released between our insert and select: try once more
-                if idempotency_keys.claim(tx, staff_id, key, digest, self.storage.now()):
-                    return None
-                raise in_flight()  # and claimed again by another request meanwhile
-            if found.request_hash != digest:
-                raise ApiProblem(422, "idempotency-key-reused",
-                                 "this Idempotency-Key was used for a different request", field="Idempotency-Key")
-            if found.state == "done":
-                return int(found.status or 0), json.loads(found.response or "null")
-            now = self.storage.now()
-            if now - found.claimed_at > STALE_AFTER and \
-                    idempotency_keys.take_over(tx, staff_id, key, digest, now, found.claimed_at):
-                return None
-            raise in_flight()
+            raise in_flight()  # and claimed again by another request meanwhile
+        if found.request_hash != digest:
+            raise ApiProblem(422, "idempotency-key-reused",
+                             "this Idempotency-Key was used for a different request", field="Idempotency-Key")
+        if found.state == "done":
+            return int(found.status or 0), json.loads(found.response or "null")
+        now = self.storage.now()
+        if (now - found.claimed_at > STALE_AFTER or self._gone(tx, found.instance, now)) and \
+                idempotency_keys.take_over(tx, staff_id, key, digest, now, found.claimed_at, self.instance):
+            if found.instance != self.instance:
+                log.info("took over the Idempotency-Key %r of %s claimed at %s by server %s, no longer running",
+                         key, staff_id, found.claimed_at.isoformat(), found.instance)
+            return None
+        raise in_flight()
+
+    def _gone(self, tx: Tx, instance: str | None, now: datetime) -> bool:
+        """Whether the process that made a claim is known to have ended: no heartbeat row (it stopped, or
+        the row was swept), or none for GONE_AFTER. A claim of this process, or one that names none, is
+        judged by its age alone."""
+        if instance is None or instance == self.instance:
+            return False
+        seen = server_instances.seen(tx, instance)
+        return seen is None or now - seen > GONE_AFTER
+
+    def beat(self) -> None:
+        """This process is alive (its heartbeat row written now)."""
+        with self.storage.writing() as tx:
+            server_instances.beat(tx, self.instance, self.storage.now())
+        self._beaten = True
+
+    def heartbeat_in_background(self, every: float = BEAT) -> tuple[threading.Event, threading.Thread]:
+        """Beat now (before the server takes a request: a claim of this process must never look like a
+        dead one's), then every ``every`` seconds in a thread, until the returned event is set; then
+        delete the row (stopped: what this process claimed has been answered). A failed beat is logged
+        and tried again at the next turn (the database away: nobody's claims are taken over meanwhile;
+        a claim of this process writes the row first if no beat has yet)."""
+        try:
+            self.beat()
+        except Exception as e:  # the server starts all the same; /health says the database is away
+            log.warning("heartbeat of server %s not written (%s: %s)", self.instance, type(e).__name__, e)
+        stop = threading.Event()
+
+        def heartbeat() -> None:
+            failing = False
+            while not stop.wait(every):
+                try:
+                    self.beat()
+                    if failing:
+                        log.info("heartbeat of server %s written again", self.instance)
+                    failing = False
+                except Exception as e:  # the database is away: the next turn tries again
+                    if not failing:
+                        log.warning("heartbeat of server %s not written (%s: %s)", self.instance, type(e).__name__, e)
+                    failing = True
+            try:
+                with self.storage.writing() as tx:
+                    server_instances.forget(tx, self.instance)
+            except Exception as e:  # its row ages out: its claims are taken over after GONE_AFTER instead
+                log.warning("heartbeat row of server %s not deleted (%s: %s)", self.instance, type(e).__name__, e)
+
+        thread = threading.Thread(target=heartbeat, name="gakuseki-heartbeat", daemon=True)
+        thread.start()
+        return stop, thread
 
     def purge(self, now: datetime | None = None) -> int:
         """Drop the keys claimed more than ``retention`` before ``now``; returns how many."""
         now = now or self.storage.now()
         with self.storage.writing() as tx:
+            server_instances.purge(tx, now - max(self.retention, STALE_AFTER))  # killed processes' rows
             return idempotency_keys.purge(tx, now - self.retention, now - max(self.retention, STALE_AFTER))
 
     def sweep_in_background(self, every: float | None = None) -> tuple[threading.Event, threading.Thread]:

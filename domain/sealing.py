@@ -42,8 +42,8 @@ def require_correction_allowed(school: School, year: SchoolYear, reason: str, ap
     reason = values.text(reason, "reason", max_length=500)
     if year.sealed_on is not None and not (approved_by and approved_by.strip()):
         raise errors.CorrectionNeedsApproval(
-            f"the year was sealed on {year.sealed_on.isoformat()}: "
-            "a correction needs the approving principal's staff id",
+            f"the year was sealed on {year.sealed_on.isoformat()}: a correction needs the approval of the "
+            "school's principal (approved_by), which the principal gives by posting it",
             field="approved_by",
         )
     if year.sealed_on is not None and approved_by != school.principal_id:

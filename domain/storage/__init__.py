@@ -11,6 +11,7 @@ The eventsourcing library owns the connections and the event table; migrations/ 
   events.py            reads of the event table the library does not offer
   log_transactions.py  where each transaction of the log begins and ends (ADR 0021)
   idempotency_keys.py  a write's Idempotency-Key and its answer (ADR 0008)
+  server_instances.py  the heartbeat of each serving process, so a dead one's claims are known (ADR 0061)
   access_log.py        who read or wrote which sensitive record (ADR 0008)
   documents.py         the read models' documents, positions and versions (ADR 0009, 0014, 0015)
 

@@ -15,31 +15,34 @@ class Claim(NamedTuple):
     claimed_at: datetime
     status: int | None
     response: str | None  # the answer's JSON, once done
+    instance: str | None = None  # the server process that claimed it (None: claimed before migration 0008)
 
 
-def claim(tx: Tx, staff_id: str, key: str, digest: str, at: datetime) -> bool:
-    """Claim the key for a request (in flight); False when a row for it is there already."""
-    return tx.execute("INSERT INTO {idempotency_keys} (staff_id, key, request_hash, state, claimed_at) "
-                      "VALUES (?, ?, ?, 'in_flight', ?) ON CONFLICT DO NOTHING",
-                      (staff_id, key, digest, tx.storage.moment(at))).changed == 1
+def claim(tx: Tx, staff_id: str, key: str, digest: str, at: datetime, instance: str | None = None) -> bool:
+    """Claim the key for a request (in flight) of the server ``instance``; False when a row for it is
+    there already."""
+    return tx.execute("INSERT INTO {idempotency_keys} (staff_id, key, request_hash, state, claimed_at, instance) "
+                      "VALUES (?, ?, ?, 'in_flight', ?, ?) ON CONFLICT DO NOTHING",
+                      (staff_id, key, digest, tx.storage.moment(at), instance)).changed == 1
 
 
 def find(tx: Tx, staff_id: str, key: str) -> Claim | None:
-    row = tx.execute("SELECT request_hash, state, claimed_at, status, response FROM {idempotency_keys} "
+    row = tx.execute("SELECT request_hash, state, claimed_at, status, response, instance FROM {idempotency_keys} "
                      "WHERE staff_id = ? AND key = ?", (staff_id, key)).one()
     if row is None:
         return None
-    digest, state, claimed_at, status, response = row
-    return Claim(digest, state, tx.storage.parse_moment(claimed_at), status, response)
+    digest, state, claimed_at, status, response, instance = row
+    return Claim(digest, state, tx.storage.parse_moment(claimed_at), status, response, instance)
 
 
-def take_over(tx: Tx, staff_id: str, key: str, digest: str, at: datetime, claimed_at: datetime) -> bool:
-    """Take over a claim still in flight since ``claimed_at`` (its request crashed); False when
-    another request took it over first."""
+def take_over(tx: Tx, staff_id: str, key: str, digest: str, at: datetime, claimed_at: datetime,
+              instance: str | None = None) -> bool:
+    """Take over, for a request of the server ``instance``, a claim still in flight since ``claimed_at``
+    (its request crashed); False when another request took it over first."""
     moment = tx.storage.moment
-    return tx.execute("UPDATE {idempotency_keys} SET request_hash = ?, claimed_at = ? "
+    return tx.execute("UPDATE {idempotency_keys} SET request_hash = ?, claimed_at = ?, instance = ? "
                       "WHERE staff_id = ? AND key = ? AND state = 'in_flight' AND claimed_at = ?",
-                      (digest, moment(at), staff_id, key, moment(claimed_at))).changed == 1
+                      (digest, moment(at), instance, staff_id, key, moment(claimed_at))).changed == 1
 
 
 def complete(tx: Tx, staff_id: str, key: str, status: int, response: str) -> None:
