@@ -10,7 +10,7 @@ server, PostgreSQL and this client share them, so every figure includes that com
 
 While it measures, this process's cycle collector is off (``_loop``): the bench process holds the
 seeded dataset, and a full collection walks all of it; at `bench.writes`'s small scale (1,500
-children) one stopped the generator for 30-35 ms in the first round's open loop, no request sent and
+children) one stopped the generator for 33-65 ms in the first round's open loop, no request sent and
 no answer read meanwhile, and the open loop counted the delay in the latency of every request it held
 (docs/benchmarks.md, "The write tail at 100/s"; the full bench holds 100,000 children). The garbage
 of a load is collected after it.
