@@ -341,6 +341,10 @@ def measure(scale: Any, rounds: int, records: list[dict[str, Any]], ds: Dataset,
         with on(f"assess_open_c{WRITE_CLIENTS}"):
             rec[f"assess_open_c{WRITE_CLIENTS}"] = http_load.assessments(
                 host, port, assess_pool, max(10, scale.assessments // 2), WRITE_CLIENTS, rate=closed["per_s"] / 2)
+        # The open loop at the stated rate starts with the projections process current, as in `bench.writes`:
+        # it would otherwise apply the writes of the two phases before (1,500 at the full scale, a second or
+        # two of its CPU) during this one, on the same two cores (docs/benchmarks.md, "The write tail at 100/s").
+        wait_for_projections(first)
         rec["assess_steady"] = http_load.assessments(
             host, port, assess_pool, max(10, scale.assessments // 4), WRITE_CLIENTS, rate=STEADY_WRITES_PER_S)
         wait_for_projections(first)

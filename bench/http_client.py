@@ -7,12 +7,20 @@ requests arrive at random times at a fixed rate and take a free connection; late
 arrival (waiting for a connection included). It is a plain asyncio stream client (uvloop
 when installed) rather than httpx, to spend as little of the machine's two cores as it can: the
 server, PostgreSQL and this client share them, so every figure includes that competition.
+
+While it measures, this process's cycle collector is off (``_loop``): the bench process holds the
+seeded dataset, and a full collection walks all of it; at `bench.writes`'s small scale (1,500
+children) one stopped the generator for 33-65 ms in the first round's open loop, no request sent and
+no answer read meanwhile, and the open loop counted the delay in the latency of every request it held
+(docs/benchmarks.md, "The write tail at 100/s"; the full bench holds 100,000 children). The garbage
+of a load is collected after it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import random
 import time
 from collections.abc import Sequence
@@ -166,11 +174,18 @@ async def _open_loop(host: str, port: int, calls: Sequence[Call], concurrency: i
 
 
 def _loop(coroutine: Any) -> Any:
+    """Run a load to its end, the cycle collector off meanwhile (as it was before, after)."""
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    return uvloop.run(coroutine)
+        try:
+            import uvloop
+        except ImportError:
+            return asyncio.run(coroutine)
+        return uvloop.run(coroutine)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def run(host: str, port: int, calls: Sequence[Call], concurrency: int = 1) -> Load:

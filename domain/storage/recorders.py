@@ -85,6 +85,7 @@ PRIVATE_METHODS: tuple[tuple[type, str, tuple[str, ...]], ...] = (
     (PostgresApplicationRecorder, "_insert_events", ("self", "curs", "stored_events")),
     (PostgresApplicationRecorder, "_fetch_ids_after_insert_events", ("self", "curs", "stored_events")),
     (PostgresApplicationRecorder, "_lock_table", ("self", "curs")),
+    (PostgresApplicationRecorder, "_notify_channel", ("self", "curs")),
     # ``insert_events`` is replaced below by its undecorated self (``__wrapped__``, without the retry).
     (PostgresApplicationRecorder.insert_events, "__wrapped__", ("self", "stored_events")),
 )
@@ -216,6 +217,15 @@ class PostgresRecorder(PostgresApplicationRecorder):
             self._lock_table(curs)
             events.require_unchanged(Tx(self.storage, curs), judged)
         super()._insert_events(curs, stored_events, **kwargs)
+
+    # Overrides the library's private ``PostgresApplicationRecorder._notify_channel(curs)``, which the
+    # library's ``_insert_stored_events`` calls in every save's transaction to send ``NOTIFY`` on the
+    # ledger's channel. Nothing of Gakuseki listens (its projections poll the log, ADR 0005), and a
+    # transaction that notified takes, at its commit, one lock of the whole PostgreSQL cluster held until
+    # its commit is flushed: every such transaction of every database of the cluster commits after the
+    # other, each with its own WAL flush (ADR 0059). No notification is sent.
+    def _notify_channel(self, curs: Cursor[DictRow]) -> None:
+        return None
 
     # Overrides the library's private ``PostgresApplicationRecorder._fetch_ids_after_insert_events(
     # curs, stored_events, **kwargs)``: called right after the INSERT, on its cursor, still in the

@@ -51,3 +51,24 @@ def test_the_events_insert_stores_every_state_byte_for_byte_and_the_digest_read_
     assert [digests[s][4] for s in streams] == [hashlib.sha256(state).digest() for state in states]
     assert [digests[s][:4] for s in streams] == [rows[s][:4] for s in streams]
     assert stored_events.digests_in_streams(ledger.storage, []) == []
+
+
+def test_a_save_on_postgresql_sends_no_notification(backend: Backend, ledger: Ledger) -> None:
+    # Nothing of Gakuseki listens (the projections poll the log, ADR 0005), and a transaction that sent
+    # NOTIFY commits under a lock of the whole cluster (ADR 0059): the recorder sends none.
+    import uuid
+
+    import psycopg
+    from eventsourcing.persistence import StoredEvent
+
+    if backend.kind != "postgresql":
+        return
+    channel = ledger.recorder.channel_name  # type: ignore[attr-defined]
+    with psycopg.connect(backend.psycopg_conninfo(), autocommit=True) as listener:
+        listener.execute(f'LISTEN "{channel}"')
+        listener.execute(f'NOTIFY "{channel}"')  # the listener hears a notification on the channel...
+        heard = list(listener.notifies(timeout=2.0, stop_after=1))
+        assert [n.channel for n in heard] == [channel]
+        ledger.recorder.insert_events([StoredEvent(originator_id=uuid.uuid4(), originator_version=1,
+                                                   topic="bench:Filler", state=b"{}")])
+        assert list(listener.notifies(timeout=0.5)) == []  # ...and none from a save
