@@ -182,9 +182,10 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 class _Context(Context):
     """Jinja2's context, with a call of a template's macro, of one of this module's functions or of a built-in
     method (``t.get(…)``) made at once: Jinja2's ``Context.call`` first asks whether the callable wants the
-    context or the environment passed (``pass_context`` and the like, which none of these can have), some 800
-    times a 指導要録 (a quarter of its page's time). Anything else is called as Jinja2 calls it, and every call
-    gets the same arguments as before, so every template renders what it rendered before (ADR 0060)."""
+    context or the environment passed (``pass_context`` and the like: of these only a macro wants one, the eval
+    context, given here as Jinja2 gives it), some 800 times a 指導要録 (a quarter of its page's time). Anything
+    else is called as Jinja2 calls it, and every call gets the same arguments as before, so every template
+    renders what it rendered before (ADR 0060)."""
 
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja2's own signature)
         kind = type(__obj)
@@ -193,6 +194,8 @@ class _Context(Context):
             if kwargs:
                 kwargs.pop("_block_vars", None)
                 kwargs.pop("_loop_vars", None)
+            if kind is Macro:  # its ``__call__`` takes the eval context (``pass_eval_context``), as Jinja2 passes it
+                args = (__self.eval_ctx, *args)
             try:
                 return __obj(*args, **kwargs)
             except StopIteration:
