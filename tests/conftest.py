@@ -11,6 +11,7 @@ Each test session works in a database of its own, and each test in a schema of i
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,6 +25,23 @@ from domain.ledger import Ledger
 from migrations.apply import apply
 
 LOCAL_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+_ROOT_HANDLERS = set(logging.getLogger().handlers)  # as the session found them
+
+
+@pytest.fixture(autouse=True)
+def _no_handler_left_on_a_closed_stream() -> Iterator[None]:
+    """An app or a command run in process (Litestar's logging config, ``logging.basicConfig`` of
+    `gakuseki projections run` or `gakuseki witness`) hands the root logger a handler on the captured
+    stderr of the test that made it; pytest closes that stream when the test ends, and a later test's log
+    record (of a background thread) then printed "--- Logging error ---" into the suite's output. After
+    every test the root logger keeps only the handlers the session began with (and pytest's own)."""
+    yield
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        if handler not in _ROOT_HANDLERS and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
 
 
 class Clock:
