@@ -177,7 +177,7 @@ class Writer:
                 rows = e
             for job in asking:
                 assert job.reading is not None
-                if isinstance(rows, BaseException):
+                if isinstance(rows, BaseException) or len(asking) == 1:  # (alone, every row read is its own)
                     job.read = rows
                 else:
                     own = set(job.reading[1])
