@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import functools
 import html as std_html
-import json
+import operator
 import re
 import threading
 from collections.abc import Iterator
@@ -42,6 +42,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import typst
 
 from domain.attendance import MARK_CODES
@@ -105,7 +106,7 @@ def _source(template: str, function: str, data: dict[str, Any], at: datetime | N
     changes) and calls it with ``data`` (JSON in a string literal) and whether the PDF is dated (ADR 0055).
     The module's functions, and all they lay out for one form, are Typst's to keep from one compile to the
     next: a label, a heading or a table met before is not worked out again."""
-    text = _string(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    text = _string(msgspec.json.encode(data).decode())  # json.dumps's text, compact (its floats are all short)
     dated = "true" if at else "false"
     return f'#import "/{template}": {function}\n#{function}(json(bytes({text})), {dated})\n'.encode()
 
@@ -236,10 +237,11 @@ def _string(text: str) -> str:
 class _Node:
     __slots__ = ("attrs", "children", "classes", "tag")
 
-    def __init__(self, tag: str, attrs: dict[str, str], children: list[Any] | None = None) -> None:
+    def __init__(self, tag: str, attrs: dict[str, str], children: list[Any] | None = None,
+                 classes: frozenset[str] | None = None) -> None:
         self.tag, self.attrs = tag, attrs
         self.children: list[Any] = children if children is not None else []
-        self.classes = set((attrs.get("class") or "").split())
+        self.classes = classes if classes is not None else frozenset((attrs.get("class") or "").split())
 
 
 # The pages are this package's own templates rendered by Jinja2 with autoescape: well-formed, lower-case
@@ -253,14 +255,17 @@ _SKIPPED = {"style", "title", "head"}  # their text is not the form's
 
 
 def _parse(page: str) -> _Node:
-    """The element tree of a page: text (entities decoded) and elements with their attributes."""
+    """The element tree of a page: text (entities decoded) and elements with their attributes. An element's
+    attributes are read once per distinct text of them (``_attributes``: a page has a few dozen, a table's
+    cells share theirs), and the nodes with the same ones share their dictionary, which nothing changes."""
     root = _Node("root", {})
     stack, skip = [root], 0
-    for text, closing, tag, attrs in (m.groups() for m in _TOKEN.finditer(page)):
-        if text is not None:
+    children = root.children
+    for text, closing, tag, attrs in _TOKEN.findall(page):  # a group that took no part is ""
+        if text:
             if not skip:
-                stack[-1].children.append(std_html.unescape(text) if "&" in text else text)
-        elif tag is None:
+                children.append(std_html.unescape(text) if "&" in text else text)
+        elif not tag:
             continue
         elif closing:
             if tag in _SKIPPED:
@@ -270,19 +275,28 @@ def _parse(page: str) -> _Node:
                 if stack[i].tag == tag:
                     del stack[i:]
                     break
+            children = stack[-1].children
         elif tag in _SKIPPED:
             skip += 1
         else:
-            values: dict[str, str] = {}
-            for a in _ATTR.finditer(attrs) if attrs else ():
-                name, double, single, bare = a.groups()
-                value = double if double is not None else single if single is not None else bare or ""
-                values[name] = std_html.unescape(value) if "&" in value else value
-            node = _Node(tag, values)
-            stack[-1].children.append(node)
+            values, classes = _attributes(attrs)
+            node = _Node(tag, values, [], classes)
+            children.append(node)
             if tag not in _VOID and not attrs.endswith("/"):
                 stack.append(node)
+                children = node.children
     return root
+
+
+@functools.lru_cache(maxsize=1024)
+def _attributes(attrs: str) -> tuple[dict[str, str], frozenset[str]]:
+    """The attributes of a start tag's text after its name (entities decoded), and its classes. Shared by
+    every node whose tag has the same text: read, never changed."""
+    values: dict[str, str] = {}
+    for name, double, single, bare in _ATTR.findall(attrs) if attrs else ():
+        value = double or single or bare
+        values[name] = std_html.unescape(value) if "&" in value else value
+    return values, frozenset((values.get("class") or "").split())
 
 
 def typeset(page: str, *, landscape: bool) -> dict[str, Any]:
@@ -385,8 +399,7 @@ class _Body:
         grid = list(_grid([tr for _, tr in rows]))  # each row's cells where a browser places them
         columns = _column_count(grid)
         plain = "head" in node.classes
-        head: list[Any] = []
-        cells: list[Any] = []
+        in_heads: list[bool] = []  # each cell (as placed): whether it is the header's
         placed: list[tuple[int, int, int, dict[str, Any], _Inline]] = []  # (row, column, colspan, args, content)
         for r, ((in_head, _), (row, _)) in enumerate(zip(rows, grid, strict=True)):
             for cell, col, _ in row:
@@ -405,8 +418,8 @@ class _Body:
                 if "small" in cell.classes:
                     args["small"] = True
                 content = self.inline(cell)
-                (head if in_head else cells).append({**args, "body": content} if args else content)
                 placed.append((r, col, args.get("colspan", 1), args, content))
+                in_heads.append(in_head)
         # as wide as the page, as the HTML's tables are: the last column takes what the others leave;
         # a grid of grades (class "grid": its first ``data-labels`` columns are labels) shares the rest equally
         widths: int | list[str]
@@ -424,6 +437,10 @@ class _Body:
                  if self.width and isinstance(widths, list) and not plain else None)
         if drawn is not None:
             return {"columns": widths, "small": small, "caption": caption, "drawn": _positioned(drawn)}
+        head: list[Any] = []
+        cells: list[Any] = []
+        for (_, _, _, args, content), in_head in zip(placed, in_heads, strict=True):
+            (head if in_head else cells).append({**args, "body": content} if args else content)
         return {"columns": widths, "plain": plain, "small": small, "caption": caption, "head": head, "cells": cells}
 
 
@@ -431,14 +448,8 @@ def _text_width(node: Any, size: float) -> tuple[float, float]:
     """The widest line of ``node`` in pt (a CJK glyph is 1 em, any other character half an em: BIZ UD明朝's
     figures and most of its Latin; a quarter em between CJK and Latin), and the width of its last, open line."""
     if isinstance(node, str):
-        ems, before = 0.0, None
-        for c in " ".join(node.split()):
-            wide, latin = ord(c) > 0x2E80, c.isascii() and c.isalnum()
-            ems += 1.0 if wide else 0.5
-            if before is not None and ((wide and before == "latin") or (latin and before == "wide")):
-                ems += 0.25  # Typst's spacing between CJK and Latin (cjk-latin-spacing)
-            before = "wide" if wide else "latin" if latin else None
-        return ems * size, ems * size
+        width = _ems(" ".join(node.split())) * size  # with Typst's spacing between CJK and Latin (cjk-latin-spacing)
+        return width, width
     if node.tag == "br":
         return 0.0, -1.0  # -1: a line ends here
     inner = 7.0 if node.classes & {"note", "small"} else size
@@ -554,7 +565,8 @@ _NO_START = frozenset("、。，．・：；？！ー―）」』〕］｝〉》
 _NO_END = frozenset("（「『〔［｛〈《【([{")
 
 
-def _wrapped(text: str, size: float, room: float) -> list[str] | None:
+@functools.lru_cache(maxsize=1024)
+def _wrapped(text: str, size: float, room: float) -> tuple[str, ...] | None:
     """``text`` broken into lines that fit ``room`` at ``size`` (``_ems``, an upper bound, so Typst breaks
     none of them again): a line ends before a CJK character or after one, or at a space (dropped), never
     inside a run of Latin letters or figures, nor before a closing mark or after an opening one. None when
@@ -577,7 +589,7 @@ def _wrapped(text: str, size: float, room: float) -> list[str] | None:
             return None
         lines.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
-    return lines
+    return tuple(lines)
 
 
 def _lines(parts: _Inline, size: float) -> list[tuple[float, float]] | None:
@@ -641,7 +653,10 @@ def _drawn(placed: list[_Placed], count: int, widths: list[str], width: float, s
         if col + span > columns or row + down > count:
             return None
         at = 7.0 if args.get("small") else size
-        if content:
+        if len(content) == 1 and type(content[0]) is str and not _over(_ems(content[0]) * at, xs[col + span] - xs[col]
+                                                                     - 2 * INSET_X):
+            need = 2 * INSET_Y + CAP * at  # most cells: one text on one line (as below, with one line)
+        elif content:
             lines = _lines(content, at)
             if lines is None:
                 return None
@@ -697,10 +712,11 @@ def _drawn(placed: list[_Placed], count: int, widths: list[str], width: float, s
                 align = f"lines-{align}"  # lines aligned each: page.typ sets them in a box of the cell's width
             texts.append([col, row, span, align, bool(args.get("small")), content])
     rules: list[list[int]] = []
+    every_column, every_row = list(range(columns)), list(range(count))
     for b in range(count + 1):
-        _runs(rules, b, [c for c in range(columns) if (b, c) not in across_h], vertical=0)
+        _runs(rules, b, [c for c in every_column if (b, c) not in across_h] if across_h else every_column, vertical=0)
     for b in range(columns + 1):
-        _runs(rules, b, [r for r in range(count) if (b, r) not in across_v], vertical=1)
+        _runs(rules, b, [r for r in every_row if (b, r) not in across_v] if across_v else every_row, vertical=1)
     return {"xs": xs, "ys": ys, "fills": _merged(fills), "rules": rules, "texts": texts}
 
 
@@ -729,11 +745,12 @@ def _positioned(drawn: dict[str, Any]) -> dict[str, Any]:
         if len(parts) == 1 and isinstance(parts[0], str):
             parts = parts[0]  # one string: page.typ sets it as it is, without a call of its ``inline`` (ADR 0055)
         texts.append([kind, round(at, 2), round(y, 2), small, round(w - 2 * INSET_X, 2) if kind > 3 else 0, parts])
-    return {"xs": [round(x, 2) for x in xs], "ys": [round(y, 2) for y in ys],
-            "fills": [[round(xs[c], 2), round(ys[r], 2), round(xs[c2] - xs[c], 2), round(ys[r2] - ys[r], 2), f]
+    rx, ry = [round(x, 2) for x in xs], [round(y, 2) for y in ys]
+    return {"xs": rx, "ys": ry,
+            "fills": [[rx[c], ry[r], round(xs[c2] - xs[c], 2), round(ys[r2] - ys[r], 2), f]
                       for c, r, c2, r2, f in drawn["fills"]],
-            "rules": [[round(xs[e], 2), round(ys[a], 2), round(ys[b] - ys[a], 2), 1] if v else
-                      [round(xs[a], 2), round(ys[e], 2), round(xs[b] - xs[a], 2), 0] for e, a, b, v in drawn["rules"]],
+            "rules": [[rx[e], ry[a], round(ys[b] - ys[a], 2), 1] if v else
+                      [rx[a], ry[e], round(xs[b] - xs[a], 2), 0] for e, a, b, v in drawn["rules"]],
             "texts": texts}
 
 
@@ -768,9 +785,10 @@ def _joined(fills: list[list[Any]], same: tuple[int, ...], start: int, end: int)
     """Fills ([x0, y0, x1, y1, kind]) equal at the indexes ``same`` where one's ``end`` is the next's
     ``start``, joined into one."""
     out: list[list[Any]] = []
-    for f in sorted(fills, key=lambda f: (*(f[i] for i in same), f[start])):
+    alike = operator.itemgetter(*same)
+    for f in sorted(fills, key=operator.itemgetter(*same, start)):
         last = out[-1] if out else None
-        if last and all(last[i] == f[i] for i in same) and last[end] == f[start]:
+        if last and alike(last) == alike(f) and last[end] == f[start]:
             last[end] = f[end]
         else:
             out.append(list(f))
