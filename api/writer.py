@@ -172,12 +172,12 @@ class Writer:
             ledger = asking[0].reading[0]  # type: ignore[index]
             wanted = list(dict.fromkeys(s for job in asking for s in job.reading[1]))  # type: ignore[index]
             try:
-                rows: list[tuple[int, Event]] | BaseException = ledger.events_in_streams(wanted)
+                rows: list[tuple[int, Event]] | BaseException = ledger.read_streams(wanted)
             except Exception as e:  # each write that asked learns it, as its own read would have raised it
                 rows = e
             for job in asking:
                 assert job.reading is not None
-                if isinstance(rows, BaseException):
+                if isinstance(rows, BaseException) or len(asking) == 1:  # (alone, every row read is its own)
                     job.read = rows
                 else:
                     own = set(job.reading[1])

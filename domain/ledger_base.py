@@ -29,6 +29,7 @@ from domain.school import School, SchoolClass, SchoolYear, evolve_class, evolve_
 from domain.storage import Storage
 from domain.storage import events as stored_events
 from domain.storage.recorders import current_completion
+from domain.stream_cache import StreamCache, is_whole
 from domain.student import Student, evolve_student
 from domain.transactions import Boundaries
 
@@ -128,6 +129,7 @@ class LedgerBase(Application[UUID]):
         self.storage = Storage.of(self.recorder)  # the database, for everything the library does not do
         self.boundaries = Boundaries(self.storage)
         self.read_together = ReadTogether()  # stream ids only: see ``prefetch``
+        self.stream_cache = StreamCache()  # streams as read, to read only what follows (``read_streams``)
 
     @classmethod
     def open(cls, backend: Backend, **kwargs: Any) -> Any:
@@ -174,12 +176,11 @@ class LedgerBase(Application[UUID]):
         if reads is None:
             return
         missing = list(dict.fromkeys(s for s in stream_ids if s not in reads.events))
-        if len(missing) == 1:
-            reads.events[missing[0]] = list(self.events.get(missing[0]))  # type: ignore[arg-type]
-        elif missing:
+        if missing:
             found: dict[UUID, list[Event]] = {s: [] for s in missing}
             together = reading_together.get()
-            for _, event in together(self, missing) if together is not None else self.events_in_streams(missing):
+            for _, event in together(self, missing) if together is not None and len(missing) > 1 \
+                    else self.read_streams(missing):
                 found[event.originator_id].append(event)
             for events in found.values():
                 events.sort(key=lambda e: e.originator_version)
@@ -361,6 +362,34 @@ class LedgerBase(Application[UUID]):
         out = [(position, self.decode(StoredEvent(originator_id=stream, originator_version=version, topic=topic,
                                                   state=state)))
                for position, stream, version, topic, state in stored_events.in_streams(self.storage, stream_ids)]
+        out.sort(key=lambda pair: pair[0])
+        return out
+
+    def read_streams(self, stream_ids: Sequence[UUID]) -> list[tuple[int, Event]]:
+        """``events_in_streams`` for a request's reads: of each stream this process holds as read before
+        (``stream_cache``, ADR 0062) only the events after the version held are read and decoded. The
+        same events, positions and order as ``events_in_streams`` (tests/domain/test_stream_cache.py)."""
+        wanted = list(dict.fromkeys(stream_ids))
+        held = self.stream_cache.held(wanted)
+        fresh: dict[UUID, list[tuple[int, Event]]] = {}
+        for position, stream, version, topic, state in stored_events.in_streams_after(
+                self.storage, [(s, len(held[s]) if s in held else 0) for s in wanted]):
+            fresh.setdefault(stream, []).append((position, self.decode(StoredEvent(
+                originator_id=stream, originator_version=version, topic=topic, state=state))))
+        out: list[tuple[int, Event]] = []
+        for stream in wanted:
+            before, after = held.get(stream, ()), sorted(fresh.get(stream, ()), key=lambda p: p[1].originator_version)
+            if not before:
+                self.stream_cache.keep(stream, tuple(after))  # kept only when its versions are 1..n
+                out += after
+            elif is_whole(after, len(before)):
+                if after:
+                    self.stream_cache.keep(stream, before + tuple(after))
+                out += before
+                out += after
+            else:  # not what follows the versions held: nothing held of it is trusted, it is read whole
+                self.stream_cache.forget(stream)
+                out += self.events_in_streams([stream])
         out.sort(key=lambda pair: pair[0])
         return out
 

@@ -33,6 +33,24 @@ def in_streams(storage: Storage, stream_ids: Sequence[UUID]) -> Iterable[Row]:
                                        prepare=True))
 
 
+def in_streams_after(storage: Storage, after: Sequence[tuple[UUID, int]]) -> Iterable[Row]:
+    """The events of each given stream after the version given with it (0: all), in no order: what a
+    reader that holds a stream's first versions still needs (domain/stream_cache.py, ADR 0062). One
+    query on PostgreSQL (the streams and versions as arrays, joined on the stream index); on SQLite
+    one per 250 streams."""
+    if storage.sqlite:
+        for i in range(0, len(after), 250):
+            chunk = after[i:i + 250]
+            where = " OR ".join(["(originator_id = ? AND originator_version > ?)"] * len(chunk))
+            yield from _rows(storage.query("SELECT rowid, originator_id, originator_version, topic, state FROM "
+                                           f"{{events}} WHERE {where}", [p for s, v in chunk for p in (s.hex, v)]))
+    elif after:
+        yield from _rows(storage.query(
+            "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state FROM {events} e "
+            "JOIN unnest(?::uuid[], ?::bigint[]) AS k(id, after) ON e.originator_id = k.id "
+            "AND e.originator_version > k.after", ([s for s, _ in after], [v for _, v in after]), prepare=True))
+
+
 def digests_in_streams(storage: Storage, stream_ids: Sequence[UUID]) -> list[Row]:
     """``in_streams``, with the SHA-256 of each stored state in place of the state: all a Merkle leaf
     needs (a packet's proof: ADR 0053). PostgreSQL hashes the stored bytes itself, as it does for the

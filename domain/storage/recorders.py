@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Sequence
 from contextvars import ContextVar
@@ -122,6 +123,10 @@ class SQLiteRecorder(SQLiteApplicationRecorder):
         return ids
 
 
+# The connection whose transaction holds the event table's lock, in this thread (``PostgresRecorder._lock_table``).
+_locked = threading.local()
+
+
 def _binary_placeholders(statement: Composed) -> Composed:
     """The statement with its ``%s`` placeholders as ``%b`` (parameters in PostgreSQL's binary format)."""
     def part(p: Composable) -> Composable:
@@ -157,6 +162,7 @@ class PostgresRecorder(PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         insert = PostgresApplicationRecorder.insert_events.__wrapped__
         for attempt in range(1, SAVE_ATTEMPTS + 1):
+            _locked.connection = None
             try:
                 return insert(self, stored_events, **kwargs)
             except (InterfaceError, OperationalError) as lost:
@@ -173,6 +179,8 @@ class PostgresRecorder(PostgresApplicationRecorder):
                         "the ledger's database cannot be reached; nothing was recorded by this request: "
                         "send it again in a moment") from lost
                 time.sleep(SAVE_WAIT * (0.9 + 0.2 * random.random()))  # a jitter
+            finally:
+                _locked.connection = None  # the transaction has ended: its table lock with it
         return None  # not reached
 
     def _saved_as_sent(self, stored_events: Sequence[StoredEvent]) -> list[int]:
@@ -217,6 +225,17 @@ class PostgresRecorder(PostgresApplicationRecorder):
             self._lock_table(curs)
             events.require_unchanged(Tx(self.storage, curs), judged)
         super()._insert_events(curs, stored_events, **kwargs)
+
+    # Overrides the library's private ``PostgresApplicationRecorder._lock_table(curs)``, which its
+    # ``_insert_stored_events`` calls before the INSERT. A save judged on streams has taken the lock already,
+    # in the same transaction on the same connection (``_insert_events`` above), and holds it until the
+    # transaction ends: the second ``LOCK TABLE`` is not sent (ADR 0062). ``insert_events`` forgets the
+    # connection when its transaction ends, committed or not.
+    def _lock_table(self, curs: Cursor[DictRow]) -> None:
+        if getattr(_locked, "connection", None) is curs.connection:
+            return
+        super()._lock_table(curs)
+        _locked.connection = curs.connection
 
     # Overrides the library's private ``PostgresApplicationRecorder._notify_channel(curs)``, which the
     # library's ``_insert_stored_events`` calls in every save's transaction to send ``NOTIFY`` on the

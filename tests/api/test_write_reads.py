@@ -41,7 +41,7 @@ def counting(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Reads]:
     def ours() -> bool:
         return threading.current_thread().name != "gakuseki-projections"
 
-    select_events, events_in_streams = ledger.recorder.select_events, ledger.events_in_streams
+    select_events, read_streams = ledger.recorder.select_events, ledger.read_streams
     max_notification_id = ledger.recorder.max_notification_id
 
     def selecting(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
@@ -54,7 +54,7 @@ def counting(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Reads]:
         if ours():
             reads.queries += 1
             reads.streams.update(stream_ids)
-        return events_in_streams(stream_ids)
+        return read_streams(stream_ids)
 
     def head() -> Any:
         if ours():
@@ -63,7 +63,7 @@ def counting(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Reads]:
 
     with monkeypatch.context() as m:
         m.setattr(ledger.recorder, "select_events", selecting)
-        m.setattr(ledger, "events_in_streams", in_streams)
+        m.setattr(ledger, "read_streams", in_streams)
         m.setattr(ledger.recorder, "max_notification_id", head)
         yield reads
 

@@ -31,7 +31,7 @@ def three(ledger: Ledger) -> list[UUID]:
 def counted(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[list[UUID]]:
     """The stream ids of every query of events the ledger makes, one list per query."""
     queries: list[list[UUID]] = []
-    select_events, events_in_streams = ledger.recorder.select_events, ledger.events_in_streams
+    select_events, read_streams = ledger.recorder.select_events, ledger.read_streams
 
     def selecting(originator_id: Any, *args: Any, **kwargs: Any) -> Any:
         queries.append([UUID(str(originator_id))])
@@ -39,10 +39,10 @@ def counted(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[list[UUID]]
 
     def in_streams(stream_ids: Any) -> Any:
         queries.append(list(stream_ids))
-        return events_in_streams(stream_ids)
+        return read_streams(stream_ids)
 
     monkeypatch.setattr(ledger.recorder, "select_events", selecting)
-    monkeypatch.setattr(ledger, "events_in_streams", in_streams)
+    monkeypatch.setattr(ledger, "read_streams", in_streams)
     return queries
 
 

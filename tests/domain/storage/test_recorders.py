@@ -4,6 +4,9 @@ what to check first when eventsourcing is upgraded."""
 from __future__ import annotations
 
 import inspect
+from typing import Any
+
+import pytest
 
 from domain.backend import Backend
 from domain.ledger import Ledger
@@ -72,3 +75,49 @@ def test_a_save_on_postgresql_sends_no_notification(backend: Backend, ledger: Le
         ledger.recorder.insert_events([StoredEvent(originator_id=uuid.uuid4(), originator_version=1,
                                                    topic="bench:Filler", state=b"{}")])
         assert list(listener.notifies(timeout=0.5)) == []  # ...and none from a save
+
+
+def test_a_save_on_postgresql_takes_the_table_lock_once_and_every_save_takes_it(
+        backend: Backend, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A save judged on streams locks the table before its check (``_insert_events``); the library's insert
+    # would lock it again in the same transaction: not sent (ADR 0062). The next save, after one refused
+    # or one that committed, in the same thread, on the same pooled connection, takes it again.
+    import uuid
+
+    from eventsourcing.persistence import IntegrityError, StoredEvent
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    if backend.kind != "postgresql":
+        return
+    locks: list[int] = []
+    lock = PostgresApplicationRecorder._lock_table
+
+    def counted(self: Any, curs: Any) -> None:
+        locks.append(id(curs.connection))
+        lock(self, curs)
+    monkeypatch.setattr(PostgresApplicationRecorder, "_lock_table", counted)
+    judged_on = uuid.uuid4()
+    recorder = ledger.recorder
+
+    def save(stream: uuid.UUID, version: int, judged: int) -> Any:
+        return recorder.insert_events([StoredEvent(originator_id=stream, originator_version=version,
+                                                   topic="bench:Filler", state=b"{}")], unchanged=[(judged_on, judged)])
+    save(judged_on, 1, 0)  # the stream judged on, at version 1
+    assert len(locks) == 1
+    stream = uuid.uuid4()
+    save(stream, 1, 1)
+    assert len(locks) == 2
+    with pytest.raises(IntegrityError):
+        save(stream, 2, 0)  # judged on version 0 of a stream at 1: refused in the database
+    with pytest.raises(IntegrityError):
+        save(stream, 1, 1)  # a version already there
+    # (a refusal in the database may first surface as "pipeline aborted", which the recorder takes for a lost
+    # connection and runs again: each attempt is a transaction of its own, locking once; as on main)
+    refused = len(locks)
+    assert refused >= 4
+    save(stream, 2, 1)  # after refusals, on the same pooled connections: the lock taken, once
+    assert len(locks) == refused + 1
+    recorder.insert_events([StoredEvent(originator_id=stream, originator_version=3, topic="bench:Filler",
+                                        state=b"{}")])  # judged on nothing: the library's own lock
+    assert len(locks) == refused + 2
+    assert [e.originator_version for e in recorder.select_events(stream)] == [1, 2, 3]
