@@ -223,7 +223,12 @@ class PostgresRecorder(PostgresApplicationRecorder):
             # other write commits between the check and this one. A change raises in the database
             # (migration 0005), which rolls the transaction back.
             self._lock_table(curs)
-            events.require_unchanged(Tx(self.storage, curs), judged)
+            # Synced at once (a nested pipeline syncs as it ends), so that a refusal raises here as what it
+            # is, an integrity error: left in the library's pipeline with the INSERT queued after it, it
+            # often surfaced as "pipeline aborted" (an OperationalError), which ``insert_events`` above
+            # takes for a lost connection (a warning, a question, 0.2 s, and the save run again).
+            with curs.connection.pipeline():
+                events.require_unchanged(Tx(self.storage, curs), judged)
         super()._insert_events(curs, stored_events, **kwargs)
 
     # Overrides the library's private ``PostgresApplicationRecorder._lock_table(curs)``, which its
