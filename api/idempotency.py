@@ -115,30 +115,31 @@ class Keys:
         delete the row (stopped: what this process claimed has been answered). A failed beat is logged
         and tried again at the next turn (the database away: nobody's claims are taken over meanwhile;
         a claim of this process writes the row first if no beat has yet)."""
-        try:
-            self.beat()
-        except Exception as e:  # the server starts all the same; /health says the database is away
-            log.warning("heartbeat of server %s not written (%s: %s)", self.instance, type(e).__name__, e)
         stop = threading.Event()
+        failing = False
+
+        def beat() -> None:  # a failure is logged once, until a beat is written again
+            nonlocal failing
+            try:
+                self.beat()
+                if failing:
+                    log.info("heartbeat of server %s written again", self.instance)
+                failing = False
+            except Exception as e:  # the database is away (at start too: the server starts all the same)
+                if not failing:
+                    log.warning("heartbeat of server %s not written (%s: %s)", self.instance, type(e).__name__, e)
+                failing = True
 
         def heartbeat() -> None:
-            failing = False
             while not stop.wait(every):
-                try:
-                    self.beat()
-                    if failing:
-                        log.info("heartbeat of server %s written again", self.instance)
-                    failing = False
-                except Exception as e:  # the database is away: the next turn tries again
-                    if not failing:
-                        log.warning("heartbeat of server %s not written (%s: %s)", self.instance, type(e).__name__, e)
-                    failing = True
+                beat()
             try:
                 with self.storage.writing() as tx:
                     server_instances.forget(tx, self.instance)
             except Exception as e:  # its row ages out: its claims are taken over after GONE_AFTER instead
                 log.warning("heartbeat row of server %s not deleted (%s: %s)", self.instance, type(e).__name__, e)
 
+        beat()
         thread = threading.Thread(target=heartbeat, name="gakuseki-heartbeat", daemon=True)
         thread.start()
         return stop, thread
@@ -146,9 +147,10 @@ class Keys:
     def purge(self, now: datetime | None = None) -> int:
         """Drop the keys claimed more than ``retention`` before ``now``; returns how many."""
         now = now or self.storage.now()
+        stale = now - max(self.retention, STALE_AFTER)
         with self.storage.writing() as tx:
-            server_instances.purge(tx, now - max(self.retention, STALE_AFTER))  # killed processes' rows
-            return idempotency_keys.purge(tx, now - self.retention, now - max(self.retention, STALE_AFTER))
+            server_instances.purge(tx, stale)  # the rows of processes killed long ago
+            return idempotency_keys.purge(tx, now - self.retention, stale)
 
     def sweep_in_background(self, every: float | None = None) -> tuple[threading.Event, threading.Thread]:
         """Purge now and then every ``every`` seconds (an hour, or sooner for a short retention) in a
